@@ -1,0 +1,425 @@
+//! Measured-behaviour tests of the limiter (split out of limiter.rs to keep it focused).
+
+use super::*;
+use crate::dsp::oversampling::true_peak_dbtp;
+use std::f64::consts::PI;
+
+/// xorshift64* white noise, uniform in [-1, 1).
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> f32 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        let v = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        ((v >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+}
+
+fn run(limiter: &mut Limiter, left: &[f32], right: &[f32], block: usize) -> (Vec<f32>, Vec<f32>) {
+    let mut out_l = left.to_vec();
+    let mut out_r = right.to_vec();
+    for (l, r) in out_l.chunks_mut(block).zip(out_r.chunks_mut(block)) {
+        limiter.process(l, r);
+    }
+    (out_l, out_r)
+}
+
+fn settings(drive_db: f32, ceiling_db: f32, auto: bool, release_ms: f32, la: f32) -> LimiterSettings {
+    LimiterSettings {
+        enabled: true,
+        drive_db,
+        ceiling_db,
+        release_ms,
+        auto_release: auto,
+        lookahead_ms: la,
+    }
+}
+
+fn sine(freq: f64, fs: f64, amp: f64, len: usize) -> Vec<f32> {
+    (0..len)
+        .map(|i| (amp * (2.0 * PI * freq * i as f64 / fs).sin()) as f32)
+        .collect()
+}
+
+/// Torture signals from the spec, each paired with its drive in dB.
+fn torture_signals(fs: f64) -> Vec<(&'static str, f32, Vec<f32>, Vec<f32>)> {
+    let len = (0.15 * fs) as usize;
+    let square = |freq: f64| -> Vec<f32> {
+        (0..len)
+            .map(|i| if (i as f64 * freq / fs).fract() < 0.5 { 1.0 } else { -1.0 })
+            .collect()
+    };
+    let mut noise = Noise(0x1234_5678_9abc_def1);
+    let noise_l: Vec<f32> = (0..len).map(|_| noise.next()).collect();
+    let noise_r: Vec<f32> = (0..len).map(|_| noise.next()).collect();
+    let mut impulse = vec![0.0f32; len];
+    impulse[len / 3] = 1.0;
+    let train: Vec<f32> = (0..len)
+        .map(|i| if i % 37 == 0 { 1.0 } else { 0.0 })
+        .collect();
+    // Clusters of random-amplitude, random-sign impulses: rapidly changing gain inside the
+    // interpolation filter's support is the hardest case for a base-rate gain.
+    let clusters: Vec<f32> = (0..len)
+        .map(|i| {
+            let r = noise.next();
+            if (i / 50) % 3 == 0 && r.abs() > 0.6 {
+                r.signum() * noise.next().abs()
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let sweep_len = len * 2;
+    let (f0, f1) = (20.0f64, 20_000.0f64);
+    let duration = sweep_len as f64 / fs;
+    let k = (f1 / f0).ln() / duration;
+    let sweep: Vec<f32> = (0..sweep_len)
+        .map(|i| {
+            let t = i as f64 / fs;
+            (2.0 * PI * f0 * ((k * t).exp() - 1.0) / k).sin() as f32
+        })
+        .collect();
+    let alternating: Vec<f32> = (0..len)
+        .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+        .collect();
+    let near_nyquist = sine(20_000.0, fs, 1.0, len);
+    vec![
+        ("square 1 kHz", 0.0, square(1000.0), square(1000.0)),
+        ("square 50 Hz", 0.0, square(50.0), square(50.0)),
+        ("alternating +-1", 0.0, alternating.clone(), alternating),
+        ("sine 20 kHz +12", 12.0, near_nyquist.clone(), near_nyquist),
+        ("impulse +24", 24.0, impulse.clone(), impulse),
+        ("impulse train +12", 12.0, train.clone(), train),
+        ("impulse clusters +24", 24.0, clusters.clone(), clusters),
+        ("white noise +20", 20.0, noise_l, noise_r),
+        ("log sweep +12", 12.0, sweep.clone(), sweep),
+    ]
+}
+
+#[test]
+fn output_true_peak_never_exceeds_ceiling() {
+    let mut worst = f32::NEG_INFINITY;
+    for fs in [44_100.0, 96_000.0] {
+        for (auto, release, lookahead) in [(true, 100.0, 1.5), (false, 1.0, 0.5), (false, 1000.0, 5.0)] {
+            for (name, drive, left, right) in torture_signals(fs) {
+                let ceiling = -1.0;
+                let mut limiter = Limiter::new(fs as f32);
+                limiter.set(&settings(drive, ceiling, auto, release, lookahead));
+                limiter.reset(fs as f32);
+                let (out_l, out_r) = run(&mut limiter, &left, &right, 256);
+                let over = true_peak_dbtp(&out_l, &out_r) - ceiling;
+                worst = worst.max(over);
+                assert!(
+                    over <= 0.1,
+                    "{name} at {fs} Hz (auto {auto}, release {release}, la {lookahead}): {over} dB over"
+                );
+            }
+        }
+    }
+    eprintln!("worst true-peak relative to ceiling: {worst:.4} dB");
+}
+
+#[test]
+fn no_gain_reduction_is_bit_exact_delay() {
+    for fs in [44_100.0f32, 48_000.0, 192_000.0] {
+        let mut limiter = Limiter::new(fs);
+        limiter.set(&LimiterSettings::default());
+        let latency = limiter.latency_samples() as usize;
+        let mut noise = Noise(99);
+        let left: Vec<f32> = (0..4000).map(|_| 0.3 * noise.next()).collect();
+        let right: Vec<f32> = (0..4000).map(|_| 0.3 * noise.next()).collect();
+        let (out_l, out_r) = run(&mut limiter, &left, &right, 100);
+        assert!(out_l[..latency].iter().all(|&v| v == 0.0));
+        for n in 0..left.len() - latency {
+            assert_eq!(out_l[n + latency], left[n]);
+            assert_eq!(out_r[n + latency], right[n]);
+        }
+        assert_eq!(limiter.gain_reduction_db(), 0.0);
+    }
+}
+
+#[test]
+fn latency_is_the_exact_impulse_delay() {
+    for fs in [44_100.0f32, 96_000.0, 192_000.0] {
+        for lookahead in [0.5, 1.5, 5.0] {
+            let mut limiter = Limiter::new(fs);
+            limiter.set(&settings(0.0, -1.0, true, 100.0, lookahead));
+            limiter.reset(fs);
+            let expected = (lookahead * 0.001 * fs).round() as u32 + 10;
+            assert_eq!(limiter.latency_samples(), expected);
+            let mut x = vec![0.0f32; 2000];
+            x[3] = 0.5;
+            let (out, _) = run(&mut limiter, &x, &x, 64);
+            let pos = out.iter().position(|&v| v != 0.0).unwrap();
+            assert_eq!(pos, 3 + expected as usize);
+            assert_eq!(out[pos], 0.5);
+        }
+    }
+}
+
+/// THD from DFT bins of harmonics 2..10 over a window of whole periods.
+fn thd_percent(x: &[f32], freq: f64, fs: f64) -> f64 {
+    let bin = |f: f64| -> f64 {
+        let (mut re, mut im) = (0.0, 0.0);
+        for (n, &v) in x.iter().enumerate() {
+            let w = 2.0 * PI * f * n as f64 / fs;
+            re += v as f64 * w.cos();
+            im += v as f64 * w.sin();
+        }
+        re * re + im * im
+    };
+    let fundamental = bin(freq);
+    let harmonics: f64 = (2..=10)
+        .map(|k| k as f64 * freq)
+        .filter(|&f| f < fs / 2.0)
+        .map(bin)
+        .sum();
+    100.0 * (harmonics / fundamental).sqrt()
+}
+
+#[test]
+fn thd_is_low_with_6_db_gain_reduction() {
+    // -6 dBFS 1 kHz sine, drive +6 dB -> 0 dBFS into a -6 dBTP ceiling: 6 dB of reduction.
+    for fs in [48_000.0f64, 44_100.0] {
+        for auto in [true, false] {
+            let mut limiter = Limiter::new(fs as f32);
+            limiter.set(&settings(6.0, -6.0, auto, 100.0, 1.5));
+            limiter.reset(fs as f32);
+            let settle = (0.4 * fs) as usize;
+            let window = (0.1 * fs) as usize; // 100 whole periods
+            let x = sine(1000.0, fs, 0.5, settle + window);
+            let (out, _) = run(&mut limiter, &x, &x, 512);
+            let gr = limiter.gain_reduction_db();
+            assert!((gr - 6.05).abs() < 0.3, "gain reduction {gr} dB");
+            let thd = thd_percent(&out[settle..], 1000.0, fs);
+            eprintln!("THD 1 kHz, 6 dB GR, fs {fs}, auto {auto}: {thd:.5} %");
+            assert!(thd < 0.1, "THD {thd} %");
+            let tp = true_peak_dbtp(&out[settle..], &[]);
+            assert!(tp <= -5.9 && tp > -6.3, "output true peak {tp} dBTP");
+        }
+    }
+}
+
+#[test]
+fn low_frequency_thd_is_bounded() {
+    // 100 Hz (period 480 samples > hold window of 83): the gain can follow the waveform,
+    // which is where the program-dependent release earns its keep.
+    let fs = 48_000.0;
+    let mut results = Vec::new();
+    for auto in [true, false] {
+        let mut limiter = Limiter::new(fs as f32);
+        limiter.set(&settings(6.0, -6.0, auto, 100.0, 1.5));
+        limiter.reset(fs as f32);
+        let settle = (1.0 * fs) as usize;
+        let x = sine(100.0, fs, 0.5, settle + 4800);
+        let (out, _) = run(&mut limiter, &x, &x, 512);
+        let thd = thd_percent(&out[settle..], 100.0, fs);
+        eprintln!("THD 100 Hz, 6 dB GR, auto {auto}: {thd:.4} %");
+        results.push(thd);
+    }
+    assert!(results[0] < 1.0 && results[1] < 1.0, "{results:?}");
+}
+
+/// Gain the limiter applied to each input sample (DC test signals, so out / in).
+fn applied_gain(limiter: &mut Limiter, x: &[f32]) -> Vec<f32> {
+    let latency = limiter.latency_samples() as usize;
+    let (out, _) = run(limiter, x, x, 256);
+    (0..x.len() - latency)
+        .map(|n| out[n + latency] / x[n])
+        .collect()
+}
+
+/// Time (s) from the end of a loud DC burst until the gain is within 1 dB of unity.
+fn recovery_after_burst(auto: bool, burst_seconds: f64) -> f64 {
+    let fs = 48_000.0;
+    let mut limiter = Limiter::new(fs as f32);
+    limiter.set(&settings(0.0, -6.0, auto, 100.0, 1.5));
+    limiter.reset(fs as f32);
+    let start = 4800;
+    let end = start + (burst_seconds * fs) as usize;
+    let total = end + (2.0 * fs) as usize;
+    let x: Vec<f32> = (0..total)
+        .map(|n| if (start..end).contains(&n) { 1.0 } else { 0.1 })
+        .collect();
+    let gain = applied_gain(&mut limiter, &x);
+    let threshold = db_to_gain(-1.0);
+    let recovered = (end..gain.len()).find(|&n| gain[n] >= threshold).unwrap();
+    (recovered - end) as f64 / fs
+}
+
+#[test]
+fn auto_release_is_program_dependent() {
+    // Auto: a 5 ms transient releases with the fast stage (release/4 = 25 ms time constant),
+    // 2 s of sustained reduction releases with the slow stage (3 x release = 300 ms).
+    let short_auto = recovery_after_burst(true, 0.005);
+    let long_auto = recovery_after_burst(true, 2.0);
+    let short_manual = recovery_after_burst(false, 0.005);
+    let long_manual = recovery_after_burst(false, 2.0);
+    eprintln!(
+        "recovery to -1 dB: auto short {short_auto:.4} s, long {long_auto:.4} s; manual short {short_manual:.4} s, long {long_manual:.4} s"
+    );
+    assert!(short_auto < 0.06, "{short_auto}");
+    assert!(long_auto > 5.0 * short_auto, "{long_auto} vs {short_auto}");
+    assert!((long_manual / short_manual - 1.0).abs() < 0.1);
+}
+
+#[test]
+fn manual_release_time_constant_matches_setting() {
+    // Linear-domain one-pole release: the remaining reduction 1 - g halves every tau * ln 2.
+    let fs = 48_000.0;
+    for release_ms in [10.0f32, 100.0, 500.0] {
+        let mut limiter = Limiter::new(fs);
+        limiter.set(&settings(0.0, -6.0, false, release_ms, 1.5));
+        limiter.reset(fs);
+        let end = 4800 + 2400;
+        let x: Vec<f32> = (0..end + (3.0 * release_ms * 0.001 * fs) as usize + 4800)
+            .map(|n| if (4800..end).contains(&n) { 1.0 } else { 0.1 })
+            .collect();
+        let gain = applied_gain(&mut limiter, &x);
+        let t60 = (end..gain.len()).find(|&n| gain[n] >= 0.6).unwrap();
+        let t80 = (end..gain.len()).find(|&n| gain[n] >= 0.8).unwrap();
+        let measured_tau_ms = (t80 - t60) as f32 / fs * 1000.0 / std::f32::consts::LN_2;
+        let error = (measured_tau_ms / release_ms - 1.0).abs();
+        assert!(error < 0.03, "release {release_ms} ms measured {measured_tau_ms} ms");
+    }
+}
+
+#[test]
+fn stereo_link_applies_identical_gain() {
+    let fs = 48_000.0;
+    let mut limiter = Limiter::new(fs);
+    limiter.set(&settings(12.0, -1.0, true, 50.0, 1.5));
+    let left = sine(440.0, fs as f64, 0.9, 9600);
+    let right = sine(660.0, fs as f64, 0.05, 9600);
+    let (out_l, out_r) = run(&mut limiter, &left, &right, 128);
+    let latency = limiter.latency_samples() as usize;
+    let drive = db_to_gain(12.0);
+    for n in 1000..9600 - latency {
+        if left[n].abs() > 0.05 && right[n].abs() > 0.01 {
+            let gl = out_l[n + latency] / left[n];
+            let gr = out_r[n + latency] / right[n];
+            assert!((gl - gr).abs() <= 1e-6 * drive, "{gl} vs {gr}");
+            assert!(gl < drive * 0.5, "left was not limited");
+        }
+    }
+}
+
+#[test]
+fn output_is_independent_of_block_size() {
+    let fs = 44_100.0;
+    let mut noise = Noise(7);
+    let left: Vec<f32> = (0..6000).map(|_| noise.next()).collect();
+    let right: Vec<f32> = (0..6000).map(|_| noise.next()).collect();
+    let mut reference = None;
+    for block in [1usize, 7, 64, 1000, 6000] {
+        let mut limiter = Limiter::new(fs);
+        limiter.set(&settings(10.0, -2.0, true, 30.0, 2.0));
+        let out = run(&mut limiter, &left, &right, block);
+        match &reference {
+            None => reference = Some(out),
+            Some(r) => assert_eq!(r, &out, "block {block}"),
+        }
+    }
+}
+
+#[test]
+fn non_finite_input_recovers_within_one_block() {
+    let fs = 48_000.0;
+    let mut limiter = Limiter::new(fs);
+    limiter.set(&settings(6.0, -1.0, true, 100.0, 1.5));
+    let mut bad = vec![f32::NAN; 256];
+    bad[10] = f32::INFINITY;
+    bad[20] = f32::NEG_INFINITY;
+    let mut bad_r = bad.clone();
+    limiter.process(&mut bad, &mut bad_r);
+    assert!(bad.iter().chain(bad_r.iter()).all(|v| v.is_finite()));
+    let x = sine(1000.0, fs as f64, 0.5, 4096);
+    let (out, _) = run(&mut limiter, &x, &x, 512);
+    assert!(out.iter().all(|v| v.is_finite()));
+    // After latency + smoothing the output is the limited sine at the ceiling.
+    let tp = true_peak_dbtp(&out[1024..], &[]);
+    assert!(tp <= -0.9 && tp > -1.3, "{tp}");
+}
+
+#[test]
+fn lookahead_change_is_clean_and_updates_latency() {
+    let fs = 48_000.0f32;
+    let mut limiter = Limiter::new(fs);
+    limiter.set(&settings(6.0, -1.0, true, 100.0, 1.5));
+    let x = sine(500.0, fs as f64, 0.9, 24_000);
+    let mut out_l = x.clone();
+    let mut out_r = x.clone();
+    limiter.process(&mut out_l[..9000], &mut out_r[..9000]);
+    limiter.set(&settings(6.0, -1.0, true, 100.0, 5.0));
+    limiter.process(&mut out_l[9000..], &mut out_r[9000..]);
+    assert!(out_l.iter().all(|v| v.is_finite()));
+    assert!(true_peak_dbtp(&out_l, &out_r) <= -0.9);
+    // No step larger than the sine's own maximum slope (2 pi f A / fs at the ceiling).
+    let max_slope = 2.0 * std::f32::consts::PI * 500.0 * db_to_gain(-1.0) / fs;
+    let max_step = out_l.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max);
+    assert!(max_step <= max_slope * 1.05, "step {max_step} vs slope {max_slope}");
+    // New latency is in effect for subsequent audio.
+    assert_eq!(limiter.latency_samples(), 240 + 10);
+    let mut silence = vec![0.0f32; 2000];
+    let mut silence_r = silence.clone();
+    limiter.process(&mut silence, &mut silence_r);
+    let mut probe = vec![0.0f32; 1000];
+    probe[0] = 0.25;
+    let mut probe_r = probe.clone();
+    limiter.process(&mut probe, &mut probe_r);
+    let pos = probe.iter().position(|&v| v != 0.0).unwrap();
+    assert_eq!(pos, 250);
+}
+
+#[test]
+fn bypass_passes_input_delayed_and_unlimited() {
+    let fs = 48_000.0;
+    let mut s = settings(12.0, -6.0, true, 100.0, 1.5);
+    s.enabled = false;
+    let mut limiter = Limiter::new(fs);
+    limiter.set(&s);
+    limiter.reset(fs);
+    let x = sine(1000.0, fs as f64, 0.9, 4800);
+    let (out, _) = run(&mut limiter, &x, &x, 300);
+    let latency = limiter.latency_samples() as usize;
+    for n in 0..x.len() - latency {
+        assert_eq!(out[n + latency], x[n]);
+    }
+}
+
+#[test]
+fn drive_change_is_smoothed() {
+    // A +12 dB drive jump on a quiet sine must ramp (10 ms one-pole), never step.
+    let fs = 48_000.0f32;
+    let mut limiter = Limiter::new(fs);
+    limiter.set(&settings(0.0, -1.0, false, 100.0, 1.0));
+    let x = sine(200.0, fs as f64, 0.05, 9600);
+    let mut l = x.clone();
+    let mut r = x.clone();
+    limiter.process(&mut l[..4800], &mut r[..4800]);
+    limiter.set(&settings(12.0, -1.0, false, 100.0, 1.0));
+    limiter.process(&mut l[4800..], &mut r[4800..]);
+    let max_slope = 2.0 * std::f32::consts::PI * 200.0 * 0.05 * db_to_gain(12.0) / fs;
+    let max_step = l.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max);
+    assert!(max_step <= max_slope * 1.1, "{max_step} vs {max_slope}");
+}
+
+/// Run with `cargo test --release -- --ignored --nocapture` to print ns per stereo frame.
+#[test]
+#[ignore]
+fn performance_ns_per_frame() {
+    let fs = 48_000.0;
+    let mut limiter = Limiter::new(fs);
+    limiter.set(&settings(12.0, -1.0, true, 100.0, 1.5));
+    let mut noise = Noise(3);
+    let mut l: Vec<f32> = (0..480_000).map(|_| noise.next()).collect();
+    let mut r = l.clone();
+    let start = std::time::Instant::now();
+    for (a, b) in l.chunks_mut(512).zip(r.chunks_mut(512)) {
+        limiter.process(a, b);
+    }
+    let ns = start.elapsed().as_nanos() as f64 / 480_000.0;
+    eprintln!("limiter: {ns:.1} ns per stereo frame ({})", l[1000]);
+}

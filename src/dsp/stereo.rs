@@ -1,0 +1,663 @@
+//! Stereo width (mid/side) with phase-coherent mono-bass, plus a stereo correlation meter.
+//!
+//! Mono-bass is the "elliptical EQ" of vinyl cutting and club mastering: side content below a
+//! crossover frequency is removed so low end is mono. The side signal is split with a 4th-order
+//! Linkwitz–Riley crossover (two cascaded 2nd-order Butterworth sections, whose LP and HP sum
+//! to a 2nd-order allpass); its low band is dropped and the mid signal passes through that same
+//! allpass, so mid and remaining side stay phase-aligned (phase-coherent M/S recombination).
+//! Filters are Zavalishin TPT state-variable filters ("The Art of VA Filter Design", ch. 4;
+//! Simper SVF notes): the bilinear transform preserves the analog identity
+//! LP₂² + HP₂² = AP₂ exactly, and the structure tolerates per-sample cutoff modulation.
+//! Zero latency.
+
+use crate::dsp::util::{one_pole_coeff, sanitize};
+
+/// Butterworth damping 2ζ = √2 of each LR4 section.
+const BUTTERWORTH_K: f64 = std::f64::consts::SQRT_2;
+/// Time constant of the per-sample width and crossover-frequency smoothing.
+const SMOOTHING_SECONDS: f32 = 0.01;
+/// Duration of the linear mono-bass enable/disable crossfade.
+const MONO_BASS_FADE_SECONDS: f32 = 0.02;
+/// Integration time constant of the correlation meter.
+const CORRELATION_SECONDS: f32 = 0.3;
+
+/// Stereo settings; clamped in [`Stereo::set`] (NaN → default).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StereoSettings {
+    /// Side gain, 0..2 (0–200 %, default 1). 0 = mono, 2 = side doubled.
+    pub width: f32,
+    /// Removes side content below `mono_bass_hz` (LR4, phase-coherent).
+    pub mono_bass_enabled: bool,
+    /// Mono-bass crossover frequency in Hz, 20..500 (default 120); LR4 bands cross at −6 dB.
+    pub mono_bass_hz: f32,
+}
+
+impl Default for StereoSettings {
+    fn default() -> Self {
+        Self {
+            width: 1.0,
+            mono_bass_enabled: false,
+            mono_bass_hz: 120.0,
+        }
+    }
+}
+
+impl StereoSettings {
+    /// Returns a copy with every field clamped into its documented range (NaN → default).
+    pub fn sanitized(&self) -> Self {
+        let d = Self::default();
+        let clamp = |v: f32, lo: f32, hi: f32, fallback: f32| {
+            if v.is_nan() {
+                fallback
+            } else {
+                v.clamp(lo, hi)
+            }
+        };
+        Self {
+            width: clamp(self.width, 0.0, 2.0, d.width),
+            mono_bass_enabled: self.mono_bass_enabled,
+            mono_bass_hz: clamp(self.mono_bass_hz, 20.0, 500.0, d.mono_bass_hz),
+        }
+    }
+}
+
+/// Outputs of one TPT SVF step.
+#[derive(Clone, Copy, Debug)]
+struct SvfOutputs {
+    /// Only the LR4 reconstruction test reads the low band (the low band of S is dropped).
+    #[cfg_attr(not(test), allow(dead_code))]
+    low: f64,
+    band: f64,
+    high: f64,
+}
+
+/// State of one 2nd-order TPT state-variable filter (Zavalishin ch. 4).
+#[derive(Clone, Copy, Debug, Default)]
+struct SvfState {
+    s1: f64,
+    s2: f64,
+}
+
+impl SvfState {
+    /// One sample with prewarped `g = tan(π fc / fs)`, `a1 = 1 / (1 + g(g + k))`.
+    #[inline]
+    fn tick(&mut self, x: f64, g: f64, a1: f64) -> SvfOutputs {
+        let high = (x - (BUTTERWORTH_K + g) * self.s1 - self.s2) * a1;
+        let v1 = g * high;
+        let band = v1 + self.s1;
+        let v2 = g * band;
+        let low = v2 + self.s2;
+        self.s1 = band + v1;
+        self.s2 = low + v2;
+        SvfOutputs { low, band, high }
+    }
+
+    fn guard(&mut self) {
+        for s in [&mut self.s1, &mut self.s2] {
+            if !s.is_finite() || s.abs() < 1e-30 {
+                *s = 0.0;
+            }
+        }
+    }
+}
+
+/// Prewarped SVF coefficient; the cutoff is kept below 0.45·fs for safety.
+fn prewarped_g(cutoff_hz: f32, sample_rate: f32) -> f64 {
+    let hz = (cutoff_hz as f64).min(0.45 * sample_rate as f64);
+    (std::f64::consts::PI * hz / sample_rate as f64).tan()
+}
+
+fn a1_for(g: f64) -> f64 {
+    1.0 / (1.0 + g * (g + BUTTERWORTH_K))
+}
+
+/// Width and mono-bass processor (zero latency).
+///
+/// Per sample: M = (L+R)/2, S = (L−R)/2; with mono-bass, M → AP₂(M) and S → HP₂(HP₂(S))
+/// (the LR4 high band), crossfaded linearly over 20 ms on enable/disable; then S is scaled by
+/// the width and L = M + S, R = M − S. Width and crossover frequency are smoothed per sample
+/// (one-pole, 10 ms; the frequency on the prewarped coefficient). With width exactly 1 and
+/// mono-bass fully off, samples pass through bit-exactly (NaN/Inf still become 0).
+#[derive(Clone, Debug)]
+pub struct Stereo {
+    sample_rate: f32,
+    settings: StereoSettings,
+    smoothing_coeff: f64,
+    width: f64,
+    width_target: f64,
+    g: f64,
+    g_target: f64,
+    a1: f64,
+    /// Mono-bass crossfade position 0..1 and its per-sample step.
+    mono_bass_mix: f64,
+    mono_bass_mix_target: f64,
+    mono_bass_step: f64,
+    mid_allpass: SvfState,
+    side_highpass_1: SvfState,
+    side_highpass_2: SvfState,
+}
+
+impl Stereo {
+    /// Creates the module with default (neutral) settings at `sample_rate`.
+    pub fn new(sample_rate: f32) -> Self {
+        let mut stereo = Self {
+            sample_rate: 48_000.0,
+            settings: StereoSettings::default(),
+            smoothing_coeff: 0.0,
+            width: 1.0,
+            width_target: 1.0,
+            g: 0.0,
+            g_target: 0.0,
+            a1: 1.0,
+            mono_bass_mix: 0.0,
+            mono_bass_mix_target: 0.0,
+            mono_bass_step: 0.0,
+            mid_allpass: SvfState::default(),
+            side_highpass_1: SvfState::default(),
+            side_highpass_2: SvfState::default(),
+        };
+        stereo.reset(sample_rate);
+        stereo
+    }
+
+    /// Clears filter state and recomputes coefficients; smoothed values jump to their targets.
+    pub fn reset(&mut self, sample_rate: f32) {
+        self.sample_rate = if sample_rate.is_finite() && sample_rate >= 1000.0 {
+            sample_rate
+        } else {
+            48_000.0
+        };
+        self.clear_filters();
+        let settings = self.settings;
+        self.set(&settings);
+        self.width = self.width_target;
+        self.g = self.g_target;
+        self.a1 = a1_for(self.g);
+        self.mono_bass_mix = self.mono_bass_mix_target;
+    }
+
+    fn clear_filters(&mut self) {
+        self.mid_allpass = SvfState::default();
+        self.side_highpass_1 = SvfState::default();
+        self.side_highpass_2 = SvfState::default();
+    }
+
+    /// Applies new settings (clamped). Real-time safe: no allocation.
+    pub fn set(&mut self, settings: &StereoSettings) {
+        let s = settings.sanitized();
+        self.settings = s;
+        let fs = self.sample_rate;
+        self.smoothing_coeff = one_pole_coeff(SMOOTHING_SECONDS, fs) as f64;
+        self.mono_bass_step = 1.0 / (MONO_BASS_FADE_SECONDS as f64 * fs as f64);
+        self.width_target = s.width as f64;
+        self.g_target = prewarped_g(s.mono_bass_hz, fs);
+        self.mono_bass_mix_target = if s.mono_bass_enabled { 1.0 } else { 0.0 };
+    }
+
+    /// The settings currently in effect (after clamping).
+    pub fn settings(&self) -> &StereoSettings {
+        &self.settings
+    }
+
+    /// Processing latency in samples: always 0.
+    pub const fn latency_samples(&self) -> u32 {
+        0
+    }
+
+    #[inline]
+    fn smooth(current: f64, target: f64, coeff: f64) -> f64 {
+        let next = target + coeff * (current - target);
+        if (next - target).abs() < 1e-9 {
+            target
+        } else {
+            next
+        }
+    }
+
+    /// Processes a stereo block in place (common length of both slices). Never panics.
+    pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let neutral_targets = self.width_target == 1.0 && self.mono_bass_mix_target == 0.0;
+        if neutral_targets && self.width == 1.0 && self.mono_bass_mix == 0.0 {
+            for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+                *l = sanitize(*l);
+                *r = sanitize(*r);
+            }
+            return;
+        }
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            let in_left = sanitize(*l);
+            let in_right = sanitize(*r);
+            if self.width != self.width_target {
+                self.width = Self::smooth(self.width, self.width_target, self.smoothing_coeff);
+            }
+            if self.mono_bass_mix != self.mono_bass_mix_target {
+                self.mono_bass_mix = if self.mono_bass_mix < self.mono_bass_mix_target {
+                    (self.mono_bass_mix + self.mono_bass_step).min(self.mono_bass_mix_target)
+                } else {
+                    (self.mono_bass_mix - self.mono_bass_step).max(self.mono_bass_mix_target)
+                };
+                if self.mono_bass_mix == 0.0 {
+                    // Fully off: the next enable starts from clean, deterministic state.
+                    self.clear_filters();
+                }
+            }
+            if self.width == 1.0 && self.mono_bass_mix == 0.0 {
+                *l = in_left;
+                *r = in_right;
+                continue;
+            }
+            let mut mid = 0.5 * (in_left as f64 + in_right as f64);
+            let mut side = 0.5 * (in_left as f64 - in_right as f64);
+            if self.mono_bass_mix > 0.0 {
+                if self.g != self.g_target {
+                    self.g = Self::smooth(self.g, self.g_target, self.smoothing_coeff);
+                    self.a1 = a1_for(self.g);
+                }
+                let (g, a1, fade) = (self.g, self.a1, self.mono_bass_mix);
+                let mid_band = self.mid_allpass.tick(mid, g, a1).band;
+                let mid_allpassed = mid - 2.0 * BUTTERWORTH_K * mid_band;
+                let side_high_1 = self.side_highpass_1.tick(side, g, a1).high;
+                let side_high = self.side_highpass_2.tick(side_high_1, g, a1).high;
+                mid += fade * (mid_allpassed - mid);
+                side += fade * (side_high - side);
+            } else if self.g != self.g_target {
+                // Mono-bass off: frequency changes apply immediately (nothing audible yet).
+                self.g = self.g_target;
+                self.a1 = a1_for(self.g);
+            }
+            side *= self.width;
+            *l = (mid + side) as f32;
+            *r = (mid - side) as f32;
+        }
+        self.mid_allpass.guard();
+        self.side_highpass_1.guard();
+        self.side_highpass_2.guard();
+    }
+}
+
+/// Stereo correlation meter: r = ⟨L·R⟩ / √(⟨L²⟩⟨R²⟩) with one-pole averages of 300 ms time
+/// constant (the usual phase/correlation meter definition, cf. IEC 60268-18 style meters).
+/// +1 = mono, 0 = uncorrelated, −1 = out of phase. Reads 0 when both averages are below
+/// ≈ −100 dBFS power (silence).
+#[derive(Clone, Debug)]
+pub struct CorrelationMeter {
+    coeff: f64,
+    product: f64,
+    energy_left: f64,
+    energy_right: f64,
+}
+
+impl CorrelationMeter {
+    /// Creates a meter for `sample_rate`.
+    pub fn new(sample_rate: f32) -> Self {
+        let mut meter = Self {
+            coeff: 0.0,
+            product: 0.0,
+            energy_left: 0.0,
+            energy_right: 0.0,
+        };
+        meter.reset(sample_rate);
+        meter
+    }
+
+    /// Clears the averages and sets the 300 ms integration for `sample_rate`.
+    pub fn reset(&mut self, sample_rate: f32) {
+        let fs = if sample_rate.is_finite() && sample_rate >= 1000.0 {
+            sample_rate
+        } else {
+            48_000.0
+        };
+        self.coeff = one_pole_coeff(CORRELATION_SECONDS, fs) as f64;
+        self.product = 0.0;
+        self.energy_left = 0.0;
+        self.energy_right = 0.0;
+    }
+
+    /// Accumulates a block (common length of both slices). Real-time safe.
+    pub fn process(&mut self, left: &[f32], right: &[f32]) {
+        let c = self.coeff;
+        let (mut p, mut el, mut er) = (self.product, self.energy_left, self.energy_right);
+        for (&l, &r) in left.iter().zip(right.iter()) {
+            let l = sanitize(l) as f64;
+            let r = sanitize(r) as f64;
+            p = l * r + c * (p - l * r);
+            el = l * l + c * (el - l * l);
+            er = r * r + c * (er - r * r);
+        }
+        let fix = |v: f64| {
+            if v.is_finite() && v.abs() >= 1e-30 {
+                v
+            } else {
+                0.0
+            }
+        };
+        self.product = fix(p);
+        self.energy_left = fix(el);
+        self.energy_right = fix(er);
+    }
+
+    /// Current correlation in −1..+1 (0 for silence).
+    pub fn correlation(&self) -> f32 {
+        let energy = self.energy_left * self.energy_right;
+        if energy <= 1e-20 {
+            return 0.0;
+        }
+        (self.product / energy.sqrt()).clamp(-1.0, 1.0) as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FS: f32 = 48_000.0;
+
+    fn make(settings: &StereoSettings, fs: f32) -> Stereo {
+        let mut s = Stereo::new(fs);
+        s.set(settings);
+        s.reset(fs);
+        s
+    }
+
+    /// Magnitude in dB of the DFT of `response` at `freq`.
+    fn magnitude_db(response: &[f64], freq: f64, fs: f64) -> f64 {
+        let w = std::f64::consts::TAU * freq / fs;
+        let (mut re, mut im) = (0.0, 0.0);
+        for (n, &h) in response.iter().enumerate() {
+            re += h * (w * n as f64).cos();
+            im -= h * (w * n as f64).sin();
+        }
+        10.0 * (re * re + im * im).log10()
+    }
+
+    fn log_spaced_frequencies(count: usize) -> Vec<f64> {
+        (0..count)
+            .map(|i| 20.0 * 1000f64.powf(i as f64 / (count - 1) as f64))
+            .collect()
+    }
+
+    /// Impulse response of the module for L = a·δ, R = b·δ; returns (left, right).
+    fn impulse_response(
+        settings: &StereoSettings,
+        a: f32,
+        b: f32,
+        len: usize,
+    ) -> (Vec<f64>, Vec<f64>) {
+        let mut stereo = make(settings, FS);
+        let mut left = vec![0.0f32; len];
+        let mut right = vec![0.0f32; len];
+        left[0] = a;
+        right[0] = b;
+        stereo.process(&mut left, &mut right);
+        (
+            left.iter().map(|&x| x as f64).collect(),
+            right.iter().map(|&x| x as f64).collect(),
+        )
+    }
+
+    fn mono_bass(hz: f32) -> StereoSettings {
+        StereoSettings {
+            width: 1.0,
+            mono_bass_enabled: true,
+            mono_bass_hz: hz,
+        }
+    }
+
+    #[test]
+    fn lr4_bands_sum_to_flat_magnitude_and_cross_at_minus_6_db() {
+        for fs in [44_100.0f32, 192_000.0] {
+            let g = prewarped_g(120.0, fs);
+            let a1 = a1_for(g);
+            let (mut lp1, mut lp2, mut hp1, mut hp2) = Default::default();
+            let len = (fs * 0.2) as usize;
+            let mut sum = Vec::with_capacity(len);
+            let mut high = Vec::with_capacity(len);
+            for n in 0..len {
+                let x = if n == 0 { 1.0 } else { 0.0 };
+                let low_band =
+                    SvfState::tick(&mut lp2, SvfState::tick(&mut lp1, x, g, a1).low, g, a1).low;
+                let high_band =
+                    SvfState::tick(&mut hp2, SvfState::tick(&mut hp1, x, g, a1).high, g, a1).high;
+                sum.push(low_band + high_band);
+                high.push(high_band);
+            }
+            let worst = log_spaced_frequencies(60)
+                .iter()
+                .map(|&f| magnitude_db(&sum, f, fs as f64).abs())
+                .fold(0.0, f64::max);
+            assert!(worst < 0.1, "{fs}: LR4 sum deviates {worst} dB");
+            let at_crossover = magnitude_db(&high, 120.0, fs as f64);
+            assert!(
+                (at_crossover + 6.0206).abs() < 0.05,
+                "{fs}: {at_crossover} dB at fc"
+            );
+        }
+    }
+
+    #[test]
+    fn mono_bass_removes_low_side_and_keeps_high_side() {
+        // Pure side impulse: L = δ, R = −δ → S = δ; output side = (L − R)/2.
+        let (l, r) = impulse_response(&mono_bass(120.0), 1.0, -1.0, 9600);
+        let side: Vec<f64> = l.iter().zip(&r).map(|(a, b)| 0.5 * (a - b)).collect();
+        let low = magnitude_db(&side, 30.0, FS as f64);
+        let high = magnitude_db(&side, 2000.0, FS as f64);
+        assert!(low < -30.0, "side at 30 Hz: {low} dB");
+        assert!(high.abs() < 0.1, "side at 2 kHz: {high} dB");
+    }
+
+    #[test]
+    fn mono_material_passes_flat_and_stays_mono() {
+        let (l, r) = impulse_response(&mono_bass(120.0), 1.0, 1.0, 9600);
+        assert_eq!(l, r);
+        let worst = log_spaced_frequencies(60)
+            .iter()
+            .map(|&f| magnitude_db(&l, f, FS as f64).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 0.1, "mono deviates {worst} dB");
+    }
+
+    fn noise(n: usize, seed: u64) -> Vec<f32> {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
+        (0..n)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn width_zero_one_two() {
+        let left_in = noise(4800, 1);
+        let right_in = noise(4800, 2);
+        let run = |width: f32| {
+            let mut s = make(
+                &StereoSettings {
+                    width,
+                    ..StereoSettings::default()
+                },
+                FS,
+            );
+            let (mut l, mut r) = (left_in.clone(), right_in.clone());
+            s.process(&mut l, &mut r);
+            (l, r)
+        };
+        let (l0, r0) = run(0.0);
+        assert_eq!(l0, r0);
+        let (l1, r1) = run(1.0);
+        assert_eq!((&l1, &r1), (&left_in, &right_in));
+        let (l2, r2) = run(2.0);
+        let mut worst_side_ratio_error = 0.0f32;
+        let mut worst_mid_error = 0.0f32;
+        for i in 0..l2.len() {
+            let side_in = 0.5 * (left_in[i] - right_in[i]);
+            let side_out = 0.5 * (l2[i] - r2[i]);
+            if side_in.abs() > 1e-3 {
+                worst_side_ratio_error =
+                    worst_side_ratio_error.max((side_out / side_in - 2.0).abs());
+            }
+            let mid_in = 0.5 * (left_in[i] + right_in[i]);
+            worst_mid_error = worst_mid_error.max((0.5 * (l2[i] + r2[i]) - mid_in).abs());
+        }
+        assert!(
+            worst_side_ratio_error < 1e-3,
+            "side ratio error {worst_side_ratio_error}"
+        );
+        assert!(worst_mid_error < 1e-6, "mid error {worst_mid_error}");
+    }
+
+    fn test_signal(n: usize) -> (Vec<f32>, Vec<f32>) {
+        // 50 Hz side bass + 1 kHz mid, typical wide-bass material.
+        (0..n)
+            .map(|i| {
+                let t = i as f32 / FS;
+                let bass = 0.4 * (std::f32::consts::TAU * 50.0 * t).sin();
+                let mid = 0.3 * (std::f32::consts::TAU * 1000.0 * t).sin();
+                (mid + bass, mid - bass)
+            })
+            .unzip()
+    }
+
+    fn largest_step(x: &[f32]) -> f32 {
+        x.windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn mono_bass_toggle_and_frequency_changes_are_click_free() {
+        let (left_in, right_in) = test_signal(48_000);
+        let mut stereo = make(&StereoSettings::default(), FS);
+        let (mut l, mut r) = (left_in.clone(), right_in.clone());
+        let steady = largest_step(&l[..4800]).max(largest_step(&r[..4800]));
+        let schedule = [
+            (4800, mono_bass(120.0)),
+            (14_400, mono_bass(300.0)),
+            (24_000, mono_bass(40.0)),
+            (33_600, StereoSettings::default()),
+        ];
+        let mut start = 0;
+        for (end, settings) in schedule {
+            stereo.process(&mut l[start..end], &mut r[start..end]);
+            stereo.set(&settings);
+            start = end;
+        }
+        stereo.process(&mut l[start..], &mut r[start..]);
+        let worst = largest_step(&l).max(largest_step(&r));
+        // The 1 kHz component alone gives steps of ≈ 0.3·2π·1000/48000 ≈ 0.04; a hard switch of
+        // the 0.4-amplitude bass side would add up to 0.4.
+        assert!(
+            worst < 1.1 * steady,
+            "largest step {worst} vs steady {steady}"
+        );
+        // After switching off and fading out, the output is bit-exact again.
+        assert_eq!(&l[40_000..], &left_in[40_000..]);
+    }
+
+    fn run_blocks(block: usize) -> (Vec<f32>, Vec<f32>) {
+        let (mut l, mut r) = test_signal(12_000);
+        let mut stereo = make(&StereoSettings::default(), FS);
+        stereo.set(&StereoSettings {
+            width: 1.6,
+            mono_bass_enabled: true,
+            mono_bass_hz: 150.0,
+        });
+        for (lb, rb) in l.chunks_mut(block).zip(r.chunks_mut(block)) {
+            stereo.process(lb, rb);
+        }
+        (l, r)
+    }
+
+    #[test]
+    fn output_is_independent_of_block_size() {
+        let reference = run_blocks(512);
+        for block in [1, 37] {
+            assert_eq!(run_blocks(block), reference, "block {block}");
+        }
+    }
+
+    #[test]
+    fn nan_burst_behaves_like_silence() {
+        let settings = StereoSettings {
+            width: 1.4,
+            mono_bass_enabled: true,
+            mono_bass_hz: 120.0,
+        };
+        let mut poisoned = make(&settings, FS);
+        let mut clean = make(&settings, FS);
+        let (left, right) = test_signal(1024);
+        for block in 0..3 {
+            let (mut l, mut r) = (left.clone(), right.clone());
+            let (mut cl, mut cr) = (left.clone(), right.clone());
+            if block == 1 {
+                for i in 10..200 {
+                    l[i] = f32::NAN;
+                    r[i] = f32::INFINITY;
+                    cl[i] = 0.0;
+                    cr[i] = 0.0;
+                }
+            }
+            poisoned.process(&mut l, &mut r);
+            clean.process(&mut cl, &mut cr);
+            assert!(l.iter().chain(&r).all(|x| x.is_finite()));
+            assert_eq!((l, r), (cl, cr));
+        }
+        let mut neutral = make(&StereoSettings::default(), FS);
+        let mut l = [f32::NAN, 0.5];
+        let mut r = [f32::NEG_INFINITY, -0.5];
+        neutral.process(&mut l, &mut r);
+        assert_eq!((l, r), ([0.0, 0.5], [0.0, -0.5]));
+    }
+
+    #[test]
+    fn correlation_meter_reads_plus_one_minus_one_and_zero() {
+        let n = 96_000;
+        let sine: Vec<f32> = (0..n)
+            .map(|i| (std::f32::consts::TAU * 440.0 * i as f32 / FS).sin())
+            .collect();
+        let inverted: Vec<f32> = sine.iter().map(|x| -x).collect();
+        let mut meter = CorrelationMeter::new(FS);
+        meter.process(&sine, &sine);
+        assert!((meter.correlation() - 1.0).abs() < 1e-4);
+        meter.reset(FS);
+        meter.process(&sine, &inverted);
+        assert!((meter.correlation() + 1.0).abs() < 1e-4);
+        meter.reset(FS);
+        let (a, b) = (noise(n, 11), noise(n, 12));
+        for (ca, cb) in a.chunks(512).zip(b.chunks(512)) {
+            meter.process(ca, cb);
+        }
+        let uncorrelated = meter.correlation();
+        assert!(
+            uncorrelated.abs() < 0.1,
+            "uncorrelated reads {uncorrelated}"
+        );
+        meter.reset(FS);
+        meter.process(&[0.0; 64], &[0.0; 64]);
+        assert_eq!(meter.correlation(), 0.0);
+    }
+
+    #[test]
+    fn correlation_meter_integration_time_is_300_ms() {
+        // Left = 1 kHz sine, right switches from silence to the same sine: ⟨LR⟩ and ⟨R²⟩ rise
+        // as 1 − e^(−t/τ) while ⟨L²⟩ is settled, so r(t) = √(1 − e^(−t/τ)); at t = τ: 0.795.
+        for fs in [44_100.0f32, 192_000.0] {
+            let mut meter = CorrelationMeter::new(fs);
+            let n = (fs * 3.0) as usize;
+            let sine: Vec<f32> = (0..n)
+                .map(|i| (std::f32::consts::TAU * 1000.0 * i as f32 / fs).sin())
+                .collect();
+            meter.process(&sine, &vec![0.0; n]);
+            let tau = (0.3 * fs) as usize;
+            meter.process(&sine[..tau], &sine[..tau]);
+            let expected = (1.0 - (-1.0f32).exp()).sqrt();
+            let measured = meter.correlation();
+            assert!(
+                (measured - expected).abs() < 0.01,
+                "{fs}: {measured} vs {expected}"
+            );
+        }
+    }
+}
