@@ -115,6 +115,23 @@ fn static_gain_reduction_db(level_db: f32, threshold_db: f32, knee_db: f32, slop
     }
 }
 
+/// Branch-free form of [`static_gain_reduction_db`] for the audio loop (the instantaneous level
+/// crosses the knee every waveform cycle, so branches would mispredict):
+/// GR = slope·(t²/(2W) + max(over − W/2, 0)) with t = clamp(over + W/2, 0, W); for W = 0 the
+/// caller passes `inv_two_knee = 0`. Identical to eq. 4 in all three regions.
+#[inline]
+fn static_gain_reduction_branchless_db(
+    level_db: f32,
+    threshold_db: f32,
+    half_knee_db: f32,
+    inv_two_knee: f32,
+    slope: f32,
+) -> f32 {
+    let over = level_db - threshold_db;
+    let into_knee = (over + half_knee_db).clamp(0.0, 2.0 * half_knee_db);
+    slope * (into_knee * into_knee * inv_two_knee + (over - half_knee_db).max(0.0))
+}
+
 /// Static input→output curve in dB (Giannoulis et al. 2012, eq. 4):
 /// below T−W/2: y = x; inside the knee: y = x + (1/R−1)(x−T+W/2)²/(2W); above T+W/2:
 /// y = T + (x−T)/R. `input_db` is the side-chain level as defined by the detector (instantaneous
@@ -200,8 +217,9 @@ impl SmoothedParameter {
 #[derive(Clone, Copy, Debug)]
 struct SidechainHighPass {
     g: SmoothedParameter,
-    /// 1 / (1 + g(g + k)), recomputed only while `g` moves.
-    a1: f64,
+    /// Simper coefficients a1 = 1/(1 + g(g + k)), a2 = g·a1, a3 = g·a2; recomputed only while
+    /// `g` moves.
+    a: [f64; 3],
     blend: SmoothedParameter,
     state_left: [f64; 2],
     state_right: [f64; 2],
@@ -211,7 +229,7 @@ impl SidechainHighPass {
     fn new() -> Self {
         Self {
             g: SmoothedParameter::new(0.0),
-            a1: 1.0,
+            a: [1.0, 0.0, 0.0],
             blend: SmoothedParameter::new(1.0),
             state_left: [0.0; 2],
             state_right: [0.0; 2],
@@ -225,19 +243,20 @@ impl SidechainHighPass {
 
     fn update_a1(&mut self) {
         let g = self.g.current;
-        self.a1 = 1.0 / (1.0 + g * (g + BUTTERWORTH_K));
+        let a1 = 1.0 / (1.0 + g * (g + BUTTERWORTH_K));
+        self.a = [a1, g * a1, g * g * a1];
     }
 
+    /// One high-pass sample in Simper's trapezoidal SVF form (same transfer function as
+    /// Zavalishin's TPT SVF, shorter recursive dependency chain). `state` = [ic1eq, ic2eq].
     #[inline]
-    fn tick(state: &mut [f64; 2], x: f64, g: f64, a1: f64) -> f64 {
-        let high = (x - (BUTTERWORTH_K + g) * state[0] - state[1]) * a1;
-        let v1 = g * high;
-        let band = v1 + state[0];
-        let v2 = g * band;
-        let low = v2 + state[1];
-        state[0] = band + v1;
-        state[1] = low + v2;
-        high
+    fn tick(state: &mut [f64; 2], x: f64, a: &[f64; 3]) -> f64 {
+        let v3 = x - state[1];
+        let v1 = a[0] * state[0] + a[1] * v3;
+        let v2 = state[1] + a[1] * state[0] + a[2] * v3;
+        state[0] = 2.0 * v1 - state[0];
+        state[1] = 2.0 * v2 - state[1];
+        x - BUTTERWORTH_K * v1 - v2
     }
 
     /// Returns the detector signals (left, right) for one stereo sample.
@@ -248,18 +267,27 @@ impl SidechainHighPass {
             self.update_a1();
         }
         let blend = self.blend.next();
-        let (g, a1) = (self.g.current, self.a1);
+        if blend == 0.0 {
+            // Fully bypassed: skip the filter (re-enabling fades in from clean state).
+            return (left, right);
+        }
+        let a = self.a;
         let (x_left, x_right) = (left as f64, right as f64);
-        let high_left = Self::tick(&mut self.state_left, x_left, g, a1);
-        let high_right = Self::tick(&mut self.state_right, x_right, g, a1);
+        let high_left = Self::tick(&mut self.state_left, x_left, &a);
+        let high_right = Self::tick(&mut self.state_right, x_right, &a);
         (
             (x_left + blend * (high_left - x_left)) as f32,
             (x_right + blend * (high_right - x_right)) as f32,
         )
     }
 
-    /// Flushes denormals and repairs non-finite state once per block.
+    /// Flushes denormals and repairs non-finite state once per block; clears the state while
+    /// the filter is fully bypassed so that re-enabling starts deterministically.
     fn guard_state(&mut self) {
+        if self.blend.current == 0.0 {
+            self.state_left = [0.0; 2];
+            self.state_right = [0.0; 2];
+        }
         for state in [&mut self.state_left, &mut self.state_right] {
             for s in state.iter_mut() {
                 *s = if s.is_finite() && s.abs() >= 1e-30 {
@@ -300,10 +328,10 @@ pub struct Compressor {
     sample_rate: f32,
     settings: CompressorSettings,
     threshold_db: f32,
-    knee_db: f32,
+    half_knee_db: f32,
+    /// 1 / (2·knee), or 0 for a hard knee.
+    inv_two_knee: f32,
     slope: f32,
-    /// Linear level of the knee start: below it the gain reduction is 0 and no log is needed.
-    knee_start_linear: f32,
     attack_coeff: f64,
     release_coeff: f64,
     fast_release_coeff: f64,
@@ -325,9 +353,9 @@ impl Compressor {
             sample_rate: 48_000.0,
             settings: CompressorSettings::default(),
             threshold_db: 0.0,
-            knee_db: 0.0,
+            half_knee_db: 0.0,
+            inv_two_knee: 0.0,
             slope: 0.0,
-            knee_start_linear: 1.0,
             attack_coeff: 0.0,
             release_coeff: 0.0,
             fast_release_coeff: 0.0,
@@ -375,9 +403,13 @@ impl Compressor {
         self.settings = s;
         let fs = self.sample_rate;
         self.threshold_db = s.threshold_db;
-        self.knee_db = s.knee_db;
+        self.half_knee_db = 0.5 * s.knee_db;
+        self.inv_two_knee = if s.knee_db > 0.0 {
+            0.5 / s.knee_db
+        } else {
+            0.0
+        };
         self.slope = 1.0 - 1.0 / s.ratio;
-        self.knee_start_linear = db_to_gain(s.threshold_db - 0.5 * s.knee_db);
         let coeff = |ms: f32| one_pole_coeff(ms * 1e-3, fs) as f64;
         self.attack_coeff = coeff(s.attack_ms);
         self.release_coeff = coeff(s.release_ms);
@@ -415,13 +447,17 @@ impl Compressor {
     }
 
     /// Target gain reduction in dB for one detector sample.
+    /// Branch-free: level 0 maps to ≈ −765 dB, far below any knee.
     #[inline]
     fn target_gain_reduction_db(&self, level: f32) -> f64 {
-        if level <= self.knee_start_linear {
-            return 0.0;
-        }
-        let level_db = fast_log2(level.min(f32::MAX)) * DB_PER_LOG2;
-        static_gain_reduction_db(level_db, self.threshold_db, self.knee_db, self.slope) as f64
+        let level_db = fast_log2(level.clamp(1e-30, f32::MAX)) * DB_PER_LOG2;
+        static_gain_reduction_branchless_db(
+            level_db,
+            self.threshold_db,
+            self.half_knee_db,
+            self.inv_two_knee,
+            self.slope,
+        ) as f64
     }
 
     /// Smooth branching detector step (Giannoulis et al. eq. 17).
@@ -474,11 +510,9 @@ impl Compressor {
             };
             block_max_gr = block_max_gr.max(gain_reduction);
 
-            let compressor_gain = if gain_reduction > 0.0 {
-                fast_exp2_nonpositive((-gain_reduction * LOG2_PER_DB) as f32) as f64
-            } else {
-                1.0
-            };
+            // Exactly 1.0 for zero gain reduction (ratio 1 stays bit-neutral).
+            let compressor_gain =
+                fast_exp2_nonpositive((-gain_reduction * LOG2_PER_DB) as f32) as f64;
             let mix = self.mix.next();
             let makeup = self.makeup_gain.next();
             let total_gain = ((1.0 - mix) + mix * makeup * compressor_gain) as f32;

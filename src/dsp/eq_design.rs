@@ -140,14 +140,120 @@ pub fn matched(proto: Prototype, f0_hz: f64, sample_rate: f64) -> SvfCoeffs {
         }
         _ => None,
     };
-    match flipped {
-        Some(p) => {
-            let c = matched_direct(p, f0_hz, sample_rate);
-            c.reciprocal().unwrap_or(c)
+    if !proto.is_identity() {
+        let f0 = f0_hz.clamp(1.0, MAX_FRACTION_OF_NYQUIST * 0.5 * sample_rate);
+        if let Some(c) = match_points(proto, f0, sample_rate)
+            .and_then(|points| five_point_fit(proto, f0, sample_rate, points))
+        {
+            return c;
         }
-        None => matched_direct(proto, f0_hz, sample_rate),
     }
+    if let Some(c) = flipped.and_then(|p| matched_direct(p, f0_hz, sample_rate).reciprocal()) {
+        return c;
+    }
+    matched_direct(proto, f0_hz, sample_rate)
 }
+
+/// Five-point magnitude match. With `T = tan²(w/2)`, the squared magnitude of *any* SVF section
+/// is `N(T)/D(T)` with `D = T² + d1 T + d0 = (g²-T)² + k²g²T` and
+/// `N = m0²T² + (c1²-2 c2 m0) g² T + c2² g⁴` (bilinear algebra), i.e. five free coefficients.
+/// They are fixed so that the digital |H|² equals the analog prototype's at DC, Nyquist and three
+/// frequencies across the band (`points_hz`), which is linear in the unknowns (a 3x3 system
+/// after using DC and Nyquist); `T` is scaled by `tan²(w0/2)` to keep it well conditioned at
+/// low frequencies. The factorisation back to `g, k, m0, c1, c2 >= 0` is the minimum-phase root.
+/// Returns `None` when the fitted function is not a valid squared magnitude.
+fn five_point_fit(
+    proto: Prototype,
+    f0: f64,
+    sample_rate: f64,
+    points_hz: [f64; 4],
+) -> Option<SvfCoeffs> {
+    let tan2 = |f: f64| (PI * f / sample_rate).tan().powi(2);
+    let scale = tan2(f0);
+    let dc = proto.magnitude_sq(0.0);
+    // Rows: n2 τ² + n1 τ - H τ d1 + (H0 - H) d0 = H τ².
+    let mut m = [[0.0f64; 5]; 4];
+    for (row, &f) in m.iter_mut().zip(points_hz.iter()) {
+        let tau = tan2(f) / scale;
+        let h = proto.magnitude_sq(f / f0);
+        *row = [tau * tau, tau, -h * tau, dc - h, h * tau * tau];
+    }
+    let [n2, n1, d1, d0] = solve4(m)?;
+    let g2 = d0.sqrt();
+    let k2 = (d1 + 2.0 * g2) / g2;
+    let m0 = n2.max(0.0).sqrt();
+    let c2 = dc.sqrt();
+    let c1_sq = (n1 + 2.0 * c2 * m0 * g2) / g2;
+    if !(d0 > 0.0 && k2 > 0.0 && c1_sq >= 0.0 && n2 >= 0.0) {
+        return None;
+    }
+    let g = (g2 * scale).sqrt();
+    let k = k2.sqrt();
+    let c1 = c1_sq.sqrt();
+    let c = SvfCoeffs {
+        g,
+        k,
+        mix: [m0, c1 - m0 * k, c2 - m0],
+    };
+    let finite = c.g.is_finite() && c.k.is_finite() && c.mix.iter().all(|v| v.is_finite());
+    finite.then_some(c)
+}
+
+/// Gaussian elimination with partial pivoting on an augmented 4x5 system.
+fn solve4(mut m: [[f64; 5]; 4]) -> Option<[f64; 4]> {
+    for col in 0..4 {
+        let pivot = (col..4).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))?;
+        m.swap(col, pivot);
+        let p = m[col][col];
+        if p.abs() < 1e-300 || !p.is_finite() {
+            return None;
+        }
+        for row in col + 1..4 {
+            let f = m[row][col] / p;
+            for c in col..5 {
+                m[row][c] -= f * m[col][c];
+            }
+        }
+    }
+    let mut x = [0.0; 4];
+    for row in (0..4).rev() {
+        let mut acc = m[row][4];
+        for c in row + 1..4 {
+            acc -= m[row][c] * x[c];
+        }
+        x[row] = acc / m[row][row];
+    }
+    Some(x)
+}
+
+/// The three in-band matching frequencies: for a bell its centre and the two half-gain (in dB)
+/// frequencies `f0 (sqrt(1 + 1/(4Q²)) ± 1/(2Q))`; for a shelf its mid-gain frequency f0 and
+/// f0 divided/multiplied by `max(A^½, 1.5)` (near its pole and zero frequencies). Points above
+/// `0.8 * Nyquist` are pulled down so the three stay distinct and well conditioned.
+fn match_points(proto: Prototype, f0: f64, sample_rate: f64) -> Option<[f64; 4]> {
+    let (lo, hi) = match proto {
+        Prototype::Bell { q, .. } => {
+            let half = 0.5 / q;
+            let root = (1.0 + half * half).sqrt();
+            (f0 * (root - half), f0 * (root + half))
+        }
+        Prototype::LowShelf { amp, .. } | Prototype::HighShelf { amp, .. } => {
+            let r = amp.max(1.0 / amp).sqrt().max(1.5);
+            (f0 / r, f0 * r)
+        }
+    };
+    let nyquist = 0.5 * sample_rate;
+    let top = TOP_POINT * nyquist;
+    let hi = hi.min(BAND_CAP * nyquist);
+    if lo >= 0.7 * hi {
+        return None;
+    }
+    let mid = f0.min((lo * hi).sqrt());
+    Some([lo, mid, hi, top])
+}
+
+const TOP_POINT: f64 = 0.9;
+const BAND_CAP: f64 = 0.45;
 
 /// Matched design without the orientation choice.
 fn matched_direct(proto: Prototype, f0_hz: f64, sample_rate: f64) -> SvfCoeffs {

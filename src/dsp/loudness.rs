@@ -3,7 +3,8 @@
 //! gated integrated loudness and LRA, for mono or stereo (channel weights 1.0).
 //!
 //! Timing structure: K-weighted energy (see `k_weighting`) is accumulated over 10 ms
-//! sub-blocks (`round(fs / 100)` samples). A ring of the last 300 sub-block mean squares gives
+//! sub-blocks (`round(fs / 100)` samples: exact at 44.1/48/88.2/96/176.4/192 kHz; at rates
+//! not divisible by 100 the windows are off by < 0.5 sample per 10 ms, i.e. < 0.1 %). A ring of the last 300 sub-block mean squares gives
 //! momentary (last 40) and short-term (all 300) by an exact re-summation at every sub-block,
 //! so there is no running-sum drift and readings update at 100 Hz (Tech 3341 asks for at
 //! least 10 Hz). The fine grid matters for the maxima: a 0.4 s tone burst is caught by some
@@ -96,13 +97,14 @@ impl LoudnessMeter {
     /// Redesigns the K-weighting for `sample_rate` and clears all state and measurements.
     /// Does not allocate (storage is allocated in `new`).
     pub fn reset(&mut self, sample_rate: f32) {
-        self.left_filter.reset(sample_rate);
-        self.right_filter.reset(sample_rate);
+        // A nonsensical rate from a host falls back to 48 kHz rather than breaking the meter.
         let rate = if sample_rate.is_finite() && sample_rate > 0.0 {
             f64::from(sample_rate)
         } else {
             48_000.0
         };
+        self.left_filter.reset(rate as f32);
+        self.right_filter.reset(rate as f32);
         self.sub_block_length = ((rate * SUB_BLOCK_SECONDS).round() as usize).max(1);
         self.samples_in_sub_block = 0;
         self.sub_block_energy = 0.0;

@@ -182,12 +182,11 @@ impl LoudnessHistogram {
         let (mut low, mut high) = (f64::NAN, f64::NAN);
         let mut seen = 0u64;
         for (count, energy) in self.bins_above(threshold) {
-            let bin_loudness = mean_square_to_lufs(energy / count as f64);
             if low.is_nan() && low_rank < seen + count {
-                low = bin_loudness;
+                low = mean_square_to_lufs(energy / count as f64);
             }
             if high_rank < seen + count {
-                high = bin_loudness;
+                high = mean_square_to_lufs(energy / count as f64);
                 break;
             }
             seen += count;

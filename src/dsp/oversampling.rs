@@ -148,9 +148,21 @@ mod tests {
     use super::*;
     use std::f64::consts::PI;
 
+    /// Sine with 5 ms raised-cosine fades at both ends: an abrupt start or end is a step whose
+    /// Gibbs ringing would be (correctly) measured as inter-sample overshoot.
     fn sine(freq: f64, sample_rate: f64, amplitude: f64, phase: f64, len: usize) -> Vec<f32> {
+        let fade = (0.005 * sample_rate) as usize;
         (0..len)
-            .map(|i| (amplitude * (2.0 * PI * freq * i as f64 / sample_rate + phase).sin()) as f32)
+            .map(|i| {
+                let edge = i.min(len - 1 - i);
+                let envelope = if edge < fade {
+                    0.5 - 0.5 * (PI * edge as f64 / fade as f64).cos()
+                } else {
+                    1.0
+                };
+                let w = 2.0 * PI * freq * i as f64 / sample_rate + phase;
+                (amplitude * envelope * w.sin()) as f32
+            })
             .collect()
     }
 
@@ -163,9 +175,11 @@ mod tests {
             assert_eq!(BS1770_COEFFS_BY_TAP[j][0], BS1770_COEFFS_BY_TAP[mirror][3]);
             assert_eq!(BS1770_COEFFS_BY_TAP[j][1], BS1770_COEFFS_BY_TAP[mirror][2]);
         }
+        // The Annex filter is not an exact interpolator: measured DC gains are 1.0016
+        // (phases 0, 3) and 0.9730 (phases 1, 2), i.e. within +0.015 / -0.24 dB.
         for k in 0..TRUE_PEAK_PHASES {
             let dc: f32 = BS1770_COEFFS_BY_TAP.iter().map(|c| c[k]).sum();
-            assert!((dc - 1.0).abs() < 0.01, "phase {k} dc gain {dc}");
+            assert!((dc - 1.0).abs() < 0.03, "phase {k} dc gain {dc}");
         }
     }
 
@@ -222,6 +236,7 @@ mod tests {
             let x = sine(freq, 48_000.0, 0.5, phase, 4800);
             let tp = true_peak_dbtp(&x, &x);
             let expected = -6.0206;
+            eprintln!("{freq} Hz, phase {phase:.4}: {tp:.3} dBTP");
             assert!(
                 tp - expected <= 0.2 && expected - tp <= 0.4,
                 "{freq} Hz phase {phase}: {tp} dBTP"
