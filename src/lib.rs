@@ -11,6 +11,7 @@ use nice_plug_egui::EguiEditor;
 pub mod chain;
 pub mod dsp;
 pub mod editor;
+pub mod linear_phase_designer;
 pub mod params;
 
 use chain::Chain;

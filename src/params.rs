@@ -9,6 +9,7 @@ use nice_plug::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::chain::ChainSettings;
+use crate::dsp::{compressor, dither, eq, limiter, stereo};
 
 /// Gain range of the input and output gain parameters, in dB.
 pub const GAIN_RANGE_DB: (f32, f32) = (-24.0, 24.0);
@@ -62,45 +63,36 @@ pub struct FairmasterParams {
     #[id = "output_gain"]
     pub output_gain: FloatParam,
 
+    #[nested(group = "EQ")]
+    pub eq: EqParams,
+
+    #[nested(group = "Compressor")]
+    pub comp: CompressorParams,
+
+    #[nested(group = "Stereo")]
+    pub stereo: StereoParams,
+
+    #[nested(group = "Limiter")]
+    pub limiter: LimiterParams,
+
+    #[nested(group = "Dither")]
+    pub dither: DitherParams,
+
     /// Editor size; written by the GUI thread only, never touched by `process()`.
     #[persist = "editor_size"]
     pub editor_size: Arc<RwLock<EditorSize>>,
 }
 
-fn gain_db_param(name: &str) -> FloatParam {
-    FloatParam::new(
-        name,
-        0.0,
-        FloatRange::Linear {
-            min: GAIN_RANGE_DB.0,
-            max: GAIN_RANGE_DB.1,
-        },
-    )
-    .with_unit(" dB")
-    .with_step_size(0.01)
-    .with_value_to_string(formatters::v2s_f32_rounded(2))
-    .with_string_to_value(parse_db())
-}
-
-/// Parses "3", "+3.5", "-6 dB", "-6dB" into dB. Anything else is rejected (the host keeps the
-/// old value) rather than guessed.
-fn parse_db() -> Arc<dyn Fn(&str) -> Option<f32> + Send + Sync> {
-    Arc::new(|text: &str| {
-        let t = text.trim();
-        let t = t
-            .strip_suffix("dB")
-            .or_else(|| t.strip_suffix("db"))
-            .unwrap_or(t)
-            .trim();
-        t.parse::<f32>().ok().filter(|v| v.is_finite())
-    })
-}
-
 impl Default for FairmasterParams {
     fn default() -> Self {
         Self {
-            input_gain: gain_db_param("Input Gain"),
-            output_gain: gain_db_param("Output Gain"),
+            input_gain: gain_db_param("Input Gain", 0.0, GAIN_RANGE_DB),
+            output_gain: gain_db_param("Output Gain", 0.0, GAIN_RANGE_DB),
+            eq: EqParams::default(),
+            comp: CompressorParams::default(),
+            stereo: StereoParams::default(),
+            limiter: LimiterParams::default(),
+            dither: DitherParams::default(),
             editor_size: Arc::new(RwLock::new(EditorSize::default())),
         }
     }
@@ -113,6 +105,508 @@ impl FairmasterParams {
         ChainSettings {
             input_gain_db: self.input_gain.value(),
             output_gain_db: self.output_gain.value(),
+            eq_enabled: self.eq.enabled.value(),
+            eq_linear_phase: self.eq.mode.value() == EqModeParam::LinearPhase,
+            eq: self.eq.settings(),
+            compressor: self.comp.settings(),
+            stereo_enabled: self.stereo.enabled.value(),
+            stereo: self.stereo.settings(),
+            limiter: self.limiter.settings(),
+            dither: self.dither.settings(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared parameter constructors
+
+fn gain_db_param(name: &str, default: f32, range: (f32, f32)) -> FloatParam {
+    FloatParam::new(
+        name,
+        default,
+        FloatRange::Linear {
+            min: range.0,
+            max: range.1,
+        },
+    )
+    .with_unit(" dB")
+    .with_step_size(0.01)
+    .with_value_to_string(formatters::v2s_f32_rounded(2))
+    .with_string_to_value(parse_number_with_unit(&["dBTP", "dB", "db"]))
+}
+
+/// A frequency parameter on a logarithmic-feeling (skewed) range, shown as Hz or kHz.
+fn freq_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(
+        name,
+        default,
+        FloatRange::Skewed {
+            min,
+            max,
+            factor: FloatRange::skew_factor(-2.0),
+        },
+    )
+    .with_unit(" Hz")
+    .with_value_to_string(formatters::v2s_f32_hz_then_khz(1))
+    .with_string_to_value(formatters::s2v_f32_hz_then_khz())
+}
+
+fn q_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(
+        name,
+        default,
+        FloatRange::Skewed {
+            min,
+            max,
+            factor: FloatRange::skew_factor(-1.5),
+        },
+    )
+    .with_value_to_string(formatters::v2s_f32_rounded(2))
+    .with_string_to_value(parse_number_with_unit(&[]))
+}
+
+fn ms_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(
+        name,
+        default,
+        FloatRange::Skewed {
+            min,
+            max,
+            factor: FloatRange::skew_factor(-2.0),
+        },
+    )
+    .with_unit(" ms")
+    .with_value_to_string(formatters::v2s_f32_rounded(1))
+    .with_string_to_value(parse_number_with_unit(&["ms"]))
+}
+
+fn percent_param(name: &str, default: f32, max: f32) -> FloatParam {
+    FloatParam::new(name, default, FloatRange::Linear { min: 0.0, max })
+        .with_unit(" %")
+        .with_value_to_string(formatters::v2s_f32_percentage(0))
+        .with_string_to_value(formatters::s2v_f32_percentage())
+}
+
+/// Parses "3", "+3.5", "-6 dB", "-6dB" (with any of `units` as an optional suffix). Anything
+/// else is rejected (the host keeps the old value) rather than guessed.
+fn parse_number_with_unit(
+    units: &'static [&'static str],
+) -> Arc<dyn Fn(&str) -> Option<f32> + Send + Sync> {
+    Arc::new(move |text: &str| {
+        let mut t = text.trim();
+        for unit in units {
+            if let Some(stripped) = t.strip_suffix(unit) {
+                t = stripped.trim_end();
+                break;
+            }
+        }
+        t.parse::<f32>().ok().filter(|v| v.is_finite())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// EQ
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EqModeParam {
+    #[id = "minimum_phase"]
+    #[name = "Minimum phase"]
+    MinimumPhase,
+    #[id = "linear_phase"]
+    #[name = "Linear phase"]
+    LinearPhase,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelsParam {
+    #[id = "stereo"]
+    #[name = "Stereo"]
+    Stereo,
+    #[id = "mid"]
+    #[name = "Mid"]
+    Mid,
+    #[id = "side"]
+    #[name = "Side"]
+    Side,
+}
+
+impl ChannelsParam {
+    fn to_dsp(self) -> eq::BandChannels {
+        match self {
+            ChannelsParam::Stereo => eq::BandChannels::Stereo,
+            ChannelsParam::Mid => eq::BandChannels::Mid,
+            ChannelsParam::Side => eq::BandChannels::Side,
+        }
+    }
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlopeParam {
+    #[id = "12"]
+    #[name = "12 dB/oct"]
+    Db12,
+    #[id = "24"]
+    #[name = "24 dB/oct"]
+    Db24,
+}
+
+/// A low-cut or high-cut band.
+#[derive(Params)]
+pub struct CutParams {
+    #[id = "on"]
+    pub enabled: BoolParam,
+    #[id = "freq"]
+    pub freq: FloatParam,
+    #[id = "slope"]
+    pub slope: EnumParam<SlopeParam>,
+    #[id = "ch"]
+    pub channels: EnumParam<ChannelsParam>,
+}
+
+impl CutParams {
+    fn new(label: &str, default_freq: f32) -> Self {
+        Self {
+            enabled: BoolParam::new(format!("{label} On"), false),
+            freq: freq_param(&format!("{label} Freq"), default_freq, 10.0, 22_000.0),
+            slope: EnumParam::new(format!("{label} Slope"), SlopeParam::Db12),
+            channels: EnumParam::new(format!("{label} Channels"), ChannelsParam::Stereo),
+        }
+    }
+
+    fn settings(&self) -> eq::CutBand {
+        eq::CutBand {
+            enabled: self.enabled.value(),
+            freq_hz: self.freq.value(),
+            slope: match self.slope.value() {
+                SlopeParam::Db12 => eq::CutSlope::Db12,
+                SlopeParam::Db24 => eq::CutSlope::Db24,
+            },
+            channels: self.channels.value().to_dsp(),
+        }
+    }
+}
+
+/// A shelf or bell band: frequency, gain, Q and channels.
+#[derive(Params)]
+pub struct BandParams {
+    #[id = "on"]
+    pub enabled: BoolParam,
+    #[id = "freq"]
+    pub freq: FloatParam,
+    #[id = "gain"]
+    pub gain: FloatParam,
+    #[id = "q"]
+    pub q: FloatParam,
+    #[id = "ch"]
+    pub channels: EnumParam<ChannelsParam>,
+}
+
+impl BandParams {
+    fn new(label: &str, default_freq: f32, default_q: f32, q_range: (f32, f32)) -> Self {
+        Self {
+            enabled: BoolParam::new(format!("{label} On"), false),
+            freq: freq_param(&format!("{label} Freq"), default_freq, 20.0, 20_000.0),
+            gain: gain_db_param(&format!("{label} Gain"), 0.0, EQ_GAIN_RANGE_DB),
+            q: q_param(&format!("{label} Q"), default_q, q_range.0, q_range.1),
+            channels: EnumParam::new(format!("{label} Channels"), ChannelsParam::Stereo),
+        }
+    }
+
+    fn shelf(&self) -> eq::ShelfBand {
+        eq::ShelfBand {
+            enabled: self.enabled.value(),
+            freq_hz: self.freq.value(),
+            gain_db: self.gain.value(),
+            q: self.q.value(),
+            channels: self.channels.value().to_dsp(),
+        }
+    }
+
+    fn bell(&self) -> eq::BellBand {
+        eq::BellBand {
+            enabled: self.enabled.value(),
+            freq_hz: self.freq.value(),
+            gain_db: self.gain.value(),
+            q: self.q.value(),
+            channels: self.channels.value().to_dsp(),
+        }
+    }
+}
+
+/// EQ gain range for shelves and bells, in dB.
+pub const EQ_GAIN_RANGE_DB: (f32, f32) = (-18.0, 18.0);
+/// Default bell frequencies (low, low-mid, high-mid, presence).
+pub const BELL_DEFAULT_FREQS: [f32; eq::NUM_BELLS] = [100.0, 500.0, 2_000.0, 6_000.0];
+
+#[derive(Params)]
+pub struct EqParams {
+    #[id = "eq_on"]
+    pub enabled: BoolParam,
+    #[id = "eq_mode"]
+    pub mode: EnumParam<EqModeParam>,
+    #[nested(id_prefix = "eq_lc", group = "Low Cut")]
+    pub low_cut: CutParams,
+    #[nested(id_prefix = "eq_hc", group = "High Cut")]
+    pub high_cut: CutParams,
+    #[nested(id_prefix = "eq_ls", group = "Low Shelf")]
+    pub low_shelf: BandParams,
+    #[nested(id_prefix = "eq_hs", group = "High Shelf")]
+    pub high_shelf: BandParams,
+    #[nested(id_prefix = "eq_b1", group = "Bell 1")]
+    pub bell1: BandParams,
+    #[nested(id_prefix = "eq_b2", group = "Bell 2")]
+    pub bell2: BandParams,
+    #[nested(id_prefix = "eq_b3", group = "Bell 3")]
+    pub bell3: BandParams,
+    #[nested(id_prefix = "eq_b4", group = "Bell 4")]
+    pub bell4: BandParams,
+}
+
+impl Default for EqParams {
+    fn default() -> Self {
+        let bell = |i: usize| {
+            BandParams::new(
+                &format!("Bell {}", i + 1),
+                BELL_DEFAULT_FREQS[i],
+                1.0,
+                (0.1, 10.0),
+            )
+        };
+        Self {
+            enabled: BoolParam::new("EQ On", false),
+            mode: EnumParam::new("EQ Mode", EqModeParam::MinimumPhase),
+            low_cut: CutParams::new("Low Cut", 30.0),
+            high_cut: CutParams::new("High Cut", 18_000.0),
+            low_shelf: BandParams::new("Low Shelf", 100.0, std::f32::consts::FRAC_1_SQRT_2, (0.3, 2.0)),
+            high_shelf: BandParams::new("High Shelf", 8_000.0, std::f32::consts::FRAC_1_SQRT_2, (0.3, 2.0)),
+            bell1: bell(0),
+            bell2: bell(1),
+            bell3: bell(2),
+            bell4: bell(3),
+        }
+    }
+}
+
+impl EqParams {
+    pub fn bells(&self) -> [&BandParams; eq::NUM_BELLS] {
+        [&self.bell1, &self.bell2, &self.bell3, &self.bell4]
+    }
+
+    pub fn settings(&self) -> eq::EqSettings {
+        let b = self.bells();
+        eq::EqSettings {
+            low_cut: self.low_cut.settings(),
+            high_cut: self.high_cut.settings(),
+            low_shelf: self.low_shelf.shelf(),
+            high_shelf: self.high_shelf.shelf(),
+            bells: [b[0].bell(), b[1].bell(), b[2].bell(), b[3].bell()],
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compressor
+
+#[derive(Params)]
+pub struct CompressorParams {
+    #[id = "comp_on"]
+    pub enabled: BoolParam,
+    #[id = "comp_threshold"]
+    pub threshold: FloatParam,
+    #[id = "comp_ratio"]
+    pub ratio: FloatParam,
+    #[id = "comp_knee"]
+    pub knee: FloatParam,
+    #[id = "comp_attack"]
+    pub attack: FloatParam,
+    #[id = "comp_release"]
+    pub release: FloatParam,
+    #[id = "comp_auto_release"]
+    pub auto_release: BoolParam,
+    #[id = "comp_sc_hpf_on"]
+    pub sidechain_hpf_enabled: BoolParam,
+    #[id = "comp_sc_hpf"]
+    pub sidechain_hpf: FloatParam,
+    #[id = "comp_mix"]
+    pub mix: FloatParam,
+    #[id = "comp_makeup"]
+    pub makeup: FloatParam,
+}
+
+impl Default for CompressorParams {
+    fn default() -> Self {
+        let d = compressor::CompressorSettings::default();
+        Self {
+            enabled: BoolParam::new("Comp On", false),
+            threshold: gain_db_param("Comp Threshold", d.threshold_db, (-60.0, 0.0)),
+            ratio: FloatParam::new(
+                "Comp Ratio",
+                d.ratio,
+                FloatRange::Skewed {
+                    min: 1.0,
+                    max: 20.0,
+                    factor: FloatRange::skew_factor(-1.5),
+                },
+            )
+            .with_value_to_string(formatters::v2s_compression_ratio(2))
+            .with_string_to_value(formatters::s2v_compression_ratio()),
+            knee: gain_db_param("Comp Knee", d.knee_db, (0.0, 24.0)),
+            attack: ms_param("Comp Attack", d.attack_ms, 0.1, 100.0),
+            release: ms_param("Comp Release", d.release_ms, 10.0, 2000.0),
+            auto_release: BoolParam::new("Comp Auto Release", d.auto_release),
+            sidechain_hpf_enabled: BoolParam::new("Comp SC HPF On", d.sidechain_hpf_enabled),
+            sidechain_hpf: freq_param("Comp SC HPF", d.sidechain_hpf_hz, 20.0, 500.0),
+            mix: percent_param("Comp Mix", d.mix, 1.0),
+            makeup: gain_db_param("Comp Makeup", d.makeup_db, (0.0, 24.0)),
+        }
+    }
+}
+
+impl CompressorParams {
+    pub fn settings(&self) -> compressor::CompressorSettings {
+        compressor::CompressorSettings {
+            enabled: self.enabled.value(),
+            threshold_db: self.threshold.value(),
+            ratio: self.ratio.value(),
+            knee_db: self.knee.value(),
+            attack_ms: self.attack.value(),
+            release_ms: self.release.value(),
+            auto_release: self.auto_release.value(),
+            sidechain_hpf_enabled: self.sidechain_hpf_enabled.value(),
+            sidechain_hpf_hz: self.sidechain_hpf.value(),
+            mix: self.mix.value(),
+            makeup_db: self.makeup.value(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stereo
+
+#[derive(Params)]
+pub struct StereoParams {
+    #[id = "st_on"]
+    pub enabled: BoolParam,
+    #[id = "st_width"]
+    pub width: FloatParam,
+    #[id = "st_mono_bass_on"]
+    pub mono_bass_enabled: BoolParam,
+    #[id = "st_mono_bass"]
+    pub mono_bass: FloatParam,
+}
+
+impl Default for StereoParams {
+    fn default() -> Self {
+        let d = stereo::StereoSettings::default();
+        Self {
+            enabled: BoolParam::new("Stereo On", false),
+            width: percent_param("Width", d.width, 2.0),
+            mono_bass_enabled: BoolParam::new("Mono Bass On", d.mono_bass_enabled),
+            mono_bass: freq_param("Mono Bass Freq", d.mono_bass_hz, 20.0, 500.0),
+        }
+    }
+}
+
+impl StereoParams {
+    pub fn settings(&self) -> stereo::StereoSettings {
+        stereo::StereoSettings {
+            width: self.width.value(),
+            mono_bass_enabled: self.mono_bass_enabled.value(),
+            mono_bass_hz: self.mono_bass.value(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limiter
+
+#[derive(Params)]
+pub struct LimiterParams {
+    #[id = "lim_on"]
+    pub enabled: BoolParam,
+    #[id = "lim_drive"]
+    pub drive: FloatParam,
+    #[id = "lim_ceiling"]
+    pub ceiling: FloatParam,
+    #[id = "lim_release"]
+    pub release: FloatParam,
+    #[id = "lim_auto_release"]
+    pub auto_release: BoolParam,
+    #[id = "lim_lookahead"]
+    pub lookahead: FloatParam,
+}
+
+impl Default for LimiterParams {
+    fn default() -> Self {
+        let d = limiter::LimiterSettings::default();
+        Self {
+            // The one module on by default: a safe -1 dBTP ceiling on any master.
+            enabled: BoolParam::new("Limiter On", true),
+            drive: gain_db_param("Limiter Drive", d.drive_db, (0.0, 24.0)),
+            ceiling: gain_db_param("Limiter Ceiling", d.ceiling_db, (-12.0, 0.0))
+                .with_unit(" dBTP"),
+            release: ms_param("Limiter Release", d.release_ms, 1.0, 1000.0),
+            auto_release: BoolParam::new("Limiter Auto Release", d.auto_release),
+            lookahead: ms_param("Limiter Lookahead", d.lookahead_ms, 0.5, 5.0),
+        }
+    }
+}
+
+impl LimiterParams {
+    pub fn settings(&self) -> limiter::LimiterSettings {
+        limiter::LimiterSettings {
+            enabled: self.enabled.value(),
+            drive_db: self.drive.value(),
+            ceiling_db: self.ceiling.value(),
+            release_ms: self.release.value(),
+            auto_release: self.auto_release.value(),
+            lookahead_ms: self.lookahead.value(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dither
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DitherModeParam {
+    #[id = "off"]
+    #[name = "Off"]
+    Off,
+    #[id = "24"]
+    #[name = "24-bit"]
+    Bits24,
+    #[id = "16"]
+    #[name = "16-bit"]
+    Bits16,
+}
+
+#[derive(Params)]
+pub struct DitherParams {
+    #[id = "dither_mode"]
+    pub mode: EnumParam<DitherModeParam>,
+    #[id = "dither_shaping"]
+    pub noise_shaping: BoolParam,
+}
+
+impl Default for DitherParams {
+    fn default() -> Self {
+        Self {
+            mode: EnumParam::new("Dither", DitherModeParam::Off),
+            noise_shaping: BoolParam::new("Noise Shaping", false),
+        }
+    }
+}
+
+impl DitherParams {
+    pub fn settings(&self) -> dither::DitherSettings {
+        dither::DitherSettings {
+            mode: match self.mode.value() {
+                DitherModeParam::Off => dither::DitherMode::Off,
+                DitherModeParam::Bits24 => dither::DitherMode::Bits24,
+                DitherModeParam::Bits16 => dither::DitherMode::Bits16,
+            },
+            noise_shaping: self.noise_shaping.value(),
         }
     }
 }
@@ -123,7 +617,7 @@ mod tests {
 
     #[test]
     fn db_text_parses_with_and_without_unit() {
-        let p = parse_db();
+        let p = parse_number_with_unit(&["dBTP", "dB", "db"]);
         assert_eq!(p("3"), Some(3.0));
         assert_eq!(p("+3.5"), Some(3.5));
         assert_eq!(p("-6 dB"), Some(-6.0));

@@ -24,6 +24,8 @@ const PARAMETER_SMOOTHING_SECONDS: f32 = 0.02;
 const AUTO_RELEASE_FAST_DIVISOR: f32 = 4.0;
 /// Gain reduction (dB) below which the detector state is flushed to exactly zero.
 const GAIN_REDUCTION_FLOOR_DB: f64 = 1e-9;
+/// Internal processing chunk (stack scratch buffers; callers may pass any length).
+const CHUNK: usize = 64;
 
 /// User settings of the glue compressor. All values are clamped to their documented ranges in
 /// [`Compressor::set`]; NaN falls back to the default.
@@ -148,26 +150,32 @@ pub fn static_curve_db(settings: &CompressorSettings, input_db: f32) -> f32 {
 fn fast_log2(x: f32) -> f32 {
     let bits = x.to_bits();
     let mut exponent = ((bits >> 23) & 0xff) as i32 - 127;
-    let mut mantissa = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
-    if mantissa > std::f32::consts::SQRT_2 {
-        mantissa *= 0.5;
-        exponent += 1;
-    }
+    let mantissa = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
+    let above_sqrt2 = mantissa > std::f32::consts::SQRT_2;
+    let mantissa = if above_sqrt2 {
+        mantissa * 0.5
+    } else {
+        mantissa
+    };
+    exponent += above_sqrt2 as i32;
     let t = (mantissa - 1.0) / (mantissa + 1.0);
     let t2 = t * t;
     let ln_mantissa = t * (2.0 + t2 * (2.0 / 3.0 + t2 * (2.0 / 5.0 + t2 * (2.0 / 7.0))));
     exponent as f32 + ln_mantissa * std::f32::consts::LOG2_E
 }
 
-/// 2^y for y ≤ 0, relative error < 2e-7 (≈ 2e-6 dB): round y to an integer exponent and
-/// evaluate e^(f·ln2) on f ∈ [−½, ½] with a degree-6 Taylor polynomial (remainder < 1.2e-7).
+/// 2^y for y ≤ 0 (clamped at −120, i.e. −722 dB), relative error < 2e-7 (≈ 2e-6 dB): round y
+/// to an integer exponent and evaluate e^(f·ln2) on f ∈ [−½, ½] with a degree-6 Taylor
+/// polynomial (remainder < 1.2e-7). Branch-free so it vectorises.
 #[inline]
 fn fast_exp2_nonpositive(y: f32) -> f32 {
-    if y < -125.0 {
-        return 0.0;
-    }
-    let integer = (y - 0.5) as i32; // truncation towards zero == round-half-away for y ≤ 0
-    let f = (y - integer as f32) * std::f32::consts::LN_2;
+    // 1.5·2²³: adding and subtracting it rounds to the nearest integer without a branch or a
+    // float→int conversion, and the integer sits in the low mantissa bits of the sum.
+    const ROUNDING_MAGIC: f32 = 12_582_912.0;
+    let y = y.max(-120.0);
+    let shifted = y + ROUNDING_MAGIC;
+    let integer = shifted.to_bits() as i32 - ROUNDING_MAGIC.to_bits() as i32;
+    let f = (y - (shifted - ROUNDING_MAGIC)) * std::f32::consts::LN_2;
     let poly = 1.0
         + f * (1.0
             + f * (1.0 / 2.0
@@ -371,6 +379,12 @@ impl Compressor {
         compressor
     }
 
+    /// Clears all state at the current sample rate (allocation-free; used when the chain fades
+    /// the module back in after a bypass, so no stale tail leaks in).
+    pub fn clear(&mut self) {
+        self.reset(self.sample_rate);
+    }
+
     /// Clears all state and recomputes coefficients for `sample_rate` (no allocation needed).
     /// Smoothed parameters jump to their targets.
     pub fn reset(&mut self, sample_rate: f32) {
@@ -447,19 +461,6 @@ impl Compressor {
     }
 
     /// Target gain reduction in dB for one detector sample.
-    /// Branch-free: level 0 maps to ≈ −765 dB, far below any knee.
-    #[inline]
-    fn target_gain_reduction_db(&self, level: f32) -> f64 {
-        let level_db = fast_log2(level.clamp(1e-30, f32::MAX)) * DB_PER_LOG2;
-        static_gain_reduction_branchless_db(
-            level_db,
-            self.threshold_db,
-            self.half_knee_db,
-            self.inv_two_knee,
-            self.slope,
-        ) as f64
-    }
-
     /// Smooth branching detector step (Giannoulis et al. eq. 17).
     #[inline]
     fn branching_step(state: f64, target: f64, attack: f64, release: f64) -> f64 {
@@ -475,15 +476,70 @@ impl Compressor {
     /// Compresses a stereo block in place. `left` and `right` should have equal lengths; only
     /// the common length is processed. Never panics; NaN/Inf input is treated as silence.
     pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let len = left.len().min(right.len());
         let mut block_max_gr = 0.0f64;
-        let auto_release = self.settings.auto_release;
-        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-            let dry_left = sanitize(*l);
-            let dry_right = sanitize(*r);
-            let (detect_left, detect_right) = self.sidechain.process(dry_left, dry_right);
-            let level = detect_left.abs().max(detect_right.abs());
-            let target = self.target_gain_reduction_db(level);
+        let mut start = 0;
+        while start < len {
+            let end = (start + CHUNK).min(len);
+            let chunk_max = self.process_chunk(&mut left[start..end], &mut right[start..end]);
+            block_max_gr = block_max_gr.max(chunk_max);
+            start = end;
+        }
+        self.sidechain.guard_state();
+        if !self.gain_reduction_fast_db.is_finite() || !self.gain_reduction_slow_db.is_finite() {
+            self.gain_reduction_fast_db = 0.0;
+            self.gain_reduction_slow_db = 0.0;
+        }
+        self.meter_gain_reduction_db = block_max_gr as f32;
+    }
 
+    /// Processes at most [`CHUNK`] samples in four passes so that the log/exp conversions run
+    /// in branch-free loops the compiler vectorises; only the side-chain filter and the
+    /// ballistics are inherently serial. Every step is still per sample, so the output does
+    /// not depend on how the host splits the stream. Returns the largest gain reduction (dB).
+    fn process_chunk(&mut self, left: &mut [f32], right: &mut [f32]) -> f64 {
+        let n = left.len().min(right.len()).min(CHUNK);
+        let (left, right) = (&mut left[..n], &mut right[..n]);
+        let mut work = [0.0f32; CHUNK];
+        let mut dry_gain = [0.0f32; CHUNK];
+        let mut wet_gain = [0.0f32; CHUNK];
+        let work = &mut work[..n];
+
+        // Pass 1 (serial): sanitise input, side-chain filter, linked peak level.
+        for ((l, r), level) in left.iter_mut().zip(right.iter_mut()).zip(work.iter_mut()) {
+            *l = sanitize(*l);
+            *r = sanitize(*r);
+            let (detect_left, detect_right) = self.sidechain.process(*l, *r);
+            *level = detect_left.abs().max(detect_right.abs());
+        }
+
+        // Pass 2 (vectorisable): level → target gain reduction in dB.
+        let (threshold, half_knee, inv_two_knee, slope) = (
+            self.threshold_db,
+            self.half_knee_db,
+            self.inv_two_knee,
+            self.slope,
+        );
+        for value in work.iter_mut() {
+            let level_db = fast_log2(value.clamp(1e-30, f32::MAX)) * DB_PER_LOG2;
+            *value = static_gain_reduction_branchless_db(
+                level_db,
+                threshold,
+                half_knee,
+                inv_two_knee,
+                slope,
+            );
+        }
+
+        // Pass 3 (serial): ballistics and parameter smoothing; `work` becomes the log2 gain.
+        let mut chunk_max = 0.0f64;
+        let auto_release = self.settings.auto_release;
+        for ((value, dry), wet) in work
+            .iter_mut()
+            .zip(dry_gain.iter_mut())
+            .zip(wet_gain.iter_mut())
+        {
+            let target = *value as f64;
             let gain_reduction = if auto_release {
                 self.gain_reduction_fast_db = Self::branching_step(
                     self.gain_reduction_fast_db,
@@ -498,7 +554,7 @@ impl Compressor {
                 let slow_target = if fast > slow { fast } else { 0.0 };
                 self.gain_reduction_slow_db =
                     Self::branching_step(slow, slow_target, self.slow_coeff, self.slow_coeff);
-                self.gain_reduction_fast_db.max(self.gain_reduction_slow_db)
+                fast.max(self.gain_reduction_slow_db)
             } else {
                 self.gain_reduction_fast_db = Self::branching_step(
                     self.gain_reduction_fast_db,
@@ -508,23 +564,27 @@ impl Compressor {
                 );
                 self.gain_reduction_fast_db
             };
-            block_max_gr = block_max_gr.max(gain_reduction);
-
-            // Exactly 1.0 for zero gain reduction (ratio 1 stays bit-neutral).
-            let compressor_gain =
-                fast_exp2_nonpositive((-gain_reduction * LOG2_PER_DB) as f32) as f64;
+            chunk_max = chunk_max.max(gain_reduction);
+            *value = (-gain_reduction * LOG2_PER_DB) as f32;
             let mix = self.mix.next();
-            let makeup = self.makeup_gain.next();
-            let total_gain = ((1.0 - mix) + mix * makeup * compressor_gain) as f32;
-            *l = dry_left * total_gain;
-            *r = dry_right * total_gain;
+            *dry = (1.0 - mix) as f32;
+            *wet = (mix * self.makeup_gain.next()) as f32;
         }
-        self.sidechain.guard_state();
-        if !self.gain_reduction_fast_db.is_finite() || !self.gain_reduction_slow_db.is_finite() {
-            self.gain_reduction_fast_db = 0.0;
-            self.gain_reduction_slow_db = 0.0;
+
+        // Pass 4 (vectorisable): out = x·((1 − mix) + mix·makeup·gain). Zero gain reduction
+        // gives a gain of exactly 1.0, so ratio 1 with mix 1 and 0 dB makeup is bit-neutral.
+        for ((((l, r), log2_gain), dry), wet) in left
+            .iter_mut()
+            .zip(right.iter_mut())
+            .zip(work.iter())
+            .zip(dry_gain.iter())
+            .zip(wet_gain.iter())
+        {
+            let total_gain = dry + wet * fast_exp2_nonpositive(*log2_gain);
+            *l *= total_gain;
+            *r *= total_gain;
         }
-        self.meter_gain_reduction_db = block_max_gr as f32;
+        chunk_max
     }
 }
 
@@ -602,6 +662,7 @@ mod tests {
             worst_exp = worst_exp.max(relative * 8.685_89);
             y += 0.0137;
         }
+        eprintln!("fast_log2 worst {worst_log} dB, fast_exp2 worst {worst_exp} dB");
         assert!(worst_log < 1e-4, "log2 error {worst_log} dB");
         assert!(worst_exp < 1e-4, "exp2 error {worst_exp} dB");
         assert_eq!(fast_exp2_nonpositive(0.0), 1.0);
@@ -645,6 +706,7 @@ mod tests {
             let realised = input_db - gr[gr.len() - 1];
             worst = worst.max((realised - static_curve_db(&settings, input_db)).abs());
         }
+        eprintln!("static curve worst error {worst} dB");
         assert!(worst < 0.01, "worst static-curve error {worst} dB");
     }
 
@@ -663,6 +725,7 @@ mod tests {
             let gr = measured_gr_db(&mut c, &tone);
             let realised = input_db - gr[gr.len() - 1];
             let error = (realised - static_curve_db(&settings, input_db)).abs();
+            eprintln!("nyquist {input_db} dB: error {error} dB");
             assert!(error < 0.05, "{input_db} dB: error {error} dB");
         }
     }
@@ -695,6 +758,7 @@ mod tests {
     fn attack_and_release_time_constants_at_44k1_and_192k() {
         for fs in [44_100.0, 192_000.0] {
             let (attack, release) = step_times(fs, 10.0, 200.0);
+            eprintln!("{fs}: attack {attack} ms, release {release} ms");
             assert!(
                 (attack / 10.0 - 1.0).abs() < 0.05,
                 "{fs}: attack {attack} ms"
@@ -705,6 +769,7 @@ mod tests {
             );
         }
         let (attack, release) = step_times(48_000.0, 1.0, 50.0);
+        eprintln!("48k: attack {attack} ms (1), release {release} ms (50)");
         assert!((attack / 1.0 - 1.0).abs() < 0.05, "attack {attack} ms");
         assert!((release / 50.0 - 1.0).abs() < 0.05, "release {release} ms");
     }
@@ -734,6 +799,9 @@ mod tests {
         let sustained = recovery_ms(true, 3000.0);
         let fixed_transient = recovery_ms(false, 20.0);
         // Sustained: the slow stage (release_ms) dominates.
+        eprintln!(
+            "auto: transient {transient} ms, sustained {sustained} ms, fixed {fixed_transient} ms"
+        );
         assert!(
             (sustained / 400.0 - 1.0).abs() < 0.05,
             "sustained {sustained} ms"
@@ -794,6 +862,7 @@ mod tests {
         );
         // Without HPF the 40 Hz peak (−6 dBFS) is 24 dB over: ≈ 18 dB GR. The 12 dB/oct HPF at
         // 100 Hz attenuates 40 Hz by 16 dB, leaving ≈ 6 dB GR.
+        eprintln!("40 Hz GR: without HPF {without} dB, with {with} dB");
         assert!(without > 17.0, "without HPF {without} dB");
         assert!(
             without - with > 10.0,
@@ -834,6 +903,7 @@ mod tests {
         let gr = measured_gr_db(&mut c, &vec![x; 9600]);
         let expected = 0.5 + 0.5 * db_to_gain(6.0 - 15.0);
         let measured = db_to_gain(-gr[gr.len() - 1]);
+        eprintln!("mix: measured {measured} expected {expected}");
         assert!(
             (measured / expected - 1.0).abs() < 1e-4,
             "{measured} vs {expected}"
@@ -937,6 +1007,7 @@ mod tests {
             .map(|w| (w[1] - w[0]).abs())
             .fold(0.0, f32::max);
         // Full jump is 0.1·(3.98 − 1) ≈ 0.3; a 20 ms one-pole spreads it: first step ≈ 0.3/960.
+        eprintln!("makeup largest step {largest_step}");
         assert!(
             largest_step < 0.001,
             "largest per-sample step {largest_step}"

@@ -201,14 +201,32 @@ pub(crate) mod tests {
             1.0 / (2.0 * (3.0 * PI / 8.0).cos()),
         ];
         vec![
-            ("low shelf 80 Hz +6 dB Q0.7", vec![rbj_low_shelf(fs, 80.0, 0.7, 6.0)]),
-            ("low shelf 80 Hz -6 dB Q0.7", vec![rbj_low_shelf(fs, 80.0, 0.7, -6.0)]),
+            (
+                "low shelf 80 Hz +6 dB Q0.7",
+                vec![rbj_low_shelf(fs, 80.0, 0.7, 6.0)],
+            ),
+            (
+                "low shelf 80 Hz -6 dB Q0.7",
+                vec![rbj_low_shelf(fs, 80.0, 0.7, -6.0)],
+            ),
             ("bell 60 Hz Q2 +6 dB", vec![rbj_bell(fs, 60.0, 2.0, 6.0)]),
             ("bell 60 Hz Q2 -6 dB", vec![rbj_bell(fs, 60.0, 2.0, -6.0)]),
-            ("bell 200 Hz Q10 +6 dB", vec![rbj_bell(fs, 200.0, 10.0, 6.0)]),
-            ("bell 200 Hz Q10 -6 dB", vec![rbj_bell(fs, 200.0, 10.0, -6.0)]),
-            ("bell 200 Hz Q10 +12 dB", vec![rbj_bell(fs, 200.0, 10.0, 12.0)]),
-            ("bell 200 Hz Q10 -12 dB", vec![rbj_bell(fs, 200.0, 10.0, -12.0)]),
+            (
+                "bell 200 Hz Q10 +6 dB",
+                vec![rbj_bell(fs, 200.0, 10.0, 6.0)],
+            ),
+            (
+                "bell 200 Hz Q10 -6 dB",
+                vec![rbj_bell(fs, 200.0, 10.0, -6.0)],
+            ),
+            (
+                "bell 200 Hz Q10 +12 dB",
+                vec![rbj_bell(fs, 200.0, 10.0, 12.0)],
+            ),
+            (
+                "bell 200 Hz Q10 -12 dB",
+                vec![rbj_bell(fs, 200.0, 10.0, -12.0)],
+            ),
             (
                 "low cut 30 Hz 24 dB/oct",
                 vec![
@@ -238,7 +256,12 @@ pub(crate) mod tests {
     }
 
     /// Largest |dB error| of the realised FIR against `target` from `min_hz` to Nyquist.
-    pub(crate) fn max_error_db(fir: &[f32], fs: f64, min_hz: f64, target: impl Fn(f64) -> f64) -> f64 {
+    pub(crate) fn max_error_db(
+        fir: &[f32],
+        fs: f64,
+        min_hz: f64,
+        target: impl Fn(f64) -> f64,
+    ) -> f64 {
         measured_magnitude(fir, fs)
             .iter()
             .filter(|(f, _)| *f >= min_hz)
@@ -274,16 +297,25 @@ pub(crate) mod tests {
         for f in [100.0, 1000.0, 5000.0] {
             let phase = |f: f64| {
                 let w = 2.0 * PI * f / fs;
-                let (re, im) = fir.iter().enumerate().fold((0.0, 0.0), |(re, im), (k, &h)| {
-                    (re + h as f64 * (w * k as f64).cos(), im - h as f64 * (w * k as f64).sin())
-                });
+                let (re, im) = fir
+                    .iter()
+                    .enumerate()
+                    .fold((0.0, 0.0), |(re, im), (k, &h)| {
+                        (
+                            re + h as f64 * (w * k as f64).cos(),
+                            im - h as f64 * (w * k as f64).sin(),
+                        )
+                    });
                 im.atan2(re)
             };
             let df = 0.01;
             let mut dphi = phase(f + df) - phase(f - df);
             dphi = (dphi + PI).rem_euclid(2.0 * PI) - PI;
             let delay = -dphi / (2.0 * PI * 2.0 * df / fs);
-            assert!((delay - expected_delay).abs() < 1e-3, "{f} Hz: delay {delay}");
+            assert!(
+                (delay - expected_delay).abs() < 1e-3,
+                "{f} Hz: delay {delay}"
+            );
         }
     }
 
@@ -303,25 +335,28 @@ pub(crate) mod tests {
         }
     }
 
-    /// Exploration helper (run with --ignored --nocapture): error per Kaiser beta at 48 kHz.
+    /// Exploration helper (run with --ignored --nocapture): error per Tukey taper fraction at 48 kHz.
     #[test]
     #[ignore]
-    fn explore_window_beta() {
+    fn explore_window_taper() {
         let fs = 48_000.0;
         for len in [8191usize, 12287, 16383] {
-            for beta in [0.0, 0.05, 0.1, 0.2, 0.3] {
+            for taper in [0.0, 0.05, 0.1, 0.2, 0.3] {
                 let mut worst = (0.0, "");
                 let mut line = String::new();
                 for (name, sections) in demanding_cases(fs) {
                     let target = |f: f64| cascade_magnitude(&sections, fs, f);
-                    let fir = design_linear_phase_fir_with_taper(target, fs, len, beta);
+                    let fir = design_linear_phase_fir_with_taper(target, fs, len, taper);
                     let err = max_error_db(&fir, fs, 40.0, target);
                     line.push_str(&format!(" {err:.3}"));
                     if err > worst.0 {
                         worst = (err, name);
                     }
                 }
-                println!("len {len} beta {beta}: worst {:.4} ({}) |{line}", worst.0, worst.1);
+                println!(
+                    "len {len} taper {taper}: worst {:.4} ({}) |{line}",
+                    worst.0, worst.1
+                );
             }
         }
     }

@@ -4,7 +4,7 @@
 //!
 //! 1. Drive: input times a smoothed drive gain (10 ms one-pole, click-free).
 //! 2. Detection: each channel goes through the ITU-R BS.1770-4 Annex 2 4x interpolator
-//!    ([`TruePeakDetector`]); the peak `p` of a frame is the max over both channels of the four
+//!    ([`StereoTruePeakDetector`]); the peak `p` of a frame is the max over both channels of the four
 //!    sub-sample magnitudes and the sample magnitudes (stereo link: one gain for both
 //!    channels, so the image never shifts).
 //! 3. Requirement: `r = min(1, threshold / p)`, the gain that would put this peak exactly at
@@ -35,7 +35,7 @@
 //! (measured in the tests: the worst overshoot on square waves, impulse trains, driven
 //! noise, sweeps and Nyquist tones stays below the 0.1 dB guarantee).
 
-use crate::dsp::oversampling::{TruePeakDetector, TRUE_PEAK_TAPS};
+use crate::dsp::oversampling::{StereoTruePeakDetector, TRUE_PEAK_TAPS};
 use crate::dsp::util::{db_to_gain, gain_to_db, one_pole_coeff, sanitize};
 
 /// Buffers are always sized for at least this rate, so any rate up to it needs no reallocation.
@@ -48,18 +48,20 @@ const SUPPORT_HOLD_FRAMES: usize = TRUE_PEAK_TAPS - 1;
 const SUPPORT_DELAY_FRAMES: usize = TRUE_PEAK_TAPS - 2;
 /// Internal threshold sits this far below the ceiling to absorb inter-sample overshoot from
 /// gain changes inside the interpolation support and rounding.
-pub const SAFETY_MARGIN_DB: f32 = 0.05;
+pub const SAFETY_MARGIN_DB: f32 = 0.02;
 const DRIVE_SMOOTHING_SECONDS: f32 = 0.010;
 const BYPASS_CROSSFADE_SECONDS: f32 = 0.010;
 /// Length of each half (out, in) of the fade used to change the lookahead cleanly.
 const LOOKAHEAD_FADE_SECONDS: f32 = 0.002;
-/// Auto release: the sustained-gain-reduction envelope follows increases in gain reduction
-/// with this time constant, so only gain reduction lasting a few hundred ms engages it.
-const AUTO_SLOW_ATTACK_SECONDS: f32 = 0.2;
+/// Auto release: time constant of the "sustain" measure, the recent fraction of time with
+/// gain reduction active, which blends the release from fast to slow.
+const AUTO_SUSTAIN_SECONDS: f32 = 0.2;
 /// Auto release: transient release time constant = release_ms * this.
 const AUTO_FAST_RELEASE_FACTOR: f32 = 0.25;
 /// Auto release: sustained release time constant = release_ms * this.
 const AUTO_SLOW_RELEASE_FACTOR: f32 = 3.0;
+/// Gain below this counts as "gain reduction active" for the sustain measure (~0.01 dB).
+const SUSTAIN_ACTIVE_GAIN: f32 = 0.999;
 
 /// Limiter parameters. `Default` is the typical mastering setting (ceiling -1 dBTP, no drive).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -74,8 +76,11 @@ pub struct LimiterSettings {
     /// Release time constant, ms, 1..1000 (time to recover 1 - 1/e of the gain in manual
     /// mode; in auto mode it scales both release stages).
     pub release_ms: f32,
-    /// Program-dependent two-stage release: transients recover with `release_ms / 4`,
-    /// sustained gain reduction (lasting ~>200 ms) recovers with `3 * release_ms`.
+    /// Program-dependent release: the release rate is blended between a fast stage
+    /// (time constant `release_ms / 4`) and a slow stage (`3 * release_ms`) by the fraction
+    /// of the last ~200 ms (one-pole) during which gain reduction was active. Isolated
+    /// transients recover fast; sustained limiting (dense program, bass tones) releases
+    /// slowly, so the gain does not follow the waveform (less modulation distortion).
     pub auto_release: bool,
     /// Lookahead, ms, 0.5..5. Changing it changes `latency_samples()`; the change is applied
     /// with a 2 ms fade-out / 2 ms fade-in so the delay jump is inaudible.
@@ -123,21 +128,24 @@ impl LimiterSettings {
     }
 }
 
-/// Sliding-window minimum via a monotonic deque stored in a preallocated ring
+/// Sliding-window minimum via a monotonic deque stored in a preallocated power-of-two ring
 /// (values strictly increasing from front to back). Each value is pushed and popped at
 /// most once, so the cost is amortised O(1) per sample.
 struct SlidingMinimum {
     indices: Vec<u64>,
     values: Vec<f32>,
+    mask: usize,
     head: usize,
     len: usize,
 }
 
 impl SlidingMinimum {
     fn with_capacity(capacity: usize) -> Self {
+        let capacity = capacity.max(2).next_power_of_two();
         Self {
-            indices: vec![0; capacity.max(2)],
-            values: vec![1.0; capacity.max(2)],
+            indices: vec![0; capacity],
+            values: vec![1.0; capacity],
+            mask: capacity - 1,
             head: 0,
             len: 0,
         }
@@ -150,12 +158,7 @@ impl SlidingMinimum {
 
     #[inline]
     fn slot(&self, offset: usize) -> usize {
-        let i = self.head + offset;
-        if i >= self.values.len() {
-            i - self.values.len()
-        } else {
-            i
-        }
+        (self.head + offset) & self.mask
     }
 
     /// Pushes `value` at `index` and returns the minimum over indices
@@ -194,8 +197,7 @@ pub struct Limiter {
     sample_rate: f32,
     settings: LimiterSettings,
 
-    detector_left: TruePeakDetector,
-    detector_right: TruePeakDetector,
+    detector: StereoTruePeakDetector,
 
     // Audio delay (undriven input and the drive gain applied to it), power-of-two ring.
     delay_left: Vec<f32>,
@@ -212,9 +214,12 @@ pub struct Limiter {
     box_ring: Vec<f32>,
     box_pos: usize,
     box_sum: f64,
+    /// `1 / lookahead_samples`, for the box average.
+    inverse_window: f64,
 
-    envelope_fast: f32,
-    envelope_slow: f32,
+    envelope: f32,
+    /// Recent fraction of time with gain reduction active (0..1), for auto release.
+    sustain: f32,
 
     /// Active lookahead `W` in samples, and the one requested by the settings.
     lookahead_samples: usize,
@@ -230,10 +235,11 @@ pub struct Limiter {
     mix: f32,
     mix_step: f32,
     threshold: f32,
-    release_coeff: f32,
-    fast_release_coeff: f32,
-    slow_attack_coeff: f32,
-    slow_release_coeff: f32,
+    /// Release rates are `1 - one_pole_coeff`, so blending rates blends 1/time constants.
+    manual_release_rate: f32,
+    fast_release_rate: f32,
+    slow_release_rate: f32,
+    sustain_coeff: f32,
 
     sample_index: u64,
     block_min_gain: f32,
@@ -245,8 +251,7 @@ impl Limiter {
         let mut limiter = Self {
             sample_rate: 48_000.0,
             settings: LimiterSettings::default(),
-            detector_left: TruePeakDetector::new(),
-            detector_right: TruePeakDetector::new(),
+            detector: StereoTruePeakDetector::new(),
             delay_left: Vec::new(),
             delay_right: Vec::new(),
             delay_drive: Vec::new(),
@@ -258,8 +263,9 @@ impl Limiter {
             box_ring: Vec::new(),
             box_pos: 0,
             box_sum: 0.0,
-            envelope_fast: 1.0,
-            envelope_slow: 1.0,
+            inverse_window: 1.0,
+            envelope: 1.0,
+            sustain: 0.0,
             lookahead_samples: 1,
             target_lookahead_samples: 1,
             max_lookahead_samples: 1,
@@ -272,10 +278,10 @@ impl Limiter {
             mix: 1.0,
             mix_step: 0.0,
             threshold: 1.0,
-            release_coeff: 0.0,
-            fast_release_coeff: 0.0,
-            slow_attack_coeff: 0.0,
-            slow_release_coeff: 0.0,
+            manual_release_rate: 1.0,
+            fast_release_rate: 1.0,
+            slow_release_rate: 1.0,
+            sustain_coeff: 0.0,
             sample_index: 0,
             block_min_gain: 1.0,
         };
@@ -285,6 +291,12 @@ impl Limiter {
 
     fn lookahead_to_samples(lookahead_ms: f32, sample_rate: f32) -> usize {
         ((lookahead_ms * 0.001 * sample_rate).round() as usize).max(1)
+    }
+
+    /// Clears all state at the current sample rate. Allocation-free: the buffers already have
+    /// the size `reset` gives them for this rate.
+    pub fn clear(&mut self) {
+        self.reset(self.sample_rate);
     }
 
     /// Sets the sample rate, (re)allocates if the rate exceeds the preallocated maximum,
@@ -326,10 +338,9 @@ impl Limiter {
         self.requirement_history.fill(1.0);
         self.hold.clear();
         self.box_ring.fill(1.0);
-        self.detector_left.reset();
-        self.detector_right.reset();
-        self.envelope_fast = 1.0;
-        self.envelope_slow = 1.0;
+        self.detector.reset();
+        self.envelope = 1.0;
+        self.sustain = 0.0;
         // Start the index past the history length so replay indices never underflow.
         self.sample_index = self.requirement_history.len() as u64;
         self.block_min_gain = 1.0;
@@ -339,6 +350,7 @@ impl Limiter {
         self.lookahead_samples = self.target_lookahead_samples;
         self.box_pos = 0;
         self.box_sum = self.lookahead_samples as f64;
+        self.inverse_window = 1.0 / self.lookahead_samples as f64;
         self.fade_state = LookaheadFade::Idle;
         self.fade = 1.0;
         self.drive = self.drive_target;
@@ -361,10 +373,10 @@ impl Limiter {
         self.fade_step = 1.0 / (LOOKAHEAD_FADE_SECONDS * fs).max(1.0);
         self.threshold = db_to_gain(settings.ceiling_db - SAFETY_MARGIN_DB);
         let release_s = settings.release_ms * 0.001;
-        self.release_coeff = one_pole_coeff(release_s, fs);
-        self.fast_release_coeff = one_pole_coeff(release_s * AUTO_FAST_RELEASE_FACTOR, fs);
-        self.slow_attack_coeff = one_pole_coeff(AUTO_SLOW_ATTACK_SECONDS, fs);
-        self.slow_release_coeff = one_pole_coeff(release_s * AUTO_SLOW_RELEASE_FACTOR, fs);
+        self.manual_release_rate = 1.0 - one_pole_coeff(release_s, fs);
+        self.fast_release_rate = 1.0 - one_pole_coeff(release_s * AUTO_FAST_RELEASE_FACTOR, fs);
+        self.slow_release_rate = 1.0 - one_pole_coeff(release_s * AUTO_SLOW_RELEASE_FACTOR, fs);
+        self.sustain_coeff = one_pole_coeff(AUTO_SUSTAIN_SECONDS, fs);
         self.target_lookahead_samples =
             Self::lookahead_to_samples(settings.lookahead_ms, fs).min(self.max_lookahead_samples);
     }
@@ -401,9 +413,8 @@ impl Limiter {
 
             // True-peak detection (stereo-linked) and the gain this frame requires.
             let peak = self
-                .detector_left
-                .process_sample(driven_left)
-                .max(self.detector_right.process_sample(driven_right))
+                .detector
+                .process_frame(driven_left, driven_right)
                 .max(driven_left.abs())
                 .max(driven_right.abs());
             let requirement = if peak > self.threshold {
@@ -429,15 +440,15 @@ impl Limiter {
                 self.box_pos = 0;
                 self.box_sum = self.box_ring[..window].iter().map(|&g| f64::from(g)).sum();
             }
-            let gain = ((self.box_sum / window as f64) as f32).clamp(0.0, 1.0);
+            let gain = ((self.box_sum * self.inverse_window) as f32).clamp(0.0, 1.0);
 
             // Audio delay line.
             let write = self.delay_write;
             self.delay_left[write] = in_left;
             self.delay_right[write] = in_right;
             self.delay_drive[write] = self.drive;
-            let read = (write + self.delay_mask + 1 - (window + SUPPORT_DELAY_FRAMES))
-                & self.delay_mask;
+            let read =
+                (write + self.delay_mask + 1 - (window + SUPPORT_DELAY_FRAMES)) & self.delay_mask;
             self.delay_write = (write + 1) & self.delay_mask;
 
             // Bypass crossfade.
@@ -460,43 +471,35 @@ impl Limiter {
         self.block_min_gain = min_gain;
     }
 
-    /// Instant attack, exponential release towards the held requirement. The result is
-    /// never above `held`, which keeps the box-averaged gain at or below the requirement.
+    /// Instant attack, exponential release (linear gain domain) towards the held
+    /// requirement. The result is never above `held`, which keeps the box-averaged gain at
+    /// or below the requirement.
     #[inline]
     fn release_envelope(&mut self, held: f32) -> f32 {
-        let fast_coeff = if self.settings.auto_release {
-            self.fast_release_coeff
+        // Sustain measure, updated in both modes so switching to auto is seamless.
+        let active = if self.envelope < SUSTAIN_ACTIVE_GAIN {
+            1.0
         } else {
-            self.release_coeff
+            0.0
         };
-        self.envelope_fast = if held < self.envelope_fast {
-            held
-        } else {
-            let distance = self.envelope_fast - held;
-            if distance > -1e-9 {
-                held
-            } else {
-                held + distance * fast_coeff
-            }
-        };
-        // Sustained-reduction envelope (Giannoulis et al. 2012 "smooth" detector on the
-        // gain): slow attack and slow release, so it only moves for long gain reduction.
-        let slow_distance = self.envelope_slow - held;
-        let slow_coeff = if slow_distance > 0.0 {
-            self.slow_attack_coeff
-        } else {
-            self.slow_release_coeff
-        };
-        self.envelope_slow = if slow_distance.abs() < 1e-9 {
-            held
-        } else {
-            held + slow_distance * slow_coeff
-        };
-        if self.settings.auto_release {
-            self.envelope_fast.min(self.envelope_slow)
-        } else {
-            self.envelope_fast
+        self.sustain = active + (self.sustain - active) * self.sustain_coeff;
+        if self.sustain < 1e-6 {
+            self.sustain = 0.0;
         }
+        let rate = if self.settings.auto_release {
+            self.fast_release_rate
+                + (self.slow_release_rate - self.fast_release_rate) * self.sustain
+        } else {
+            self.manual_release_rate
+        };
+        let distance = self.envelope - held;
+        self.envelope = if distance > -1e-9 {
+            // Attack (or converged): follow the held requirement instantly.
+            held
+        } else {
+            held + distance * (1.0 - rate)
+        };
+        self.envelope
     }
 
     /// Lookahead changes: fade out (2 ms), switch the delay and rebuild the gain pipeline
@@ -551,9 +554,9 @@ impl Limiter {
         }
         self.box_pos = 0;
         self.box_sum = self.box_ring[..window].iter().map(|&g| f64::from(g)).sum();
-        self.envelope_fast = self.envelope_fast.min(held);
-        self.envelope_slow = self.envelope_slow.min(held);
+        self.envelope = self.envelope.min(held);
         self.lookahead_samples = window;
+        self.inverse_window = 1.0 / window as f64;
     }
 }
 

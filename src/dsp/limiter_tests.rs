@@ -1,7 +1,7 @@
 //! Measured-behaviour tests of the limiter (split out of limiter.rs to keep it focused).
 
 use super::*;
-use crate::dsp::oversampling::true_peak_dbtp;
+use crate::dsp::oversampling::{true_peak_dbtp, TruePeakDetector};
 use std::f64::consts::PI;
 
 /// xorshift64* white noise, uniform in [-1, 1).
@@ -26,7 +26,13 @@ fn run(limiter: &mut Limiter, left: &[f32], right: &[f32], block: usize) -> (Vec
     (out_l, out_r)
 }
 
-fn settings(drive_db: f32, ceiling_db: f32, auto: bool, release_ms: f32, la: f32) -> LimiterSettings {
+fn settings(
+    drive_db: f32,
+    ceiling_db: f32,
+    auto: bool,
+    release_ms: f32,
+    la: f32,
+) -> LimiterSettings {
     LimiterSettings {
         enabled: true,
         drive_db,
@@ -48,7 +54,13 @@ fn torture_signals(fs: f64) -> Vec<(&'static str, f32, Vec<f32>, Vec<f32>)> {
     let len = (0.15 * fs) as usize;
     let square = |freq: f64| -> Vec<f32> {
         (0..len)
-            .map(|i| if (i as f64 * freq / fs).fract() < 0.5 { 1.0 } else { -1.0 })
+            .map(|i| {
+                if (i as f64 * freq / fs).fract() < 0.5 {
+                    1.0
+                } else {
+                    -1.0
+                }
+            })
             .collect()
     };
     let mut noise = Noise(0x1234_5678_9abc_def1);
@@ -102,7 +114,9 @@ fn torture_signals(fs: f64) -> Vec<(&'static str, f32, Vec<f32>, Vec<f32>)> {
 fn output_true_peak_never_exceeds_ceiling() {
     let mut worst = f32::NEG_INFINITY;
     for fs in [44_100.0, 96_000.0] {
-        for (auto, release, lookahead) in [(true, 100.0, 1.5), (false, 1.0, 0.5), (false, 1000.0, 5.0)] {
+        for (auto, release, lookahead) in
+            [(true, 100.0, 1.5), (false, 1.0, 0.5), (false, 1000.0, 5.0)]
+        {
             for (name, drive, left, right) in torture_signals(fs) {
                 let ceiling = -1.0;
                 let mut limiter = Limiter::new(fs as f32);
@@ -260,8 +274,10 @@ fn recovery_after_burst(auto: bool, burst_seconds: f64) -> f64 {
 
 #[test]
 fn auto_release_is_program_dependent() {
-    // Auto: a 5 ms transient releases with the fast stage (release/4 = 25 ms time constant),
-    // 2 s of sustained reduction releases with the slow stage (3 x release = 300 ms).
+    // Auto: a 5 ms transient releases near the fast stage (release/4 = 25 ms time constant),
+    // 2 s of sustained reduction releases with the slow stage (3 x release = 300 ms):
+    // analytic recovery from -6 dB to -1 dB is tau * ln(0.5 / 0.109) = 1.52 tau, i.e.
+    // 38 ms / 457 ms (+ hold and ramp of ~3 ms); manual 100 ms gives 152 ms for both.
     let short_auto = recovery_after_burst(true, 0.005);
     let long_auto = recovery_after_burst(true, 2.0);
     let short_manual = recovery_after_burst(false, 0.005);
@@ -291,7 +307,10 @@ fn manual_release_time_constant_matches_setting() {
         let t80 = (end..gain.len()).find(|&n| gain[n] >= 0.8).unwrap();
         let measured_tau_ms = (t80 - t60) as f32 / fs * 1000.0 / std::f32::consts::LN_2;
         let error = (measured_tau_ms / release_ms - 1.0).abs();
-        assert!(error < 0.03, "release {release_ms} ms measured {measured_tau_ms} ms");
+        assert!(
+            error < 0.03,
+            "release {release_ms} ms measured {measured_tau_ms} ms"
+        );
     }
 }
 
@@ -369,8 +388,14 @@ fn lookahead_change_is_clean_and_updates_latency() {
     assert!(true_peak_dbtp(&out_l, &out_r) <= -0.9);
     // No step larger than the sine's own maximum slope (2 pi f A / fs at the ceiling).
     let max_slope = 2.0 * std::f32::consts::PI * 500.0 * db_to_gain(-1.0) / fs;
-    let max_step = out_l.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max);
-    assert!(max_step <= max_slope * 1.05, "step {max_step} vs slope {max_slope}");
+    let max_step = out_l
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max);
+    assert!(
+        max_step <= max_slope * 1.05,
+        "step {max_step} vs slope {max_slope}"
+    );
     // New latency is in effect for subsequent audio.
     assert_eq!(limiter.latency_samples(), 240 + 10);
     let mut silence = vec![0.0f32; 2000];
@@ -413,7 +438,10 @@ fn drive_change_is_smoothed() {
     limiter.set(&settings(12.0, -1.0, false, 100.0, 1.0));
     limiter.process(&mut l[4800..], &mut r[4800..]);
     let max_slope = 2.0 * std::f32::consts::PI * 200.0 * 0.05 * db_to_gain(12.0) / fs;
-    let max_step = l.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max);
+    let max_step = l
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max);
     assert!(max_step <= max_slope * 1.1, "{max_step} vs {max_slope}");
 }
 
@@ -427,10 +455,14 @@ fn performance_ns_per_frame() {
     let mut noise = Noise(3);
     let mut l: Vec<f32> = (0..480_000).map(|_| noise.next()).collect();
     let mut r = l.clone();
-    let start = std::time::Instant::now();
-    for (a, b) in l.chunks_mut(512).zip(r.chunks_mut(512)) {
-        limiter.process(a, b);
+    // Best of 5 runs: the machine may be shared.
+    let mut ns = f64::INFINITY;
+    for _ in 0..5 {
+        let start = std::time::Instant::now();
+        for (a, b) in l.chunks_mut(512).zip(r.chunks_mut(512)) {
+            limiter.process(a, b);
+        }
+        ns = ns.min(start.elapsed().as_nanos() as f64 / 480_000.0);
     }
-    let ns = start.elapsed().as_nanos() as f64 / 480_000.0;
     eprintln!("limiter: {ns:.1} ns per stereo frame ({})", l[1000]);
 }

@@ -130,14 +130,20 @@ impl KernelSender {
         kernels: Box<LinearPhaseKernels>,
     ) -> Result<(), Box<LinearPhaseKernels>> {
         self.collect_garbage();
-        self.to_audio.push(kernels).map_err(|rtrb::PushError::Full(kernels)| kernels)
+        self.to_audio
+            .push(kernels)
+            .map_err(|rtrb::PushError::Full(kernels)| kernels)
     }
 
-    /// Drops kernels the audio thread has retired. Call periodically (e.g. from the editor timer).
-    pub fn collect_garbage(&mut self) {
+    /// Drops kernels the audio thread has retired and returns how many. Call periodically
+    /// (e.g. from the editor timer) so the audio thread always has room to retire kernels.
+    pub fn collect_garbage(&mut self) -> usize {
+        let mut dropped = 0;
         while let Ok(kernels) = self.retired.pop() {
             drop(kernels);
+            dropped += 1;
         }
+        dropped
     }
 
     /// True once the audio side has dropped its end (a new channel was made or the EQ dropped).
@@ -243,7 +249,10 @@ impl LinearPhaseEq {
         }
         let current_fits = self.current.as_deref().is_some_and(|k| self.fits(k));
         if !current_fits {
-            self.current = Some(Box::new(LinearPhaseKernels::identity(fir_len, partition_size)));
+            self.current = Some(Box::new(LinearPhaseKernels::identity(
+                fir_len,
+                partition_size,
+            )));
         }
         self.crossfade_position = 0;
         self.clear();
@@ -360,12 +369,16 @@ impl LinearPhaseEq {
             self.output_side.iter_mut().for_each(|y| *y = 0.0);
             return;
         };
-        self.mid_convolver.convolve(&current.mid, &mut self.output_mid);
-        self.side_convolver.convolve(&current.side, &mut self.output_side);
+        self.mid_convolver
+            .convolve(&current.mid, &mut self.output_mid);
+        self.side_convolver
+            .convolve(&current.side, &mut self.output_side);
 
         if let Some(incoming) = self.incoming.as_deref() {
-            self.mid_convolver.convolve(&incoming.mid, &mut self.incoming_mid);
-            self.side_convolver.convolve(&incoming.side, &mut self.incoming_side);
+            self.mid_convolver
+                .convolve(&incoming.mid, &mut self.incoming_mid);
+            self.side_convolver
+                .convolve(&incoming.side, &mut self.incoming_side);
             let fade_len = self.crossfade_curve.len();
             let start = self.crossfade_position.min(fade_len);
             let weights = &self.crossfade_curve[start..(start + self.partition_size).min(fade_len)];
@@ -383,7 +396,11 @@ impl LinearPhaseEq {
                 }
             }
         }
-        for y in self.output_mid.iter_mut().chain(self.output_side.iter_mut()) {
+        for y in self
+            .output_mid
+            .iter_mut()
+            .chain(self.output_side.iter_mut())
+        {
             *y = sanitize(*y);
         }
     }
@@ -435,3 +452,7 @@ fn crossfade_into(output: &mut [f32], incoming: &[f32], weights: &[f32]) {
         *old += (new - *old) * w;
     }
 }
+
+#[cfg(test)]
+#[path = "linear_phase_tests.rs"]
+mod tests;

@@ -180,7 +180,10 @@ impl PartitionedConvolver {
             )
             .is_ok();
         if transformed {
-            for ((re, im), value) in slot_re.iter_mut().zip(slot_im.iter_mut()).zip(&self.fft_spectrum)
+            for ((re, im), value) in slot_re
+                .iter_mut()
+                .zip(slot_im.iter_mut())
+                .zip(&self.fft_spectrum)
             {
                 *re = value.re;
                 *im = value.im;
@@ -280,7 +283,9 @@ mod tests {
     use super::*;
 
     fn noise(len: usize, seed: u64) -> Vec<f32> {
-        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut state = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (0..len)
             .map(|_| {
                 state ^= state << 13;

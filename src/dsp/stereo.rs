@@ -71,7 +71,9 @@ struct SvfOutputs {
     high: f64,
 }
 
-/// State of one 2nd-order TPT state-variable filter (Zavalishin ch. 4).
+/// State of one 2nd-order trapezoidal (TPT) state-variable filter, in Simper's form
+/// (capacitor equivalent currents ic1eq, ic2eq): same transfer function as Zavalishin's TPT SVF
+/// with a shorter recursive dependency chain.
 #[derive(Clone, Copy, Debug, Default)]
 struct SvfState {
     s1: f64,
@@ -79,17 +81,19 @@ struct SvfState {
 }
 
 impl SvfState {
-    /// One sample with prewarped `g = tan(π fc / fs)`, `a1 = 1 / (1 + g(g + k))`.
+    /// One sample with coefficients from [`svf_coefficients`].
     #[inline]
-    fn tick(&mut self, x: f64, g: f64, a1: f64) -> SvfOutputs {
-        let high = (x - (BUTTERWORTH_K + g) * self.s1 - self.s2) * a1;
-        let v1 = g * high;
-        let band = v1 + self.s1;
-        let v2 = g * band;
-        let low = v2 + self.s2;
-        self.s1 = band + v1;
-        self.s2 = low + v2;
-        SvfOutputs { low, band, high }
+    fn tick(&mut self, x: f64, a: &[f64; 3]) -> SvfOutputs {
+        let v3 = x - self.s2;
+        let band = a[0] * self.s1 + a[1] * v3;
+        let low = self.s2 + a[1] * self.s1 + a[2] * v3;
+        self.s1 = 2.0 * band - self.s1;
+        self.s2 = 2.0 * low - self.s2;
+        SvfOutputs {
+            low,
+            band,
+            high: x - BUTTERWORTH_K * band - low,
+        }
     }
 
     fn guard(&mut self) {
@@ -107,8 +111,11 @@ fn prewarped_g(cutoff_hz: f32, sample_rate: f32) -> f64 {
     (std::f64::consts::PI * hz / sample_rate as f64).tan()
 }
 
-fn a1_for(g: f64) -> f64 {
-    1.0 / (1.0 + g * (g + BUTTERWORTH_K))
+/// Simper SVF coefficients for prewarped `g = tan(π fc / fs)`: a1 = 1/(1 + g(g + k)),
+/// a2 = g·a1, a3 = g·a2.
+fn svf_coefficients(g: f64) -> [f64; 3] {
+    let a1 = 1.0 / (1.0 + g * (g + BUTTERWORTH_K));
+    [a1, g * a1, g * g * a1]
 }
 
 /// Width and mono-bass processor (zero latency).
@@ -127,7 +134,7 @@ pub struct Stereo {
     width_target: f64,
     g: f64,
     g_target: f64,
-    a1: f64,
+    coeffs: [f64; 3],
     /// Mono-bass crossfade position 0..1 and its per-sample step.
     mono_bass_mix: f64,
     mono_bass_mix_target: f64,
@@ -148,7 +155,7 @@ impl Stereo {
             width_target: 1.0,
             g: 0.0,
             g_target: 0.0,
-            a1: 1.0,
+            coeffs: [1.0, 0.0, 0.0],
             mono_bass_mix: 0.0,
             mono_bass_mix_target: 0.0,
             mono_bass_step: 0.0,
@@ -158,6 +165,12 @@ impl Stereo {
         };
         stereo.reset(sample_rate);
         stereo
+    }
+
+    /// Clears all state at the current sample rate (allocation-free; used when the chain fades
+    /// the module back in after a bypass, so no stale tail leaks in).
+    pub fn clear(&mut self) {
+        self.reset(self.sample_rate);
     }
 
     /// Clears filter state and recomputes coefficients; smoothed values jump to their targets.
@@ -172,7 +185,7 @@ impl Stereo {
         self.set(&settings);
         self.width = self.width_target;
         self.g = self.g_target;
-        self.a1 = a1_for(self.g);
+        self.coeffs = svf_coefficients(self.g);
         self.mono_bass_mix = self.mono_bass_mix_target;
     }
 
@@ -251,19 +264,19 @@ impl Stereo {
             if self.mono_bass_mix > 0.0 {
                 if self.g != self.g_target {
                     self.g = Self::smooth(self.g, self.g_target, self.smoothing_coeff);
-                    self.a1 = a1_for(self.g);
+                    self.coeffs = svf_coefficients(self.g);
                 }
-                let (g, a1, fade) = (self.g, self.a1, self.mono_bass_mix);
-                let mid_band = self.mid_allpass.tick(mid, g, a1).band;
+                let (a, fade) = (&self.coeffs, self.mono_bass_mix);
+                let mid_band = self.mid_allpass.tick(mid, a).band;
                 let mid_allpassed = mid - 2.0 * BUTTERWORTH_K * mid_band;
-                let side_high_1 = self.side_highpass_1.tick(side, g, a1).high;
-                let side_high = self.side_highpass_2.tick(side_high_1, g, a1).high;
+                let side_high_1 = self.side_highpass_1.tick(side, a).high;
+                let side_high = self.side_highpass_2.tick(side_high_1, a).high;
                 mid += fade * (mid_allpassed - mid);
                 side += fade * (side_high - side);
             } else if self.g != self.g_target {
                 // Mono-bass off: frequency changes apply immediately (nothing audible yet).
                 self.g = self.g_target;
-                self.a1 = a1_for(self.g);
+                self.coeffs = svf_coefficients(self.g);
             }
             side *= self.width;
             *l = (mid + side) as f32;
@@ -406,8 +419,7 @@ mod tests {
     #[test]
     fn lr4_bands_sum_to_flat_magnitude_and_cross_at_minus_6_db() {
         for fs in [44_100.0f32, 192_000.0] {
-            let g = prewarped_g(120.0, fs);
-            let a1 = a1_for(g);
+            let a = svf_coefficients(prewarped_g(120.0, fs));
             let (mut lp1, mut lp2, mut hp1, mut hp2) = Default::default();
             let len = (fs * 0.2) as usize;
             let mut sum = Vec::with_capacity(len);
@@ -415,9 +427,9 @@ mod tests {
             for n in 0..len {
                 let x = if n == 0 { 1.0 } else { 0.0 };
                 let low_band =
-                    SvfState::tick(&mut lp2, SvfState::tick(&mut lp1, x, g, a1).low, g, a1).low;
+                    SvfState::tick(&mut lp2, SvfState::tick(&mut lp1, x, &a).low, &a).low;
                 let high_band =
-                    SvfState::tick(&mut hp2, SvfState::tick(&mut hp1, x, g, a1).high, g, a1).high;
+                    SvfState::tick(&mut hp2, SvfState::tick(&mut hp1, x, &a).high, &a).high;
                 sum.push(low_band + high_band);
                 high.push(high_band);
             }
@@ -425,8 +437,10 @@ mod tests {
                 .iter()
                 .map(|&f| magnitude_db(&sum, f, fs as f64).abs())
                 .fold(0.0, f64::max);
+            eprintln!("{fs}: LR4 sum worst {worst} dB");
             assert!(worst < 0.1, "{fs}: LR4 sum deviates {worst} dB");
             let at_crossover = magnitude_db(&high, 120.0, fs as f64);
+            eprintln!("{fs}: HP4 at fc {at_crossover} dB");
             assert!(
                 (at_crossover + 6.0206).abs() < 0.05,
                 "{fs}: {at_crossover} dB at fc"
@@ -441,6 +455,7 @@ mod tests {
         let side: Vec<f64> = l.iter().zip(&r).map(|(a, b)| 0.5 * (a - b)).collect();
         let low = magnitude_db(&side, 30.0, FS as f64);
         let high = magnitude_db(&side, 2000.0, FS as f64);
+        eprintln!("side 30 Hz {low} dB, 2 kHz {high} dB");
         assert!(low < -30.0, "side at 30 Hz: {low} dB");
         assert!(high.abs() < 0.1, "side at 2 kHz: {high} dB");
     }
@@ -453,6 +468,7 @@ mod tests {
             .iter()
             .map(|&f| magnitude_db(&l, f, FS as f64).abs())
             .fold(0.0, f64::max);
+        eprintln!("mono worst {worst} dB");
         assert!(worst < 0.1, "mono deviates {worst} dB");
     }
 
@@ -501,6 +517,7 @@ mod tests {
             let mid_in = 0.5 * (left_in[i] + right_in[i]);
             worst_mid_error = worst_mid_error.max((0.5 * (l2[i] + r2[i]) - mid_in).abs());
         }
+        eprintln!("width2 side ratio err {worst_side_ratio_error}, mid err {worst_mid_error}");
         assert!(
             worst_side_ratio_error < 1e-3,
             "side ratio error {worst_side_ratio_error}"
@@ -548,6 +565,7 @@ mod tests {
         let worst = largest_step(&l).max(largest_step(&r));
         // The 1 kHz component alone gives steps of ≈ 0.3·2π·1000/48000 ≈ 0.04; a hard switch of
         // the 0.4-amplitude bass side would add up to 0.4.
+        eprintln!("toggle largest step {worst} steady {steady}");
         assert!(
             worst < 1.1 * steady,
             "largest step {worst} vs steady {steady}"
@@ -630,6 +648,7 @@ mod tests {
             meter.process(ca, cb);
         }
         let uncorrelated = meter.correlation();
+        eprintln!("uncorrelated {uncorrelated}");
         assert!(
             uncorrelated.abs() < 0.1,
             "uncorrelated reads {uncorrelated}"
@@ -654,6 +673,7 @@ mod tests {
             meter.process(&sine[..tau], &sine[..tau]);
             let expected = (1.0 - (-1.0f32).exp()).sqrt();
             let measured = meter.correlation();
+            eprintln!("{fs}: corr at tau {measured} vs {expected}");
             assert!(
                 (measured - expected).abs() < 0.01,
                 "{fs}: {measured} vs {expected}"

@@ -235,16 +235,14 @@ impl SvfSection {
     /// of its mix from "dry" to the design (no state from long ago leaks out). With no lane
     /// running, `g, k` jump straight to the target: the output does not depend on them then.
     pub fn set_target(&mut self, coeffs: SvfCoeffs, lane_mix: [[f64; 3]; 2], settle_len: u32) {
-        if coeffs.g == self.target.g
-            && coeffs.k == self.target.k
-            && lane_mix == self.target_mix
-        {
+        if coeffs.g == self.target.g && coeffs.k == self.target.k && lane_mix == self.target_mix {
             return;
         }
         if !self.is_active() {
             self.g = coeffs.g;
             self.k = coeffs.k;
         }
+        #[allow(clippy::needless_range_loop)]
         for lane in 0..2 {
             if !self.lane_active[lane] && lane_mix[lane] != IDENTITY_MIX {
                 self.lane_active[lane] = true;
@@ -451,8 +449,14 @@ mod tests {
             let want_hp = ratio * ratio * want_lp;
             let got_lp = measured_mag(lp, w, 8192);
             let got_hp = measured_mag(hp, w, 8192);
-            assert!((20.0 * (got_lp / want_lp).log10()).abs() < 1e-6, "lp at {f}");
-            assert!((20.0 * (got_hp / want_hp).log10()).abs() < 1e-6, "hp at {f}");
+            assert!(
+                (20.0 * (got_lp / want_lp).log10()).abs() < 1e-6,
+                "lp at {f}"
+            );
+            assert!(
+                (20.0 * (got_hp / want_hp).log10()).abs() < 1e-6,
+                "hp at {f}"
+            );
         }
         let w = 2.0 * PI * fc / fs;
         let at_fc = 20.0 * measured_mag(lp, w, 8192).log10();
@@ -466,7 +470,9 @@ mod tests {
         let c = SvfCoeffs::lowpass(300.0, 0.7, 48000.0);
         section.set_target(c, [c.mix, c.mix], 10);
         section.set_target(c, [IDENTITY_MIX, c.mix], 10);
-        let mut x0: Vec<f64> = (0..64).map(|i| ((i * 7919) % 97) as f64 / 97.0 - 0.5).collect();
+        let mut x0: Vec<f64> = (0..64)
+            .map(|i| ((i * 7919) % 97) as f64 / 97.0 - 0.5)
+            .collect();
         let mut x1 = x0.clone();
         let reference = x0.clone();
         section.process(&mut x0, &mut x1, 0.5);

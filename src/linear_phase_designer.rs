@@ -1,0 +1,72 @@
+//! Background thread that redesigns the linear-phase EQ kernels off the audio thread.
+//!
+//! The audio thread pushes the new `EqSettings` (a `Copy` value, so the push never allocates)
+//! into a wait-free `rtrb` ring; this thread polls it, designs the FIRs (a few ms of FFT work and
+//! allocation) and hands the prepared kernels back through the convolver's own lock-free
+//! hand-over, which also returns retired kernels here to be freed.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::chain::{design_linear_phase_kernels, Chain};
+use crate::dsp::eq::EqSettings;
+
+/// How often the designer looks for work. 10 ms is well below what an engineer perceives as
+/// lag while dragging an EQ node, and an idle wake-up every 10 ms costs nothing measurable.
+const POLL_INTERVAL: Duration = Duration::from_millis(10);
+
+/// Requests waiting for the designer; the designer always jumps to the newest.
+const REQUEST_QUEUE_CAPACITY: usize = 64;
+
+/// Owns the designer thread; stops and joins it on drop.
+pub struct LinearPhaseDesigner {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LinearPhaseDesigner {
+    /// Attaches a designer thread to `chain` for its current sample rate. Call after
+    /// `Chain::reset` (the kernels are sized for the rate); allocates and spawns a thread.
+    pub fn attach(chain: &mut Chain) -> Self {
+        let (producer, mut consumer) = rtrb::RingBuffer::<EqSettings>::new(REQUEST_QUEUE_CAPACITY);
+        let mut sender = chain.linear_phase_kernel_channel();
+        chain.set_linear_phase_requests(producer);
+        let sample_rate = chain.sample_rate();
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread_stop = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("fairmaster-linear-phase".into())
+            .spawn(move || {
+                while !thread_stop.load(Ordering::Acquire) {
+                    let mut latest = None;
+                    while let Ok(settings) = consumer.pop() {
+                        latest = Some(settings);
+                    }
+                    if let Some(settings) = latest {
+                        let kernels = design_linear_phase_kernels(&settings, sample_rate);
+                        // A full queue means the audio thread is not running: retry later by
+                        // dropping this design; the next request supersedes it anyway.
+                        let _ = sender.send(Box::new(kernels));
+                    }
+                    sender.collect_garbage();
+                    if consumer.is_abandoned() {
+                        break;
+                    }
+                    std::thread::sleep(POLL_INTERVAL);
+                }
+            })
+            .ok();
+        Self { stop, thread }
+    }
+}
+
+impl Drop for LinearPhaseDesigner {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,949 @@
+//! A small in-process CLAP host for integration tests.
+//!
+//! It drives the plugin through `fairmaster::clap_entry`, the very entry point a DAW finds in the
+//! `.clap` bundle, so the tests exercise nice-plug's CLAP wrapper (parameter events, buffer
+//! management, state streams, latency and render extensions) and not just the DSP.
+//!
+//! Conventions of nice-plug's CLAP wrapper that this host relies on (see
+//! `nice-plug-0.4.2/src/wrapper/clap/wrapper.rs`):
+//! - CLAP parameter ids are `hash_param_id(string_id)` (`hash * 31 + byte`, top bit cleared).
+//! - CLAP parameter *values* are nice-plug's normalised values in `0..=1` (times the step count
+//!   for stepped integer/enum/bool parameters); `CLAP_EVENT_PARAM_VALUE`, `get_value`,
+//!   `value_to_text` and `text_to_value` all use that scale. The host converts plain values (dB)
+//!   through the plugin's own `text_to_value`, as a DAW does when the user types a value.
+//! - `clap.state` streams hold a little-endian `u64` length followed by the JSON state.
+//!
+//! Everything runs on the thread that created the host, which nice-plug then treats as the main
+//! thread (the host offers no `clap.thread-check`). Host callbacks are counted in atomics so the
+//! tests can assert on them.
+
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Mutex;
+
+use clap_sys::audio_buffer::clap_audio_buffer;
+use clap_sys::entry::clap_plugin_entry;
+use clap_sys::events::{
+    clap_event_header, clap_event_param_value, clap_input_events, clap_output_events,
+    CLAP_CORE_EVENT_SPACE_ID, CLAP_EVENT_PARAM_VALUE,
+};
+use clap_sys::ext::audio_ports_config::{
+    clap_audio_ports_config, clap_plugin_audio_ports_config, CLAP_EXT_AUDIO_PORTS_CONFIG,
+};
+use clap_sys::ext::latency::{clap_host_latency, clap_plugin_latency, CLAP_EXT_LATENCY};
+use clap_sys::ext::params::{
+    clap_host_params, clap_param_clear_flags, clap_param_info, clap_param_rescan_flags,
+    clap_plugin_params, CLAP_EXT_PARAMS,
+};
+use clap_sys::ext::render::{
+    clap_plugin_render, CLAP_EXT_RENDER, CLAP_RENDER_OFFLINE, CLAP_RENDER_REALTIME,
+};
+use clap_sys::ext::state::{clap_host_state, clap_plugin_state, CLAP_EXT_STATE};
+use clap_sys::factory::plugin_factory::{clap_plugin_factory, CLAP_PLUGIN_FACTORY_ID};
+use clap_sys::host::clap_host;
+use clap_sys::id::clap_id;
+use clap_sys::plugin::{clap_plugin, clap_plugin_descriptor};
+use clap_sys::process::{clap_process, clap_process_status, CLAP_PROCESS_ERROR};
+use clap_sys::stream::{clap_istream, clap_ostream};
+use clap_sys::version::CLAP_VERSION;
+
+/// The CLAP id of the plugin under test.
+pub const PLUGIN_ID: &str = "io.github.fairmaster.mastering";
+
+/// Largest chunk the host's output stream accepts per `write` call (exercises partial writes).
+const OSTREAM_CHUNK: usize = 61;
+/// Largest chunk the host's input stream delivers per `read` call (exercises partial reads).
+const ISTREAM_CHUNK: usize = 5;
+
+/// The entry point of the plugin library, exactly as a DAW finds it in the bundle.
+fn entry() -> &'static clap_plugin_entry {
+    &fairmaster::clap_entry
+}
+
+/// `clap_plugin_entry::init`/`deinit` are paired per library, not per instance: count the users.
+static ENTRY_USERS: Mutex<usize> = Mutex::new(0);
+
+fn entry_acquire() {
+    let mut users = ENTRY_USERS.lock().unwrap_or_else(|e| e.into_inner());
+    if *users == 0 {
+        let init = entry().init.expect("clap_entry.init is null");
+        assert!(
+            unsafe { init(c"/tmp/fairmaster-test.clap".as_ptr()) },
+            "clap_entry.init failed"
+        );
+    }
+    *users += 1;
+}
+
+fn entry_release() {
+    let mut users = ENTRY_USERS.lock().unwrap_or_else(|e| e.into_inner());
+    *users -= 1;
+    if *users == 0 {
+        if let Some(deinit) = entry().deinit {
+            unsafe { deinit() };
+        }
+    }
+}
+
+fn plugin_factory() -> &'static clap_plugin_factory {
+    let get_factory = entry().get_factory.expect("clap_entry.get_factory is null");
+    let factory = unsafe { get_factory(CLAP_PLUGIN_FACTORY_ID.as_ptr()) };
+    assert!(!factory.is_null(), "plugin has no clap.plugin-factory");
+    unsafe { &*(factory as *const clap_plugin_factory) }
+}
+
+/// nice-plug's parameter id hash (`nice-plug/src/wrapper/util.rs`).
+pub fn clap_param_id(string_id: &str) -> clap_id {
+    let mut hash: u32 = 0;
+    for byte in string_id.bytes() {
+        hash = hash.wrapping_mul(31).wrapping_add(byte as u32);
+    }
+    hash & !(1 << 31)
+}
+
+unsafe fn c_str_to_string(p: *const c_char) -> Option<String> {
+    if p.is_null() {
+        None
+    } else {
+        Some(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+    }
+}
+
+fn c_array_to_string(chars: &[c_char]) -> String {
+    let bytes: Vec<u8> = chars
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// A plugin descriptor copied out of the factory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Descriptor {
+    pub id: String,
+    pub name: String,
+    pub vendor: Option<String>,
+    pub url: Option<String>,
+    pub version: Option<String>,
+    pub description: Option<String>,
+    pub features: Vec<String>,
+}
+
+impl Descriptor {
+    unsafe fn from_raw(d: &clap_plugin_descriptor) -> Self {
+        let mut features = Vec::new();
+        if !d.features.is_null() {
+            let mut i = 0;
+            loop {
+                let f = unsafe { *d.features.add(i) };
+                if f.is_null() {
+                    break;
+                }
+                features.push(unsafe { c_str_to_string(f) }.unwrap());
+                i += 1;
+            }
+        }
+        unsafe {
+            Self {
+                id: c_str_to_string(d.id).expect("descriptor id is null"),
+                name: c_str_to_string(d.name).expect("descriptor name is null"),
+                vendor: c_str_to_string(d.vendor),
+                url: c_str_to_string(d.url),
+                version: c_str_to_string(d.version),
+                description: c_str_to_string(d.description),
+                features,
+            }
+        }
+    }
+}
+
+/// All plugin descriptors the factory lists.
+pub fn plugin_descriptors() -> Vec<Descriptor> {
+    entry_acquire();
+    let factory = plugin_factory();
+    let count = unsafe { factory.get_plugin_count.unwrap()(factory) };
+    let descriptors = (0..count)
+        .map(|i| {
+            let d = unsafe { factory.get_plugin_descriptor.unwrap()(factory, i) };
+            assert!(!d.is_null(), "descriptor {i} is null");
+            unsafe { Descriptor::from_raw(&*d) }
+        })
+        .collect();
+    entry_release();
+    descriptors
+}
+
+/// A parameter as `clap.params` describes it. Values are on the CLAP scale (see module docs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamInfo {
+    pub id: clap_id,
+    pub name: String,
+    pub module: String,
+    pub flags: u32,
+    pub min_value: f64,
+    pub max_value: f64,
+    pub default_value: f64,
+}
+
+/// Counts of the host callbacks the plugin made.
+#[derive(Debug, Default)]
+pub struct HostCounters {
+    pub restart_requests: AtomicU32,
+    pub process_requests: AtomicU32,
+    pub callback_requests: AtomicU32,
+    pub latency_changed: AtomicU32,
+    pub params_rescans: AtomicU32,
+    pub params_clears: AtomicU32,
+    pub params_flush_requests: AtomicU32,
+    pub state_dirty: AtomicU32,
+    pub output_events: AtomicU32,
+    /// Set by `request_callback`, cleared when the host calls `on_main_thread`.
+    callback_pending: AtomicBool,
+}
+
+/// A snapshot of [`HostCounters`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostCalls {
+    pub restart_requests: u32,
+    pub process_requests: u32,
+    pub callback_requests: u32,
+    pub latency_changed: u32,
+    pub params_rescans: u32,
+    pub params_clears: u32,
+    pub params_flush_requests: u32,
+    pub state_dirty: u32,
+    pub output_events: u32,
+}
+
+/// The `clap_host` handed to the plugin plus the counters its callbacks update. Boxed so the
+/// addresses the plugin keeps stay valid until the plugin is destroyed.
+struct HostInner {
+    clap_host: clap_host,
+    counters: HostCounters,
+}
+
+unsafe fn counters<'a>(host: *const clap_host) -> &'a HostCounters {
+    assert!(!host.is_null(), "plugin passed a null clap_host");
+    let data = unsafe { (*host).host_data };
+    assert!(!data.is_null(), "clap_host.host_data is null");
+    unsafe { &*(data as *const HostCounters) }
+}
+
+unsafe extern "C" fn host_get_extension(
+    host: *const clap_host,
+    extension_id: *const c_char,
+) -> *const c_void {
+    let _ = unsafe { counters(host) };
+    if extension_id.is_null() {
+        return ptr::null();
+    }
+    let id = unsafe { CStr::from_ptr(extension_id) };
+    if id == CLAP_EXT_LATENCY {
+        &HOST_LATENCY as *const clap_host_latency as *const c_void
+    } else if id == CLAP_EXT_PARAMS {
+        &HOST_PARAMS as *const clap_host_params as *const c_void
+    } else if id == CLAP_EXT_STATE {
+        &HOST_STATE as *const clap_host_state as *const c_void
+    } else {
+        ptr::null()
+    }
+}
+
+unsafe extern "C" fn host_request_restart(host: *const clap_host) {
+    unsafe { counters(host) }
+        .restart_requests
+        .fetch_add(1, Ordering::SeqCst);
+}
+
+unsafe extern "C" fn host_request_process(host: *const clap_host) {
+    unsafe { counters(host) }
+        .process_requests
+        .fetch_add(1, Ordering::SeqCst);
+}
+
+unsafe extern "C" fn host_request_callback(host: *const clap_host) {
+    let c = unsafe { counters(host) };
+    c.callback_requests.fetch_add(1, Ordering::SeqCst);
+    c.callback_pending.store(true, Ordering::SeqCst);
+}
+
+unsafe extern "C" fn host_latency_changed(host: *const clap_host) {
+    unsafe { counters(host) }
+        .latency_changed
+        .fetch_add(1, Ordering::SeqCst);
+}
+
+unsafe extern "C" fn host_params_rescan(host: *const clap_host, _flags: clap_param_rescan_flags) {
+    unsafe { counters(host) }
+        .params_rescans
+        .fetch_add(1, Ordering::SeqCst);
+}
+
+unsafe extern "C" fn host_params_clear(
+    host: *const clap_host,
+    _param_id: clap_id,
+    _flags: clap_param_clear_flags,
+) {
+    unsafe { counters(host) }
+        .params_clears
+        .fetch_add(1, Ordering::SeqCst);
+}
+
+unsafe extern "C" fn host_params_request_flush(host: *const clap_host) {
+    unsafe { counters(host) }
+        .params_flush_requests
+        .fetch_add(1, Ordering::SeqCst);
+}
+
+unsafe extern "C" fn host_state_mark_dirty(host: *const clap_host) {
+    unsafe { counters(host) }
+        .state_dirty
+        .fetch_add(1, Ordering::SeqCst);
+}
+
+static HOST_LATENCY: clap_host_latency = clap_host_latency {
+    changed: Some(host_latency_changed),
+};
+
+static HOST_PARAMS: clap_host_params = clap_host_params {
+    rescan: Some(host_params_rescan),
+    clear: Some(host_params_clear),
+    request_flush: Some(host_params_request_flush),
+};
+
+static HOST_STATE: clap_host_state = clap_host_state {
+    mark_dirty: Some(host_state_mark_dirty),
+};
+
+// Event lists. These run inside the plugin's `process` (where nice-plug forbids allocation), so
+// they must not allocate: they only index a preallocated Vec.
+
+unsafe extern "C" fn in_events_size(list: *const clap_input_events) -> u32 {
+    let events = unsafe { &*((*list).ctx as *const Vec<clap_event_param_value>) };
+    events.len() as u32
+}
+
+unsafe extern "C" fn in_events_get(
+    list: *const clap_input_events,
+    index: u32,
+) -> *const clap_event_header {
+    let events = unsafe { &*((*list).ctx as *const Vec<clap_event_param_value>) };
+    match events.get(index as usize) {
+        Some(e) => &e.header,
+        None => ptr::null(),
+    }
+}
+
+unsafe extern "C" fn out_events_try_push(
+    list: *const clap_output_events,
+    _event: *const clap_event_header,
+) -> bool {
+    let c = unsafe { &*((*list).ctx as *const HostCounters) };
+    c.output_events.fetch_add(1, Ordering::SeqCst);
+    true
+}
+
+// State streams.
+
+unsafe extern "C" fn ostream_write(
+    stream: *const clap_ostream,
+    buffer: *const c_void,
+    size: u64,
+) -> i64 {
+    let out = unsafe { &mut *((*stream).ctx as *mut Vec<u8>) };
+    let n = (size as usize).min(OSTREAM_CHUNK);
+    if n == 0 {
+        return 0;
+    }
+    if buffer.is_null() {
+        return -1;
+    }
+    out.extend_from_slice(unsafe { std::slice::from_raw_parts(buffer as *const u8, n) });
+    n as i64
+}
+
+struct SliceReader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+unsafe extern "C" fn istream_read(stream: *const clap_istream, buffer: *mut c_void, size: u64) -> i64 {
+    let reader = unsafe { &mut *((*stream).ctx as *mut SliceReader) };
+    let n = (size as usize)
+        .min(ISTREAM_CHUNK)
+        .min(reader.data.len() - reader.pos);
+    if n == 0 {
+        return 0;
+    }
+    if buffer.is_null() {
+        return -1;
+    }
+    unsafe {
+        ptr::copy_nonoverlapping(reader.data[reader.pos..].as_ptr(), buffer as *mut u8, n);
+    }
+    reader.pos += n;
+    n as i64
+}
+
+/// How the host lays out audio buffers for `process`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BufferMode {
+    /// Input and output channel pointers are the same buffers (what most DAWs do for effects).
+    InPlace,
+    /// Separate input and output buffers; the output buffers start filled with NaN so a plugin
+    /// that does not write its output is caught, and the input buffers are checked to be left
+    /// untouched.
+    Separate,
+}
+
+/// A parameter change sent in a `process` call, on the CLAP scale, at a sample offset.
+#[derive(Debug, Clone, Copy)]
+pub struct ClapParamEvent<'a> {
+    pub id: &'a str,
+    pub clap_value: f64,
+    pub time: u32,
+}
+
+/// An instance of the plugin inside the test host.
+pub struct ClapTestHost {
+    /// Destroyed in `Drop::drop`, which runs before `inner` (the host it points to) is freed.
+    plugin: *const clap_plugin,
+    inner: Box<HostInner>,
+    channels: u32,
+    sample_rate: f64,
+    min_frames: u32,
+    max_frames: u32,
+    active: bool,
+    processing: bool,
+    mode: BufferMode,
+    steady_time: i64,
+    events: Vec<clap_event_param_value>,
+    in_bufs: Vec<Vec<f32>>,
+    out_bufs: Vec<Vec<f32>>,
+}
+
+impl ClapTestHost {
+    /// Creates, initialises, activates and starts the plugin, like a DAW inserting it on a track.
+    pub fn new(sample_rate: f64, min_frames: u32, max_frames: u32, channels: u32) -> Self {
+        let mut host = Self::new_inactive(channels);
+        host.activate(sample_rate, min_frames, max_frames);
+        host
+    }
+
+    /// Creates and initialises the plugin and selects the audio port configuration for
+    /// `channels`, without activating it (so state can be loaded first, as when a DAW reopens a
+    /// session). Call [`Self::activate`] next.
+    pub fn new_inactive(channels: u32) -> Self {
+        assert!(channels == 1 || channels == 2, "channels must be 1 or 2");
+        entry_acquire();
+
+        let mut inner = Box::new(HostInner {
+            clap_host: clap_host {
+                clap_version: CLAP_VERSION,
+                host_data: ptr::null_mut(),
+                name: c"Fairmaster test host".as_ptr(),
+                vendor: c"Fairmaster".as_ptr(),
+                url: c"https://example.invalid".as_ptr(),
+                version: c"0.1".as_ptr(),
+                get_extension: Some(host_get_extension),
+                request_restart: Some(host_request_restart),
+                request_process: Some(host_request_process),
+                request_callback: Some(host_request_callback),
+            },
+            counters: HostCounters::default(),
+        });
+        inner.clap_host.host_data = &inner.counters as *const HostCounters as *mut c_void;
+
+        let factory = plugin_factory();
+        let id = CString::new(PLUGIN_ID).unwrap();
+        let plugin =
+            unsafe { factory.create_plugin.unwrap()(factory, &inner.clap_host, id.as_ptr()) };
+        assert!(!plugin.is_null(), "factory could not create {PLUGIN_ID}");
+
+        let mut host = Self {
+            plugin,
+            inner,
+            channels,
+            sample_rate: 0.0,
+            min_frames: 0,
+            max_frames: 0,
+            active: false,
+            processing: false,
+            mode: BufferMode::InPlace,
+            steady_time: 0,
+            events: Vec::with_capacity(64),
+            in_bufs: Vec::new(),
+            out_bufs: Vec::new(),
+        };
+        assert!(
+            unsafe { host.p().init.unwrap()(plugin) },
+            "clap_plugin.init failed"
+        );
+        host.select_ports_config(channels);
+        host
+    }
+
+    fn p(&self) -> &clap_plugin {
+        unsafe { &*self.plugin }
+    }
+
+    fn ext<T>(&self, id: &CStr) -> Option<&T> {
+        let e = unsafe { self.p().get_extension.unwrap()(self.plugin, id.as_ptr()) };
+        if e.is_null() {
+            None
+        } else {
+            Some(unsafe { &*(e as *const T) })
+        }
+    }
+
+    fn select_ports_config(&mut self, channels: u32) {
+        let ext: &clap_plugin_audio_ports_config = self
+            .ext(CLAP_EXT_AUDIO_PORTS_CONFIG)
+            .expect("plugin has no clap.audio-ports-config");
+        let count = unsafe { ext.count.unwrap()(self.plugin) };
+        for i in 0..count {
+            let mut cfg: clap_audio_ports_config = unsafe { std::mem::zeroed() };
+            assert!(unsafe { ext.get.unwrap()(self.plugin, i, &mut cfg) });
+            if cfg.has_main_input
+                && cfg.has_main_output
+                && cfg.main_input_channel_count == channels
+                && cfg.main_output_channel_count == channels
+            {
+                assert!(
+                    unsafe { ext.select.unwrap()(self.plugin, cfg.id) },
+                    "select({}) failed",
+                    cfg.id
+                );
+                return;
+            }
+        }
+        panic!("plugin offers no {channels}-in/{channels}-out audio port configuration");
+    }
+
+    /// Activates the plugin and starts processing. Panics if it is already active.
+    pub fn activate(&mut self, sample_rate: f64, min_frames: u32, max_frames: u32) {
+        assert!(!self.active, "already active");
+        assert!(min_frames >= 1 && min_frames <= max_frames);
+        let ok = unsafe {
+            self.p().activate.unwrap()(self.plugin, sample_rate, min_frames, max_frames)
+        };
+        assert!(ok, "activate({sample_rate}, {min_frames}, {max_frames}) failed");
+        self.active = true;
+        self.sample_rate = sample_rate;
+        self.min_frames = min_frames;
+        self.max_frames = max_frames;
+        self.in_bufs = vec![vec![0.0; max_frames as usize]; self.channels as usize];
+        self.out_bufs = vec![vec![0.0; max_frames as usize]; self.channels as usize];
+        assert!(
+            unsafe { self.p().start_processing.unwrap()(self.plugin) },
+            "start_processing failed"
+        );
+        self.processing = true;
+        self.pump_main_thread();
+    }
+
+    /// Stops processing and deactivates the plugin.
+    pub fn deactivate(&mut self) {
+        if self.processing {
+            unsafe { self.p().stop_processing.unwrap()(self.plugin) };
+            self.processing = false;
+        }
+        if self.active {
+            unsafe { self.p().deactivate.unwrap()(self.plugin) };
+            self.active = false;
+        }
+        self.pump_main_thread();
+    }
+
+    /// Deactivates and reactivates with the same configuration, as a DAW does on
+    /// `request_restart`.
+    pub fn restart(&mut self) {
+        let (sr, min, max) = (self.sample_rate, self.min_frames, self.max_frames);
+        self.deactivate();
+        self.activate(sr, min, max);
+    }
+
+    /// Calls `clap_plugin.reset` (what a DAW does on transport jumps).
+    pub fn reset(&mut self) {
+        unsafe { self.p().reset.unwrap()(self.plugin) };
+    }
+
+    /// Runs `on_main_thread` if the plugin asked for it with `request_callback`.
+    pub fn pump_main_thread(&mut self) {
+        if self.inner.counters.callback_pending.swap(false, Ordering::SeqCst) {
+            unsafe { self.p().on_main_thread.unwrap()(self.plugin) };
+        }
+    }
+
+    pub fn sample_rate(&self) -> f64 {
+        self.sample_rate
+    }
+
+    pub fn max_frames(&self) -> u32 {
+        self.max_frames
+    }
+
+    pub fn channels(&self) -> u32 {
+        self.channels
+    }
+
+    pub fn set_buffer_mode(&mut self, mode: BufferMode) {
+        self.mode = mode;
+    }
+
+    pub fn buffer_mode(&self) -> BufferMode {
+        self.mode
+    }
+
+    /// Snapshot of the host callbacks made so far.
+    pub fn host_calls(&self) -> HostCalls {
+        let c = &self.inner.counters;
+        HostCalls {
+            restart_requests: c.restart_requests.load(Ordering::SeqCst),
+            process_requests: c.process_requests.load(Ordering::SeqCst),
+            callback_requests: c.callback_requests.load(Ordering::SeqCst),
+            latency_changed: c.latency_changed.load(Ordering::SeqCst),
+            params_rescans: c.params_rescans.load(Ordering::SeqCst),
+            params_clears: c.params_clears.load(Ordering::SeqCst),
+            params_flush_requests: c.params_flush_requests.load(Ordering::SeqCst),
+            state_dirty: c.state_dirty.load(Ordering::SeqCst),
+            output_events: c.output_events.load(Ordering::SeqCst),
+        }
+    }
+
+    /// The descriptor of this instance (`clap_plugin.desc`).
+    pub fn descriptor(&self) -> Descriptor {
+        let d = self.p().desc;
+        assert!(!d.is_null(), "clap_plugin.desc is null");
+        unsafe { Descriptor::from_raw(&*d) }
+    }
+
+    /// Processes one block of `left.len()` frames (at most `max_frames`). `param_events` are
+    /// plain values (e.g. dB) sent as `CLAP_EVENT_PARAM_VALUE` at time 0, converted to the CLAP
+    /// scale with [`Self::plain_to_clap`]. `right` must be given for a stereo host and omitted
+    /// for a mono one.
+    pub fn process(
+        &mut self,
+        left: &mut [f32],
+        right: Option<&mut [f32]>,
+        param_events: &[(&str, f64)],
+    ) -> clap_process_status {
+        let events: Vec<ClapParamEvent> = param_events
+            .iter()
+            .map(|&(id, plain)| ClapParamEvent {
+                id,
+                clap_value: self.plain_to_clap(id, plain),
+                time: 0,
+            })
+            .collect();
+        self.process_clap(left, right, &events)
+    }
+
+    /// Processes `left`/`right` (any length) in blocks of `block` frames; `param_events` go with
+    /// the first block.
+    pub fn process_in_blocks(
+        &mut self,
+        left: &mut [f32],
+        mut right: Option<&mut [f32]>,
+        block: usize,
+        param_events: &[(&str, f64)],
+    ) {
+        assert!(block >= 1 && block <= self.max_frames as usize);
+        let mut start = 0;
+        while start < left.len() {
+            let end = (start + block).min(left.len());
+            let events = if start == 0 { param_events } else { &[] };
+            let r = right.as_deref_mut().map(|r| &mut r[start..end]);
+            self.process(&mut left[start..end], r, events);
+            start = end;
+        }
+    }
+
+    /// Processes one block with events already on the CLAP scale (sample offsets allowed).
+    pub fn process_clap(
+        &mut self,
+        left: &mut [f32],
+        mut right: Option<&mut [f32]>,
+        events: &[ClapParamEvent],
+    ) -> clap_process_status {
+        assert!(self.active && self.processing, "process on an inactive plugin");
+        let n = left.len();
+        assert!(n >= 1, "empty block");
+        assert!(
+            n <= self.max_frames as usize,
+            "block of {n} frames exceeds max_frames {}",
+            self.max_frames
+        );
+        match (self.channels, right.as_deref()) {
+            (2, Some(r)) => assert_eq!(r.len(), n, "left and right lengths differ"),
+            (2, None) => panic!("stereo host needs a right channel"),
+            (1, None) => {}
+            (1, Some(_)) => panic!("mono host takes no right channel"),
+            _ => unreachable!(),
+        }
+
+        self.events.clear();
+        for e in events {
+            assert!((e.time as usize) < n, "event time beyond the block");
+            self.events.push(clap_event_param_value {
+                header: clap_event_header {
+                    size: std::mem::size_of::<clap_event_param_value>() as u32,
+                    time: e.time,
+                    space_id: CLAP_CORE_EVENT_SPACE_ID,
+                    type_: CLAP_EVENT_PARAM_VALUE,
+                    flags: 0,
+                },
+                param_id: clap_param_id(e.id),
+                cookie: ptr::null_mut(),
+                note_id: -1,
+                port_index: -1,
+                channel: -1,
+                key: -1,
+                value: e.clap_value,
+            });
+        }
+        // CLAP requires events sorted by time.
+        self.events.sort_by_key(|e| e.header.time);
+
+        let nch = self.channels as usize;
+        let mut in_ptrs: [*mut f32; 2] = [ptr::null_mut(); 2];
+        let mut out_ptrs: [*mut f32; 2] = [ptr::null_mut(); 2];
+        match self.mode {
+            BufferMode::InPlace => {
+                in_ptrs[0] = left.as_mut_ptr();
+                if let Some(r) = right.as_deref_mut() {
+                    in_ptrs[1] = r.as_mut_ptr();
+                }
+                out_ptrs = in_ptrs;
+            }
+            BufferMode::Separate => {
+                self.in_bufs[0][..n].copy_from_slice(left);
+                if let Some(r) = right.as_deref() {
+                    self.in_bufs[1][..n].copy_from_slice(r);
+                }
+                for c in 0..nch {
+                    self.out_bufs[c][..n].fill(f32::NAN);
+                    in_ptrs[c] = self.in_bufs[c].as_mut_ptr();
+                    out_ptrs[c] = self.out_bufs[c].as_mut_ptr();
+                }
+            }
+        }
+
+        let audio_in = clap_audio_buffer {
+            data32: in_ptrs.as_mut_ptr(),
+            data64: ptr::null_mut(),
+            channel_count: self.channels,
+            latency: 0,
+            constant_mask: 0,
+        };
+        let mut audio_out = clap_audio_buffer {
+            data32: out_ptrs.as_mut_ptr(),
+            data64: ptr::null_mut(),
+            channel_count: self.channels,
+            latency: 0,
+            constant_mask: 0,
+        };
+        let in_events = clap_input_events {
+            ctx: &self.events as *const Vec<clap_event_param_value> as *mut c_void,
+            size: Some(in_events_size),
+            get: Some(in_events_get),
+        };
+        let out_events = clap_output_events {
+            ctx: &self.inner.counters as *const HostCounters as *mut c_void,
+            try_push: Some(out_events_try_push),
+        };
+        let process = clap_process {
+            steady_time: self.steady_time,
+            frames_count: n as u32,
+            transport: ptr::null(),
+            audio_inputs: &audio_in,
+            audio_outputs: &mut audio_out,
+            audio_inputs_count: 1,
+            audio_outputs_count: 1,
+            in_events: &in_events,
+            out_events: &out_events,
+        };
+
+        let status = unsafe { self.p().process.unwrap()(self.plugin, &process) };
+        assert_ne!(status, CLAP_PROCESS_ERROR, "plugin returned CLAP_PROCESS_ERROR");
+        self.steady_time += n as i64;
+
+        if self.mode == BufferMode::Separate {
+            // The plugin must not write to its input buffers.
+            let same = |a: &[f32], b: &[f32]| {
+                a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+            };
+            assert!(same(&self.in_bufs[0][..n], left), "plugin modified its input");
+            left.copy_from_slice(&self.out_bufs[0][..n]);
+            if let Some(r) = right {
+                assert!(same(&self.in_bufs[1][..n], r), "plugin modified its input");
+                r.copy_from_slice(&self.out_bufs[1][..n]);
+            }
+        }
+        self.pump_main_thread();
+        status
+    }
+
+    /// Latency reported through `clap.latency`.
+    pub fn latency(&self) -> u32 {
+        let ext: &clap_plugin_latency = self
+            .ext(CLAP_EXT_LATENCY)
+            .expect("plugin has no clap.latency");
+        unsafe { ext.get.unwrap()(self.plugin) }
+    }
+
+    /// Saves the state through `clap.state` (the output stream takes small chunks).
+    pub fn try_save_state(&self) -> Option<Vec<u8>> {
+        let ext: &clap_plugin_state = self.ext(CLAP_EXT_STATE).expect("plugin has no clap.state");
+        let mut out: Vec<u8> = Vec::new();
+        let stream = clap_ostream {
+            ctx: &mut out as *mut Vec<u8> as *mut c_void,
+            write: Some(ostream_write),
+        };
+        let ok = unsafe { ext.save.unwrap()(self.plugin, &stream) };
+        ok.then_some(out)
+    }
+
+    /// Saves the state; panics if the plugin reports failure.
+    pub fn save_state(&self) -> Vec<u8> {
+        self.try_save_state().expect("clap.state save failed")
+    }
+
+    /// Loads a state through `clap.state`, delivering it in chunks of a few bytes. Returns the
+    /// plugin's verdict.
+    pub fn load_state(&mut self, data: &[u8]) -> bool {
+        let ext: &clap_plugin_state = self.ext(CLAP_EXT_STATE).expect("plugin has no clap.state");
+        let mut reader = SliceReader { data, pos: 0 };
+        let stream = clap_istream {
+            ctx: &mut reader as *mut SliceReader as *mut c_void,
+            read: Some(istream_read),
+        };
+        let ok = unsafe { ext.load.unwrap()(self.plugin, &stream) };
+        self.pump_main_thread();
+        ok
+    }
+
+    fn params_ext(&self) -> &clap_plugin_params {
+        self.ext(CLAP_EXT_PARAMS).expect("plugin has no clap.params")
+    }
+
+    /// All parameters as `clap.params` lists them.
+    pub fn param_infos(&self) -> Vec<ParamInfo> {
+        let ext = self.params_ext();
+        let count = unsafe { ext.count.unwrap()(self.plugin) };
+        (0..count)
+            .map(|i| {
+                let mut info: clap_param_info = unsafe { std::mem::zeroed() };
+                assert!(unsafe { ext.get_info.unwrap()(self.plugin, i, &mut info) });
+                ParamInfo {
+                    id: info.id,
+                    name: c_array_to_string(&info.name),
+                    module: c_array_to_string(&info.module),
+                    flags: info.flags,
+                    min_value: info.min_value,
+                    max_value: info.max_value,
+                    default_value: info.default_value,
+                }
+            })
+            .collect()
+    }
+
+    /// The parameter's current value on the CLAP scale (`clap.params` `get_value`).
+    pub fn param_clap_value(&self, id: &str) -> f64 {
+        let ext = self.params_ext();
+        let mut v = f64::NAN;
+        let ok = unsafe { ext.get_value.unwrap()(self.plugin, clap_param_id(id), &mut v) };
+        assert!(ok, "get_value({id}) failed: unknown parameter?");
+        v
+    }
+
+    /// The parameter's current plain value (e.g. dB): `get_value`, rendered with the plugin's
+    /// `value_to_text` and parsed back. Exact for parameters whose display shows every digit of
+    /// their step size (Fairmaster's gains: step 0.01 dB, shown with 2 decimals).
+    pub fn param_value(&self, id: &str) -> f64 {
+        let clap = self.param_clap_value(id);
+        let text = self
+            .param_value_to_text(id, clap)
+            .unwrap_or_else(|| panic!("value_to_text({id}) failed"));
+        parse_leading_number(&text)
+            .unwrap_or_else(|| panic!("value_to_text({id}) gave {text:?}, not a number"))
+    }
+
+    /// `clap.params` `value_to_text` for a value on the CLAP scale.
+    pub fn param_value_to_text(&self, id: &str, clap_value: f64) -> Option<String> {
+        let ext = self.params_ext();
+        let mut buf = [0 as c_char; 256];
+        let ok = unsafe {
+            ext.value_to_text.unwrap()(
+                self.plugin,
+                clap_param_id(id),
+                clap_value,
+                buf.as_mut_ptr(),
+                buf.len() as u32,
+            )
+        };
+        ok.then(|| c_array_to_string(&buf))
+    }
+
+    /// `clap.params` `text_to_value`: the value on the CLAP scale for a display text.
+    pub fn param_text_to_value(&self, id: &str, text: &str) -> Option<f64> {
+        let ext = self.params_ext();
+        let text = CString::new(text).ok()?;
+        let mut v = f64::NAN;
+        let ok = unsafe {
+            ext.text_to_value.unwrap()(self.plugin, clap_param_id(id), text.as_ptr(), &mut v)
+        };
+        ok.then_some(v)
+    }
+
+    /// Converts a plain value (e.g. dB) to the CLAP scale through the plugin's `text_to_value`.
+    pub fn plain_to_clap(&self, id: &str, plain: f64) -> f64 {
+        self.param_text_to_value(id, &format!("{plain}"))
+            .unwrap_or_else(|| panic!("text_to_value({id}, {plain}) rejected"))
+    }
+
+    /// Switches `clap.render` between realtime and offline. If the plugin asks for a restart in
+    /// response (nice-plug does while active, so `activate` sees the new `ProcessMode`), the host
+    /// restarts it. Returns false if the plugin lacks `clap.render` or refuses the mode.
+    pub fn set_offline(&mut self, offline: bool) -> bool {
+        let Some(ext) = self.ext::<clap_plugin_render>(CLAP_EXT_RENDER) else {
+            return false;
+        };
+        let before = self.host_calls().restart_requests;
+        let mode = if offline {
+            CLAP_RENDER_OFFLINE
+        } else {
+            CLAP_RENDER_REALTIME
+        };
+        let ok = unsafe { ext.set.unwrap()(self.plugin, mode) };
+        self.pump_main_thread();
+        if self.host_calls().restart_requests != before && self.active {
+            self.restart();
+        }
+        ok
+    }
+}
+
+impl Drop for ClapTestHost {
+    fn drop(&mut self) {
+        self.deactivate();
+        unsafe { self.p().destroy.unwrap()(self.plugin) };
+        self.plugin = ptr::null();
+        entry_release();
+    }
+}
+
+/// Parses the number at the start of a display text such as "-7.50 dB".
+fn parse_leading_number(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let end = t
+        .char_indices()
+        .find(|&(i, c)| {
+            !(c.is_ascii_digit() || c == '.' || ((c == '-' || c == '+') && i == 0) || c == 'e')
+        })
+        .map(|(i, _)| i)
+        .unwrap_or(t.len());
+    t[..end].parse().ok()
+}

@@ -1,0 +1,6 @@
+//! Shared helpers for the integration tests.
+//!
+//! Not every test binary uses every helper.
+#![allow(dead_code)]
+
+pub mod clap_host;

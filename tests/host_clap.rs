@@ -1,0 +1,605 @@
+//! The plugin as a DAW sees it: every test drives `fairmaster::clap_entry` through the in-process
+//! CLAP host in `common/clap_host.rs` (nice-plug's CLAP wrapper included) and asserts on measured
+//! output, reported values and host callbacks.
+
+mod common;
+
+use common::clap_host::{plugin_descriptors, BufferMode, ClapTestHost, PLUGIN_ID};
+
+const IN: &str = "input_gain";
+const OUT: &str = "output_gain";
+
+/// Matches `dsp::gain::GAIN_RAMP_SECONDS`; restated so a silent change of the ramp fails here.
+const RAMP_SECONDS: f64 = 0.020;
+
+fn sine(fs: f64, freq: f64, peak_dbfs: f64, phase: f64, n: usize) -> Vec<f32> {
+    let amp = 10f64.powf(peak_dbfs / 20.0);
+    (0..n)
+        .map(|i| (amp * (2.0 * std::f64::consts::PI * freq * i as f64 / fs + phase).sin()) as f32)
+        .collect()
+}
+
+fn rms(x: &[f32]) -> f64 {
+    (x.iter().map(|&v| v as f64 * v as f64).sum::<f64>() / x.len() as f64).sqrt()
+}
+
+fn gain_db(out: &[f32], inp: &[f32]) -> f64 {
+    20.0 * (rms(out) / rms(inp)).log10()
+}
+
+/// Runs 200 ms of a -20 dBFS 1 kHz sine (different phase per channel) through `host` with
+/// `events` sent in the first block, and returns the gain of each channel in dB measured by RMS
+/// after the first 50 ms (the 20 ms parameter ramp has settled by then).
+fn measured_gain_db(host: &mut ClapTestHost, events: &[(&str, f64)]) -> Vec<f64> {
+    let fs = host.sample_rate();
+    let n = (0.2 * fs) as usize;
+    let skip = (0.05 * fs) as usize;
+    let block = 512.min(host.max_frames() as usize);
+    let in_l = sine(fs, 1000.0, -20.0, 0.0, n);
+    let in_r = sine(fs, 1000.0, -20.0, 1.0, n);
+    let mut l = in_l.clone();
+    let mut r = in_r.clone();
+    if host.channels() == 2 {
+        host.process_in_blocks(&mut l, Some(&mut r), block, events);
+        vec![
+            gain_db(&l[skip..], &in_l[skip..]),
+            gain_db(&r[skip..], &in_r[skip..]),
+        ]
+    } else {
+        host.process_in_blocks(&mut l, None, block, events);
+        vec![gain_db(&l[skip..], &in_l[skip..])]
+    }
+}
+
+fn assert_gain(measured: &[f64], expected_db: f64, what: &str) {
+    for (ch, &g) in measured.iter().enumerate() {
+        assert!(
+            (g - expected_db).abs() <= 0.01,
+            "{what}: channel {ch} measured {g:.5} dB, expected {expected_db} dB ± 0.01"
+        );
+    }
+}
+
+/// Processes `frames` of silence (lets ramps finish).
+fn process_silence(host: &mut ClapTestHost, frames: usize) {
+    let mut l = vec![0.0f32; frames];
+    let mut r = vec![0.0f32; frames];
+    let right = (host.channels() == 2).then_some(&mut r[..]);
+    host.process_in_blocks(&mut l, right, 512.min(host.max_frames() as usize), &[]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Descriptor
+
+#[test]
+fn descriptor_has_expected_metadata() {
+    let descriptors = plugin_descriptors();
+    assert_eq!(descriptors.len(), 1, "factory should list exactly one plugin");
+    let d = &descriptors[0];
+    assert_eq!(d.id, PLUGIN_ID);
+    assert_eq!(d.name, "Fairmaster");
+    assert_eq!(d.vendor.as_deref(), Some("Fairmaster"));
+    assert_eq!(d.version.as_deref(), Some(env!("CARGO_PKG_VERSION")));
+    for feature in ["audio-effect", "mastering", "stereo"] {
+        assert!(
+            d.features.iter().any(|f| f == feature),
+            "feature {feature:?} missing from {:?}",
+            d.features
+        );
+    }
+
+    // The instance reports the same descriptor as the factory.
+    let host = ClapTestHost::new(48_000.0, 1, 512, 2);
+    assert_eq!(&host.descriptor(), d);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameters as a host sees them
+
+#[test]
+fn gain_params_use_normalised_clap_scale_and_text_round_trips() {
+    let host = ClapTestHost::new(48_000.0, 1, 512, 2);
+    let infos = host.param_infos();
+    for id in [IN, OUT] {
+        let info = infos
+            .iter()
+            .find(|p| p.id == common::clap_host::clap_param_id(id))
+            .unwrap_or_else(|| panic!("parameter {id} not listed"));
+        assert_eq!((info.min_value, info.max_value), (0.0, 1.0), "{id}");
+        // Default 0 dB is the middle of -24..+24 dB.
+        assert!((info.default_value - 0.5).abs() < 1e-9, "{id}: {info:?}");
+        assert!((host.param_value(id) - 0.0).abs() < 1e-9);
+
+        // Typed text -> value -> text, as a DAW's value entry box does it.
+        for (typed, shown) in [
+            ("-6 dB", "-6.00 dB"),
+            ("+3.25", "3.25 dB"),
+            ("24", "24.00 dB"),
+        ] {
+            let v = host
+                .param_text_to_value(id, typed)
+                .unwrap_or_else(|| panic!("{id}: {typed:?} rejected"));
+            assert_eq!(host.param_value_to_text(id, v).as_deref(), Some(shown));
+        }
+        assert_eq!(host.param_text_to_value(id, "loud"), None);
+        // Plain -> CLAP conversion is the linear map of the -24..+24 dB range.
+        assert!((host.plain_to_clap(id, -24.0) - 0.0).abs() < 1e-7);
+        assert!((host.plain_to_clap(id, 12.0) - 0.75).abs() < 1e-7);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. State
+
+/// nice-plug's CLAP state stream: little-endian u64 length, then JSON (uncompressed: the `zstd`
+/// feature is off).
+fn state_json(bytes: &[u8]) -> serde_json::Value {
+    assert!(bytes.len() > 8, "state too short: {} bytes", bytes.len());
+    let len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    assert_eq!(len, bytes.len() - 8, "state length header");
+    serde_json::from_slice(&bytes[8..]).unwrap_or_else(|e| {
+        panic!(
+            "state is not JSON ({e}): {}",
+            String::from_utf8_lossy(&bytes[8..])
+        )
+    })
+}
+
+/// A parameter's plain value in the state JSON (nice-plug writes `{"f32": value}`).
+fn state_param(json: &serde_json::Value, id: &str) -> f64 {
+    let v = &json["params"][id];
+    v["f32"]
+        .as_f64()
+        .or_else(|| v.as_f64())
+        .unwrap_or_else(|| panic!("{id} not in state: {json}"))
+}
+
+fn set_state_param(json: &mut serde_json::Value, id: &str, value: f64) {
+    json["params"][id] = serde_json::json!({ "f32": value });
+}
+
+fn state_bytes(json: &serde_json::Value) -> Vec<u8> {
+    let body = serde_json::to_vec(json).unwrap();
+    let mut out = (body.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&body);
+    out
+}
+
+/// The persisted editor size. nice-plug stores each `#[persist]` field as a JSON string inside
+/// `fields`; accept an inline object too.
+fn editor_size(json: &serde_json::Value) -> (u64, u64) {
+    let field = &json["fields"]["editor_size"];
+    let parsed: serde_json::Value = match field {
+        serde_json::Value::String(s) => serde_json::from_str(s).expect("editor_size field"),
+        serde_json::Value::Null => panic!("no editor_size in state: {json}"),
+        other => other.clone(),
+    };
+    (
+        parsed["width"].as_u64().expect("width"),
+        parsed["height"].as_u64().expect("height"),
+    )
+}
+
+fn set_editor_size(json: &mut serde_json::Value, width: u64, height: u64) {
+    let size = serde_json::json!({ "width": width, "height": height });
+    json["fields"]["editor_size"] = match &json["fields"]["editor_size"] {
+        serde_json::Value::String(_) => serde_json::Value::String(size.to_string()),
+        _ => size,
+    };
+}
+
+fn process_sine(host: &mut ClapTestHost, n: usize) -> (Vec<f32>, Vec<f32>) {
+    let fs = host.sample_rate();
+    let mut l = sine(fs, 1000.0, -12.0, 0.0, n);
+    let mut r = sine(fs, 1000.0, -12.0, 0.5, n);
+    host.process_in_blocks(&mut l, Some(&mut r), 512, &[]);
+    (l, r)
+}
+
+#[test]
+fn state_round_trips_through_clap_state() {
+    let fs = 48_000.0;
+    let mut a = ClapTestHost::new(fs, 1, 512, 2);
+    let mut l = vec![0.0f32; 512];
+    let mut r = vec![0.0f32; 512];
+    a.process(&mut l, Some(&mut r), &[(IN, 3.25), (OUT, -7.5)]);
+    process_silence(&mut a, 4800);
+    assert!((a.param_value(IN) - 3.25).abs() <= 1e-4);
+    assert!((a.param_value(OUT) + 7.5).abs() <= 1e-4);
+
+    let saved = a.save_state();
+    let json = state_json(&saved);
+    assert!((state_param(&json, IN) - 3.25).abs() <= 1e-4, "{json}");
+    assert!((state_param(&json, OUT) + 7.5).abs() <= 1e-4, "{json}");
+    assert_eq!(editor_size(&json), (640, 360), "default editor size");
+    // Saving twice gives the same bytes.
+    assert_eq!(a.save_state(), saved);
+
+    // B: a second, running instance loads the state (a DAW recalling a preset).
+    let mut b = ClapTestHost::new(fs, 1, 512, 2);
+    let rescans = b.host_calls().params_rescans;
+    assert!(b.load_state(&saved), "load_state failed");
+    assert!(
+        b.host_calls().params_rescans > rescans,
+        "plugin did not ask the host to rescan parameter values after a state load"
+    );
+    for id in [IN, OUT] {
+        assert!((b.param_value(id) - a.param_value(id)).abs() <= 1e-4, "{id}");
+        assert!((b.param_clap_value(id) - a.param_clap_value(id)).abs() <= 1e-9);
+    }
+    // B ramps from its defaults to the loaded values (20 ms); afterwards it sounds the same.
+    let n = (0.2 * fs) as usize;
+    let skip = (0.05 * fs) as usize;
+    let (al, ar) = process_sine(&mut a, n);
+    let (bl, br) = process_sine(&mut b, n);
+    assert!((gain_db(&bl[skip..], &al[skip..])).abs() < 1e-3);
+    assert!((gain_db(&br[skip..], &ar[skip..])).abs() < 1e-3);
+    let src = sine(fs, 1000.0, -12.0, 0.0, n);
+    assert!(
+        (gain_db(&bl[skip..], &src[skip..]) - (3.25 - 7.5)).abs() < 0.01,
+        "loaded state does not reach the DSP"
+    );
+
+    // C: a fresh instance loads the state before activation (a DAW reopening a session). After a
+    // restart of A (fresh DSP state on both sides) the outputs are bit-identical.
+    let mut c = ClapTestHost::new_inactive(2);
+    assert!(c.load_state(&saved));
+    c.activate(fs, 1, 512);
+    a.restart();
+    let (al, ar) = process_sine(&mut a, n);
+    let (cl, cr) = process_sine(&mut c, n);
+    assert!(al == cl && ar == cr, "restored instance sounds different");
+    assert!((gain_db(&cl, &src) - (3.25 - 7.5)).abs() < 0.01);
+
+    // The persisted editor size survives a hand-edited state.
+    let mut edited = json.clone();
+    set_editor_size(&mut edited, 1234, 777);
+    let mut d = ClapTestHost::new(fs, 1, 512, 2);
+    assert!(d.load_state(&state_bytes(&edited)));
+    let resaved = state_json(&d.save_state());
+    assert_eq!(editor_size(&resaved), (1234, 777));
+    assert!((state_param(&resaved, IN) - 3.25).abs() <= 1e-4);
+    assert!((d.param_value(OUT) + 7.5).abs() <= 1e-4);
+}
+
+#[test]
+fn garbage_state_is_rejected_and_keeps_previous_values() {
+    let fs = 48_000.0;
+    let mut host = ClapTestHost::new(fs, 1, 512, 2);
+    let mut l = vec![0.0f32; 64];
+    let mut r = vec![0.0f32; 64];
+    host.process(&mut l, Some(&mut r), &[(IN, 3.25), (OUT, -7.5)]);
+    let good = host.save_state();
+
+    let wrong_shape = state_bytes(&serde_json::json!({"params": {"input_gain": "loud"}}));
+    let huge_len = {
+        let mut v = u64::MAX.to_le_bytes().to_vec();
+        v.extend_from_slice(b"{}");
+        v
+    };
+    let short_len = {
+        let mut v = good.clone();
+        v[..8].copy_from_slice(&1000u64.to_le_bytes());
+        v
+    };
+    let garbage: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        ("3 bytes", vec![1, 2, 3]),
+        ("text", b"definitely not a plugin state".to_vec()),
+        ("huge length", huge_len),
+        ("truncated", good[..good.len() / 2].to_vec()),
+        ("length too short", short_len),
+        ("not json", state_bytes_raw(b"\x00\xff\xfe not json")),
+        ("wrong shape", wrong_shape),
+        ("binary noise", (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect()),
+    ];
+    for (what, bytes) in &garbage {
+        assert!(!host.load_state(bytes), "{what}: garbage state accepted");
+        assert!((host.param_value(IN) - 3.25).abs() <= 1e-4, "{what}");
+        assert!((host.param_value(OUT) + 7.5).abs() <= 1e-4, "{what}");
+        let mut l = vec![0.25f32; 256];
+        let mut r = vec![-0.25f32; 256];
+        host.process(&mut l, Some(&mut r), &[]);
+        assert!(l.iter().chain(&r).all(|x| x.is_finite()), "{what}");
+    }
+    // Still usable.
+    assert!(host.load_state(&good));
+}
+
+fn state_bytes_raw(body: &[u8]) -> Vec<u8> {
+    let mut out = (body.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(body);
+    out
+}
+
+#[test]
+fn out_of_range_values_in_state_are_contained() {
+    // A hand-edited or corrupt session may hold values outside the parameter range; the plugin
+    // must not turn them into +1000 dB of gain.
+    let fs = 48_000.0;
+    let mut host = ClapTestHost::new(fs, 1, 512, 2);
+    let mut json = state_json(&host.save_state());
+    set_state_param(&mut json, IN, 1000.0);
+    set_state_param(&mut json, OUT, -1000.0);
+    // Accepting (and containing) or rejecting the state are both fine.
+    let _ = host.load_state(&state_bytes(&json));
+    assert!(host.param_value(IN) <= 24.0, "input_gain {} dB", host.param_value(IN));
+    let (l, r) = process_sine(&mut host, 9600);
+    assert!(l.iter().chain(&r).all(|x| x.is_finite()), "non-finite output");
+    let src = sine(fs, 1000.0, -12.0, 0.0, 9600);
+    let g = gain_db(&l[4800..], &src[4800..]);
+    assert!(
+        (-48.01..=48.01).contains(&g),
+        "net gain {g} dB outside the ±24 dB parameter ranges"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Gain accuracy
+
+#[test]
+fn gain_is_accurate_stereo_and_mono_in_place_and_separate() {
+    for channels in [2, 1] {
+        for mode in [BufferMode::InPlace, BufferMode::Separate] {
+            let what = format!("{channels} ch, {mode:?}");
+            let mut host = ClapTestHost::new(48_000.0, 1, 1024, channels);
+            host.set_buffer_mode(mode);
+            assert_gain(&measured_gain_db(&mut host, &[]), 0.0, &what);
+            assert_gain(&measured_gain_db(&mut host, &[(IN, 6.0)]), 6.0, &what);
+            assert_gain(
+                &measured_gain_db(&mut host, &[(IN, 0.0), (OUT, -6.0)]),
+                -6.0,
+                &what,
+            );
+            assert_gain(
+                &measured_gain_db(&mut host, &[(IN, 6.0), (OUT, -6.0)]),
+                0.0,
+                &what,
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Smoothing
+
+/// Per-sample gain in dB of a DC signal at -40 dBFS.
+fn dc_gain_db(host: &mut ClapTestHost, n: usize, block: usize, events: &[(&str, f64)]) -> Vec<f64> {
+    const DC: f32 = 0.01;
+    let mut l = vec![DC; n];
+    let mut r = vec![DC; n];
+    host.process_in_blocks(&mut l, Some(&mut r), block, events);
+    assert_eq!(l, r);
+    l.iter().map(|&x| 20.0 * (x as f64 / DC as f64).log10()).collect()
+}
+
+#[test]
+fn gain_changes_ramp_linearly_in_db_over_20_ms() {
+    for fs in [44_100.0, 96_000.0] {
+        let block = 64;
+        let mut host = ClapTestHost::new(fs, 1, 512, 2);
+        let ramp = (RAMP_SECONDS * fs).round() as usize;
+        // Epsilon: the ramp accumulates its dB steps in f32, so the final sample (which snaps to
+        // the target) may step by ~1e-4 dB more than the ideal step.
+        let max_step = 24.0 / (RAMP_SECONDS * fs) + 1e-3;
+        let n = ramp + 8 * block;
+
+        let before = dc_gain_db(&mut host, 4 * block, block, &[]);
+        assert!(before.iter().all(|g| g.abs() < 1e-5), "not at unity before the jump");
+
+        for (from, to) in [(0.0, 24.0), (24.0, 0.0)] {
+            let g = dc_gain_db(&mut host, n, block, &[(IN, to)]);
+            let mut prev = from;
+            let mut largest = 0.0f64;
+            for (i, &x) in g.iter().enumerate() {
+                let step = (x - prev) * (to - from).signum();
+                assert!(step >= -1e-4, "fs {fs}, {from}->{to}: sample {i} moves backwards");
+                assert!(
+                    step <= max_step,
+                    "fs {fs}, {from}->{to}: sample {i} steps {step} dB > {max_step} dB"
+                );
+                largest = largest.max(step);
+                prev = x;
+            }
+            // It does ramp (not, say, crawl with a one-pole) ...
+            assert!(
+                largest > 0.9 * 24.0 / (RAMP_SECONDS * fs),
+                "largest step only {largest} dB"
+            );
+            // ... linearly in dB ...
+            let mid = g[ramp / 2 - 1];
+            assert!((mid - (from + to) / 2.0).abs() < 0.1, "mid-ramp gain {mid} dB");
+            // ... and arrives within 20 ms + one block, then stays.
+            let arrived = g
+                .iter()
+                .position(|x| (x - to).abs() < 1e-3)
+                .unwrap_or_else(|| panic!("fs {fs}: never reached {to} dB"));
+            assert!(
+                arrived < ramp + block,
+                "fs {fs}: reached {to} dB after {arrived} samples"
+            );
+            assert!(g[arrived..].iter().all(|x| (x - to).abs() < 1e-3));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. No allocation in process (nice-plug's `assert_process_allocs` aborts the test binary)
+
+#[test]
+fn process_does_not_allocate_with_any_block_size_or_event() {
+    let max = 1024usize;
+    for channels in [2, 1] {
+        for mode in [BufferMode::InPlace, BufferMode::Separate] {
+            let mut host = ClapTestHost::new(48_000.0, 1, max as u32, channels);
+            host.set_buffer_mode(mode);
+            let noise: Vec<f32> = (0..max as u32)
+                .map(|i| ((i.wrapping_mul(2654435761) >> 8) as f32 / (1u32 << 24) as f32) - 0.5)
+                .collect();
+            for round in 0..4 {
+                if round == 2 {
+                    // Restart path: start_processing runs Plugin::reset in the no-alloc zone.
+                    assert!(host.set_offline(true));
+                }
+                for (k, &n) in [1, 7, 64, 512, max].iter().enumerate() {
+                    let v = if (round + k) % 2 == 0 { -24.0 } else { 24.0 };
+                    let events: &[(&str, f64)] = match k % 3 {
+                        0 => &[(IN, v), (OUT, -v)],
+                        1 => &[(IN, -v)],
+                        _ => &[],
+                    };
+                    let mut l = noise[..n].to_vec();
+                    let mut r = noise[..n].iter().map(|x| -x).collect::<Vec<_>>();
+                    let right = (channels == 2).then_some(&mut r[..]);
+                    host.process(&mut l, right, events);
+                    assert!(l.iter().all(|x| x.is_finite()));
+                }
+            }
+            host.reset();
+            let mut l = noise.clone();
+            let mut r = noise.clone();
+            let right = (channels == 2).then_some(&mut r[..]);
+            host.process(&mut l, right, &[(IN, 0.0), (OUT, 0.0)]);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Latency
+
+#[test]
+fn reported_latency_equals_measured_impulse_delay() {
+    for (fs, channels) in [(48_000.0, 2), (44_100.0, 1), (96_000.0, 2)] {
+        let mut host = ClapTestHost::new(fs, 1, 512, channels);
+        let latency = host.latency() as usize;
+        let n = 100 + latency + 4096;
+        let mut l = vec![0.0f32; n];
+        let mut r = vec![0.0f32; n];
+        l[100] = 0.5;
+        r[100] = 0.5;
+        let right = (channels == 2).then_some(&mut r[..]);
+        host.process_in_blocks(&mut l, right, 512, &[]);
+        let mut outs = vec![&l];
+        if channels == 2 {
+            outs.push(&r);
+        }
+        for (ch, out) in outs.into_iter().enumerate() {
+            let (peak, value) = out
+                .iter()
+                .enumerate()
+                .map(|(i, x)| (i, x.abs()))
+                .fold((0, 0.0f32), |best, c| if c.1 > best.1 { c } else { best });
+            assert!(value > 0.05, "fs {fs} ch {ch}: impulse vanished (peak {value})");
+            assert_eq!(
+                peak,
+                100 + latency,
+                "fs {fs} ch {ch}: impulse peak at {peak}, reported latency {latency}"
+            );
+        }
+        let calls = host.host_calls();
+        assert_eq!(calls.restart_requests, 0, "unexpected restart request");
+        if latency == 0 {
+            assert_eq!(calls.latency_changed, 0, "spurious latency-changed notification");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Block-size independence
+
+#[test]
+fn output_does_not_depend_on_host_block_size() {
+    let fs = 48_000.0;
+    // 7680 is a multiple of every block size below, so the second automation point lands on the
+    // same sample in every run.
+    let change_at = 7680;
+    let n = change_at + 2560;
+    let in_l: Vec<f32> = sine(fs, 1000.0, -6.0, 0.0, n)
+        .iter()
+        .zip(sine(fs, 5500.0, -16.0, 0.3, n))
+        .map(|(a, b)| a + b)
+        .collect();
+    let in_r = sine(fs, 300.0, -9.0, 1.0, n);
+
+    let run = |block: usize, mode: BufferMode| {
+        let mut host = ClapTestHost::new(fs, 1, 512, 2);
+        host.set_buffer_mode(mode);
+        let mut l = in_l.clone();
+        let mut r = in_r.clone();
+        let mut start = 0;
+        while start < n {
+            let end = (start + block).min(n);
+            let events: &[(&str, f64)] = match start {
+                0 => &[(IN, 5.0), (OUT, -3.0)],
+                s if s == change_at => &[(IN, -10.0), (OUT, 2.0)],
+                _ => &[],
+            };
+            host.process(&mut l[start..end], Some(&mut r[start..end]), events);
+            start = end;
+        }
+        (l, r)
+    };
+
+    let reference = run(512, BufferMode::InPlace);
+    assert!(
+        (gain_db(&reference.0[change_at + 2400..], &in_l[change_at + 2400..]) + 8.0).abs() < 0.01,
+        "second automation point did not take effect"
+    );
+    for (block, mode) in [
+        (1, BufferMode::InPlace),
+        (64, BufferMode::Separate),
+        (480, BufferMode::InPlace),
+        (480, BufferMode::Separate),
+    ] {
+        let out = run(block, mode);
+        let first_diff = out
+            .0
+            .iter()
+            .zip(&reference.0)
+            .chain(out.1.iter().zip(&reference.1))
+            .position(|(a, b)| a.to_bits() != b.to_bits());
+        assert_eq!(first_diff, None, "block {block} {mode:?} differs from block 512");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Sample rates
+
+#[test]
+fn common_sample_rates_activate_and_are_accurate() {
+    for fs in [44_100.0, 48_000.0, 96_000.0, 192_000.0] {
+        let mut host = ClapTestHost::new(fs, 1, 1024, 2);
+        assert_gain(&measured_gain_db(&mut host, &[(IN, 6.0)]), 6.0, &format!("{fs} Hz in"));
+        assert_gain(
+            &measured_gain_db(&mut host, &[(IN, 0.0), (OUT, -6.0)]),
+            -6.0,
+            &format!("{fs} Hz out"),
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offline rendering
+
+#[test]
+fn offline_render_mode_restarts_once_and_keeps_settings() {
+    let mut host = ClapTestHost::new(48_000.0, 1, 512, 2);
+    assert_gain(&measured_gain_db(&mut host, &[(IN, 6.0)]), 6.0, "realtime");
+    assert_eq!(host.host_calls().restart_requests, 0);
+
+    assert!(host.set_offline(true), "clap.render refused offline mode");
+    assert_eq!(
+        host.host_calls().restart_requests,
+        1,
+        "switching to offline while active should request one restart"
+    );
+    // Parameters survive the restart; the gain is still exact.
+    assert!((host.param_value(IN) - 6.0).abs() < 1e-4);
+    assert_gain(&measured_gain_db(&mut host, &[]), 6.0, "offline");
+
+    assert!(host.set_offline(true));
+    assert_eq!(host.host_calls().restart_requests, 1, "same mode: no restart");
+    assert!(host.set_offline(false));
+    assert_eq!(host.host_calls().restart_requests, 2);
+    assert_gain(&measured_gain_db(&mut host, &[]), 6.0, "realtime again");
+}
