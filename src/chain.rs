@@ -9,7 +9,8 @@
 //! audio in time), plus the linear-phase EQ's delay while the EQ is on in linear-phase mode.
 //! A change of latency (EQ mode, EQ on/off in linear-phase mode, limiter lookahead) is a
 //! *structural* change: the chain fades its output out over [`STRUCTURAL_FADE_SECONDS`],
-//! switches, reports the new latency, and fades back in, so the jump in time is never a click.
+//! switches and clears every module, reports the new latency, and fades its input back in, so
+//! the jump in time is a short dip, never a click.
 
 use crate::dsp::bypass::BypassFade;
 use crate::dsp::compressor::{Compressor, CompressorSettings};
@@ -96,8 +97,10 @@ pub struct Chain {
     settings: ChainSettings,
     structure: Structure,
     pending_structure: Option<Structure>,
-    /// Output gain used for structural fades: 1 normally, ramps to 0 and back.
+    /// Output gain used for the fade-out before a structural switch: 1 normally.
     structural_gain: f32,
+    /// Input gain used for the fade-in after a structural switch: 1 normally.
+    input_fade: f32,
     structural_step: f32,
 
     input_gain: Gain,
@@ -137,6 +140,7 @@ impl Chain {
             structure: Structure::of(&settings),
             pending_structure: None,
             structural_gain: 1.0,
+            input_fade: 1.0,
             structural_step: 1.0 / (STRUCTURAL_FADE_SECONDS * fs),
             input_gain: Gain::new(),
             eq: Eq::new(),
@@ -172,6 +176,7 @@ impl Chain {
             self.structure = s;
         }
         self.structural_gain = 1.0;
+        self.input_fade = 1.0;
         self.structural_step = 1.0 / (STRUCTURAL_FADE_SECONDS * fs);
         self.input_gain.reset(fs);
         self.eq.reset(fs);
@@ -326,9 +331,10 @@ impl Chain {
     }
 
     fn process_chunk(&mut self, left: &mut [f32], right: &mut [f32]) {
-        let (dry_l, dry_r) = (&mut self.scratch_left, &mut self.scratch_right);
-
         self.input_gain.process(left, right);
+        self.apply_structural_fade_in(left, right);
+
+        let (dry_l, dry_r) = (&mut self.scratch_left, &mut self.scratch_right);
 
         if self.structure.linear_phase_eq {
             linear_phase_process(&mut self.linear_phase, left, right);
@@ -357,21 +363,17 @@ impl Chain {
 
         self.limiter.process(left, right);
         self.output_gain.process(left, right);
-        self.apply_structural_fade(left, right);
+        self.apply_structural_fade_out(left, right);
         self.dither.process(left, right);
     }
 
-    /// Fades out, switches structure at silence, fades back in.
-    fn apply_structural_fade(&mut self, left: &mut [f32], right: &mut [f32]) {
-        if self.pending_structure.is_none() && self.structural_gain == 1.0 {
+    /// Fades the output out while a structural change is pending; at silence, switches.
+    fn apply_structural_fade_out(&mut self, left: &mut [f32], right: &mut [f32]) {
+        if self.pending_structure.is_none() {
             return;
         }
         for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-            if self.pending_structure.is_some() {
-                self.structural_gain = (self.structural_gain - self.structural_step).max(0.0);
-            } else {
-                self.structural_gain = (self.structural_gain + self.structural_step).min(1.0);
-            }
+            self.structural_gain = (self.structural_gain - self.structural_step).max(0.0);
             *l *= self.structural_gain;
             *r *= self.structural_gain;
         }
@@ -382,24 +384,35 @@ impl Chain {
         }
     }
 
-    /// Applies a latency change at the bottom of the structural fade. Allocation-free: the
+    /// After a switch, fades the *input* back in. Every module was cleared at the switch, so the
+    /// new path starts from silence and the faded-in input emerges after the new latency without
+    /// any step (fading the output instead would cut into a delay line that starts abruptly).
+    fn apply_structural_fade_in(&mut self, left: &mut [f32], right: &mut [f32]) {
+        if self.input_fade == 1.0 {
+            return;
+        }
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            self.input_fade = (self.input_fade + self.structural_step).min(1.0);
+            *l *= self.input_fade;
+            *r *= self.input_fade;
+        }
+    }
+
+    /// Applies a latency change at the bottom of the structural fade-out. Allocation-free: the
     /// limiter's delay lines and the convolver were sized in `reset`.
     fn switch_structure(&mut self, next: Structure) {
-        let was_linear = self.structure.linear_phase_eq;
         self.structure = next;
-        if next.linear_phase_eq && !was_linear {
-            self.linear_phase.clear();
-        }
-        if !next.linear_phase_eq && was_linear {
-            self.eq.clear();
-        }
         // New lookahead first, then clear: the limiter starts at the new latency at once
         // instead of running its own lookahead fade (the chain is silent here).
         self.apply_module_settings();
+        self.linear_phase.clear();
+        self.eq.clear();
+        self.compressor.clear();
+        self.stereo.clear();
         self.limiter.clear();
-        // The fade state of the minimum-phase EQ follows the new structure at once: it is
-        // silent now anyway.
         self.eq_fade.reset(self.sample_rate);
+        self.structural_gain = 1.0;
+        self.input_fade = 0.0;
     }
 }
 

@@ -15,12 +15,18 @@ pub mod linear_phase_designer;
 pub mod params;
 
 use chain::Chain;
+use linear_phase_designer::LinearPhaseDesigner;
 use params::FairmasterParams;
 
 /// The plugin instance.
 pub struct Fairmaster {
     params: Arc<FairmasterParams>,
     chain: Chain,
+    /// Redesigns linear-phase EQ kernels off the audio thread; replaced on every activation
+    /// (its kernels are sized for the sample rate).
+    designer: Option<LinearPhaseDesigner>,
+    /// The latency last reported to the host, so a change is reported exactly once.
+    reported_latency: u32,
     /// Second channel for mono layouts: the chain always runs in stereo and a mono input is
     /// processed as identical left and right (so width/side processing is neutral on it).
     mono_scratch: Vec<f32>,
@@ -31,6 +37,8 @@ impl Default for Fairmaster {
         Self {
             params: Arc::new(FairmasterParams::default()),
             chain: Chain::new(),
+            designer: None,
+            reported_latency: 0,
             mono_scratch: Vec::new(),
         }
     }
@@ -81,15 +89,19 @@ impl Plugin for Fairmaster {
     ) -> bool {
         let max_block = (buffer_config.max_buffer_size as usize).max(1);
         self.mono_scratch = vec![0.0; max_block.max(Self::FALLBACK_MAX_BLOCK)];
+        // Stop the old designer before the chain's kernel channel is replaced.
+        self.designer = None;
         self.chain.set(&self.params.chain_settings());
         self.chain.reset(buffer_config.sample_rate);
-        context.set_latency_samples(self.chain.latency_samples());
+        self.designer = Some(LinearPhaseDesigner::attach(&mut self.chain));
+        self.reported_latency = self.chain.latency_samples();
+        context.set_latency_samples(self.reported_latency);
         true
     }
 
     fn reset(&mut self) {
-        // Called from the audio thread too: the chain's reset only clears state once the buffers
-        // exist, so it does not allocate here.
+        // May be called from the audio thread: only settings are applied here (allocation-free);
+        // state is cleared by `activate`.
         self.chain.set(&self.params.chain_settings());
     }
 
@@ -97,7 +109,7 @@ impl Plugin for Fairmaster {
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         self.chain.set(&self.params.chain_settings());
         match buffer.as_slice() {
@@ -112,6 +124,13 @@ impl Plugin for Fairmaster {
                 }
             }
             [] => {}
+        }
+        // A structural change (EQ mode, lookahead) switches latency at the bottom of a fade;
+        // tell the host once, when it happens.
+        let latency = self.chain.latency_samples();
+        if latency != self.reported_latency {
+            self.reported_latency = latency;
+            context.set_latency_samples(latency);
         }
         ProcessStatus::Normal
     }

@@ -107,7 +107,10 @@ mod tests {
             a.iter_mut().for_each(|x| *x = 0.0);
             b.iter_mut().for_each(|x| *x = 0.0);
         });
-        let max_step = l.windows(2).map(|w| (w[0] - w[1]).abs()).fold(0.0, f32::max);
+        let max_step = l
+            .windows(2)
+            .map(|w| (w[0] - w[1]).abs())
+            .fold(0.0, f32::max);
         assert!(max_step <= 1.0 / n as f32 + 1e-6, "step {max_step}");
         assert_eq!(l[n + 50], 0.0);
         assert!(!f.is_bypassed());

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::context::gui::GuiContext;
+use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::prelude::{ParamSetter, ResizeHint};
 use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{
@@ -18,10 +18,8 @@ use crate::params::{EditorSize, FairmasterParams};
 /// Builds the editor, opening at the size saved in the plugin state.
 pub fn create(params: Arc<FairmasterParams>) -> Option<EguiEditor<FairmasterEditor>> {
     let size = saved_size(&params);
-    let state = EguiEditorState::from_size(
-        LogicalSize::new(size.width as f32, size.height as f32),
-        1.0,
-    );
+    let state =
+        EguiEditorState::from_size(LogicalSize::new(size.width as f32, size.height as f32), 1.0);
     let resize = ResizeHint::RESIZABLE.with_min_max_logical_size(
         Some(LogicalSize::new(
             EditorSize::MIN.width as f32,

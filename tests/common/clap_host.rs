@@ -369,7 +369,11 @@ struct SliceReader<'a> {
     pos: usize,
 }
 
-unsafe extern "C" fn istream_read(stream: *const clap_istream, buffer: *mut c_void, size: u64) -> i64 {
+unsafe extern "C" fn istream_read(
+    stream: *const clap_istream,
+    buffer: *mut c_void,
+    size: u64,
+) -> i64 {
     let reader = unsafe { &mut *((*stream).ctx as *mut SliceReader) };
     let n = (size as usize)
         .min(ISTREAM_CHUNK)
@@ -417,6 +421,9 @@ pub struct ClapTestHost {
     max_frames: u32,
     active: bool,
     processing: bool,
+    /// `restart_requests` count already acted on by [`Self::handle_restart_requests`].
+    restarts_seen: u32,
+    restarts_done: u32,
     mode: BufferMode,
     steady_time: i64,
     events: Vec<clap_event_param_value>,
@@ -471,6 +478,8 @@ impl ClapTestHost {
             max_frames: 0,
             active: false,
             processing: false,
+            restarts_seen: 0,
+            restarts_done: 0,
             mode: BufferMode::InPlace,
             steady_time: 0,
             events: Vec::with_capacity(64),
@@ -522,14 +531,23 @@ impl ClapTestHost {
         panic!("plugin offers no {channels}-in/{channels}-out audio port configuration");
     }
 
-    /// Activates the plugin and starts processing. Panics if it is already active.
+    /// Activates the plugin and starts processing, then honours any restart the plugin requests
+    /// meanwhile, as a DAW does (nice-plug requests one on the first activation with a non-zero
+    /// latency, and reports the latency change on the reactivation). Panics if already active.
     pub fn activate(&mut self, sample_rate: f64, min_frames: u32, max_frames: u32) {
+        self.activate_once(sample_rate, min_frames, max_frames);
+        self.handle_restart_requests();
+    }
+
+    fn activate_once(&mut self, sample_rate: f64, min_frames: u32, max_frames: u32) {
         assert!(!self.active, "already active");
         assert!(min_frames >= 1 && min_frames <= max_frames);
-        let ok = unsafe {
-            self.p().activate.unwrap()(self.plugin, sample_rate, min_frames, max_frames)
-        };
-        assert!(ok, "activate({sample_rate}, {min_frames}, {max_frames}) failed");
+        let ok =
+            unsafe { self.p().activate.unwrap()(self.plugin, sample_rate, min_frames, max_frames) };
+        assert!(
+            ok,
+            "activate({sample_rate}, {min_frames}, {max_frames}) failed"
+        );
         self.active = true;
         self.sample_rate = sample_rate;
         self.min_frames = min_frames;
@@ -562,7 +580,32 @@ impl ClapTestHost {
     pub fn restart(&mut self) {
         let (sr, min, max) = (self.sample_rate, self.min_frames, self.max_frames);
         self.deactivate();
-        self.activate(sr, min, max);
+        self.activate_once(sr, min, max);
+        self.restarts_done += 1;
+    }
+
+    /// Restarts the plugin if it requested a restart since the last call (a DAW does this at
+    /// the next opportunity). Returns the number of restarts performed; panics if the plugin
+    /// keeps requesting restarts (a restart loop).
+    pub fn handle_restart_requests(&mut self) -> u32 {
+        let mut restarts = 0;
+        loop {
+            let requested = self.inner.counters.restart_requests.load(Ordering::SeqCst);
+            if requested == self.restarts_seen {
+                return restarts;
+            }
+            self.restarts_seen = requested;
+            if self.active {
+                assert!(restarts < 4, "plugin keeps requesting restarts");
+                self.restart();
+                restarts += 1;
+            }
+        }
+    }
+
+    /// Restarts the host performed on the plugin's request or through [`Self::restart`].
+    pub fn restarts_done(&self) -> u32 {
+        self.restarts_done
     }
 
     /// Calls `clap_plugin.reset` (what a DAW does on transport jumps).
@@ -572,7 +615,12 @@ impl ClapTestHost {
 
     /// Runs `on_main_thread` if the plugin asked for it with `request_callback`.
     pub fn pump_main_thread(&mut self) {
-        if self.inner.counters.callback_pending.swap(false, Ordering::SeqCst) {
+        if self
+            .inner
+            .counters
+            .callback_pending
+            .swap(false, Ordering::SeqCst)
+        {
             unsafe { self.p().on_main_thread.unwrap()(self.plugin) };
         }
     }
@@ -668,7 +716,10 @@ impl ClapTestHost {
         mut right: Option<&mut [f32]>,
         events: &[ClapParamEvent],
     ) -> clap_process_status {
-        assert!(self.active && self.processing, "process on an inactive plugin");
+        assert!(
+            self.active && self.processing,
+            "process on an inactive plugin"
+        );
         let n = left.len();
         assert!(n >= 1, "empty block");
         assert!(
@@ -767,15 +818,20 @@ impl ClapTestHost {
         };
 
         let status = unsafe { self.p().process.unwrap()(self.plugin, &process) };
-        assert_ne!(status, CLAP_PROCESS_ERROR, "plugin returned CLAP_PROCESS_ERROR");
+        assert_ne!(
+            status, CLAP_PROCESS_ERROR,
+            "plugin returned CLAP_PROCESS_ERROR"
+        );
         self.steady_time += n as i64;
 
         if self.mode == BufferMode::Separate {
             // The plugin must not write to its input buffers.
-            let same = |a: &[f32], b: &[f32]| {
-                a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
-            };
-            assert!(same(&self.in_bufs[0][..n], left), "plugin modified its input");
+            let same =
+                |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+            assert!(
+                same(&self.in_bufs[0][..n], left),
+                "plugin modified its input"
+            );
             left.copy_from_slice(&self.out_bufs[0][..n]);
             if let Some(r) = right {
                 assert!(same(&self.in_bufs[1][..n], r), "plugin modified its input");
@@ -826,7 +882,8 @@ impl ClapTestHost {
     }
 
     fn params_ext(&self) -> &clap_plugin_params {
-        self.ext(CLAP_EXT_PARAMS).expect("plugin has no clap.params")
+        self.ext(CLAP_EXT_PARAMS)
+            .expect("plugin has no clap.params")
     }
 
     /// All parameters as `clap.params` lists them.
@@ -911,7 +968,6 @@ impl ClapTestHost {
         let Some(ext) = self.ext::<clap_plugin_render>(CLAP_EXT_RENDER) else {
             return false;
         };
-        let before = self.host_calls().restart_requests;
         let mode = if offline {
             CLAP_RENDER_OFFLINE
         } else {
@@ -919,9 +975,7 @@ impl ClapTestHost {
         };
         let ok = unsafe { ext.set.unwrap()(self.plugin, mode) };
         self.pump_main_thread();
-        if self.host_calls().restart_requests != before && self.active {
-            self.restart();
-        }
+        self.handle_restart_requests();
         ok
     }
 }

@@ -1,0 +1,343 @@
+//! Whole-chain behaviour measured from outside: latency, null, block-size independence,
+//! NaN recovery, true-peak ceiling of the default state, linear-phase EQ curve.
+
+use fairmaster::chain::{Chain, ChainSettings, MAX_CHUNK};
+use fairmaster::dsp::eq::{
+    BandChannels, BellBand, CutBand, CutSlope, EqPath, EqSettings, ShelfBand,
+};
+use fairmaster::dsp::oversampling::true_peak_dbtp;
+use fairmaster::dsp::util::{db_to_gain, gain_to_db};
+
+/// Settings with every module switched on but neutral: EQ flat, compressor ratio 1, width 100 %,
+/// limiter on but not touching (signal far below the ceiling), dither off.
+fn neutral_all_on(linear_phase: bool) -> ChainSettings {
+    let mut s = ChainSettings::default();
+    s.eq_enabled = true;
+    s.eq_linear_phase = linear_phase;
+    s.compressor.enabled = true;
+    s.compressor.ratio = 1.0;
+    s.stereo_enabled = true;
+    s.stereo.width = 1.0;
+    s.limiter.enabled = true;
+    s
+}
+
+/// A realistic mastering setting with every module doing something.
+fn busy_settings(linear_phase: bool) -> ChainSettings {
+    let mut s = ChainSettings::default();
+    s.input_gain_db = 3.0;
+    s.eq_enabled = true;
+    s.eq_linear_phase = linear_phase;
+    s.eq = EqSettings {
+        low_cut: CutBand {
+            enabled: true,
+            freq_hz: 25.0,
+            slope: CutSlope::Db24,
+            channels: BandChannels::Stereo,
+        },
+        low_shelf: ShelfBand {
+            enabled: true,
+            freq_hz: 90.0,
+            gain_db: 1.5,
+            q: 0.7,
+            channels: BandChannels::Mid,
+        },
+        high_shelf: ShelfBand {
+            enabled: true,
+            freq_hz: 9_000.0,
+            gain_db: 2.0,
+            q: 0.7,
+            channels: BandChannels::Stereo,
+        },
+        bells: [
+            BellBand {
+                enabled: true,
+                freq_hz: 300.0,
+                gain_db: -2.0,
+                q: 1.2,
+                channels: BandChannels::Stereo,
+            },
+            BellBand {
+                enabled: true,
+                freq_hz: 3_500.0,
+                gain_db: 1.0,
+                q: 0.8,
+                channels: BandChannels::Side,
+            },
+            EqSettings::default().bells[2],
+            EqSettings::default().bells[3],
+        ],
+        ..EqSettings::default()
+    };
+    s.compressor.enabled = true;
+    s.compressor.threshold_db = -20.0;
+    s.compressor.ratio = 2.0;
+    s.compressor.makeup_db = 2.0;
+    s.stereo_enabled = true;
+    s.stereo.width = 1.2;
+    s.stereo.mono_bass_enabled = true;
+    s.limiter.drive_db = 4.0;
+    s
+}
+
+fn chain_at(fs: f32, settings: &ChainSettings) -> Chain {
+    let mut c = Chain::new();
+    c.set(settings);
+    c.reset(fs);
+    c
+}
+
+/// Deterministic noise in [-1, 1).
+fn noise(n: usize, seed: u64) -> Vec<f32> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ((x >> 40) as f32 / (1u64 << 23) as f32) - 1.0
+        })
+        .collect()
+}
+
+fn run(chain: &mut Chain, left: &mut [f32], right: &mut [f32], block: usize) {
+    for (l, r) in left.chunks_mut(block).zip(right.chunks_mut(block)) {
+        chain.process(l, r);
+    }
+}
+
+fn impulse_delay(fs: f32, settings: &ChainSettings) -> (usize, u32) {
+    let mut chain = chain_at(fs, settings);
+    let latency = chain.latency_samples();
+    let n = latency as usize + 4096;
+    let mut l = vec![0.0f32; n];
+    let mut r = vec![0.0f32; n];
+    l[100] = 0.25;
+    r[100] = 0.25;
+    run(&mut chain, &mut l, &mut r, 333);
+    let peak = l
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+        .unwrap()
+        .0;
+    (peak - 100, latency)
+}
+
+#[test]
+fn reported_latency_equals_impulse_delay() {
+    for fs in [44_100.0, 96_000.0] {
+        for (name, settings) in [
+            ("default", ChainSettings::default()),
+            ("all on, minimum phase", busy_settings(false)),
+            ("all on, linear phase", busy_settings(true)),
+            ("neutral, linear phase", neutral_all_on(true)),
+        ] {
+            let (delay, latency) = impulse_delay(fs, &settings);
+            assert_eq!(delay, latency as usize, "{name} at {fs} Hz");
+        }
+    }
+}
+
+#[test]
+fn lookahead_changes_latency_exactly() {
+    let mut s = ChainSettings::default();
+    s.limiter.lookahead_ms = 5.0;
+    let (delay, latency) = impulse_delay(48_000.0, &s);
+    assert_eq!(delay, latency as usize);
+    assert_eq!(
+        latency,
+        240 + 10,
+        "5 ms at 48 kHz plus the detector alignment"
+    );
+}
+
+#[test]
+fn neutral_chain_nulls_against_delayed_input() {
+    for linear_phase in [false, true] {
+        let fs = 48_000.0;
+        let settings = neutral_all_on(linear_phase);
+        let mut chain = chain_at(fs, &settings);
+        let latency = chain.latency_samples() as usize;
+        let n = latency + 48_000;
+        // -12 dBFS noise: far below the -1 dBTP ceiling, so the limiter does not touch it.
+        let input_l: Vec<f32> = noise(n, 1).iter().map(|x| x * 0.25).collect();
+        let input_r: Vec<f32> = noise(n, 2).iter().map(|x| x * 0.25).collect();
+        let (mut l, mut r) = (input_l.clone(), input_r.clone());
+        run(&mut chain, &mut l, &mut r, 512);
+        let mut worst = 0.0f32;
+        for i in latency..n {
+            worst = worst
+                .max((l[i] - input_l[i - latency]).abs())
+                .max((r[i] - input_r[i - latency]).abs());
+        }
+        let worst_db = gain_to_db(worst);
+        assert!(
+            worst_db < -120.0,
+            "linear_phase={linear_phase}: residual {worst_db:.1} dBFS"
+        );
+    }
+}
+
+#[test]
+fn output_does_not_depend_on_block_size() {
+    let fs = 44_100.0;
+    let settings = busy_settings(false);
+    let input = noise(30_000, 7);
+    let reference = {
+        let mut c = chain_at(fs, &settings);
+        let (mut l, mut r) = (input.clone(), noise(30_000, 8));
+        run(&mut c, &mut l, &mut r, MAX_CHUNK);
+        (l, r)
+    };
+    for block in [1, 37, 480, 4096] {
+        let mut c = chain_at(fs, &settings);
+        let (mut l, mut r) = (input.clone(), noise(30_000, 8));
+        run(&mut c, &mut l, &mut r, block);
+        let worst = l
+            .iter()
+            .zip(&reference.0)
+            .chain(r.iter().zip(&reference.1))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst < 1e-5,
+            "block {block}: max difference {worst} vs 512-sample blocks"
+        );
+    }
+}
+
+#[test]
+fn nan_burst_never_reaches_the_output_and_the_chain_recovers() {
+    let fs = 48_000.0;
+    for linear_phase in [false, true] {
+        let settings = busy_settings(linear_phase);
+        let mut chain = chain_at(fs, &settings);
+        let latency = chain.latency_samples() as usize;
+        let block = 512;
+        let tone = |i: usize| 0.3 * (i as f32 * 2.0 * std::f32::consts::PI * 440.0 / fs).sin();
+        let total = latency + 20 * block;
+        let mut l: Vec<f32> = (0..total).map(tone).collect();
+        let mut r = l.clone();
+        // One block of NaN/Inf garbage.
+        for i in 2 * block..3 * block {
+            l[i] = if i % 2 == 0 { f32::NAN } else { f32::INFINITY };
+            r[i] = f32::NEG_INFINITY;
+        }
+        run(&mut chain, &mut l, &mut r, block);
+        assert!(
+            l.iter().chain(&r).all(|x| x.is_finite()),
+            "non-finite output (linear_phase={linear_phase})"
+        );
+        // After the burst has passed through the latency, the last blocks carry the tone again.
+        let tail = &l[total - 4 * block..];
+        let peak = tail.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        assert!(
+            peak > 0.2,
+            "no signal after recovery (peak {peak}, linear_phase={linear_phase})"
+        );
+    }
+}
+
+#[test]
+fn default_state_holds_the_minus_one_dbtp_ceiling_on_hot_material() {
+    let fs = 44_100.0;
+    let mut settings = ChainSettings::default();
+    settings.input_gain_db = 12.0;
+    let mut chain = chain_at(fs, &settings);
+    let n = 44_100;
+    let mut l: Vec<f32> = noise(n, 3);
+    let mut r: Vec<f32> = noise(n, 4);
+    run(&mut chain, &mut l, &mut r, 256);
+    let tp = true_peak_dbtp(&l, &r);
+    assert!(
+        tp <= -1.0 + 0.1,
+        "true peak {tp:.3} dBTP above -1 dBTP + 0.1"
+    );
+    assert!(tp > -3.0, "limiter over-reduces: {tp:.3} dBTP");
+}
+
+#[test]
+fn linear_phase_eq_matches_the_minimum_phase_magnitude() {
+    // Measure both modes' responses to a sine and compare; the linear-phase curve must match
+    // the minimum-phase one within 0.2 dB above 40 Hz at the default FIR length.
+    let fs = 48_000.0;
+    let settings = busy_settings(false);
+    let eq = settings.eq;
+    let mut only_eq = ChainSettings::default();
+    only_eq.limiter.enabled = false;
+    only_eq.eq_enabled = true;
+    only_eq.eq = eq;
+    for freq in [50.0f32, 90.0, 300.0, 1_000.0, 3_500.0, 9_000.0, 15_000.0] {
+        let mut gains = [0.0f32; 2];
+        for (k, linear_phase) in [false, true].into_iter().enumerate() {
+            let mut s = only_eq;
+            s.eq_linear_phase = linear_phase;
+            let mut chain = chain_at(fs, &s);
+            let latency = chain.latency_samples() as usize;
+            let n = latency + 24_000;
+            let amp = db_to_gain(-20.0);
+            // Mono (L = R) input: the mid path.
+            let mut l: Vec<f32> = (0..n)
+                .map(|i| amp * (i as f32 * 2.0 * std::f32::consts::PI * freq / fs).sin())
+                .collect();
+            let mut r = l.clone();
+            run(&mut chain, &mut l, &mut r, 512);
+            let tail = &l[n - 12_000..];
+            let rms = (tail.iter().map(|x| x * x).sum::<f32>() / tail.len() as f32).sqrt();
+            gains[k] = gain_to_db(rms * std::f32::consts::SQRT_2 / amp);
+        }
+        let expected = eq.magnitude_db(freq as f64, fs as f64, EqPath::Mid) as f32;
+        assert!(
+            (gains[0] - expected).abs() < 0.05,
+            "minimum phase at {freq} Hz: {} dB vs curve {expected}",
+            gains[0]
+        );
+        assert!(
+            (gains[1] - gains[0]).abs() < 0.2,
+            "linear phase at {freq} Hz: {} dB vs minimum phase {} dB",
+            gains[1],
+            gains[0]
+        );
+    }
+}
+
+#[test]
+fn structural_change_fades_and_reports_new_latency() {
+    // Switch the EQ to linear phase while a tone plays: no step larger than the tone's own
+    // slope, and the latency changes at the bottom of the fade.
+    let fs = 48_000.0;
+    let mut s = busy_settings(false);
+    s.limiter.enabled = false;
+    s.compressor.enabled = false;
+    let mut chain = chain_at(fs, &s);
+    let before = chain.latency_samples();
+    let freq = 200.0;
+    let amp = 0.25;
+    let n = 48_000;
+    let mut l: Vec<f32> = (0..n)
+        .map(|i| amp * (i as f32 * 2.0 * std::f32::consts::PI * freq / fs).sin())
+        .collect();
+    let mut r = l.clone();
+    let block = 256;
+    let mut latency_after_switch = before;
+    for (k, (lc, rc)) in l.chunks_mut(block).zip(r.chunks_mut(block)).enumerate() {
+        if k == 40 {
+            s.eq_linear_phase = true;
+            chain.set(&s);
+        }
+        chain.process(lc, rc);
+        latency_after_switch = chain.latency_samples();
+    }
+    assert_ne!(latency_after_switch, before);
+    // Max slope of the tone after EQ gain (at most +6 dB here) bounds any legitimate step.
+    let slope_bound = 2.0 * amp * 2.0 * std::f32::consts::PI * freq / fs;
+    let worst_step = l
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max);
+    assert!(
+        worst_step <= slope_bound,
+        "step {worst_step} exceeds the tone's slope bound {slope_bound}"
+    );
+}
