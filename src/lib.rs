@@ -13,6 +13,7 @@ pub mod dsp;
 pub mod editor;
 pub mod linear_phase_designer;
 pub mod params;
+pub mod presets;
 
 use chain::Chain;
 use linear_phase_designer::LinearPhaseDesigner;

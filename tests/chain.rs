@@ -24,60 +24,7 @@ fn neutral_all_on(linear_phase: bool) -> ChainSettings {
 
 /// A realistic mastering setting with every module doing something.
 fn busy_settings(linear_phase: bool) -> ChainSettings {
-    let mut s = ChainSettings::default();
-    s.input_gain_db = 3.0;
-    s.eq_enabled = true;
-    s.eq_linear_phase = linear_phase;
-    s.eq = EqSettings {
-        low_cut: CutBand {
-            enabled: true,
-            freq_hz: 25.0,
-            slope: CutSlope::Db24,
-            channels: BandChannels::Stereo,
-        },
-        low_shelf: ShelfBand {
-            enabled: true,
-            freq_hz: 90.0,
-            gain_db: 1.5,
-            q: 0.7,
-            channels: BandChannels::Mid,
-        },
-        high_shelf: ShelfBand {
-            enabled: true,
-            freq_hz: 9_000.0,
-            gain_db: 2.0,
-            q: 0.7,
-            channels: BandChannels::Stereo,
-        },
-        bells: [
-            BellBand {
-                enabled: true,
-                freq_hz: 300.0,
-                gain_db: -2.0,
-                q: 1.2,
-                channels: BandChannels::Stereo,
-            },
-            BellBand {
-                enabled: true,
-                freq_hz: 3_500.0,
-                gain_db: 1.0,
-                q: 0.8,
-                channels: BandChannels::Side,
-            },
-            EqSettings::default().bells[2],
-            EqSettings::default().bells[3],
-        ],
-        ..EqSettings::default()
-    };
-    s.compressor.enabled = true;
-    s.compressor.threshold_db = -20.0;
-    s.compressor.ratio = 2.0;
-    s.compressor.makeup_db = 2.0;
-    s.stereo_enabled = true;
-    s.stereo.width = 1.2;
-    s.stereo.mono_bass_enabled = true;
-    s.limiter.drive_db = 4.0;
-    s
+    fairmaster::presets::reference_master(linear_phase)
 }
 
 fn chain_at(fs: f32, settings: &ChainSettings) -> Chain {

@@ -1,0 +1,147 @@
+//! Criterion benchmarks of the full chain and of each module at 48 kHz stereo in 512-frame
+//! blocks, all modules on with the realistic `presets::reference_master` settings and the
+//! limiter's 4x true-peak detection. After the runs, the realtime factor (audio seconds
+//! processed per CPU second) of every benchmark is printed from criterion's estimates.
+//!
+//! Run: `cargo bench --bench chain`
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, Criterion, Throughput};
+use fairmaster::chain::Chain;
+use fairmaster::dsp::compressor::Compressor;
+use fairmaster::dsp::dither::{Dither, DitherMode, DitherSettings};
+use fairmaster::dsp::eq::Eq;
+use fairmaster::dsp::limiter::Limiter;
+use fairmaster::dsp::loudness::LoudnessMeter;
+use fairmaster::dsp::stereo::Stereo;
+use fairmaster::presets::reference_master;
+
+const SAMPLE_RATE: f32 = 48_000.0;
+const BLOCK: usize = 512;
+
+/// Pink-ish programme material: sum of a few tones and noise at around -14 dBFS RMS.
+fn programme(n: usize, seed: u64) -> Vec<f32> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let noise = ((x >> 40) as f32 / (1u64 << 23) as f32) - 1.0;
+            let t = i as f32 / SAMPLE_RATE;
+            let tones = 0.3 * (2.0 * std::f32::consts::PI * 55.0 * t).sin()
+                + 0.15 * (2.0 * std::f32::consts::PI * 440.0 * t).sin()
+                + 0.05 * (2.0 * std::f32::consts::PI * 3_520.0 * t).sin();
+            tones + 0.1 * noise
+        })
+        .collect()
+}
+
+/// Benchmarks `process` on a stereo block that is refilled from fixed material each iteration
+/// (the copy is part of the cost, as it would be for a host buffer).
+fn bench_stereo(c: &mut Criterion, name: &str, mut process: impl FnMut(&mut [f32], &mut [f32])) {
+    let src_l = programme(BLOCK * 64, 1);
+    let src_r = programme(BLOCK * 64, 2);
+    let mut l = vec![0.0f32; BLOCK];
+    let mut r = vec![0.0f32; BLOCK];
+    let mut group = c.benchmark_group("chain");
+    group.throughput(Throughput::Elements(BLOCK as u64));
+    let mut pos = 0;
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            l.copy_from_slice(&src_l[pos..pos + BLOCK]);
+            r.copy_from_slice(&src_r[pos..pos + BLOCK]);
+            pos = (pos + BLOCK) % (src_l.len() - BLOCK);
+            process(black_box(&mut l), black_box(&mut r));
+        })
+    });
+    group.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let settings = reference_master(false);
+
+    let mut chain = Chain::new();
+    chain.set(&settings);
+    chain.reset(SAMPLE_RATE);
+    bench_stereo(c, "full_chain_minimum_phase", |l, r| chain.process(l, r));
+
+    let mut chain_lp = Chain::new();
+    chain_lp.set(&reference_master(true));
+    chain_lp.reset(SAMPLE_RATE);
+    bench_stereo(c, "full_chain_linear_phase", |l, r| chain_lp.process(l, r));
+
+    let mut eq = Eq::new();
+    eq.reset(SAMPLE_RATE);
+    eq.set(&settings.eq);
+    bench_stereo(c, "eq", |l, r| eq.process(l, r));
+
+    let mut comp = Compressor::new(SAMPLE_RATE);
+    comp.set(&settings.compressor);
+    bench_stereo(c, "compressor", |l, r| comp.process(l, r));
+
+    let mut stereo = Stereo::new(SAMPLE_RATE);
+    stereo.set(&settings.stereo);
+    bench_stereo(c, "stereo", |l, r| stereo.process(l, r));
+
+    let mut limiter = Limiter::new(SAMPLE_RATE);
+    limiter.set(&settings.limiter);
+    bench_stereo(c, "limiter", |l, r| limiter.process(l, r));
+
+    let mut dither = Dither::new(SAMPLE_RATE);
+    dither.set(&DitherSettings {
+        mode: DitherMode::Bits16,
+        noise_shaping: true,
+    });
+    bench_stereo(c, "dither_16bit_shaped", |l, r| dither.process(l, r));
+
+    let mut meter = LoudnessMeter::new();
+    meter.reset(SAMPLE_RATE);
+    bench_stereo(c, "loudness_meter", |l, r| meter.process(l, Some(r)));
+}
+
+criterion_group!(chain_benches, benches);
+
+fn main() {
+    chain_benches();
+    Criterion::default().configure_from_args().final_summary();
+    print_realtime_factors();
+}
+
+/// Reads criterion's mean estimate per benchmark and prints audio-seconds per CPU-second.
+fn print_realtime_factors() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .map(|p| p.join("criterion").join("chain"))
+        .unwrap_or_default();
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let mut rows = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path().join("new").join("estimates.json");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        let Some(ns) = json["mean"]["point_estimate"].as_f64() else {
+            continue;
+        };
+        let audio_seconds = BLOCK as f64 / SAMPLE_RATE as f64;
+        let factor = audio_seconds / (ns * 1e-9);
+        let ns_per_frame = ns / BLOCK as f64;
+        rows.push((
+            entry.file_name().to_string_lossy().into_owned(),
+            factor,
+            ns_per_frame,
+        ));
+    }
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    println!("\nRealtime factor at 48 kHz stereo, 512-frame blocks (audio s per CPU s):");
+    for (name, factor, ns) in rows {
+        println!("  {name:<28} {factor:>9.0}x   ({ns:.1} ns per stereo frame)");
+    }
+}
