@@ -103,8 +103,8 @@ impl FairmasterParams {
     /// Allocation-free: called at the start of every `process()` block.
     pub fn chain_settings(&self) -> ChainSettings {
         ChainSettings {
-            input_gain_db: self.input_gain.value(),
-            output_gain_db: self.output_gain.value(),
+            input_gain_db: in_range(&self.input_gain),
+            output_gain_db: in_range(&self.output_gain),
             eq_enabled: self.eq.enabled.value(),
             eq_linear_phase: self.eq.mode.value() == EqModeParam::LinearPhase,
             eq: self.eq.settings(),
@@ -119,6 +119,21 @@ impl FairmasterParams {
 
 // ---------------------------------------------------------------------------------------------
 // Shared parameter constructors
+
+/// Text-to-value conversion closure, as nice-plug takes it.
+type StringToValue = Arc<dyn Fn(&str) -> Option<f32> + Send + Sync>;
+
+/// The parameter's value clamped into its declared range. The framework restores plain values
+/// from a saved state without clamping, so a corrupt or hand-edited state could otherwise hand
+/// the DSP +1e6 dB; non-finite values fall back to the default.
+fn in_range(param: &FloatParam) -> f32 {
+    let value = param.value();
+    if !value.is_finite() {
+        return param.default_plain_value();
+    }
+    let range = param.range();
+    range.unnormalize(range.normalize(value))
+}
 
 fn gain_db_param(name: &str, default: f32, range: (f32, f32)) -> FloatParam {
     FloatParam::new(
@@ -189,9 +204,7 @@ fn percent_param(name: &str, default: f32, max: f32) -> FloatParam {
 
 /// Parses "3", "+3.5", "-6 dB", "-6dB" (with any of `units` as an optional suffix). Anything
 /// else is rejected (the host keeps the old value) rather than guessed.
-fn parse_number_with_unit(
-    units: &'static [&'static str],
-) -> Arc<dyn Fn(&str) -> Option<f32> + Send + Sync> {
+fn parse_number_with_unit(units: &'static [&'static str]) -> StringToValue {
     Arc::new(move |text: &str| {
         let mut t = text.trim();
         for unit in units {
@@ -276,7 +289,7 @@ impl CutParams {
     fn settings(&self) -> eq::CutBand {
         eq::CutBand {
             enabled: self.enabled.value(),
-            freq_hz: self.freq.value(),
+            freq_hz: in_range(&self.freq),
             slope: match self.slope.value() {
                 SlopeParam::Db12 => eq::CutSlope::Db12,
                 SlopeParam::Db24 => eq::CutSlope::Db24,
@@ -315,9 +328,9 @@ impl BandParams {
     fn shelf(&self) -> eq::ShelfBand {
         eq::ShelfBand {
             enabled: self.enabled.value(),
-            freq_hz: self.freq.value(),
-            gain_db: self.gain.value(),
-            q: self.q.value(),
+            freq_hz: in_range(&self.freq),
+            gain_db: in_range(&self.gain),
+            q: in_range(&self.q),
             channels: self.channels.value().to_dsp(),
         }
     }
@@ -325,9 +338,9 @@ impl BandParams {
     fn bell(&self) -> eq::BellBand {
         eq::BellBand {
             enabled: self.enabled.value(),
-            freq_hz: self.freq.value(),
-            gain_db: self.gain.value(),
-            q: self.q.value(),
+            freq_hz: in_range(&self.freq),
+            gain_db: in_range(&self.gain),
+            q: in_range(&self.q),
             channels: self.channels.value().to_dsp(),
         }
     }
@@ -476,16 +489,16 @@ impl CompressorParams {
     pub fn settings(&self) -> compressor::CompressorSettings {
         compressor::CompressorSettings {
             enabled: self.enabled.value(),
-            threshold_db: self.threshold.value(),
-            ratio: self.ratio.value(),
-            knee_db: self.knee.value(),
-            attack_ms: self.attack.value(),
-            release_ms: self.release.value(),
+            threshold_db: in_range(&self.threshold),
+            ratio: in_range(&self.ratio),
+            knee_db: in_range(&self.knee),
+            attack_ms: in_range(&self.attack),
+            release_ms: in_range(&self.release),
             auto_release: self.auto_release.value(),
             sidechain_hpf_enabled: self.sidechain_hpf_enabled.value(),
-            sidechain_hpf_hz: self.sidechain_hpf.value(),
-            mix: self.mix.value(),
-            makeup_db: self.makeup.value(),
+            sidechain_hpf_hz: in_range(&self.sidechain_hpf),
+            mix: in_range(&self.mix),
+            makeup_db: in_range(&self.makeup),
         }
     }
 }
@@ -520,9 +533,9 @@ impl Default for StereoParams {
 impl StereoParams {
     pub fn settings(&self) -> stereo::StereoSettings {
         stereo::StereoSettings {
-            width: self.width.value(),
+            width: in_range(&self.width),
             mono_bass_enabled: self.mono_bass_enabled.value(),
-            mono_bass_hz: self.mono_bass.value(),
+            mono_bass_hz: in_range(&self.mono_bass),
         }
     }
 }
@@ -566,11 +579,11 @@ impl LimiterParams {
     pub fn settings(&self) -> limiter::LimiterSettings {
         limiter::LimiterSettings {
             enabled: self.enabled.value(),
-            drive_db: self.drive.value(),
-            ceiling_db: self.ceiling.value(),
-            release_ms: self.release.value(),
+            drive_db: in_range(&self.drive),
+            ceiling_db: in_range(&self.ceiling),
+            release_ms: in_range(&self.release),
             auto_release: self.auto_release.value(),
-            lookahead_ms: self.lookahead.value(),
+            lookahead_ms: in_range(&self.lookahead),
         }
     }
 }

@@ -1,10 +1,11 @@
 //! Whole-chain behaviour measured from outside: latency, null, block-size independence,
 //! NaN recovery, true-peak ceiling of the default state, linear-phase EQ curve.
 
+// Tests read best as "defaults, then the one change under test".
+#![allow(clippy::field_reassign_with_default)]
+
 use fairmaster::chain::{Chain, ChainSettings, MAX_CHUNK};
-use fairmaster::dsp::eq::{
-    BandChannels, BellBand, CutBand, CutSlope, EqPath, EqSettings, ShelfBand,
-};
+use fairmaster::dsp::eq::EqPath;
 use fairmaster::dsp::oversampling::true_peak_dbtp;
 use fairmaster::dsp::util::{db_to_gain, gain_to_db};
 

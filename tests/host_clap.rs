@@ -336,8 +336,6 @@ fn state_bytes_raw(body: &[u8]) -> Vec<u8> {
 }
 
 #[test]
-#[ignore = "known bug: input_gain/output_gain plain values from a state are used unclamped \
-            (output_gain = 1e6 outputs +inf); un-ignore once chain_settings clamps them"]
 fn out_of_range_values_in_state_are_contained() {
     // A hand-edited or corrupt session may hold plain values outside a parameter's range
     // (nice-plug stores and restores them unclamped). Whatever the plugin makes of them, its
