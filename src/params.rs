@@ -8,8 +8,10 @@ use std::sync::{Arc, RwLock};
 use nice_plug::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::ab::AbSettings;
 use crate::chain::ChainSettings;
 use crate::dsp::{compressor, dither, eq, limiter, stereo};
+use crate::targets::{Target, PRESET_TARGETS};
 
 /// Gain range of the input and output gain parameters, in dB.
 pub const GAIN_RANGE_DB: (f32, f32) = (-24.0, 24.0);
@@ -63,6 +65,30 @@ pub struct FairmasterParams {
     #[id = "output_gain"]
     pub output_gain: FloatParam,
 
+    /// A/B: off = hear the processed master (A), on = hear the original (B), level-matched.
+    #[id = "ab_bypass"]
+    pub ab_bypass: BoolParam,
+
+    /// Play the original at the processed loudness while comparing.
+    #[id = "match_level"]
+    pub match_level: BoolParam,
+
+    /// Keep the current match offset (it stops following the programme).
+    #[id = "match_freeze"]
+    pub match_freeze: BoolParam,
+
+    /// The host's bypass switch: latency-compensated original, not level-matched.
+    #[id = "bypass"]
+    pub bypass: BoolParam,
+
+    /// Delivery target shown by the meters.
+    #[id = "target"]
+    pub target: EnumParam<TargetParam>,
+
+    /// Integrated loudness of the custom target.
+    #[id = "target_lufs"]
+    pub custom_target_lufs: FloatParam,
+
     #[nested(group = "EQ")]
     pub eq: EqParams,
 
@@ -88,6 +114,25 @@ impl Default for FairmasterParams {
         Self {
             input_gain: gain_db_param("Input Gain", 0.0, GAIN_RANGE_DB),
             output_gain: gain_db_param("Output Gain", 0.0, GAIN_RANGE_DB),
+            ab_bypass: BoolParam::new("A/B Original", false).with_value_to_string(Arc::new(|b| {
+                (if b { "B: original" } else { "A: master" }).into()
+            })),
+            match_level: BoolParam::new("Match Level", true),
+            match_freeze: BoolParam::new("Freeze Match", false),
+            bypass: BoolParam::new("Bypass", false).make_bypass(),
+            target: EnumParam::new("Target", TargetParam::Streaming),
+            custom_target_lufs: FloatParam::new(
+                "Custom Target",
+                -14.0,
+                FloatRange::Linear {
+                    min: -30.0,
+                    max: -5.0,
+                },
+            )
+            .with_unit(" LUFS")
+            .with_step_size(0.1)
+            .with_value_to_string(formatters::v2s_f32_rounded(1))
+            .with_string_to_value(parse_number_with_unit(&["LUFS", "lufs"])),
             eq: EqParams::default(),
             comp: CompressorParams::default(),
             stereo: StereoParams::default(),
@@ -115,6 +160,53 @@ impl FairmasterParams {
             dither: self.dither.settings(),
         }
     }
+}
+
+impl FairmasterParams {
+    /// A/B settings for `ab.rs`. Allocation-free.
+    pub fn ab_settings(&self) -> AbSettings {
+        AbSettings {
+            listen_original: self.ab_bypass.value(),
+            match_level: self.match_level.value(),
+            freeze: self.match_freeze.value(),
+            host_bypass: self.bypass.value(),
+            ceiling_db: in_range(&self.limiter.ceiling),
+        }
+    }
+
+    /// The chosen delivery target (custom: the custom loudness with the limiter's ceiling).
+    pub fn delivery_target(&self) -> Target {
+        match self.target.value() {
+            TargetParam::Streaming => PRESET_TARGETS[0],
+            TargetParam::AppleMusic => PRESET_TARGETS[1],
+            TargetParam::CdClub => PRESET_TARGETS[2],
+            TargetParam::Broadcast => PRESET_TARGETS[3],
+            TargetParam::Custom => Target {
+                name: "Custom",
+                integrated_lufs: in_range(&self.custom_target_lufs),
+                ceiling_dbtp: in_range(&self.limiter.ceiling),
+            },
+        }
+    }
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetParam {
+    #[id = "streaming"]
+    #[name = "Spotify/YouTube -14"]
+    Streaming,
+    #[id = "apple"]
+    #[name = "Apple Music -16"]
+    AppleMusic,
+    #[id = "cd_club"]
+    #[name = "CD/club -9"]
+    CdClub,
+    #[id = "r128"]
+    #[name = "EBU R128 -23"]
+    Broadcast,
+    #[id = "custom"]
+    #[name = "Custom"]
+    Custom,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,8 +24,6 @@
 //! The output values are exact multiples of `2^-(bits-1)` and clamped to
 //! `[-1, 1 - LSB]`, so a host converting to integers reproduces them exactly.
 
-use crate::dsp::util::sanitize;
-
 /// Target word length.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DitherMode {
@@ -63,82 +61,137 @@ const SHAPING_TAPS: usize = 9;
 /// Rates from here up use the second-order high-pass shaper.
 const HIGH_RATE_THRESHOLD: f32 = 50_000.0;
 
-/// xorshift64* (Vigna 2016): fast, statistically good enough for dither, deterministic.
+/// `1.5 * 2^52`: for `|v| < 2^51`, `(v + MAGIC) - MAGIC` is `v` rounded to the nearest
+/// integer (ties to even) in two additions. `f64::round` is a libm call on the x86-64
+/// baseline (no SSE4.1 `roundsd`) and sat on the error-feedback loop's critical path.
+const ROUNDING_MAGIC: f64 = 6_755_399_441_055_744.0;
+/// Input is clamped to +-this (full scale is 1) before quantising. Output is clamped to
+/// `[-1, 1 - LSB]` anyway, so this changes no output value; it bounds every intermediate in
+/// LSB units far below 2^51, which makes the magic-number rounding valid and the error
+/// bounded (|e| <= 1.5 LSB) without a per-sample finiteness check.
+const INPUT_LIMIT: f64 = 2.0;
+
+/// xorshift128+ (Vigna 2017, "Further scramblings of Marsaglia's xorshift generators"),
+/// one independent generator per channel, stepped together as 2-lane vectors. Shifts, xors
+/// and one add (no 64-bit multiply), so both channels' generators map onto SSE2 integer
+/// vectors; period 2^128 - 1 per channel, deterministic, ample quality for dither.
 #[derive(Clone, Debug)]
-struct Xorshift64Star(u64);
-
-impl Xorshift64Star {
-    #[inline]
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// TPDF value in LSB units, range (-1, 1): two independent uniforms from one draw.
-    #[inline]
-    fn tpdf(&mut self) -> f64 {
-        let bits = self.next();
-        let scale = 1.0 / (1u64 << 32) as f64;
-        let first = (bits >> 32) as f64 * scale;
-        let second = (bits & 0xFFFF_FFFF) as f64 * scale;
-        first + second - 1.0
-    }
+struct StereoXorshift128Plus {
+    /// `[left, right]` halves of each channel's 128-bit state.
+    first: [u64; 2],
+    second: [u64; 2],
 }
 
-#[derive(Clone, Debug)]
-struct ChannelDither {
-    rng: Xorshift64Star,
-    /// Past total errors, newest first, in signal units.
-    errors: [f64; SHAPING_TAPS],
+/// SplitMix64 step (Steele, Lea, Flood 2014): expands a seed into well-mixed, non-zero
+/// generator state (the recommended seeding for the xorshift family).
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) | 1
 }
 
-impl ChannelDither {
-    fn new(seed: u64) -> Self {
+/// `2^52` as f64: `f64::from_bits(EXPONENT_2_52 | n) - 2^52 == n` exactly for `n < 2^52`, an
+/// integer-to-float conversion made of vector-friendly bit operations.
+const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
+const EXPONENT_2_52: u64 = 0x4330_0000_0000_0000;
+
+impl StereoXorshift128Plus {
+    fn new(left_seed: u64, right_seed: u64) -> Self {
+        let (mut left, mut right) = (left_seed, right_seed);
         Self {
-            rng: Xorshift64Star(seed),
-            errors: [0.0; SHAPING_TAPS],
+            first: [splitmix64(&mut left), splitmix64(&mut right)],
+            second: [splitmix64(&mut left), splitmix64(&mut right)],
         }
     }
 
-    #[inline]
-    fn process(
-        &mut self,
-        x: f32,
-        scale: f64,
-        coefficients: &[f64; SHAPING_TAPS],
-        shaping: bool,
-    ) -> f32 {
-        let feedback: f64 = if shaping {
-            coefficients
-                .iter()
-                .zip(self.errors.iter())
-                .map(|(c, e)| c * e)
-                .sum()
-        } else {
-            0.0
-        };
-        let wanted = f64::from(sanitize(x)) - feedback;
-        // Quantise in LSB units; the error is taken before the clamp (see module docs).
-        let steps = (wanted * scale + self.rng.tpdf()).round();
-        let error = steps / scale - wanted;
-        self.errors.copy_within(0..SHAPING_TAPS - 1, 1);
-        // Bounded by construction; the clamp only guards against non-finite arithmetic.
-        self.errors[0] = if error.is_finite() {
-            error.clamp(-2.0 / scale, 2.0 / scale)
-        } else {
-            0.0
-        };
-        (steps.clamp(-scale, scale - 1.0) / scale) as f32
+    #[inline(always)]
+    fn next(&mut self) -> [u64; 2] {
+        std::array::from_fn(|lane| {
+            let mut s1 = self.first[lane];
+            let s0 = self.second[lane];
+            self.first[lane] = s0;
+            s1 ^= s1 << 23;
+            self.second[lane] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+            self.second[lane].wrapping_add(s0)
+        })
     }
+
+    /// TPDF values in LSB units, range (-1, 1), per channel: the sum of the two 32-bit
+    /// halves of one draw (two independent uniforms), scaled by 2^-32, minus 1.
+    #[inline(always)]
+    fn tpdf(&mut self) -> Lanes {
+        let bits = self.next();
+        bits.map(|b| {
+            let sum = (b >> 32) + (b & 0xFFFF_FFFF);
+            (f64::from_bits(EXPONENT_2_52 | sum) - TWO_POW_52) * (1.0 / (1u64 << 32) as f64) - 1.0
+        })
+    }
+}
+
+/// Clamp written as two selects, which compile to plain `maxpd`/`minpd`: `f64::clamp`
+/// asserts `lo <= hi` per call and `f64::max`/`min` add NaN fix-ups; the values here are
+/// never NaN.
+#[inline(always)]
+fn clamp_select(value: f64, lo: f64, hi: f64) -> f64 {
+    let value = if value > hi { hi } else { value };
+    if value < lo {
+        lo
+    } else {
+        value
+    }
+}
+
+/// Replaces NaN/Inf by 0 like `util::sanitize`, but with a bit mask instead of a branch, so
+/// the per-frame work stays branch-free and vectorisable.
+#[inline(always)]
+fn finite_or_zero(x: f32) -> f32 {
+    let bits = x.to_bits();
+    let finite = u32::from((bits & 0x7F80_0000) != 0x7F80_0000);
+    f32::from_bits(bits & finite.wrapping_neg())
+}
+
+/// Both channels' values side by side, so the serial feedback pass runs on 2-lane vectors.
+type Lanes = [f64; 2];
+
+#[inline(always)]
+fn lanes_mul(a: Lanes, b: Lanes) -> Lanes {
+    [a[0] * b[0], a[1] * b[1]]
+}
+
+#[inline(always)]
+fn lanes_add(a: Lanes, b: Lanes) -> Lanes {
+    [a[0] + b[0], a[1] + b[1]]
+}
+
+#[inline(always)]
+fn lanes_sub(a: Lanes, b: Lanes) -> Lanes {
+    [a[0] - b[0], a[1] - b[1]]
+}
+
+/// `[newest, history[0], .., history[7]]`, written out element by element so the history
+/// stays in registers (a `copy_within` becomes a memmove through the stack, which puts a
+/// store-to-load forwarding delay on the feedback loop).
+#[inline(always)]
+fn shift_in(history: [Lanes; SHAPING_TAPS], newest: Lanes) -> [Lanes; SHAPING_TAPS] {
+    [
+        newest, history[0], history[1], history[2], history[3], history[4], history[5], history[6],
+        history[7],
+    ]
 }
 
 /// Stereo TPDF ditherer / word-length reducer with optional noise shaping.
 pub struct Dither {
     settings: DitherSettings,
     coefficients: &'static [f64; SHAPING_TAPS],
-    channels: [ChannelDither; 2],
+    rng: StereoXorshift128Plus,
+    /// Past total errors, newest first, in LSB units (|e| <= 1.5), `[left, right]` per tap.
+    errors: [Lanes; SHAPING_TAPS],
+    /// The two terms of the newest error, `errors[0] = last_steps - last_wanted`, kept apart
+    /// for the short feedback chain (see [`Dither::process_frames`]).
+    last_steps: Lanes,
+    last_wanted: Lanes,
 }
 
 const LEFT_SEED: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -149,10 +202,10 @@ impl Dither {
         let mut dither = Self {
             settings: DitherSettings::default(),
             coefficients: &F_WEIGHTED_44K,
-            channels: [
-                ChannelDither::new(LEFT_SEED),
-                ChannelDither::new(RIGHT_SEED),
-            ],
+            rng: StereoXorshift128Plus::new(LEFT_SEED, RIGHT_SEED),
+            errors: [[0.0; 2]; SHAPING_TAPS],
+            last_steps: [0.0; 2],
+            last_wanted: [0.0; 2],
         };
         dither.reset(sample_rate);
         dither
@@ -166,38 +219,95 @@ impl Dither {
         } else {
             &F_WEIGHTED_44K
         };
-        self.channels = [
-            ChannelDither::new(LEFT_SEED),
-            ChannelDither::new(RIGHT_SEED),
-        ];
+        self.rng = StereoXorshift128Plus::new(LEFT_SEED, RIGHT_SEED);
+        self.clear_errors();
+    }
+
+    fn clear_errors(&mut self) {
+        self.errors = [[0.0; 2]; SHAPING_TAPS];
+        self.last_steps = [0.0; 2];
+        self.last_wanted = [0.0; 2];
     }
 
     /// Realtime-safe. A word-length change clears the error history (it is in the old LSB's
     /// units); toggling shaping keeps it (it is always tracked).
     pub fn set(&mut self, settings: &DitherSettings) {
         if settings.mode != self.settings.mode {
-            for channel in &mut self.channels {
-                channel.errors = [0.0; SHAPING_TAPS];
-            }
+            self.clear_errors();
         }
         self.settings = *settings;
     }
 
     /// Dithers and quantises in place. `Off` leaves the samples untouched (bit-exact).
+    /// Slices should have equal length; if not, only the common length is processed.
     pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
         let Some(bits) = self.settings.mode.bits() else {
             return;
         };
         let scale = (1u64 << (bits - 1)) as f64;
-        let shaping = self.settings.noise_shaping;
-        let coefficients = self.coefficients;
-        let [left_state, right_state] = &mut self.channels;
-        for x in left.iter_mut() {
-            *x = left_state.process(*x, scale, coefficients, shaping);
+        if self.settings.noise_shaping {
+            self.process_frames::<true>(left, right, scale);
+        } else {
+            self.process_frames::<false>(left, right, scale);
         }
-        for x in right.iter_mut() {
-            *x = right_state.process(*x, scale, coefficients, shaping);
+    }
+
+    /// Both channels in one loop as 2-lane vectors: their error-feedback chains are
+    /// independent, and the random numbers and input/output conversions (throughput work)
+    /// fill the gaps of the latency-bound feedback chain. Everything is in LSB units
+    /// (`x * scale`), so the error needs no rescaling.
+    ///
+    /// Feedback: the quantiser input is `t[n] = x[n] + d[n] - sum_k c_k e[n-1-k]` with
+    /// `e = steps - wanted` and `wanted = t - d`. The taps k >= 1 use errors known one
+    /// sample earlier, and `c_0 e[n-1] = c_0 steps[n-1] - c_0 wanted[n-1]` where the second
+    /// product is also computed off the chain, so the loop-carried chain is only
+    /// `steps -> * c_0 -> - -> + MAGIC -> - MAGIC -> steps` (four operations).
+    fn process_frames<const SHAPING: bool>(
+        &mut self,
+        left: &mut [f32],
+        right: &mut [f32],
+        scale: f64,
+    ) {
+        let coefficients = self.coefficients.map(|c| [c; 2]);
+        let inverse_scale = 1.0 / scale;
+        let mut rng = self.rng.clone();
+        let mut errors = self.errors;
+        let mut last_steps = self.last_steps;
+        let mut last_wanted = self.last_wanted;
+        let frames = left.len().min(right.len());
+        for (l, r) in left[..frames].iter_mut().zip(right[..frames].iter_mut()) {
+            let dither = rng.tpdf();
+            let input = [*l, *r]
+                .map(|x| clamp_select(f64::from(finite_or_zero(x)), -INPUT_LIMIT, INPUT_LIMIT));
+            let target = lanes_add(lanes_mul(input, [scale; 2]), dither);
+            let quantiser_input = if SHAPING {
+                let base = coefficients[1..]
+                    .iter()
+                    .zip(errors[1..].iter())
+                    .fold(target, |sum, (&c, &e)| lanes_sub(sum, lanes_mul(c, e)));
+                let base = lanes_add(base, lanes_mul(coefficients[0], last_wanted));
+                lanes_sub(base, lanes_mul(coefficients[0], last_steps))
+            } else {
+                target
+            };
+            let wanted = lanes_sub(quantiser_input, dither);
+            let steps = lanes_sub(
+                lanes_add(quantiser_input, [ROUNDING_MAGIC; 2]),
+                [ROUNDING_MAGIC; 2],
+            );
+            // The error is taken before the output clamp (see module docs). Tracked in both
+            // modes, so switching shaping on continues from the real history.
+            errors = shift_in(errors, lanes_sub(steps, wanted));
+            last_steps = steps;
+            last_wanted = wanted;
+            let out = steps.map(|v| clamp_select(v, -scale, scale - 1.0) * inverse_scale);
+            *l = out[0] as f32;
+            *r = out[1] as f32;
         }
+        self.rng = rng;
+        self.errors = errors;
+        self.last_steps = last_steps;
+        self.last_wanted = last_wanted;
     }
 }
 

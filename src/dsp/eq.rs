@@ -18,7 +18,7 @@
 use crate::dsp::eq_design::{
     butterworth_q4, highpass, lowpass, matched, Prototype, BUTTERWORTH_Q2,
 };
-use crate::dsp::svf::{SvfCoeffs, SvfSection, IDENTITY_MIX};
+use crate::dsp::svf::{run_settled_cascade, SettledStage, SvfCoeffs, SvfSection, IDENTITY_MIX};
 use crate::dsp::util::sanitize;
 
 /// Number of fully parametric bells.
@@ -380,19 +380,39 @@ impl Eq {
         }
         let len = left.len();
         let (a, b) = (&mut self.lane0[..len], &mut self.lane1[..len]);
-        for i in 0..len {
-            let (l, r) = (sanitize(left[i]) as f64, sanitize(right[i]) as f64);
-            if self.mid_side {
-                a[i] = (l + r) * 0.5;
-                b[i] = (l - r) * 0.5;
-            } else {
-                a[i] = l;
-                b[i] = r;
+        // Separate, branch-free loops so they vectorise.
+        for (x, &y) in a.iter_mut().zip(left.iter()) {
+            *x = sanitize(y) as f64;
+        }
+        for (x, &y) in b.iter_mut().zip(right.iter()) {
+            *x = sanitize(y) as f64;
+        }
+        if self.mid_side {
+            for (m, s) in a.iter_mut().zip(b.iter_mut()) {
+                let (l, r) = (*m, *s);
+                *m = (l + r) * 0.5;
+                *s = (l - r) * 0.5;
             }
         }
-        for section in self.sections.iter_mut() {
-            if section.is_active() {
-                section.process(a, b, self.glide);
+        if self.sections.iter().all(SvfSection::is_settled) {
+            // Usual case: constant coefficients; run all active sections in one sample-major
+            // loop (bit-identical to running them one after the other, see `svf`).
+            let mut stages = [SettledStage::default(); NUM_SECTIONS];
+            let mut count = 0;
+            for section in self.sections.iter().filter(|s| s.is_active()) {
+                stages[count] = section.settled_stage();
+                count += 1;
+            }
+            run_settled_cascade(&mut stages[..count], a, b);
+            let active = self.sections.iter_mut().filter(|s| s.is_active());
+            for (section, stage) in active.zip(&stages[..count]) {
+                section.store_stage(stage);
+            }
+        } else {
+            for section in self.sections.iter_mut() {
+                if section.is_active() {
+                    section.process(a, b, self.glide);
+                }
             }
         }
         const LIMIT: f64 = f32::MAX as f64;

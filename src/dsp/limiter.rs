@@ -4,7 +4,8 @@
 //!
 //! 1. Drive: input times a smoothed drive gain (10 ms one-pole, click-free).
 //! 2. Detection: each channel goes through the ITU-R BS.1770-4 Annex 2 4x interpolator
-//!    ([`StereoTruePeakDetector`]); the peak `p` of a frame is the max over both channels of the four
+//!    ([`stereo_true_peak_block`], bit-identical to `StereoTruePeakDetector`); the peak `p`
+//!    of a frame is the max over both channels of the four
 //!    sub-sample magnitudes and the sample magnitudes (stereo link: one gain for both
 //!    channels, so the image never shifts).
 //! 3. Requirement: `r = min(1, threshold / p)`, the gain that would put this peak exactly at
@@ -35,8 +36,20 @@
 //! (measured in the tests: the worst overshoot on square waves, impulse trains, driven
 //! noise, sweeps and Nyquist tones stays below the 0.1 dB guarantee).
 
-use crate::dsp::oversampling::{StereoTruePeakDetector, TRUE_PEAK_TAPS};
+use crate::dsp::oversampling::{stereo_true_peak_block, TRUE_PEAK_MAX_FILTER_GAIN, TRUE_PEAK_TAPS};
 use crate::dsp::util::{db_to_gain, gain_to_db, one_pole_coeff, sanitize};
+
+/// Frames per internal chunk. `process` runs each stage over a chunk in its own tight loop
+/// (drive and delay-line writes, vectorised true-peak detection, requirement, then the
+/// serial gain pipeline), which is what makes it fast; every stage is still per sample, so
+/// the output does not depend on the chunking or on the caller's block size.
+const CHUNK: usize = 64;
+/// Detector history: the 11 previous driven samples followed by the chunk.
+const DETECTOR_HISTORY: usize = TRUE_PEAK_TAPS - 1 + CHUNK;
+/// A chunk whose largest driven magnitude (including the 11 history samples) times this
+/// is at most the threshold cannot produce a peak above it: the filter's worst-case gain
+/// plus a margin far above the f32 rounding of 12-term sums.
+const QUIET_CHUNK_FACTOR: f32 = TRUE_PEAK_MAX_FILTER_GAIN * 1.001;
 
 /// Buffers are always sized for at least this rate, so any rate up to it needs no reallocation.
 const MAX_PREALLOCATED_SAMPLE_RATE: f32 = 192_000.0;
@@ -197,7 +210,9 @@ pub struct Limiter {
     sample_rate: f32,
     settings: LimiterSettings,
 
-    detector: StereoTruePeakDetector,
+    /// Driven samples for the block true-peak detector: 11 history frames, then the chunk.
+    detector_left: [f32; DETECTOR_HISTORY],
+    detector_right: [f32; DETECTOR_HISTORY],
 
     // Audio delay (undriven input and the drive gain applied to it), power-of-two ring.
     delay_left: Vec<f32>,
@@ -251,7 +266,8 @@ impl Limiter {
         let mut limiter = Self {
             sample_rate: 48_000.0,
             settings: LimiterSettings::default(),
-            detector: StereoTruePeakDetector::new(),
+            detector_left: [0.0; DETECTOR_HISTORY],
+            detector_right: [0.0; DETECTOR_HISTORY],
             delay_left: Vec::new(),
             delay_right: Vec::new(),
             delay_drive: Vec::new(),
@@ -313,7 +329,8 @@ impl Limiter {
         self.max_lookahead_samples = max_w;
         let max_hold = max_w + SUPPORT_HOLD_FRAMES;
 
-        let delay_len = (max_w + SUPPORT_DELAY_FRAMES + 2).next_power_of_two();
+        // A whole chunk is written before its reads, so the ring also spans a chunk.
+        let delay_len = (max_w + SUPPORT_DELAY_FRAMES + 2 + CHUNK).next_power_of_two();
         let history_len = (max_w + max_hold + 2).next_power_of_two();
         if self.delay_left.len() < delay_len {
             self.delay_left = vec![0.0; delay_len];
@@ -338,7 +355,8 @@ impl Limiter {
         self.requirement_history.fill(1.0);
         self.hold.clear();
         self.box_ring.fill(1.0);
-        self.detector.reset();
+        self.detector_left = [0.0; DETECTOR_HISTORY];
+        self.detector_right = [0.0; DETECTOR_HISTORY];
         self.envelope = 1.0;
         self.sustain = 0.0;
         // Start the index past the history length so replay indices never underflow.
@@ -397,39 +415,213 @@ impl Limiter {
     /// Limits a stereo block in place. Slices should have equal length; if not, only the
     /// common length is processed.
     pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let frames = left.len().min(right.len());
         let mut min_gain = 1.0f32;
-        let mix_target = if self.settings.enabled { 1.0 } else { 0.0 };
-        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-            let in_left = sanitize(*l);
-            let in_right = sanitize(*r);
+        for (l, r) in left[..frames]
+            .chunks_mut(CHUNK)
+            .zip(right[..frames].chunks_mut(CHUNK))
+        {
+            min_gain = min_gain.min(self.process_chunk(l, r));
+        }
+        self.block_min_gain = min_gain;
+    }
 
-            // Drive smoothing; snaps to the target so a steady setting is exact.
-            self.drive = self.drive_target + (self.drive - self.drive_target) * self.drive_coeff;
-            if (self.drive - self.drive_target).abs() <= 1e-6 * self.drive_target {
-                self.drive = self.drive_target;
+    /// One chunk (at most [`CHUNK`] frames); returns its smallest gain.
+    fn process_chunk(&mut self, left: &mut [f32], right: &mut [f32]) -> f32 {
+        let len = left.len().min(right.len()).min(CHUNK);
+        let history = TRUE_PEAK_TAPS - 1;
+
+        // Stage 1: sanitise, drive (smoothed per sample; snaps to the target so a steady
+        // setting is exact), detector input, and the audio delay line (undriven input and
+        // the drive applied to it).
+        let mut write = self.delay_write;
+        if self.drive == self.drive_target {
+            // Steady drive (the usual case): the smoothing recursion is exactly constant.
+            let drive = self.drive;
+            for i in 0..len {
+                let in_left = sanitize(left[i]);
+                let in_right = sanitize(right[i]);
+                self.detector_left[history + i] = in_left * drive;
+                self.detector_right[history + i] = in_right * drive;
+                self.delay_left[write] = in_left;
+                self.delay_right[write] = in_right;
+                self.delay_drive[write] = drive;
+                write = (write + 1) & self.delay_mask;
             }
-            let driven_left = in_left * self.drive;
-            let driven_right = in_right * self.drive;
+        } else {
+            let mut drive = self.drive;
+            let (target, coeff) = (self.drive_target, self.drive_coeff);
+            for i in 0..len {
+                let in_left = sanitize(left[i]);
+                let in_right = sanitize(right[i]);
+                drive = target + (drive - target) * coeff;
+                if (drive - target).abs() <= 1e-6 * target {
+                    drive = target;
+                }
+                self.detector_left[history + i] = in_left * drive;
+                self.detector_right[history + i] = in_right * drive;
+                self.delay_left[write] = in_left;
+                self.delay_right[write] = in_right;
+                self.delay_drive[write] = drive;
+                write = (write + 1) & self.delay_mask;
+            }
+            self.drive = drive;
+        }
 
-            // True-peak detection (stereo-linked) and the gain this frame requires.
-            let peak = self
-                .detector
-                .process_frame(driven_left, driven_right)
-                .max(driven_left.abs())
-                .max(driven_right.abs());
-            let requirement = if peak > self.threshold {
-                self.threshold / peak
-            } else {
-                1.0
-            };
-            let index = self.sample_index;
-            self.requirement_history[index as usize & self.history_mask] = requirement;
+        // Stage 2: stereo-linked true peak (4x interpolation, max with the sample peaks)
+        // and the gain each frame requires. A chunk too quiet to reach the threshold even
+        // with the filter's worst-case gain needs no filtering: its requirement is exactly 1.
+        let threshold = self.threshold;
+        let mut requirements = [1.0f32; CHUNK];
+        let loudest = self.detector_left[..history + len]
+            .iter()
+            .chain(self.detector_right[..history + len].iter())
+            .fold(0.0f32, |m, &x| m.max(x.abs()));
+        if loudest * QUIET_CHUNK_FACTOR > threshold {
+            let mut peaks = [0.0f32; CHUNK];
+            stereo_true_peak_block(
+                &self.detector_left[..history + len],
+                &self.detector_right[..history + len],
+                &mut peaks[..len],
+            );
+            let driven_left = &self.detector_left[history..history + len];
+            let driven_right = &self.detector_right[history..history + len];
+            for (((requirement, &peak), &l), &r) in requirements[..len]
+                .iter_mut()
+                .zip(peaks.iter())
+                .zip(driven_left.iter())
+                .zip(driven_right.iter())
+            {
+                let peak = peak.max(l.abs()).max(r.abs());
+                *requirement = if peak > threshold {
+                    threshold / peak
+                } else {
+                    1.0
+                };
+            }
+        }
+        self.detector_left.copy_within(len..len + history, 0);
+        self.detector_right.copy_within(len..len + history, 0);
 
+        // Stage 3 (serial): hold, release, box average, delayed output.
+        let mix_target = if self.settings.enabled { 1.0 } else { 0.0 };
+        let steady = self.fade_state == LookaheadFade::Idle
+            && self.target_lookahead_samples == self.lookahead_samples
+            && self.mix == mix_target
+            && self.mix == 1.0;
+        let min_gain = if steady {
+            self.gain_pipeline_steady(&requirements[..len], left, right)
+        } else {
+            self.gain_pipeline_general(&requirements[..len], left, right, mix_target)
+        };
+        self.delay_write = write;
+        min_gain
+    }
+
+    /// Records the requirement, returns the held (sliding-minimum) requirement.
+    #[inline(always)]
+    fn hold_requirement(&mut self, requirement: f32) -> f32 {
+        let index = self.sample_index;
+        self.requirement_history[index as usize & self.history_mask] = requirement;
+        self.sample_index += 1;
+        self.hold.push(
+            index,
+            requirement,
+            self.lookahead_samples + SUPPORT_HOLD_FRAMES,
+        )
+    }
+
+    /// Stage 3 when no lookahead fade or bypass crossfade is running and the limiter is
+    /// enabled (the state cannot change within a chunk then, because only `set` starts
+    /// those): the same per-sample arithmetic as [`Self::gain_pipeline_general`] with
+    /// `fade = mix = 1` (where it is exactly `delayed * drive * gain`), kept in locals.
+    fn gain_pipeline_steady(
+        &mut self,
+        requirements: &[f32],
+        left: &mut [f32],
+        right: &mut [f32],
+    ) -> f32 {
+        let window = self.lookahead_samples;
+        let delay = window + SUPPORT_DELAY_FRAMES;
+        let mask = self.delay_mask;
+        let mut write = self.delay_write;
+        let mut envelope = self.envelope;
+        let mut sustain = self.sustain;
+        let release = self.release_parameters();
+        let mut box_sum = self.box_sum;
+        let mut box_pos = self.box_pos;
+        let inverse_window = self.inverse_window;
+        let mut min_gain = 1.0f32;
+        let history_mask = self.history_mask;
+        let mut sample_index = self.sample_index;
+        // Disjoint borrows, so the buffers' pointers stay in registers across the loop.
+        let Self {
+            hold,
+            requirement_history,
+            box_ring,
+            delay_left,
+            delay_right,
+            delay_drive,
+            ..
+        } = self;
+        let box_ring = &mut box_ring[..window];
+        let (delay_left, delay_right, delay_drive) =
+            (&delay_left[..], &delay_right[..], &delay_drive[..]);
+        for ((&requirement, l), r) in requirements
+            .iter()
+            .zip(left.iter_mut())
+            .zip(right.iter_mut())
+        {
+            requirement_history[sample_index as usize & history_mask] = requirement;
+            let held = hold.push(sample_index, requirement, window + SUPPORT_HOLD_FRAMES);
+            sample_index += 1;
+            let envelope_now = release_step(&mut envelope, &mut sustain, held, &release);
+
+            // Moving average over W samples; exact re-sum once per period removes drift.
+            let old = box_ring[box_pos];
+            box_ring[box_pos] = envelope_now;
+            box_sum += f64::from(envelope_now) - f64::from(old);
+            box_pos += 1;
+            if box_pos >= window {
+                box_pos = 0;
+                box_sum = box_ring.iter().map(|&g| f64::from(g)).sum();
+            }
+            let gain = ((box_sum * inverse_window) as f32).clamp(0.0, 1.0);
+
+            let read = (write + mask + 1 - delay) & mask;
+            write = (write + 1) & mask;
+            let total_gain = delay_drive[read] * gain;
+            *l = delay_left[read] * total_gain;
+            *r = delay_right[read] * total_gain;
+            min_gain = min_gain.min(gain);
+        }
+        self.sample_index = sample_index;
+        self.envelope = envelope;
+        self.sustain = sustain;
+        self.box_sum = box_sum;
+        self.box_pos = box_pos;
+        min_gain
+    }
+
+    /// Stage 3 in full generality: bypass crossfade and lookahead fade/switch per sample.
+    fn gain_pipeline_general(
+        &mut self,
+        requirements: &[f32],
+        left: &mut [f32],
+        right: &mut [f32],
+        mix_target: f32,
+    ) -> f32 {
+        let mut min_gain = 1.0f32;
+        let mut write = self.delay_write;
+        for ((&requirement, l), r) in requirements
+            .iter()
+            .zip(left.iter_mut())
+            .zip(right.iter_mut())
+        {
             let window = self.lookahead_samples;
-            let held = self
-                .hold
-                .push(index, requirement, window + SUPPORT_HOLD_FRAMES);
-            let envelope = self.release_envelope(held);
+            let held = self.hold_requirement(requirement);
+            let release = self.release_parameters();
+            let envelope = release_step(&mut self.envelope, &mut self.sustain, held, &release);
 
             // Moving average over W samples; exact re-sum once per period removes drift.
             let old = self.box_ring[self.box_pos];
@@ -442,14 +634,9 @@ impl Limiter {
             }
             let gain = ((self.box_sum * self.inverse_window) as f32).clamp(0.0, 1.0);
 
-            // Audio delay line.
-            let write = self.delay_write;
-            self.delay_left[write] = in_left;
-            self.delay_right[write] = in_right;
-            self.delay_drive[write] = self.drive;
             let read =
                 (write + self.delay_mask + 1 - (window + SUPPORT_DELAY_FRAMES)) & self.delay_mask;
-            self.delay_write = (write + 1) & self.delay_mask;
+            write = (write + 1) & self.delay_mask;
 
             // Bypass crossfade.
             if self.mix != mix_target {
@@ -465,41 +652,19 @@ impl Limiter {
             *r = self.delay_right[read] * total_gain;
             min_gain = min_gain.min(gain);
 
-            self.sample_index += 1;
             self.advance_lookahead_fade();
         }
-        self.block_min_gain = min_gain;
+        min_gain
     }
 
-    /// Instant attack, exponential release (linear gain domain) towards the held
-    /// requirement. The result is never above `held`, which keeps the box-averaged gain at
-    /// or below the requirement.
-    #[inline]
-    fn release_envelope(&mut self, held: f32) -> f32 {
-        // Sustain measure, updated in both modes so switching to auto is seamless.
-        let active = if self.envelope < SUSTAIN_ACTIVE_GAIN {
-            1.0
-        } else {
-            0.0
-        };
-        self.sustain = active + (self.sustain - active) * self.sustain_coeff;
-        if self.sustain < 1e-6 {
-            self.sustain = 0.0;
+    fn release_parameters(&self) -> ReleaseParameters {
+        ReleaseParameters {
+            auto: self.settings.auto_release,
+            manual_rate: self.manual_release_rate,
+            fast_rate: self.fast_release_rate,
+            slow_rate: self.slow_release_rate,
+            sustain_coeff: self.sustain_coeff,
         }
-        let rate = if self.settings.auto_release {
-            self.fast_release_rate
-                + (self.slow_release_rate - self.fast_release_rate) * self.sustain
-        } else {
-            self.manual_release_rate
-        };
-        let distance = self.envelope - held;
-        self.envelope = if distance > -1e-9 {
-            // Attack (or converged): follow the held requirement instantly.
-            held
-        } else {
-            held + distance * (1.0 - rate)
-        };
-        self.envelope
     }
 
     /// Lookahead changes: fade out (2 ms), switch the delay and rebuild the gain pipeline
@@ -558,6 +723,46 @@ impl Limiter {
         self.lookahead_samples = window;
         self.inverse_window = 1.0 / window as f64;
     }
+}
+
+/// Release settings as used per sample by [`release_step`].
+struct ReleaseParameters {
+    auto: bool,
+    manual_rate: f32,
+    fast_rate: f32,
+    slow_rate: f32,
+    sustain_coeff: f32,
+}
+
+/// Instant attack, exponential release (linear gain domain) towards the held requirement.
+/// The result is never above `held`, which keeps the box-averaged gain at or below the
+/// requirement. Updates `envelope` and the auto-release `sustain` measure; returns the
+/// new envelope.
+#[inline(always)]
+fn release_step(envelope: &mut f32, sustain: &mut f32, held: f32, p: &ReleaseParameters) -> f32 {
+    // Sustain measure, updated in both modes so switching to auto is seamless.
+    let active = if *envelope < SUSTAIN_ACTIVE_GAIN {
+        1.0
+    } else {
+        0.0
+    };
+    *sustain = active + (*sustain - active) * p.sustain_coeff;
+    if *sustain < 1e-6 {
+        *sustain = 0.0;
+    }
+    let rate = if p.auto {
+        p.fast_rate + (p.slow_rate - p.fast_rate) * *sustain
+    } else {
+        p.manual_rate
+    };
+    let distance = *envelope - held;
+    *envelope = if distance > -1e-9 {
+        // Attack (or converged): follow the held requirement instantly.
+        held
+    } else {
+        held + distance * (1.0 - rate)
+    };
+    *envelope
 }
 
 #[cfg(test)]

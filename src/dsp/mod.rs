@@ -4,6 +4,7 @@
 
 pub mod bypass;
 pub mod compressor;
+pub mod delay;
 pub mod dither;
 pub mod eq;
 pub mod eq_design;
@@ -16,6 +17,7 @@ pub mod loudness;
 pub mod loudness_histogram;
 pub mod oversampling;
 pub mod partitioned_convolver;
+pub mod program_meter;
 pub mod stereo;
 pub mod svf;
 pub mod util;

@@ -226,6 +226,107 @@ impl StereoTruePeakDetector {
     }
 }
 
+/// Upper bound of the interpolator's gain: the largest sum of |coefficients| over the four
+/// phases (about 2.02, reached by phases 1 and 2). No sub-sample can exceed the largest input
+/// magnitude in its 12-sample window times this, for any signal; it lets a caller prove
+/// that a quiet block cannot reach a threshold without running the filter.
+pub const TRUE_PEAK_MAX_FILTER_GAIN: f32 = {
+    let mut worst = 0.0f64;
+    let mut k = 0;
+    while k < TRUE_PEAK_PHASES {
+        let mut sum = 0.0f64;
+        let mut j = 0;
+        while j < TRUE_PEAK_TAPS {
+            let c = BS1770_ANNEX2_COEFFS[j][k];
+            sum += if c < 0.0 { -c } else { c };
+            j += 1;
+        }
+        if sum > worst {
+            worst = sum;
+        }
+        k += 1;
+    }
+    worst as f32
+};
+
+/// Frames per group in [`stereo_true_peak_block`]: two SSE vectors (or one AVX vector) of
+/// frames, times 4 phases, keeps 8 accumulators in registers per channel.
+const BLOCK_LANES: usize = 8;
+
+/// Block version of [`StereoTruePeakDetector::process_frame`] over contiguous histories,
+/// bit-identical to it: `left` and `right` hold `TRUE_PEAK_TAPS - 1` samples of history
+/// followed by the block (so `left.len() == peaks.len() + TRUE_PEAK_TAPS - 1`), and
+/// `peaks[n]` receives what `process_frame(left[n + 11], right[n + 11])` would return.
+/// Inputs must be finite (the caller sanitises).
+///
+/// Why: vectorising over consecutive frames (each SIMD lane one frame, the same tap order
+/// per lane as the per-frame filter) turns the 96 multiply-adds per stereo frame into
+/// straight vector code with no shuffles or state shifting.
+pub fn stereo_true_peak_block(left: &[f32], right: &[f32], peaks: &mut [f32]) {
+    let frames = peaks
+        .len()
+        .min(left.len().saturating_sub(TRUE_PEAK_TAPS - 1))
+        .min(right.len().saturating_sub(TRUE_PEAK_TAPS - 1));
+    let groups = frames / BLOCK_LANES;
+    for group in 0..groups {
+        let start = group * BLOCK_LANES;
+        let peak_left =
+            phase_peaks_of_group(&left[start..start + BLOCK_LANES + TRUE_PEAK_TAPS - 1]);
+        let peak_right =
+            phase_peaks_of_group(&right[start..start + BLOCK_LANES + TRUE_PEAK_TAPS - 1]);
+        for ((out, l), r) in peaks[start..start + BLOCK_LANES]
+            .iter_mut()
+            .zip(peak_left)
+            .zip(peak_right)
+        {
+            *out = l.max(r);
+        }
+    }
+    for n in groups * BLOCK_LANES..frames {
+        let l = phase_peak_of_frame(&left[n..n + TRUE_PEAK_TAPS]);
+        let r = phase_peak_of_frame(&right[n..n + TRUE_PEAK_TAPS]);
+        peaks[n] = l.max(r);
+    }
+}
+
+/// Largest |sub-sample| for each of `BLOCK_LANES` consecutive frames; `window` holds
+/// `BLOCK_LANES + 11` samples, oldest first. Lane `i`'s filter input `x[n - j]` is
+/// `window[i + 11 - j]`.
+#[inline(always)]
+fn phase_peaks_of_group(window: &[f32]) -> [f32; BLOCK_LANES] {
+    let mut acc = [[0.0f32; BLOCK_LANES]; TRUE_PEAK_PHASES];
+    for (j, coeffs) in BS1770_COEFFS_BY_TAP.iter().enumerate() {
+        let offset = TRUE_PEAK_TAPS - 1 - j;
+        let x: &[f32; BLOCK_LANES] = window[offset..offset + BLOCK_LANES]
+            .try_into()
+            .expect("window holds BLOCK_LANES + 11 samples");
+        for (phase_acc, &c) in acc.iter_mut().zip(coeffs.iter()) {
+            for (a, &v) in phase_acc.iter_mut().zip(x.iter()) {
+                *a += c * v;
+            }
+        }
+    }
+    let mut peak = [0.0f32; BLOCK_LANES];
+    for phase_acc in &acc {
+        for (p, a) in peak.iter_mut().zip(phase_acc.iter()) {
+            *p = p.max(a.abs());
+        }
+    }
+    peak
+}
+
+/// Largest |sub-sample| of one frame; `window` holds 12 samples, oldest first.
+#[inline(always)]
+fn phase_peak_of_frame(window: &[f32]) -> f32 {
+    let mut acc = [0.0f32; TRUE_PEAK_PHASES];
+    for (coeffs, &x) in BS1770_COEFFS_BY_TAP.iter().zip(window.iter().rev()) {
+        for (a, &c) in acc.iter_mut().zip(coeffs.iter()) {
+            *a += c * x;
+        }
+    }
+    acc.iter().fold(0.0f32, |peak, v| peak.max(v.abs()))
+}
+
 /// True peak of a stereo signal in dBTP, BS.1770-4 Annex 2 style: fresh detector state
 /// (silence before the signal) and a zero-padded tail so the inter-sample peaks of the last
 /// samples are included. The sample peaks are included as well (max with |x|), so the result
@@ -378,6 +479,41 @@ mod tests {
             let expected = mono_l.process_sample(l).max(mono_r.process_sample(r));
             assert_eq!(stereo.process_frame(l, r), expected);
         }
+    }
+
+    #[test]
+    fn block_detector_is_bit_identical_to_per_frame_detector() {
+        let left = sine(15_000.0, 44_100.0, 0.8, 0.4, 300);
+        let right = sine(3_000.0, 44_100.0, 0.9, 1.1, 300);
+        // 300 frames = 37 groups of 8 plus a 4-frame remainder.
+        let mut stereo = StereoTruePeakDetector::new();
+        let expected: Vec<f32> = left
+            .iter()
+            .zip(right.iter())
+            .map(|(&l, &r)| stereo.process_frame(l, r))
+            .collect();
+        let pad = |x: &[f32]| -> Vec<f32> {
+            let mut v = vec![0.0f32; TRUE_PEAK_TAPS - 1];
+            v.extend_from_slice(x);
+            v
+        };
+        let mut peaks = vec![0.0f32; left.len()];
+        stereo_true_peak_block(&pad(&left), &pad(&right), &mut peaks);
+        assert_eq!(peaks, expected);
+    }
+
+    #[test]
+    fn max_filter_gain_bounds_every_sub_sample() {
+        // Worst case for phase 1: input signs matching the coefficient signs.
+        assert!((TRUE_PEAK_MAX_FILTER_GAIN - 2.0229).abs() < 1e-3);
+        let mut detector = TruePeakDetector::new();
+        let mut worst = 0.0f32;
+        for j in (0..TRUE_PEAK_TAPS).rev() {
+            let x = BS1770_COEFFS_BY_TAP[j][1].signum();
+            worst = worst.max(detector.process_sample(x));
+        }
+        assert!(worst <= TRUE_PEAK_MAX_FILTER_GAIN * (1.0 + 1e-6));
+        assert!(worst >= TRUE_PEAK_MAX_FILTER_GAIN * (1.0 - 1e-6));
     }
 
     #[test]

@@ -14,9 +14,13 @@ use nice_plug_egui::{
 };
 
 use crate::params::{EditorSize, FairmasterParams};
+use crate::shared_state::SharedState;
 
 /// Builds the editor, opening at the size saved in the plugin state.
-pub fn create(params: Arc<FairmasterParams>) -> Option<EguiEditor<FairmasterEditor>> {
+pub fn create(
+    params: Arc<FairmasterParams>,
+    shared: Arc<SharedState>,
+) -> Option<EguiEditor<FairmasterEditor>> {
     let size = saved_size(&params);
     let state =
         EguiEditorState::from_size(LogicalSize::new(size.width as f32, size.height as f32), 1.0);
@@ -36,7 +40,7 @@ pub fn create(params: Arc<FairmasterParams>) -> Option<EguiEditor<FairmasterEdit
         EguiNiceSettings::new()
             .with_tile("Fairmaster")
             .with_resize_hint(resize),
-        FairmasterEditor::new(params),
+        FairmasterEditor::new(params, shared),
     )
 }
 
@@ -51,6 +55,7 @@ fn saved_size(params: &FairmasterParams) -> EditorSize {
 /// The egui application behind the plugin window.
 pub struct FairmasterEditor {
     params: Arc<FairmasterParams>,
+    shared: Arc<SharedState>,
     gui_context: Option<GuiContext>,
     /// Set when the window opens: the first frame checks the window against the saved size
     /// (a state loaded after the editor object was created must still win).
@@ -58,9 +63,10 @@ pub struct FairmasterEditor {
 }
 
 impl FairmasterEditor {
-    pub fn new(params: Arc<FairmasterParams>) -> Self {
+    pub fn new(params: Arc<FairmasterParams>, shared: Arc<SharedState>) -> Self {
         Self {
             params,
+            shared,
             gui_context: None,
             restore_saved_size: false,
         }

@@ -1,0 +1,342 @@
+//! Level-matched A/B monitoring: the product's headline.
+//!
+//! * **A** is the processed master; **B** is the original mix, delayed by exactly the chain's
+//!   latency so A and B are sample-aligned.
+//! * Both are measured continuously (BS.1770 K-weighted short-term loudness, 3 s), whichever is
+//!   being heard. While matching is on, B is played at the processed loudness:
+//!   `gain = L_processed - L_original`, smoothed ([`MATCH_SMOOTHING_SECONDS`]), held while
+//!   either signal is below [`MATCH_GATE_LUFS`] (silence and fades do not swing it), clamped to
+//!   ±[`MATCH_RANGE_DB`], and optionally frozen.
+//! * **Clipping of the raised original** — design decision: B passes through its own true-peak
+//!   safety limiter at the *same ceiling as the master's limiter*, with no drive. It only acts on
+//!   the peaks that raising the original pushed over the ceiling, so A and B share one peak
+//!   ceiling and the master (A) is never turned down for the comparison. The safety limiter's
+//!   gain reduction is published so the editor can say when B is being held. With matching off
+//!   the safety limiter is out and B is the delayed input, bit for bit.
+//! * Switching A <-> B is an equal-power (sin/cos) crossfade of [`AB_FADE_SECONDS`]; the host
+//!   bypass is a separate equal-power fade to the unmatched, delayed original.
+//! * Render safety: when the host renders offline, the output is always A, whatever the A/B
+//!   switch says, so a forgotten switch never ends up in a bounced master.
+
+use crate::chain::MAX_CHUNK;
+use crate::dsp::delay::StereoDelay;
+use crate::dsp::limiter::{Limiter, LimiterSettings};
+use crate::dsp::program_meter::{ProgramMeter, ProgramReadings};
+use crate::dsp::util::db_to_gain;
+
+/// A/B crossfade length (equal power). 20 ms: no click, and short enough to compare transients.
+pub const AB_FADE_SECONDS: f32 = 0.020;
+/// Time constant of the match-gain smoothing on top of the 3 s short-term window: slow enough
+/// not to pump with the music, fast enough to follow a new song section within seconds.
+pub const MATCH_SMOOTHING_SECONDS: f32 = 1.0;
+/// Below this short-term loudness (either signal) the match gain is held.
+pub const MATCH_GATE_LUFS: f32 = -60.0;
+/// The match gain never exceeds this many dB either way.
+pub const MATCH_RANGE_DB: f32 = 24.0;
+/// Lookahead of the B safety limiter: the shortest the master limiter allows, so its latency
+/// never exceeds the chain's and the B path can always be aligned.
+pub const SAFETY_LOOKAHEAD_MS: f32 = 0.5;
+/// Longest chain latency the dry path can align: linear-phase EQ at 192 kHz plus a 5 ms
+/// lookahead, with margin.
+pub const MAX_ALIGN_SAMPLES: usize = 40_000;
+
+/// Plain A/B settings, from the host parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AbSettings {
+    /// `ab_bypass`: true = hear the original (B).
+    pub listen_original: bool,
+    /// `match_level`: play B at the processed loudness.
+    pub match_level: bool,
+    /// `match_freeze`: keep the current offset.
+    pub freeze: bool,
+    /// The host's bypass flag: latency-compensated original, not level-matched.
+    pub host_bypass: bool,
+    /// Ceiling of the master limiter (dBTP); the B safety limiter uses the same.
+    pub ceiling_db: f32,
+}
+
+impl Default for AbSettings {
+    fn default() -> Self {
+        Self {
+            listen_original: false,
+            match_level: true,
+            freeze: false,
+            host_bypass: false,
+            ceiling_db: -1.0,
+        }
+    }
+}
+
+/// What the A/B stage publishes for the editor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AbStatus {
+    /// Current match offset applied to B, in LU (dB).
+    pub match_offset_db: f32,
+    /// 0 = hearing A, 1 = hearing B (mid-fade values in between).
+    pub position: f32,
+    /// Gain reduction of the B safety limiter in dB (positive while it holds peaks).
+    pub original_limited_db: f32,
+}
+
+pub struct AbMonitor {
+    sample_rate: f32,
+    settings: AbSettings,
+    offline: bool,
+    /// Chain latency the dry taps are aligned to.
+    latency: usize,
+    /// A pending latency: the B path fades out, switches taps, and fades in.
+    pending_latency: Option<usize>,
+    tap_gain: f32,
+    tap_step: f32,
+    delay: StereoDelay,
+    safety: Limiter,
+    safety_latency: usize,
+    original_meter: ProgramMeter,
+    processed_meter: ProgramMeter,
+    match_db: f32,
+    applied_gain: f32,
+    ab_position: f32,
+    bypass_position: f32,
+    fade_step: f32,
+    b_left: Vec<f32>,
+    b_right: Vec<f32>,
+    raw_left: Vec<f32>,
+    raw_right: Vec<f32>,
+}
+
+impl Default for AbMonitor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AbMonitor {
+    /// Allocates everything (delay line, meters, scratch). Off the audio thread.
+    pub fn new() -> Self {
+        let fs = 48_000.0;
+        Self {
+            sample_rate: fs,
+            settings: AbSettings::default(),
+            offline: false,
+            latency: 0,
+            pending_latency: None,
+            tap_gain: 1.0,
+            tap_step: 1.0 / (0.005 * fs),
+            delay: StereoDelay::new(MAX_ALIGN_SAMPLES),
+            safety: Limiter::new(fs),
+            safety_latency: 0,
+            original_meter: ProgramMeter::new(),
+            processed_meter: ProgramMeter::new(),
+            match_db: 0.0,
+            applied_gain: 1.0,
+            ab_position: 0.0,
+            bypass_position: 0.0,
+            fade_step: 1.0 / (AB_FADE_SECONDS * fs),
+            b_left: vec![0.0; MAX_CHUNK],
+            b_right: vec![0.0; MAX_CHUNK],
+            raw_left: vec![0.0; MAX_CHUNK],
+            raw_right: vec![0.0; MAX_CHUNK],
+        }
+    }
+
+    /// Prepares for `sample_rate`, aligned to `chain_latency`, and clears all state.
+    /// `offline` (the host's offline render mode) forces A. `mono` meters BS.1770 mono.
+    pub fn reset(&mut self, sample_rate: f32, chain_latency: u32, offline: bool, mono: bool) {
+        self.sample_rate = sample_rate;
+        self.offline = offline;
+        self.latency = (chain_latency as usize).min(MAX_ALIGN_SAMPLES);
+        self.pending_latency = None;
+        self.tap_gain = 1.0;
+        self.tap_step = 1.0 / (0.005 * sample_rate);
+        self.delay.clear();
+        self.safety.reset(sample_rate);
+        self.apply_safety_settings();
+        self.safety.clear();
+        self.safety_latency = self.safety.latency_samples() as usize;
+        self.original_meter.reset(sample_rate, mono);
+        self.processed_meter.reset(sample_rate, mono);
+        self.match_db = 0.0;
+        self.applied_gain = 1.0;
+        self.fade_step = 1.0 / (AB_FADE_SECONDS * sample_rate);
+        self.ab_position = self.ab_target();
+        self.bypass_position = if self.settings.host_bypass { 1.0 } else { 0.0 };
+    }
+
+    fn apply_safety_settings(&mut self) {
+        self.safety.set(&LimiterSettings {
+            enabled: self.settings.match_level,
+            drive_db: 0.0,
+            ceiling_db: self.settings.ceiling_db,
+            release_ms: 100.0,
+            auto_release: true,
+            lookahead_ms: SAFETY_LOOKAHEAD_MS,
+        });
+    }
+
+    fn ab_target(&self) -> f32 {
+        if self.settings.listen_original && !self.offline {
+            1.0
+        } else {
+            0.0
+        }
+    }
+
+    /// Applies settings and the chain's current latency. Allocation-free.
+    pub fn set(&mut self, settings: &AbSettings, chain_latency: u32) {
+        self.settings = *settings;
+        self.apply_safety_settings();
+        let latency = (chain_latency as usize).min(MAX_ALIGN_SAMPLES);
+        self.pending_latency = (latency != self.latency).then_some(latency);
+    }
+
+    /// Clears the integrated/LRA/true-peak measurements of both meters (the meter reset button).
+    pub fn reset_measurement(&mut self) {
+        self.original_meter.reset_measurement();
+        self.processed_meter.reset_measurement();
+    }
+
+    /// Readings of the original (input) and processed (output) signals.
+    pub fn readings(&self) -> (ProgramReadings, ProgramReadings) {
+        (
+            self.original_meter.readings(),
+            self.processed_meter.readings(),
+        )
+    }
+
+    pub fn status(&self) -> AbStatus {
+        AbStatus {
+            match_offset_db: self.match_db,
+            position: self.ab_position,
+            original_limited_db: if self.settings.match_level {
+                self.safety.gain_reduction_db()
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// `original_*`: the host input before the chain; `output_*`: the chain's output, replaced
+    /// in place by what the engineer hears. Equal lengths, at most `MAX_CHUNK` (the plugin
+    /// splits host blocks).
+    pub fn process(
+        &mut self,
+        original_left: &[f32],
+        original_right: &[f32],
+        output_left: &mut [f32],
+        output_right: &mut [f32],
+    ) {
+        let n = original_left
+            .len()
+            .min(original_right.len())
+            .min(output_left.len())
+            .min(output_right.len())
+            .min(MAX_CHUNK);
+        self.align_original(&original_left[..n], &original_right[..n]);
+
+        // Measure both signals, whichever is heard.
+        self.original_meter
+            .process(&self.raw_left[..n], &self.raw_right[..n]);
+        self.processed_meter
+            .process(&output_left[..n], &output_right[..n]);
+        self.update_match(n);
+
+        // B: the aligned original at the matched level, through the safety limiter.
+        let target_gain = if self.settings.match_level {
+            db_to_gain(self.match_db)
+        } else {
+            1.0
+        };
+        let start_gain = self.applied_gain;
+        let step = (target_gain - start_gain) / n.max(1) as f32;
+        for i in 0..n {
+            let g = start_gain + step * (i + 1) as f32;
+            self.b_left[i] *= g;
+            self.b_right[i] *= g;
+        }
+        self.applied_gain = target_gain;
+        self.safety
+            .process(&mut self.b_left[..n], &mut self.b_right[..n]);
+
+        self.mix_outputs(&mut output_left[..n], &mut output_right[..n]);
+    }
+
+    /// Pushes the original into the delay line; fills `b_*` (tap at latency - safety latency,
+    /// so B is aligned after its safety limiter) and `raw_*` (tap at latency).
+    fn align_original(&mut self, left: &[f32], right: &[f32]) {
+        for i in 0..left.len() {
+            if self.pending_latency.is_some() {
+                self.tap_gain = (self.tap_gain - self.tap_step).max(0.0);
+                if self.tap_gain == 0.0 {
+                    if let Some(latency) = self.pending_latency.take() {
+                        self.latency = latency;
+                        self.safety.clear();
+                    }
+                }
+            } else if self.tap_gain < 1.0 {
+                self.tap_gain = (self.tap_gain + self.tap_step).min(1.0);
+            }
+            let b_delay = self.latency.saturating_sub(self.safety_latency);
+            let ((bl, br), (rl, rr)) =
+                self.delay
+                    .push_and_read(left[i], right[i], b_delay, self.latency);
+            self.b_left[i] = bl * self.tap_gain;
+            self.b_right[i] = br * self.tap_gain;
+            self.raw_left[i] = rl * self.tap_gain;
+            self.raw_right[i] = rr * self.tap_gain;
+        }
+    }
+
+    fn update_match(&mut self, n: usize) {
+        if self.settings.freeze {
+            return;
+        }
+        let original = self.original_meter.short_term_lufs();
+        let processed = self.processed_meter.short_term_lufs();
+        if !(original > MATCH_GATE_LUFS && processed > MATCH_GATE_LUFS) {
+            return; // silence or a fade: hold the offset
+        }
+        let target = (processed - original).clamp(-MATCH_RANGE_DB, MATCH_RANGE_DB);
+        // Exact one-pole step for n samples, so the smoothing does not depend on block size.
+        let k = 1.0 - (-(n as f32) / (MATCH_SMOOTHING_SECONDS * self.sample_rate)).exp();
+        self.match_db += (target - self.match_db) * k;
+    }
+
+    fn mix_outputs(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let ab_target = self.ab_target();
+        let bypass_target = if self.settings.host_bypass { 1.0 } else { 0.0 };
+        let steady = self.ab_position == ab_target && self.bypass_position == bypass_target;
+        if steady && ab_target == 0.0 && bypass_target == 0.0 {
+            return; // hearing A: the processed signal as it is
+        }
+        if steady && bypass_target == 1.0 {
+            left.copy_from_slice(&self.raw_left[..left.len()]);
+            right.copy_from_slice(&self.raw_right[..right.len()]);
+            return;
+        }
+        if steady && ab_target == 1.0 {
+            left.copy_from_slice(&self.b_left[..left.len()]);
+            right.copy_from_slice(&self.b_right[..right.len()]);
+            return;
+        }
+        let half_pi = std::f32::consts::FRAC_PI_2;
+        for i in 0..left.len() {
+            self.ab_position = approach(self.ab_position, ab_target, self.fade_step);
+            self.bypass_position = approach(self.bypass_position, bypass_target, self.fade_step);
+            let (b_gain, a_gain) = (self.ab_position * half_pi).sin_cos();
+            let (raw_gain, monitor_gain) = (self.bypass_position * half_pi).sin_cos();
+            let monitor_l = left[i] * a_gain + self.b_left[i] * b_gain;
+            let monitor_r = right[i] * a_gain + self.b_right[i] * b_gain;
+            left[i] = monitor_l * monitor_gain + self.raw_left[i] * raw_gain;
+            right[i] = monitor_r * monitor_gain + self.raw_right[i] * raw_gain;
+        }
+    }
+}
+
+#[inline]
+fn approach(value: f32, target: f32, step: f32) -> f32 {
+    if value < target {
+        (value + step).min(target)
+    } else {
+        (value - step).max(target)
+    }
+}
