@@ -13,15 +13,14 @@ pub mod ab;
 pub mod chain;
 pub mod dsp;
 pub mod editor;
+pub mod engine;
 pub mod linear_phase_designer;
 pub mod params;
 pub mod presets;
 pub mod shared_state;
 pub mod targets;
 
-use ab::AbMonitor;
-use chain::{Chain, MAX_CHUNK};
-use dsp::stereo::CorrelationMeter;
+use engine::Engine;
 use linear_phase_designer::LinearPhaseDesigner;
 use params::FairmasterParams;
 use shared_state::SharedState;
@@ -33,20 +32,12 @@ const PUBLISH_INTERVAL_SECONDS: f32 = 1.0 / 30.0;
 pub struct Fairmaster {
     params: Arc<FairmasterParams>,
     shared: Arc<SharedState>,
-    chain: Chain,
-    ab: AbMonitor,
-    correlation: CorrelationMeter,
+    engine: Engine,
     /// Redesigns linear-phase EQ kernels off the audio thread; replaced on every activation
     /// (its kernels are sized for the sample rate).
     designer: Option<LinearPhaseDesigner>,
     /// The latency last reported to the host, so a change is reported exactly once.
     reported_latency: u32,
-    /// The host input of the current chunk, kept for the A/B original path.
-    original_left: Vec<f32>,
-    original_right: Vec<f32>,
-    /// Second channel for mono layouts: the chain always runs in stereo and a mono input is
-    /// processed as identical left and right (so width/side processing is neutral on it).
-    mono_scratch: Vec<f32>,
     samples_until_publish: usize,
     publish_interval: usize,
 }
@@ -56,14 +47,9 @@ impl Default for Fairmaster {
         Self {
             params: Arc::new(FairmasterParams::default()),
             shared: Arc::new(SharedState::default()),
-            chain: Chain::new(),
-            ab: AbMonitor::new(),
-            correlation: CorrelationMeter::new(48_000.0),
+            engine: Engine::new(),
             designer: None,
             reported_latency: 0,
-            original_left: vec![0.0; MAX_CHUNK],
-            original_right: vec![0.0; MAX_CHUNK],
-            mono_scratch: vec![0.0; MAX_CHUNK],
             samples_until_publish: 0,
             publish_interval: 1600,
         }
@@ -114,14 +100,11 @@ impl Plugin for Fairmaster {
         let offline = buffer_config.process_mode == ProcessMode::Offline;
         // Stop the old designer before the chain's kernel channel is replaced.
         self.designer = None;
-        self.chain.set(&self.params.chain_settings());
-        self.chain.reset(fs);
-        self.designer = Some(LinearPhaseDesigner::attach(&mut self.chain));
-        self.reported_latency = self.chain.latency_samples();
-        self.ab
-            .set(&self.params.ab_settings(), self.reported_latency);
-        self.ab.reset(fs, self.reported_latency, offline, mono);
-        self.correlation.reset(fs);
+        self.engine
+            .set(&self.params.chain_settings(), &self.params.ab_settings());
+        self.engine.reset(fs, offline, mono);
+        self.designer = Some(LinearPhaseDesigner::attach(self.engine.chain_mut()));
+        self.reported_latency = self.engine.latency_samples();
         self.publish_interval = ((PUBLISH_INTERVAL_SECONDS * fs) as usize).max(1);
         self.samples_until_publish = 0;
         context.set_latency_samples(self.reported_latency);
@@ -131,7 +114,8 @@ impl Plugin for Fairmaster {
     fn reset(&mut self) {
         // May be called from the audio thread: only settings are applied here (allocation-free);
         // state is cleared by `activate`.
-        self.chain.set(&self.params.chain_settings());
+        self.engine
+            .set(&self.params.chain_settings(), &self.params.ab_settings());
     }
 
     fn process(
@@ -140,27 +124,21 @@ impl Plugin for Fairmaster {
         _aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        self.chain.set(&self.params.chain_settings());
-        let ab_settings = self.params.ab_settings();
+        self.engine
+            .set(&self.params.chain_settings(), &self.params.ab_settings());
         if self.shared.take_meter_reset_request() {
-            self.ab.reset_measurement();
+            self.engine.reset_measurement();
         }
+        let frames = buffer.samples();
         match buffer.as_slice() {
-            [left, right, ..] => {
-                for (l, r) in left.chunks_mut(MAX_CHUNK).zip(right.chunks_mut(MAX_CHUNK)) {
-                    self.process_stereo_chunk(l, r, &ab_settings);
-                }
-            }
-            [mono] => {
-                for m in mono.chunks_mut(MAX_CHUNK) {
-                    self.process_mono_chunk(m, &ab_settings);
-                }
-            }
+            [left, right, ..] => self.engine.process_stereo(left, right),
+            [mono] => self.engine.process_mono(mono),
             [] => {}
         }
+        self.count_and_publish(frames);
         // A structural change (EQ mode, lookahead) switches latency at the bottom of a fade;
         // tell the host once, when it happens.
-        let latency = self.chain.latency_samples();
+        let latency = self.engine.latency_samples();
         if latency != self.reported_latency {
             self.reported_latency = latency;
             context.set_latency_samples(latency);
@@ -170,56 +148,19 @@ impl Plugin for Fairmaster {
 }
 
 impl Fairmaster {
-    fn process_stereo_chunk(
-        &mut self,
-        left: &mut [f32],
-        right: &mut [f32],
-        ab_settings: &ab::AbSettings,
-    ) {
-        let n = left.len();
-        self.original_left[..n].copy_from_slice(left);
-        self.original_right[..n].copy_from_slice(right);
-        self.chain.process(left, right);
-        self.ab.set(ab_settings, self.chain.latency_samples());
-        self.ab.process(
-            &self.original_left[..n],
-            &self.original_right[..n],
-            left,
-            right,
-        );
-        self.correlation.process(left, right);
-        self.count_and_publish(n);
-    }
-
-    fn process_mono_chunk(&mut self, mono: &mut [f32], ab_settings: &ab::AbSettings) {
-        let n = mono.len();
-        self.original_left[..n].copy_from_slice(mono);
-        let scratch = &mut self.mono_scratch[..n];
-        scratch.copy_from_slice(mono);
-        self.chain.process(mono, scratch);
-        self.ab.set(ab_settings, self.chain.latency_samples());
-        self.ab.process(
-            &self.original_left[..n],
-            &self.original_left[..n],
-            mono,
-            scratch,
-        );
-        self.count_and_publish(n);
-    }
-
     fn count_and_publish(&mut self, n: usize) {
         if self.samples_until_publish > n {
             self.samples_until_publish -= n;
             return;
         }
         self.samples_until_publish = self.publish_interval;
-        let (input, output) = self.ab.readings();
+        let (input, output) = self.engine.readings();
         self.shared.publish(
             &input,
             &output,
-            &self.chain.meters(),
-            &self.ab.status(),
-            self.correlation.correlation(),
+            &self.engine.chain_meters(),
+            &self.engine.ab_status(),
+            self.engine.correlation(),
         );
     }
 }
