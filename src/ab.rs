@@ -7,6 +7,9 @@
 //!   `gain = L_processed - L_original`, smoothed ([`MATCH_SMOOTHING_SECONDS`]), held while
 //!   either signal is below [`MATCH_GATE_LUFS`] (silence and fades do not swing it), clamped to
 //!   ±[`MATCH_RANGE_DB`], and optionally frozen.
+//! * The offset also makes up the loudness the safety limiter (below) takes off the raised
+//!   original: B is measured before and after that limiter (same gain history, same window),
+//!   and the difference is added, so the B that is *heard* matches A.
 //! * **Clipping of the raised original** — design decision: B passes through its own true-peak
 //!   safety limiter at the *same ceiling as the master's limiter*, with no drive. It only acts on
 //!   the peaks that raising the original pushed over the ceiling, so A and B share one peak
@@ -21,6 +24,7 @@
 use crate::chain::MAX_CHUNK;
 use crate::dsp::delay::StereoDelay;
 use crate::dsp::limiter::{Limiter, LimiterSettings};
+use crate::dsp::loudness::LoudnessMeter;
 use crate::dsp::program_meter::{ProgramMeter, ProgramReadings};
 use crate::dsp::util::db_to_gain;
 
@@ -39,6 +43,8 @@ pub const SAFETY_LOOKAHEAD_MS: f32 = 0.5;
 /// Longest chain latency the dry path can align: linear-phase EQ at 192 kHz plus a 5 ms
 /// lookahead, with margin.
 pub const MAX_ALIGN_SAMPLES: usize = 40_000;
+/// BS.1770 short-term window (EBU Tech 3341), the loudness the match follows.
+const SHORT_TERM_SECONDS: f32 = 3.0;
 
 /// Plain A/B settings, from the host parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -93,7 +99,14 @@ pub struct AbMonitor {
     safety_latency: usize,
     original_meter: ProgramMeter,
     processed_meter: ProgramMeter,
+    /// B before and after its safety limiter: their difference is the limiter's loudness loss.
+    safety_in_meter: LoudnessMeter,
+    safety_out_meter: LoudnessMeter,
     match_db: f32,
+    mono: bool,
+    /// Samples since the safety limiter last reduced gain; once it exceeds the short-term
+    /// window, its loudness loss is exactly zero (both meters hold the same audio).
+    samples_since_safety_limited: usize,
     applied_gain: f32,
     ab_position: f32,
     bypass_position: f32,
@@ -127,7 +140,11 @@ impl AbMonitor {
             safety_latency: 0,
             original_meter: ProgramMeter::new(),
             processed_meter: ProgramMeter::new(),
+            safety_in_meter: LoudnessMeter::new(),
+            safety_out_meter: LoudnessMeter::new(),
             match_db: 0.0,
+            mono: false,
+            samples_since_safety_limited: usize::MAX,
             applied_gain: 1.0,
             ab_position: 0.0,
             bypass_position: 0.0,
@@ -155,6 +172,10 @@ impl AbMonitor {
         self.safety_latency = self.safety.latency_samples() as usize;
         self.original_meter.reset(sample_rate, mono);
         self.processed_meter.reset(sample_rate, mono);
+        self.safety_in_meter.reset(sample_rate);
+        self.safety_out_meter.reset(sample_rate);
+        self.mono = mono;
+        self.samples_since_safety_limited = usize::MAX;
         self.match_db = 0.0;
         self.applied_gain = 1.0;
         self.fade_step = 1.0 / (AB_FADE_SECONDS * sample_rate);
@@ -254,8 +275,21 @@ impl AbMonitor {
             self.b_right[i] *= g;
         }
         self.applied_gain = target_gain;
+        if self.settings.match_level {
+            let right = (!self.mono).then_some(&self.b_right[..n]);
+            self.safety_in_meter.process(&self.b_left[..n], right);
+        }
         self.safety
             .process(&mut self.b_left[..n], &mut self.b_right[..n]);
+        if self.settings.match_level {
+            let right = (!self.mono).then_some(&self.b_right[..n]);
+            self.safety_out_meter.process(&self.b_left[..n], right);
+        }
+        self.samples_since_safety_limited = if self.safety.gain_reduction_db() > 0.0 {
+            0
+        } else {
+            self.samples_since_safety_limited.saturating_add(n)
+        };
 
         self.mix_outputs(&mut output_left[..n], &mut output_right[..n]);
     }
@@ -295,7 +329,22 @@ impl AbMonitor {
         if !(original > MATCH_GATE_LUFS && processed > MATCH_GATE_LUFS) {
             return; // silence or a fade: hold the offset
         }
-        let target = (processed - original).clamp(-MATCH_RANGE_DB, MATCH_RANGE_DB);
+        // Loudness the safety limiter takes off B (0 while it does not act).
+        let window = (SHORT_TERM_SECONDS * self.sample_rate) as usize;
+        let safety_loss = if self.samples_since_safety_limited > window {
+            0.0
+        } else {
+            let (before, after) = (
+                self.safety_in_meter.short_term_lufs(),
+                self.safety_out_meter.short_term_lufs(),
+            );
+            if before.is_finite() && after.is_finite() {
+                (before - after).max(0.0)
+            } else {
+                0.0
+            }
+        };
+        let target = (processed - original + safety_loss).clamp(-MATCH_RANGE_DB, MATCH_RANGE_DB);
         // Exact one-pole step for n samples, so the smoothing does not depend on block size.
         let k = 1.0 - (-(n as f32) / (MATCH_SMOOTHING_SECONDS * self.sample_rate)).exp();
         self.match_db += (target - self.match_db) * k;

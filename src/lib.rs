@@ -23,7 +23,7 @@ pub mod targets;
 use engine::Engine;
 use linear_phase_designer::LinearPhaseDesigner;
 use params::FairmasterParams;
-use shared_state::SharedState;
+use shared_state::{SharedState, SpectrumConsumer, SpectrumProducer};
 
 /// How often meters are published to the editor.
 const PUBLISH_INTERVAL_SECONDS: f32 = 1.0 / 30.0;
@@ -40,10 +40,16 @@ pub struct Fairmaster {
     reported_latency: u32,
     samples_until_publish: usize,
     publish_interval: usize,
+    /// Audio-thread end of the spectrum analyzer's sample rings.
+    spectrum: SpectrumProducer,
+    /// Editor end, handed to the editor when it is created.
+    spectrum_consumer: Option<SpectrumConsumer>,
 }
 
 impl Default for Fairmaster {
     fn default() -> Self {
+        let (spectrum, spectrum_consumer) =
+            shared_state::spectrum_rings(shared_state::SPECTRUM_RING_CAPACITY);
         Self {
             params: Arc::new(FairmasterParams::default()),
             shared: Arc::new(SharedState::default()),
@@ -52,6 +58,8 @@ impl Default for Fairmaster {
             reported_latency: 0,
             samples_until_publish: 0,
             publish_interval: 1600,
+            spectrum,
+            spectrum_consumer: Some(spectrum_consumer),
         }
     }
 }
@@ -85,7 +93,11 @@ impl Plugin for Fairmaster {
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        editor::create(self.params.clone(), self.shared.clone())
+        editor::create(
+            self.params.clone(),
+            self.shared.clone(),
+            self.spectrum_consumer.take(),
+        )
     }
 
     fn activate(
@@ -107,6 +119,9 @@ impl Plugin for Fairmaster {
         self.reported_latency = self.engine.latency_samples();
         self.publish_interval = ((PUBLISH_INTERVAL_SECONDS * fs) as usize).max(1);
         self.samples_until_publish = 0;
+        self.shared
+            .sample_rate
+            .store(fs, std::sync::atomic::Ordering::Relaxed);
         context.set_latency_samples(self.reported_latency);
         true
     }
@@ -130,9 +145,29 @@ impl Plugin for Fairmaster {
             self.engine.reset_measurement();
         }
         let frames = buffer.samples();
+        let spectrum = self
+            .shared
+            .spectrum_wanted
+            .load(std::sync::atomic::Ordering::Relaxed);
         match buffer.as_slice() {
-            [left, right, ..] => self.engine.process_stereo(left, right),
-            [mono] => self.engine.process_mono(mono),
+            [left, right, ..] => {
+                if spectrum {
+                    self.spectrum.push_input(left, right);
+                }
+                self.engine.process_stereo(left, right);
+                if spectrum {
+                    self.spectrum.push_output(left, right);
+                }
+            }
+            [mono] => {
+                if spectrum {
+                    self.spectrum.push_input(mono, mono);
+                }
+                self.engine.process_mono(mono);
+                if spectrum {
+                    self.spectrum.push_output(mono, mono);
+                }
+            }
             [] => {}
         }
         self.count_and_publish(frames);

@@ -26,13 +26,15 @@ pub struct EditorSize {
 }
 
 impl EditorSize {
+    /// Everything visible at 100 % (fits a 1080p screen with room for the host's window frame).
     pub const DEFAULT: EditorSize = EditorSize {
-        width: 640,
-        height: 360,
+        width: 1280,
+        height: 800,
     };
+    /// Below this the editor scrolls.
     pub const MIN: EditorSize = EditorSize {
-        width: 480,
-        height: 280,
+        width: 800,
+        height: 520,
     };
     pub const MAX: EditorSize = EditorSize {
         width: 3840,

@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use atomic_float::AtomicF32;
+use rtrb::{Consumer, Producer, RingBuffer};
 
 use crate::ab::AbStatus;
 use crate::chain::ChainMeters;
@@ -75,6 +76,10 @@ pub struct SharedState {
     pub original_limited_db: AtomicF32,
     /// Set by the editor's meter reset button, cleared by the audio thread when done.
     pub reset_meters_requested: AtomicBool,
+    /// Sample rate of the current activation (for the spectrum analyzer's frequency axis).
+    pub sample_rate: AtomicF32,
+    /// Set while the editor window is open: the audio thread feeds the spectrum rings only then.
+    pub spectrum_wanted: AtomicBool,
 }
 
 impl Default for SharedState {
@@ -89,6 +94,8 @@ impl Default for SharedState {
             ab_position: AtomicF32::new(0.0),
             original_limited_db: AtomicF32::new(0.0),
             reset_meters_requested: AtomicBool::new(false),
+            sample_rate: AtomicF32::new(48_000.0),
+            spectrum_wanted: AtomicBool::new(false),
         }
     }
 }
@@ -125,5 +132,61 @@ impl SharedState {
     /// Audio thread: takes a pending reset request.
     pub fn take_meter_reset_request(&self) -> bool {
         self.reset_meters_requested.swap(false, Ordering::AcqRel)
+    }
+}
+
+/// Samples per spectrum ring (each of input and output): about 0.7 s at 48 kHz, so the editor
+/// can miss a few frames without losing data.
+pub const SPECTRUM_RING_CAPACITY: usize = 1 << 15;
+
+/// Audio-thread end of the spectrum analyzer's sample rings: the mono sum of the input (before
+/// the chain) and of the output (what is heard). Wait-free and allocation-free; samples that do
+/// not fit are dropped (the analyzer only needs the most recent ones).
+pub struct SpectrumProducer {
+    input: Producer<f32>,
+    output: Producer<f32>,
+}
+
+/// Editor end of the spectrum rings (single owner: the editor app).
+pub struct SpectrumConsumer {
+    pub input: Consumer<f32>,
+    pub output: Consumer<f32>,
+}
+
+/// Creates the two rings. Allocates: call off the audio thread (plugin construction).
+pub fn spectrum_rings(capacity: usize) -> (SpectrumProducer, SpectrumConsumer) {
+    let (pi, ci) = RingBuffer::new(capacity);
+    let (po, co) = RingBuffer::new(capacity);
+    (
+        SpectrumProducer {
+            input: pi,
+            output: po,
+        },
+        SpectrumConsumer {
+            input: ci,
+            output: co,
+        },
+    )
+}
+
+fn push_mono_sum(producer: &mut Producer<f32>, left: &[f32], right: &[f32]) {
+    let n = left.len().min(right.len()).min(producer.slots());
+    if n == 0 {
+        return;
+    }
+    if let Ok(chunk) = producer.write_chunk_uninit(n) {
+        chunk.fill_from_iter(left.iter().zip(right).map(|(l, r)| 0.5 * (l + r)));
+    }
+}
+
+impl SpectrumProducer {
+    /// Pushes the mono sum of a block of the input signal.
+    pub fn push_input(&mut self, left: &[f32], right: &[f32]) {
+        push_mono_sum(&mut self.input, left, right);
+    }
+
+    /// Pushes the mono sum of a block of the output signal.
+    pub fn push_output(&mut self, left: &[f32], right: &[f32]) {
+        push_mono_sum(&mut self.output, left, right);
     }
 }

@@ -1,0 +1,304 @@
+//! Meters: input/output peak and true-peak maximum, momentary / short-term / integrated
+//! loudness, LRA, PLR, gain reduction of compressor and limiter, stereo correlation, the
+//! distance to the delivery target and what each streaming service would do to this master.
+
+use std::sync::atomic::Ordering;
+
+use egui::{Align2, Color32, CornerRadius, FontId, Rect, Sense, Stroke, Ui};
+
+use super::theme;
+use super::widgets::{self, Ctl};
+use crate::dsp::program_meter::ProgramReadings;
+use crate::params::FairmasterParams;
+use crate::shared_state::SharedState;
+use crate::targets::PLATFORMS;
+
+/// Label of the meter reset button.
+pub const RESET_LABEL: &str = "Reset meters";
+
+/// Formats a level; silence (-inf) shows as "--".
+pub fn db(value: f32, decimals: usize) -> String {
+    if value.is_finite() && value > -200.0 {
+        format!("{value:.decimals$}")
+    } else {
+        "--".to_owned()
+    }
+}
+
+/// Peak-to-loudness ratio: true-peak maximum minus integrated loudness.
+pub fn plr(r: &ProgramReadings) -> f32 {
+    if r.true_peak_max_dbtp.is_finite() && r.integrated_lufs.is_finite() {
+        r.true_peak_max_dbtp - r.integrated_lufs
+    } else {
+        f32::NAN
+    }
+}
+
+pub fn show(ui: &mut Ui, ctl: &Ctl, params: &FairmasterParams, shared: &SharedState) {
+    let input = shared.input.load();
+    let output = shared.output.load();
+
+    ui.horizontal(|ui| {
+        ui.label(
+            egui::RichText::new("METERS")
+                .size(12.0)
+                .strong()
+                .color(theme::TEXT_DIM),
+        );
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .button(RESET_LABEL)
+                .on_hover_text("Restart integrated loudness, LRA and true-peak maxima")
+                .clicked()
+            {
+                shared.request_meter_reset();
+            }
+        });
+    });
+
+    egui::Grid::new("loudness_table")
+        .num_columns(4)
+        .spacing([10.0, 2.0])
+        .min_col_width(40.0)
+        .show(ui, |ui| {
+            ui.label(theme::caption(""));
+            ui.label(theme::caption("Input"));
+            ui.label(theme::caption("Output"));
+            ui.label(theme::caption(""));
+            ui.end_row();
+            let rows: [(&str, fn(&ProgramReadings) -> f32, &str); 7] = [
+                ("Peak", |r| r.sample_peak_dbfs, "dBFS"),
+                ("True peak max", |r| r.true_peak_max_dbtp, "dBTP"),
+                ("Momentary", |r| r.momentary_lufs, "LUFS"),
+                ("Short-term", |r| r.short_term_lufs, "LUFS"),
+                ("Integrated", |r| r.integrated_lufs, "LUFS"),
+                ("LRA", |r| r.loudness_range_lu, "LU"),
+                ("PLR", plr, "LU"),
+            ];
+            for (name, get, unit) in rows {
+                ui.label(egui::RichText::new(name).color(theme::TEXT_DIM));
+                for r in [&input, &output] {
+                    let v = get(r);
+                    let color = if unit == "dBTP"
+                        && v.is_finite()
+                        && v > params.delivery_target().ceiling_dbtp
+                    {
+                        theme::WARN
+                    } else {
+                        theme::TEXT
+                    };
+                    ui.label(egui::RichText::new(db(v, 1)).monospace().color(color));
+                }
+                ui.label(theme::caption(unit));
+                ui.end_row();
+            }
+        });
+
+    ui.add_space(4.0);
+    level_bar(ui, "In", input.sample_peak_dbfs, input.true_peak_max_dbtp);
+    level_bar(
+        ui,
+        "Out",
+        output.sample_peak_dbfs,
+        output.true_peak_max_dbtp,
+    );
+    gr_bar(
+        ui,
+        "Comp GR",
+        shared.compressor_gr_db.load(Ordering::Relaxed),
+    );
+    gr_bar(ui, "Limit GR", shared.limiter_gr_db.load(Ordering::Relaxed));
+    correlation_bar(ui, shared.correlation.load(Ordering::Relaxed));
+
+    ui.add_space(6.0);
+    ui.separator();
+    ui.label(
+        egui::RichText::new("DELIVERY TARGET")
+            .size(12.0)
+            .strong()
+            .color(theme::TEXT_DIM),
+    );
+    ui.horizontal(|ui| {
+        widgets::choice(ui, ctl, &params.target, 150.0);
+        widgets::slider(ui, ctl, &params.custom_target_lufs, Some("Custom"), 150.0);
+    });
+    let target = params.delivery_target();
+    let integrated = output.integrated_lufs;
+    if integrated.is_finite() {
+        let distance = integrated - target.integrated_lufs;
+        let (text, color) = if distance.abs() <= 1.0 {
+            (format!("On target ({distance:+.1} LU)"), theme::OK)
+        } else if distance > 0.0 {
+            (
+                format!(
+                    "{distance:.1} LU louder than {:.1} LUFS",
+                    target.integrated_lufs
+                ),
+                theme::WARN,
+            )
+        } else {
+            (
+                format!(
+                    "{:.1} LU quieter than {:.1} LUFS",
+                    -distance, target.integrated_lufs
+                ),
+                theme::ORIGINAL,
+            )
+        };
+        ui.label(egui::RichText::new(text).color(color));
+    } else {
+        ui.label(theme::caption(format!(
+            "Target {:.1} LUFS, {:.1} dBTP: play the programme to measure",
+            target.integrated_lufs, target.ceiling_dbtp
+        )));
+    }
+    let tp = output.true_peak_max_dbtp;
+    if tp.is_finite() {
+        let over = tp - target.ceiling_dbtp;
+        let (text, color) = if over > 0.0 {
+            (
+                format!(
+                    "True peak {tp:.1} dBTP: {over:.1} dB over the {:.1} dBTP ceiling",
+                    target.ceiling_dbtp
+                ),
+                theme::WARN,
+            )
+        } else {
+            (
+                format!(
+                    "True peak {tp:.1} dBTP: within {:.1} dBTP",
+                    target.ceiling_dbtp
+                ),
+                theme::OK,
+            )
+        };
+        ui.label(egui::RichText::new(text).size(12.0).color(color));
+    }
+
+    ui.add_space(4.0);
+    ui.label(theme::caption(
+        "Streaming normalisation preview (gain each service applies)",
+    ));
+    egui::Grid::new("platforms")
+        .num_columns(4)
+        .spacing([8.0, 1.0])
+        .show(ui, |ui| {
+            for pair in PLATFORMS.chunks(2) {
+                for p in pair {
+                    ui.label(egui::RichText::new(p.name).color(theme::TEXT_DIM));
+                    let text = match p.normalisation_gain_db(integrated, tp) {
+                        Some(g) => format!("{g:+.1} dB"),
+                        None => "--".to_owned(),
+                    };
+                    ui.label(egui::RichText::new(text).monospace());
+                }
+                ui.end_row();
+            }
+        });
+}
+
+fn bar_rect(ui: &mut Ui, name: &str) -> Rect {
+    let mut rect = Rect::NOTHING;
+    ui.horizontal(|ui| {
+        ui.add_sized([56.0, 12.0], egui::Label::new(theme::caption(name)));
+        let width = ui.available_width().max(40.0);
+        let (r, _) = ui.allocate_exact_size(egui::vec2(width, 10.0), Sense::hover());
+        rect = r;
+    });
+    ui.painter()
+        .rect_filled(rect, CornerRadius::same(2), theme::TRACK);
+    rect
+}
+
+/// Peak bar over -48..0 dBFS with a true-peak maximum tick.
+fn level_bar(ui: &mut Ui, name: &str, peak_db: f32, tp_max: f32) {
+    let rect = bar_rect(ui, name);
+    let x = |db: f32| rect.left() + ((db + 48.0) / 48.0).clamp(0.0, 1.0) * rect.width();
+    if peak_db.is_finite() {
+        let color = if peak_db > -1.0 {
+            theme::WARN
+        } else {
+            theme::ACCENT
+        };
+        ui.painter().rect_filled(
+            Rect::from_x_y_ranges(rect.left()..=x(peak_db), rect.y_range()),
+            CornerRadius::same(2),
+            color,
+        );
+    }
+    if tp_max.is_finite() {
+        let xt = x(tp_max);
+        ui.painter().line_segment(
+            [
+                egui::pos2(xt, rect.top() - 1.0),
+                egui::pos2(xt, rect.bottom() + 1.0),
+            ],
+            Stroke::new(2.0, theme::TEXT),
+        );
+    }
+    for tick in [-36.0, -24.0, -12.0, -6.0, -1.0] {
+        let xt = x(tick);
+        ui.painter().line_segment(
+            [
+                egui::pos2(xt, rect.bottom() - 3.0),
+                egui::pos2(xt, rect.bottom()),
+            ],
+            Stroke::new(1.0, theme::BG),
+        );
+    }
+}
+
+/// Gain reduction over 0..12 dB, growing from the right.
+fn gr_bar(ui: &mut Ui, name: &str, gr_db: f32) {
+    let rect = bar_rect(ui, name);
+    let gr = if gr_db.is_finite() {
+        gr_db.clamp(0.0, 12.0)
+    } else {
+        0.0
+    };
+    let x = rect.right() - gr / 12.0 * rect.width();
+    ui.painter().rect_filled(
+        Rect::from_x_y_ranges(x..=rect.right(), rect.y_range()),
+        CornerRadius::same(2),
+        theme::GR,
+    );
+    ui.painter().text(
+        rect.left_center() + egui::vec2(3.0, 0.0),
+        Align2::LEFT_CENTER,
+        format!("{gr:.1} dB"),
+        FontId::monospace(9.5),
+        theme::TEXT,
+    );
+}
+
+/// Correlation -1..+1 with a centre line.
+fn correlation_bar(ui: &mut Ui, corr: f32) {
+    let rect = bar_rect(ui, "Correlation");
+    let c = if corr.is_finite() {
+        corr.clamp(-1.0, 1.0)
+    } else {
+        0.0
+    };
+    let mid = rect.center().x;
+    let x = mid + c * rect.width() / 2.0;
+    let color: Color32 = if c < 0.0 { theme::WARN } else { theme::OK };
+    ui.painter().rect_filled(
+        Rect::from_x_y_ranges(mid.min(x)..=mid.max(x), rect.y_range()),
+        CornerRadius::same(2),
+        color,
+    );
+    ui.painter().line_segment(
+        [
+            egui::pos2(mid, rect.top() - 1.0),
+            egui::pos2(mid, rect.bottom() + 1.0),
+        ],
+        Stroke::new(1.0, theme::TEXT_DIM),
+    );
+    ui.painter().text(
+        rect.right_center() - egui::vec2(3.0, 0.0),
+        Align2::RIGHT_CENTER,
+        format!("{c:+.2}"),
+        FontId::monospace(9.5),
+        theme::TEXT,
+    );
+}

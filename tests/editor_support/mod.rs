@@ -1,0 +1,50 @@
+//! Shared set-up of the editor tests: the real editor UI in an egui_kittest harness, with a
+//! recording stand-in for the host behind it.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use egui_kittest::Harness;
+use fairmaster::editor::test_host::RecordingHost;
+use fairmaster::editor::EditorUi;
+use fairmaster::params::FairmasterParams;
+use fairmaster::shared_state::{SharedState, SpectrumConsumer};
+use nice_plug::context::gui::GuiContext;
+
+/// Default editor size.
+pub const SIZE: [f32; 2] = [1280.0, 800.0];
+
+pub struct App {
+    pub ui: EditorUi,
+    pub gui: GuiContext,
+    pub host: Arc<RecordingHost>,
+    pub params: Arc<FairmasterParams>,
+    pub shared: Arc<SharedState>,
+}
+
+pub fn app(spectrum: Option<SpectrumConsumer>) -> App {
+    let params = Arc::new(FairmasterParams::default());
+    let shared = Arc::new(SharedState::default());
+    let host = RecordingHost::new(params.clone());
+    let mut ui = EditorUi::new(params.clone(), shared.clone(), spectrum);
+    ui.set_continuous_repaint(false);
+    App {
+        ui,
+        gui: host.context(),
+        host,
+        params,
+        shared,
+    }
+}
+
+/// The editor at its default size, stepping at 60 frames per second.
+pub fn harness(app: App) -> Harness<'static, App> {
+    harness_builder().build_ui_state(|ui, app: &mut App| app.ui.ui(ui, &app.gui), app)
+}
+
+pub fn harness_builder() -> egui_kittest::HarnessBuilder<App> {
+    Harness::builder()
+        .with_size(SIZE)
+        .with_step_dt(1.0 / 60.0)
+        .with_max_steps(600)
+}
