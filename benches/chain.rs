@@ -8,6 +8,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, Criterion, Throughput};
+use fairmaster::ab::AbSettings;
 use fairmaster::chain::Chain;
 use fairmaster::dsp::compressor::Compressor;
 use fairmaster::dsp::dither::{Dither, DitherMode, DitherSettings};
@@ -15,6 +16,7 @@ use fairmaster::dsp::eq::Eq;
 use fairmaster::dsp::limiter::Limiter;
 use fairmaster::dsp::loudness::LoudnessMeter;
 use fairmaster::dsp::stereo::Stereo;
+use fairmaster::engine::Engine;
 use fairmaster::presets::reference_master;
 
 const SAMPLE_RATE: f32 = 48_000.0;
@@ -66,6 +68,15 @@ fn benches(c: &mut Criterion) {
     chain.set(&settings);
     chain.reset(SAMPLE_RATE);
     bench_stereo(c, "full_chain_minimum_phase", |l, r| chain.process(l, r));
+
+    // The chain plus the meters and the level matching (two programme meters with true peak,
+    // the B path's delay, gain and safety limiter): what the plugin runs. Hearing A.
+    let mut engine = Engine::new();
+    engine.set(&settings, &AbSettings::default());
+    engine.reset(SAMPLE_RATE, false, false);
+    bench_stereo(c, "engine_chain_meters_matching", |l, r| {
+        engine.process_stereo(l, r)
+    });
 
     let mut chain_lp = Chain::new();
     chain_lp.set(&reference_master(true));
