@@ -255,7 +255,7 @@ fn freq_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
             factor: FloatRange::skew_factor(-2.0),
         },
     )
-    .with_unit(" Hz")
+    // The formatter appends "Hz"/"kHz" itself.
     .with_value_to_string(formatters::v2s_f32_hz_then_khz(1))
     .with_string_to_value(formatters::s2v_f32_hz_then_khz())
 }
@@ -374,7 +374,7 @@ impl CutParams {
     fn new(label: &str, default_freq: f32) -> Self {
         Self {
             enabled: BoolParam::new(format!("{label} On"), false),
-            freq: freq_param(&format!("{label} Freq"), default_freq, 10.0, 22_000.0),
+            freq: freq_param(&format!("{label} Freq"), default_freq, 20.0, 20_000.0),
             slope: EnumParam::new(format!("{label} Slope"), SlopeParam::Db12),
             channels: EnumParam::new(format!("{label} Channels"), ChannelsParam::Stereo),
         }
