@@ -3,4 +3,26 @@
 # Installs nothing the build needs; the editor snapshot tests use a software GPU if present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The editor snapshot test (tests/editor_snapshot.rs) renders offscreen through wgpu; Mesa's
+# software Vulkan driver (lavapipe, Debian/Ubuntu package mesa-vulkan-drivers) is enough.
+# Install it when missing and possible; otherwise that one test prints why it skips.
+if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ]; then
+            apt-get install -y -q mesa-vulkan-drivers >/dev/null ||
+                echo "note: could not install mesa-vulkan-drivers; the editor snapshot test will skip"
+        elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            sudo -n apt-get install -y -q mesa-vulkan-drivers >/dev/null ||
+                echo "note: could not install mesa-vulkan-drivers; the editor snapshot test will skip"
+        else
+            echo "note: mesa-vulkan-drivers missing (needs root); the editor snapshot test will skip"
+        fi
+    else
+        echo "note: no software Vulkan driver found; the editor snapshot test skips without a GPU"
+    fi
+fi
+# Mesa's Vulkan WSI complains when this is unset (harmless, but noisy).
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+
 cargo test --workspace

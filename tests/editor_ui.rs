@@ -95,9 +95,13 @@ fn b_key_toggles_ab_but_not_while_typing() {
     );
 
     // Typing a "b" into the preset name field must not switch.
-    h.get_by_label("name or path").click();
+    h.query_by(|n| n.role() == egui::accesskit::Role::TextInput)
+        .expect("preset name field")
+        .click();
     h.run();
-    h.get_by_label("name or path").type_text("b");
+    h.query_by(|n| n.role() == egui::accesskit::Role::TextInput)
+        .unwrap()
+        .type_text("b");
     h.key_press(Key::B);
     h.run();
     assert!(
@@ -346,7 +350,11 @@ fn every_parameter_has_a_visible_control() {
     // And every one of them is in the accessibility tree under its name, inside the window.
     let window = egui::Rect::from_min_size(Pos2::ZERO, egui::Vec2::from(editor_support::SIZE));
     for (id, ptr, _) in h.state().params.param_map() {
-        let name = unsafe { ptr.name() }.to_owned();
+        let name = if id == "ab_bypass" {
+            AB_BUTTON_LABEL.to_owned()
+        } else {
+            unsafe { ptr.name() }.to_owned()
+        };
         let node = h
             .query_by_label(&name)
             .unwrap_or_else(|| panic!("{id}: no control labelled {name:?}"));
@@ -368,8 +376,8 @@ fn factory_preset_is_applied_through_balanced_gestures() {
     h.run();
     let p = h.state().params.clone();
     assert!(p.comp.enabled.value());
-    assert_eq!(p.comp.ratio.value(), 3.0);
-    assert_eq!(p.limiter.ceiling.value(), -0.3);
+    assert!((p.comp.ratio.value() - 3.0).abs() < 1e-4);
+    assert!((p.limiter.ceiling.value() + 0.3).abs() < 1e-4);
     assert!(p.stereo.mono_bass_enabled.value());
     assert_eq!(p.target.value(), fairmaster::params::TargetParam::CdClub);
     let gestures = h.state().host.take_gestures();
@@ -491,8 +499,8 @@ fn analyzer_shows_a_sine_at_its_frequency() {
         .unwrap();
     let f = point_freq(k);
     assert!((900.0..1100.0).contains(&f), "peak at {f} Hz");
-    // Amplitude 0.5 = -6 dBFS (no tilt at 1 kHz); 1/6-octave averaging spreads it a little.
-    assert!((-14.0..=-4.0).contains(&peak), "peak level {peak} dB");
+    // Amplitude 0.5 = -6 dBFS (no tilt at 1 kHz; Hann scalloping costs at most 1.4 dB).
+    assert!((-7.6..=-5.5).contains(&peak), "peak level {peak} dB");
     assert!(
         analyzer.display[0].iter().all(|&v| v <= -85.0),
         "input should be silent"

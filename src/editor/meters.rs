@@ -16,6 +16,9 @@ use crate::targets::PLATFORMS;
 /// Label of the meter reset button.
 pub const RESET_LABEL: &str = "Reset meters";
 
+/// One row of the loudness table: name, reading, unit.
+type Row = (&'static str, fn(&ProgramReadings) -> f32, &'static str);
+
 /// Formats a level; silence (-inf) shows as "--".
 pub fn db(value: f32, decimals: usize) -> String {
     if value.is_finite() && value > -200.0 {
@@ -66,7 +69,7 @@ pub fn show(ui: &mut Ui, ctl: &Ctl, params: &FairmasterParams, shared: &SharedSt
             ui.label(theme::caption("Output"));
             ui.label(theme::caption(""));
             ui.end_row();
-            let rows: [(&str, fn(&ProgramReadings) -> f32, &str); 7] = [
+            let rows: [Row; 7] = [
                 ("Peak", |r| r.sample_peak_dbfs, "dBFS"),
                 ("True peak max", |r| r.true_peak_max_dbtp, "dBTP"),
                 ("Momentary", |r| r.momentary_lufs, "LUFS"),
@@ -119,8 +122,8 @@ pub fn show(ui: &mut Ui, ctl: &Ctl, params: &FairmasterParams, shared: &SharedSt
             .color(theme::TEXT_DIM),
     );
     ui.horizontal(|ui| {
-        widgets::choice(ui, ctl, &params.target, 150.0);
-        widgets::slider(ui, ctl, &params.custom_target_lufs, Some("Custom"), 150.0);
+        widgets::choice(ui, ctl, &params.target, 138.0);
+        widgets::slider(ui, ctl, &params.custom_target_lufs, Some("Custom"), 140.0);
     });
     let target = params.delivery_target();
     let integrated = output.integrated_lufs;

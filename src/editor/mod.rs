@@ -44,7 +44,7 @@ use widgets::Ctl;
 pub const FACTORY_LABEL: &str = "Factory preset";
 
 /// Width of the A/B + meters column.
-const SIDE_WIDTH: f32 = 312.0;
+const SIDE_WIDTH: f32 = 344.0;
 /// The three preset window sizes of the size buttons (free resizing works too).
 pub const SIZES: [(&str, EditorSize); 3] = [
     (
@@ -126,6 +126,8 @@ pub struct EditorUi {
     pending_size: Option<EditorSize>,
     /// Repaint every frame (meters and spectrum move). Tests switch it off so egui settles.
     continuous_repaint: bool,
+    /// Height of the chain cards in the last frame.
+    chain_height: f32,
 }
 
 impl EditorUi {
@@ -147,6 +149,7 @@ impl EditorUi {
             last_time: None,
             pending_size: None,
             continuous_repaint: true,
+            chain_height: 380.0,
         }
     }
 
@@ -252,9 +255,10 @@ impl EditorUi {
                 egui::ScrollArea::both()
                     .id_salt("main_scroll")
                     .show(ui, |ui| {
-                        // The chain needs about 470 px; the spectrum takes the rest (at least 200).
+                        // The chain takes what it needs (measured last frame), the spectrum the
+                        // rest, at least 200 px.
                         let width = ui.available_width().max(600.0);
-                        let height = (ui.available_height() - 478.0).max(200.0);
+                        let height = (ui.available_height() - self.chain_height - 8.0).max(200.0);
                         spectrum::show(
                             ui,
                             &ctl,
@@ -265,7 +269,9 @@ impl EditorUi {
                             egui::vec2(width, height),
                         );
                         ui.add_space(6.0);
+                        let top = ui.cursor().top();
                         chain_panel::show(ui, &ctl, &params);
+                        self.chain_height = ui.cursor().top() - top;
                     });
             });
 

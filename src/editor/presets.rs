@@ -1,6 +1,9 @@
 //! Factory presets (honest starting points, applied through host gestures) and user presets
 //! (the full plugin state as JSON, via the host context's get_state / set_state).
 
+// Presets read best as "defaults, then these changes".
+#![allow(clippy::field_reassign_with_default)]
+
 use std::path::{Path, PathBuf};
 
 use nice_plug::context::gui::GuiContext;

@@ -3,7 +3,7 @@
 //! The audio thread only pushes mono-sum samples into two wait-free rings
 //! ([`crate::shared_state::SpectrumProducer`]); the editor drains them once per frame and runs
 //! the FFT here, on the GUI thread, at most once per frame and only while the window is open.
-//! Display: log frequency 20 Hz–20 kHz, 1/6-octave smoothing, +3 dB/octave tilt around 1 kHz
+//! Display: log frequency 20 Hz–20 kHz, 1/6-octave bands (strongest bin of each band), +3 dB/octave tilt around 1 kHz
 //! (music then reads roughly flat), fast rise and slow fall.
 //!
 //! Nodes: drag = frequency and gain (Shift = fine), scroll = Q, double-click = band on/off.
@@ -38,7 +38,7 @@ const SPEC_BOTTOM_DB: f32 = -90.0;
 pub const EQ_RANGE_DB: f32 = 18.0;
 /// Tilt of the display in dB per octave, around 1 kHz.
 const TILT_DB_PER_OCT: f32 = 3.0;
-/// Smoothing: half-width of the averaging band, in octaves (1/6 octave in total).
+/// Smoothing: half-width of the band each point covers, in octaves (1/6 octave in total).
 const SMOOTH_HALF_OCT: f32 = 1.0 / 12.0;
 
 /// Frequency of display point `k`.
@@ -175,8 +175,9 @@ impl Analyzer {
         let rise = 1.0 - (-dt / 0.02).exp();
         let fall = 1.0 - (-dt / 0.35).exp();
         for (k, &(lo, hi, fbin)) in self.mapping.iter().enumerate() {
+            // Wide bands: the strongest bin (a tone keeps its level); narrow: interpolate.
             let power = if hi > lo + 1 {
-                self.power[lo..hi].iter().sum::<f32>() / (hi - lo) as f32
+                self.power[lo..hi].iter().fold(0.0f32, |a, &b| a.max(b))
             } else {
                 let i = (fbin.floor() as usize).min(self.power.len() - 2);
                 let t = fbin - i as f32;
@@ -584,12 +585,12 @@ fn node_ui(ui: &mut Ui, ctl: &Ctl, plot: &Plot, node: &Node, index: usize) {
         FontId::proportional(9.5),
         if on { theme::BG } else { theme::TEXT_DIM },
     );
-    let mut tip = format!("{}: {}", node.name, node.freq);
+    let mut tip = format!("{}: {}", node.name, super::widgets::value_text(node.freq));
     if let Some(g) = node.gain {
-        tip += &format!(", {g}");
+        tip += &format!(", {}", super::widgets::value_text(g));
     }
     if let Some(q) = node.q {
-        tip += &format!(", Q {q}");
+        tip += &format!(", Q {}", super::widgets::value_text(q));
     }
     tip += if on { "" } else { " (off)" };
     response.on_hover_text(format!(

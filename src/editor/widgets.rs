@@ -175,7 +175,7 @@ pub fn slider(
     if let Some(PendingEdit(t)) = pending {
         if now - t >= CLICK_TO_EDIT_DELAY_S {
             ui.data_mut(|d| d.remove::<PendingEdit>(id));
-            open_text_entry(ui, edit_id, param.to_string());
+            open_text_entry(ui, edit_id, value_text(param));
         } else {
             ui.ctx().request_repaint();
         }
@@ -204,7 +204,7 @@ pub fn slider(
         } else if delete {
             ctl.reset(param);
         } else if enter {
-            open_text_entry(ui, edit_id, param.to_string());
+            open_text_entry(ui, edit_id, value_text(param));
         }
     }
 
@@ -221,9 +221,21 @@ pub fn slider(
     response.on_hover_text_at_pointer(format!(
         "{}: {}\nDrag to change, Shift = fine, double-click or Ctrl-click = default ({}), click to type",
         param.name(),
-        param,
-        param.normalized_value_to_string(param.default_normalized_value(), true)
+        value_text(param),
+        param.normalized_value_to_string(param.default_normalized_value(), false)
     ))
+}
+
+/// The value with its unit once (some formatters already include the unit the parameter
+/// declares, e.g. "1.2 kHz").
+pub fn value_text<P: Param>(param: &P) -> String {
+    let text = param.normalized_value_to_string(param.modulated_normalized_value(), false);
+    let unit = param.unit();
+    if unit.trim().is_empty() || text.ends_with(unit.trim()) || text.ends_with("kHz") {
+        text
+    } else {
+        text + unit
+    }
 }
 
 fn open_text_entry(ui: &Ui, edit_id: egui::Id, initial: String) {
@@ -304,7 +316,7 @@ fn paint_slider(ui: &Ui, response: &Response, rect: Rect, param: &FloatParam, la
         painter.text(
             egui::pos2(rect.right() - 5.0, rect.center().y),
             Align2::RIGHT_CENTER,
-            param.to_string(),
+            value_text(param),
             FontId::monospace(12.0),
             theme::TEXT,
         );
@@ -312,7 +324,7 @@ fn paint_slider(ui: &Ui, response: &Response, rect: Rect, param: &FloatParam, la
         painter.text(
             rect.center(),
             Align2::CENTER_CENTER,
-            param.to_string(),
+            value_text(param),
             FontId::monospace(12.0),
             theme::TEXT,
         );
