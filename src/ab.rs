@@ -113,6 +113,9 @@ pub struct AbMonitor {
     fade_step: f32,
     b_left: Vec<f32>,
     b_right: Vec<f32>,
+    /// B after the match gain, before the safety limiter.
+    safety_in_left: Vec<f32>,
+    safety_in_right: Vec<f32>,
     raw_left: Vec<f32>,
     raw_right: Vec<f32>,
 }
@@ -151,6 +154,8 @@ impl AbMonitor {
             fade_step: 1.0 / (AB_FADE_SECONDS * fs),
             b_left: vec![0.0; MAX_CHUNK],
             b_right: vec![0.0; MAX_CHUNK],
+            safety_in_left: vec![0.0; MAX_CHUNK],
+            safety_in_right: vec![0.0; MAX_CHUNK],
             raw_left: vec![0.0; MAX_CHUNK],
             raw_right: vec![0.0; MAX_CHUNK],
         }
@@ -276,20 +281,35 @@ impl AbMonitor {
         }
         self.applied_gain = target_gain;
         if self.settings.match_level {
-            let right = (!self.mono).then_some(&self.b_right[..n]);
-            self.safety_in_meter.process(&self.b_left[..n], right);
+            // B before the safety limiter, for its loudness meter (fed below, once we know
+            // whether the limiter acted in this chunk).
+            self.safety_in_left[..n].copy_from_slice(&self.b_left[..n]);
+            self.safety_in_right[..n].copy_from_slice(&self.b_right[..n]);
         }
         self.safety
             .process(&mut self.b_left[..n], &mut self.b_right[..n]);
-        if self.settings.match_level {
-            let right = (!self.mono).then_some(&self.b_right[..n]);
-            self.safety_out_meter.process(&self.b_left[..n], right);
-        }
         self.samples_since_safety_limited = if self.safety.gain_reduction_db() > 0.0 {
             0
         } else {
             self.samples_since_safety_limited.saturating_add(n)
         };
+        // The two safety meters are only read while the limiter has reduced gain within the
+        // last short-term window (`update_match` takes the loss as exactly 0 otherwise), so
+        // they are frozen once it has been idle for longer than that window. Why this keeps
+        // the loss consistent: at the moment they freeze, both windows hold only audio the
+        // limiter passed at unity gain (the same audio, offset by its lookahead), so they
+        // read the same loudness; when limiting resumes, both continue from that identical
+        // frozen content with the new before/after audio, and their difference is again
+        // the loudness the limiter takes off (diluted by unity-gain audio exactly as with
+        // unfrozen meters, only with older unity-gain audio in the window for up to 3 s).
+        let window = (SHORT_TERM_SECONDS * self.sample_rate) as usize;
+        if self.settings.match_level && self.samples_since_safety_limited <= window {
+            let right = (!self.mono).then_some(&self.safety_in_right[..n]);
+            self.safety_in_meter
+                .process(&self.safety_in_left[..n], right);
+            let right = (!self.mono).then_some(&self.b_right[..n]);
+            self.safety_out_meter.process(&self.b_left[..n], right);
+        }
 
         self.mix_outputs(&mut output_left[..n], &mut output_right[..n]);
     }
@@ -297,6 +317,21 @@ impl AbMonitor {
     /// Pushes the original into the delay line; fills `b_*` (tap at latency - safety latency,
     /// so B is aligned after its safety limiter) and `raw_*` (tap at latency).
     fn align_original(&mut self, left: &[f32], right: &[f32]) {
+        if self.pending_latency.is_none() && self.tap_gain == 1.0 {
+            // Steady taps (the usual case): the per-frame loop below would multiply by
+            // exactly 1.0, so block copies give identical samples.
+            let n = left.len();
+            let b_delay = self.latency.saturating_sub(self.safety_latency);
+            self.delay.push_block_and_read(
+                left,
+                right,
+                b_delay,
+                [&mut self.b_left[..n], &mut self.b_right[..n]],
+                self.latency,
+                [&mut self.raw_left[..n], &mut self.raw_right[..n]],
+            );
+            return;
+        }
         for i in 0..left.len() {
             if self.pending_latency.is_some() {
                 self.tap_gain = (self.tap_gain - self.tap_step).max(0.0);

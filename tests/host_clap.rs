@@ -225,7 +225,12 @@ fn state_round_trips_through_clap_state() {
     let json = state_json(&saved);
     assert!((state_param(&json, IN) - 3.25).abs() <= 1e-4, "{json}");
     assert!((state_param(&json, OUT) + 7.5).abs() <= 1e-4, "{json}");
-    assert_eq!(editor_size(&json), (640, 360), "default editor size");
+    let default = fairmaster::params::EditorSize::DEFAULT;
+    assert_eq!(
+        editor_size(&json),
+        (default.width as u64, default.height as u64),
+        "default editor size"
+    );
     // Saving twice gives the same bytes.
     assert_eq!(a.save_state(), saved);
 

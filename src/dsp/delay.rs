@@ -53,6 +53,69 @@ impl StereoDelay {
     }
 }
 
+impl StereoDelay {
+    /// Block form of [`Self::push_and_read`] with the same results: writes `left`/`right` and
+    /// fills `out_a` with the input delayed by `delay_a` and `out_b` by `delay_b` (pairs of
+    /// `[left, right]` slices, at least as long as the input). With the ring long enough
+    /// (`delay + len <= ring length`) it is a few slice copies instead of per-frame index
+    /// arithmetic; otherwise it falls back to `push_and_read` per frame.
+    pub fn push_block_and_read(
+        &mut self,
+        left: &[f32],
+        right: &[f32],
+        delay_a: usize,
+        out_a: [&mut [f32]; 2],
+        delay_b: usize,
+        out_b: [&mut [f32]; 2],
+    ) {
+        let n = left
+            .len()
+            .min(right.len())
+            .min(out_a[0].len().min(out_a[1].len()))
+            .min(out_b[0].len().min(out_b[1].len()));
+        let (delay_a, delay_b) = (delay_a.min(self.mask), delay_b.min(self.mask));
+        let ring = self.mask + 1;
+        let [a_left, a_right] = out_a;
+        let [b_left, b_right] = out_b;
+        if delay_a.max(delay_b) + n > ring {
+            for i in 0..n {
+                let ((al, ar), (bl, br)) = self.push_and_read(left[i], right[i], delay_a, delay_b);
+                (a_left[i], a_right[i]) = (al, ar);
+                (b_left[i], b_right[i]) = (bl, br);
+            }
+            return;
+        }
+        // Every frame a tap reads was written before it (this block or earlier) and is not
+        // overwritten by this block's later frames (delay + n <= ring), so writing the whole
+        // block first gives the same reads as the per-frame order.
+        let start = self.write;
+        ring_write(&mut self.left, start, &left[..n]);
+        ring_write(&mut self.right, start, &right[..n]);
+        self.write = (start + n) & self.mask;
+        let read_a = start.wrapping_sub(delay_a) & self.mask;
+        let read_b = start.wrapping_sub(delay_b) & self.mask;
+        ring_read(&self.left, read_a, &mut a_left[..n]);
+        ring_read(&self.right, read_a, &mut a_right[..n]);
+        ring_read(&self.left, read_b, &mut b_left[..n]);
+        ring_read(&self.right, read_b, &mut b_right[..n]);
+    }
+}
+
+/// Copies `input` into the ring `buffer` starting at `start`, wrapping at the end.
+fn ring_write(buffer: &mut [f32], start: usize, input: &[f32]) {
+    let first = input.len().min(buffer.len() - start);
+    buffer[start..start + first].copy_from_slice(&input[..first]);
+    buffer[..input.len() - first].copy_from_slice(&input[first..]);
+}
+
+/// Copies `output.len()` frames from the ring `buffer` starting at `start`, wrapping.
+fn ring_read(buffer: &[f32], start: usize, output: &mut [f32]) {
+    let first = output.len().min(buffer.len() - start);
+    output[..first].copy_from_slice(&buffer[start..start + first]);
+    let rest = output.len() - first;
+    output[first..].copy_from_slice(&buffer[..rest]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +135,44 @@ mod tests {
         assert_eq!(out_a.iter().position(|&(_, r)| r == -1.0), Some(47));
         assert_eq!(out_b.iter().position(|&(l, _)| l == 1.0), Some(10));
         assert!(d.max_delay() >= 100);
+    }
+
+    #[test]
+    fn block_push_matches_per_frame_push_including_wrap_and_short_rings() {
+        // Random block lengths across the ring's wrap, with delays that take the fast path
+        // and ones that force the per-frame fallback: outputs must be identical.
+        for (max_delay, delays) in [(100, (37, 0)), (100, (127, 5)), (16, (15, 3))] {
+            let mut per_frame = StereoDelay::new(max_delay);
+            let mut block = StereoDelay::new(max_delay);
+            let mut n = 0u32;
+            for len in [1usize, 7, 60, 3, 90, 200, 5, 64, 33] {
+                let left: Vec<f32> = (0..len).map(|i| (n + i as u32) as f32).collect();
+                let right: Vec<f32> = left.iter().map(|x| -x).collect();
+                n += len as u32;
+                let mut expected = vec![[0.0f32; 4]; len];
+                for i in 0..len {
+                    let ((al, ar), (bl, br)) =
+                        per_frame.push_and_read(left[i], right[i], delays.0, delays.1);
+                    expected[i] = [al, ar, bl, br];
+                }
+                let (mut al, mut ar, mut bl, mut br) = (
+                    vec![0.0; len],
+                    vec![0.0; len],
+                    vec![0.0; len],
+                    vec![0.0; len],
+                );
+                block.push_block_and_read(
+                    &left,
+                    &right,
+                    delays.0,
+                    [&mut al, &mut ar],
+                    delays.1,
+                    [&mut bl, &mut br],
+                );
+                for i in 0..len {
+                    assert_eq!([al[i], ar[i], bl[i], br[i]], expected[i], "frame {i}");
+                }
+            }
+        }
     }
 }

@@ -20,10 +20,12 @@
 //! Silence reads `f32::NEG_INFINITY` LUFS (momentary, short-term, maxima, integrated); LRA
 //! reads 0 LU until at least one short-term value passes the gates.
 
-use crate::dsp::k_weighting::KWeightingFilter;
+use crate::dsp::k_weighting::StereoKWeighting;
 use crate::dsp::loudness_histogram::{mean_square_to_lufs, LoudnessHistogram};
 use crate::dsp::util::sanitize;
 
+/// Frames sanitised at a time ahead of the branch-free K-weighting loop.
+const SANITIZE_CHUNK: usize = 128;
 /// Sub-block duration: the update period of momentary/short-term readings.
 const SUB_BLOCK_SECONDS: f64 = 0.01;
 /// 400 ms momentary window / BS.1770-4 gating block.
@@ -42,8 +44,8 @@ const LRA_HIGH_PERCENTILE: f64 = 0.95;
 /// Realtime BS.1770-4 / EBU R 128 loudness meter. Observes audio; never modifies it.
 #[derive(Clone, Debug)]
 pub struct LoudnessMeter {
-    left_filter: KWeightingFilter,
-    right_filter: KWeightingFilter,
+    /// K-weighting of both channels (the left lane alone for mono).
+    filter: StereoKWeighting,
     sub_block_length: usize,
     samples_in_sub_block: usize,
     /// Sum over the current sub-block of `sum_i G_i y_i^2` (K-weighted, channel-summed).
@@ -74,8 +76,7 @@ impl LoudnessMeter {
     /// Call `reset` with the real sample rate before processing.
     pub fn new() -> Self {
         let mut meter = Self {
-            left_filter: KWeightingFilter::new(48_000.0),
-            right_filter: KWeightingFilter::new(48_000.0),
+            filter: StereoKWeighting::new(48_000.0),
             sub_block_length: 480,
             samples_in_sub_block: 0,
             sub_block_energy: 0.0,
@@ -103,8 +104,7 @@ impl LoudnessMeter {
         } else {
             48_000.0
         };
-        self.left_filter.reset(rate as f32);
-        self.right_filter.reset(rate as f32);
+        self.filter.reset(rate as f32);
         self.sub_block_length = ((rate * SUB_BLOCK_SECONDS).round() as usize).max(1);
         self.samples_in_sub_block = 0;
         self.sub_block_energy = 0.0;
@@ -141,24 +141,42 @@ impl LoudnessMeter {
         while start < frames {
             let take = (self.sub_block_length - self.samples_in_sub_block).min(frames - start);
             let end = start + take;
+            // Sanitised copies in fixed-size chunks keep the filter loop branch-free.
             let mut energy = 0.0;
-            match right {
-                Some(right) => {
-                    let (left_filter, right_filter) =
-                        (&mut self.left_filter, &mut self.right_filter);
-                    for (&l, &r) in left[start..end].iter().zip(&right[start..end]) {
-                        let yl = left_filter.process_sample(f64::from(sanitize(l)));
-                        let yr = right_filter.process_sample(f64::from(sanitize(r)));
-                        energy += yl * yl + yr * yr;
+            let mut chunk_start = start;
+            while chunk_start < end {
+                let chunk_end = (chunk_start + SANITIZE_CHUNK).min(end);
+                let len = chunk_end - chunk_start;
+                let mut clean_left = [0.0f32; SANITIZE_CHUNK];
+                let mut clean_right = [0.0f32; SANITIZE_CHUNK];
+                for (c, &x) in clean_left[..len]
+                    .iter_mut()
+                    .zip(&left[chunk_start..chunk_end])
+                {
+                    *c = sanitize(x);
+                }
+                match right {
+                    Some(right) => {
+                        for (c, &x) in clean_right[..len]
+                            .iter_mut()
+                            .zip(&right[chunk_start..chunk_end])
+                        {
+                            *c = sanitize(x);
+                        }
+                        let [e_left, e_right] = self
+                            .filter
+                            .process_energy(&clean_left[..len], &clean_right[..len]);
+                        energy += e_left + e_right;
+                    }
+                    None => {
+                        // Mono: the right lane runs on silence and is not counted.
+                        let [e_left, _] = self
+                            .filter
+                            .process_energy(&clean_left[..len], &clean_right[..len]);
+                        energy += e_left;
                     }
                 }
-                None => {
-                    let filter = &mut self.left_filter;
-                    for &x in &left[start..end] {
-                        let y = filter.process_sample(f64::from(sanitize(x)));
-                        energy += y * y;
-                    }
-                }
+                chunk_start = chunk_end;
             }
             self.sub_block_energy += energy;
             self.samples_in_sub_block += take;
@@ -184,12 +202,10 @@ impl LoudnessMeter {
         let mut mean_square = self.sub_block_energy / self.sub_block_length as f64;
         if !mean_square.is_finite() {
             // Only reachable if the filter state itself went bad; restart it cleanly.
-            self.left_filter.clear_state();
-            self.right_filter.clear_state();
+            self.filter.clear_state();
             mean_square = 0.0;
         }
-        self.left_filter.guard_state();
-        self.right_filter.guard_state();
+        self.filter.guard_state();
         self.sub_block_energy = 0.0;
         self.samples_in_sub_block = 0;
 

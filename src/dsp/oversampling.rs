@@ -262,7 +262,31 @@ const BLOCK_LANES: usize = 8;
 /// Why: vectorising over consecutive frames (each SIMD lane one frame, the same tap order
 /// per lane as the per-frame filter) turns the 96 multiply-adds per stereo frame into
 /// straight vector code with no shuffles or state shifting.
+///
+/// On x86-64 CPUs with AVX (detected at run time, cached by std) the same code is compiled
+/// for 8-lane vectors: one `BLOCK_LANES` group per register instead of two. Only plain
+/// multiplies and adds are used (no FMA contraction), in the same order, so the results are
+/// bit-identical on every path.
 pub fn stereo_true_peak_block(left: &[f32], right: &[f32], peaks: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU supports AVX (checked just above).
+        unsafe { stereo_true_peak_block_avx(left, right, peaks) };
+        return;
+    }
+    stereo_true_peak_block_portable(left, right, peaks);
+}
+
+/// [`stereo_true_peak_block`] compiled with AVX enabled.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn stereo_true_peak_block_avx(left: &[f32], right: &[f32], peaks: &mut [f32]) {
+    stereo_true_peak_block_portable(left, right, peaks);
+}
+
+/// The body of [`stereo_true_peak_block`], inlined into each instruction-set variant.
+#[inline(always)]
+fn stereo_true_peak_block_portable(left: &[f32], right: &[f32], peaks: &mut [f32]) {
     let frames = peaks
         .len()
         .min(left.len().saturating_sub(TRUE_PEAK_TAPS - 1))

@@ -3,7 +3,7 @@
 //! mono) signal. Realtime-safe; readings are plain numbers copied to the GUI by the plugin.
 
 use crate::dsp::loudness::LoudnessMeter;
-use crate::dsp::oversampling::{StereoTruePeakDetector, TRUE_PEAK_TAPS};
+use crate::dsp::oversampling::{stereo_true_peak_block, StereoTruePeakDetector, TRUE_PEAK_TAPS};
 use crate::dsp::util::sanitize;
 
 /// Loudness and peak readings of one signal.
@@ -26,18 +26,24 @@ impl ProgramReadings {
     }
 }
 
+/// Frames per true-peak chunk: the exact skip rule is decided per chunk (a finer grid skips
+/// more often than per host block), and the block detector vectorises over a chunk.
+const TRUE_PEAK_CHUNK: usize = 64;
+/// Detector input: the `TRUE_PEAK_TAPS - 1` previous frames, then the chunk.
+const TRUE_PEAK_HISTORY: usize = TRUE_PEAK_TAPS - 1;
+
 /// One signal's meter.
 pub struct ProgramMeter {
     loudness: LoudnessMeter,
-    true_peak: StereoTruePeakDetector,
     /// Upper bound of |interpolated sub-sample| / max |input| over the filter's support:
     /// the largest per-phase sum of |coefficients|. Lets the meter skip the 4x interpolation
-    /// exactly when a block cannot raise the maximum.
+    /// exactly when a chunk cannot raise the maximum.
     overshoot_bound: f32,
-    /// The last TRUE_PEAK_TAPS frames, to re-prime the detector after a skipped stretch.
-    recent: [[f32; 2]; TRUE_PEAK_TAPS],
-    recent_pos: usize,
-    detector_primed: bool,
+    /// Sanitised input for [`stereo_true_peak_block`]: the last `TRUE_PEAK_TAPS - 1` frames
+    /// (always kept, also across skipped chunks, so the detector never needs re-priming),
+    /// followed by the current chunk.
+    detector_left: [f32; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK],
+    detector_right: [f32; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK],
     true_peak_max: f32,
     sample_peak: f32,
     mono: bool,
@@ -54,11 +60,9 @@ impl ProgramMeter {
     pub fn new() -> Self {
         Self {
             loudness: LoudnessMeter::new(),
-            true_peak: StereoTruePeakDetector::new(),
             overshoot_bound: measure_overshoot_bound(),
-            recent: [[0.0; 2]; TRUE_PEAK_TAPS],
-            recent_pos: 0,
-            detector_primed: true,
+            detector_left: [0.0; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK],
+            detector_right: [0.0; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK],
             true_peak_max: 0.0,
             sample_peak: 0.0,
             mono: false,
@@ -76,53 +80,73 @@ impl ProgramMeter {
     /// The meter's reset button: integrated, LRA, maxima. Allocation-free.
     pub fn reset_measurement(&mut self) {
         self.loudness.reset_measurement();
-        self.true_peak.reset();
-        self.recent = [[0.0; 2]; TRUE_PEAK_TAPS];
-        self.detector_primed = true;
+        // Fresh detector state: the measurement starts as if preceded by silence.
+        self.detector_left = [0.0; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK];
+        self.detector_right = [0.0; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK];
         self.true_peak_max = 0.0;
     }
 
     pub fn process(&mut self, left: &[f32], right: &[f32]) {
         let n = left.len().min(right.len());
         let (left, right) = (&left[..n], &right[..n]);
-        let block_peak = left.iter().zip(right).fold(0.0f32, |m, (&l, &r)| {
-            m.max(sanitize(l).abs()).max(sanitize(r).abs())
-        });
-        self.sample_peak = block_peak;
-        let support_peak = self
-            .recent
-            .iter()
-            .fold(block_peak, |m, f| m.max(f[0].abs()).max(f[1].abs()));
-        if support_peak * self.overshoot_bound > self.true_peak_max {
-            if !self.detector_primed {
-                self.true_peak.reset();
-                for k in 0..TRUE_PEAK_TAPS {
-                    let f = self.recent[(self.recent_pos + k) % TRUE_PEAK_TAPS];
-                    self.true_peak.process_frame(f[0], f[1]);
-                }
-            }
-            let mut max = self.true_peak_max;
-            for (&l, &r) in left.iter().zip(right) {
-                max = max.max(self.true_peak.process_frame(l, r));
-            }
-            self.true_peak_max = max.max(block_peak);
-            self.detector_primed = true;
-        } else {
-            self.detector_primed = false;
-        }
-        for (&l, &r) in left
-            .iter()
-            .zip(right)
-            .skip(n.saturating_sub(TRUE_PEAK_TAPS))
+        let mut block_peak = 0.0f32;
+        for (l, r) in left
+            .chunks(TRUE_PEAK_CHUNK)
+            .zip(right.chunks(TRUE_PEAK_CHUNK))
         {
-            self.recent[self.recent_pos] = [sanitize(l), sanitize(r)];
-            self.recent_pos = (self.recent_pos + 1) % TRUE_PEAK_TAPS;
+            block_peak = block_peak.max(self.true_peak_chunk(l, r));
         }
+        self.sample_peak = block_peak;
         if self.mono {
             self.loudness.process(left, None);
         } else {
             self.loudness.process(left, Some(right));
         }
+    }
+
+    /// True peak of one chunk (at most [`TRUE_PEAK_CHUNK`] frames) into `true_peak_max`;
+    /// returns the chunk's sample peak.
+    ///
+    /// Why this is exact: every 4x sub-sample is a 12-tap FIR of the input, so it is at most
+    /// `overshoot_bound` times the largest input magnitude in its support (the chunk and the
+    /// 11 frames before it). When that bound cannot exceed the maximum so far, the chunk cannot
+    /// raise it and the interpolation is skipped; otherwise the vectorised block detector
+    /// (bit-identical to the per-frame `StereoTruePeakDetector`) runs on the whole chunk.
+    fn true_peak_chunk(&mut self, left: &[f32], right: &[f32]) -> f32 {
+        let len = left.len().min(right.len()).min(TRUE_PEAK_CHUNK);
+        let (det_left, det_right) = (&mut self.detector_left, &mut self.detector_right);
+        let mut chunk_peak = 0.0f32;
+        for (((dl, dr), &l), &r) in det_left[TRUE_PEAK_HISTORY..TRUE_PEAK_HISTORY + len]
+            .iter_mut()
+            .zip(det_right[TRUE_PEAK_HISTORY..TRUE_PEAK_HISTORY + len].iter_mut())
+            .zip(left)
+            .zip(right)
+        {
+            *dl = sanitize(l);
+            *dr = sanitize(r);
+            chunk_peak = finite_max(finite_max(chunk_peak, dl.abs()), dr.abs());
+        }
+        let support_peak = det_left[..TRUE_PEAK_HISTORY]
+            .iter()
+            .zip(det_right[..TRUE_PEAK_HISTORY].iter())
+            .fold(chunk_peak, |m, (&l, &r)| {
+                finite_max(finite_max(m, l.abs()), r.abs())
+            });
+        if support_peak * self.overshoot_bound > self.true_peak_max {
+            let mut peaks = [0.0f32; TRUE_PEAK_CHUNK];
+            stereo_true_peak_block(
+                &det_left[..TRUE_PEAK_HISTORY + len],
+                &det_right[..TRUE_PEAK_HISTORY + len],
+                &mut peaks[..len],
+            );
+            let max = peaks[..len]
+                .iter()
+                .fold(self.true_peak_max, |m, &p| finite_max(m, p));
+            self.true_peak_max = finite_max(max, chunk_peak);
+        }
+        det_left.copy_within(len..len + TRUE_PEAK_HISTORY, 0);
+        det_right.copy_within(len..len + TRUE_PEAK_HISTORY, 0);
+        chunk_peak
     }
 
     pub fn short_term_lufs(&self) -> f32 {
@@ -140,6 +164,17 @@ impl ProgramMeter {
             true_peak_max_dbtp: to_db(self.true_peak_max),
             sample_peak_dbfs: to_db(self.sample_peak),
         }
+    }
+}
+
+/// `max` for values known to be finite (everything here is sanitised): a plain compare and
+/// select, which vectorises to one instruction, unlike `f32::max`'s NaN handling.
+#[inline(always)]
+fn finite_max(a: f32, b: f32) -> f32 {
+    if b > a {
+        b
+    } else {
+        a
     }
 }
 
