@@ -15,6 +15,7 @@ pub mod dsp;
 pub mod editor;
 pub mod engine;
 pub mod linear_phase_designer;
+pub mod offline;
 pub mod params;
 pub mod presets;
 pub mod shared_state;

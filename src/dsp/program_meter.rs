@@ -74,12 +74,19 @@ impl ProgramMeter {
     pub fn reset(&mut self, sample_rate: f32, mono: bool) {
         self.loudness.reset(sample_rate);
         self.mono = mono;
-        self.reset_measurement();
+        // `LoudnessMeter::reset` already cleared the loudness measurement; calling its
+        // `reset_measurement` again would move the gating-block grid to the next 10 ms boundary
+        // and make this meter disagree with `integrated_loudness` on the same file.
+        self.reset_true_peak();
     }
 
     /// The meter's reset button: integrated, LRA, maxima. Allocation-free.
     pub fn reset_measurement(&mut self) {
         self.loudness.reset_measurement();
+        self.reset_true_peak();
+    }
+
+    fn reset_true_peak(&mut self) {
         // Fresh detector state: the measurement starts as if preceded by silence.
         self.detector_left = [0.0; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK];
         self.detector_right = [0.0; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK];
@@ -232,6 +239,34 @@ mod tests {
         assert!(
             (got - reference).abs() < 0.01,
             "meter {got} dBTP vs reference {reference} dBTP"
+        );
+    }
+
+    #[test]
+    fn integrated_loudness_agrees_with_the_offline_function() {
+        // Same gating-block grid after `reset`: the meter and `integrated_loudness` must read
+        // the same file identically (they share the BS.1770 code).
+        let fs = 44_100.0;
+        let mut x = 0x1234_5678u32;
+        let noise: Vec<f32> = (0..(8.3 * fs) as usize)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                let env = if (i / 22_050) % 2 == 0 { 0.5 } else { 0.1 };
+                env * ((x >> 8) as f32 / (1u32 << 23) as f32 - 1.0)
+            })
+            .collect();
+        let mut m = ProgramMeter::new();
+        m.reset(fs, false);
+        for c in noise.chunks(512) {
+            m.process(c, c);
+        }
+        let offline = crate::dsp::loudness::integrated_loudness(&noise, Some(&noise), fs) as f32;
+        let meter = m.readings().integrated_lufs;
+        assert!(
+            (meter - offline).abs() < 0.005,
+            "meter {meter} vs offline {offline}"
         );
     }
 

@@ -28,7 +28,7 @@ pub fn pink_noise(n: usize, seed: u64, rms_dbfs: f32) -> Vec<f32> {
             let w = white.next();
             b[0] = 0.99886 * b[0] + w * 0.0555179;
             b[1] = 0.99332 * b[1] + w * 0.0750759;
-            b[2] = 0.96900 * b[2] + w * 0.1538520;
+            b[2] = 0.96900 * b[2] + w * 0.153_852;
             b[3] = 0.86650 * b[3] + w * 0.3104856;
             b[4] = 0.55000 * b[4] + w * 0.5329522;
             b[5] = -0.7616 * b[5] - w * 0.0168980;
@@ -54,7 +54,7 @@ pub fn multitone_mix(n: usize, fs: f32) -> (Vec<f32>, Vec<f32>) {
         let t = i as f32 / fs;
         let in_beat = (i % beat) as f32 / fs;
         let kick = 0.5 * (-in_beat * 18.0).exp() * (2.0 * PI * 55.0 * in_beat).sin();
-        let bass_freq = if (i / (4 * beat)) % 2 == 0 {
+        let bass_freq = if (i / (4 * beat)).is_multiple_of(2) {
             82.4
         } else {
             110.0

@@ -1,0 +1,47 @@
+//! `fairmaster-render`: offline mastering with the plugin's own engine (see `--help` and the
+//! README). All logic lives in `fairmaster::offline`; this only maps results to exit codes:
+//! 0 success, 1 a render/input/output error, 2 a usage error, 3 a loudness target missed.
+
+use std::process::ExitCode;
+
+use fairmaster::offline::cli::{self, Command};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = match cli::parse_args(&args) {
+        Ok(Command::Help) => {
+            print!("{}", cli::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Render(options)) => options,
+        Err(usage) => {
+            eprintln!("fairmaster-render: {usage}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli::run(&options) {
+        Ok(report) => {
+            if options.json {
+                println!("{}", report.to_json());
+            } else {
+                print!("{}", report.to_table());
+            }
+            let missed = report
+                .files
+                .iter()
+                .any(|f| f.target.as_ref().is_some_and(|t| !t.met));
+            if missed {
+                eprintln!(
+                    "fairmaster-render: a loudness target was missed by more than 0.5 LU \
+                     (see the report); the closest master was written"
+                );
+                return ExitCode::from(3);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("fairmaster-render: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,589 @@
+//! Command-line options of `fairmaster-render` and the whole job ([`run`]): settings, decoding,
+//! loudness targets, album balancing, rendering, writing, reporting. The binary is a thin
+//! wrapper, so tests drive exactly this code.
+
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::album::{self, AlbumMode, AlbumSummary};
+use super::analysis::analyse;
+use super::audio_io::{self, OutputFormat};
+use super::demo::demo_mix;
+use super::render::{self, LoudnessTarget, TargetedRender};
+use super::report::{FileReport, RunReport, TargetReport};
+use super::settings::{ParamSet, BUILTIN_PRESETS};
+use super::{Audio, OfflineError};
+use crate::targets::PRESET_TARGETS;
+
+pub const USAGE: &str = "\
+fairmaster-render: master audio files offline with the Fairmaster plugin's own engine.
+
+USAGE:
+    fairmaster-render [OPTIONS] [INPUT...]
+
+With no INPUT, masters a built-in synthesised demo mix (8 s of drums, bass and chords) to
+./fairmaster-demo.master.wav. Inputs: WAV, FLAC or AIFF, mono or stereo, 44.1-192 kHz.
+Several inputs are mastered as an album (see --album-mode).
+
+SETTINGS (applied in this order):
+    --preset NAME|FILE     built-in 'reference' (default: the reference master) or
+                           'plugin-default' (a fresh insert: limiter only), or a preset JSON file
+    --state FILE           the plugin state saved by the DAW (nice-plug JSON chunk) instead
+    --set ID=VALUE         set any plugin parameter by its ID (repeatable), e.g.
+                           --set eq_mode=linear_phase --set comp_ratio=1.5
+    --input-gain DB, --output-gain DB, --drive DB, --ceiling DBTP
+                           shortcuts for input_gain, output_gain, lim_drive, lim_ceiling
+
+LOUDNESS:
+    --target T             spotify | youtube (-14 LUFS, -1 dBTP), apple (-16, -1), cd (-9, -0.3),
+                           r128 (-23, -1), or a number in LUFS (ceiling from the settings).
+                           The limiter drive is searched so the master hits T within 0.5 LU.
+    --album-mode MODE      with several inputs: 'relative' (default; keeps the mix's loudness
+                           differences, the loudest track hits T) or 'same' (all tracks at T)
+    --preview FILE         also write the masters concatenated gaplessly (album preview)
+
+OUTPUT:
+    -o, --output FILE      output file (one input only); default INPUT_DIR/NAME.master.wav
+    --out-dir DIR          write NAME.master.wav files into DIR
+    --bits 16|24|32f       WAV word length (default 24); 16/24 use the chain's dither
+    --noise-shaping, --no-noise-shaping
+                           dither noise shaping (default: as in the settings)
+    --force                overwrite existing outputs
+    --dry-run              render and report, write nothing
+    --json                 print the report as JSON on stdout instead of the table
+    --quiet                no progress bar
+    -h, --help             this text
+";
+
+/// What the user asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetSpec {
+    /// A named delivery target: loudness and ceiling.
+    Preset { lufs: f32, ceiling_dbtp: f32 },
+    /// A loudness in LUFS; the ceiling comes from the settings.
+    Lufs(f32),
+}
+
+impl TargetSpec {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let preset = |i: usize| Self::Preset {
+            lufs: PRESET_TARGETS[i].integrated_lufs,
+            ceiling_dbtp: PRESET_TARGETS[i].ceiling_dbtp,
+        };
+        let t = text.trim().to_ascii_lowercase();
+        Ok(match t.as_str() {
+            "spotify" | "youtube" | "streaming" => preset(0),
+            "apple" | "apple-music" => preset(1),
+            "cd" | "club" => preset(2),
+            "r128" | "ebu" | "broadcast" => preset(3),
+            _ => {
+                let number = t.trim_end_matches("lufs").trim();
+                match number.parse::<f32>() {
+                    Ok(v) if v.is_finite() && (-40.0..=0.0).contains(&v) => Self::Lufs(v),
+                    _ => {
+                        return Err(format!(
+                            "unknown target '{text}' (spotify, youtube, apple, cd, r128, or a \
+                             loudness from -40 to 0 LUFS)"
+                        ))
+                    }
+                }
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub inputs: Vec<PathBuf>,
+    pub output: Option<PathBuf>,
+    pub out_dir: Option<PathBuf>,
+    pub preset: Option<String>,
+    pub state: Option<PathBuf>,
+    pub sets: Vec<(String, String)>,
+    pub input_gain_db: Option<String>,
+    pub output_gain_db: Option<String>,
+    pub drive_db: Option<String>,
+    pub ceiling_dbtp: Option<String>,
+    pub target: Option<TargetSpec>,
+    pub format: OutputFormat,
+    pub noise_shaping: Option<bool>,
+    pub album_mode: AlbumMode,
+    pub preview: Option<PathBuf>,
+    pub json: bool,
+    pub force: bool,
+    pub dry_run: bool,
+    pub quiet: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            inputs: Vec::new(),
+            output: None,
+            out_dir: None,
+            preset: None,
+            state: None,
+            sets: Vec::new(),
+            input_gain_db: None,
+            output_gain_db: None,
+            drive_db: None,
+            ceiling_dbtp: None,
+            target: None,
+            format: OutputFormat::Int24,
+            noise_shaping: None,
+            album_mode: AlbumMode::Relative,
+            preview: None,
+            json: false,
+            force: false,
+            dry_run: false,
+            quiet: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Help,
+    Render(Box<Options>),
+}
+
+/// Parses the arguments after the program name. Errors are usage messages.
+pub fn parse_args(args: &[String]) -> Result<Command, String> {
+    let mut o = Options::default();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].as_str();
+        // `--name=value` or `--name value`.
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
+            _ => (arg, None),
+        };
+        let mut value = || -> Result<String, String> {
+            if let Some(v) = inline.clone() {
+                return Ok(v);
+            }
+            i += 1;
+            args.get(i)
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match name {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-o" | "--output" => o.output = Some(value()?.into()),
+            "--out-dir" => o.out_dir = Some(value()?.into()),
+            "--preset" => o.preset = Some(value()?),
+            "--state" => o.state = Some(value()?.into()),
+            "--set" => {
+                let v = value()?;
+                let (id, val) = v
+                    .split_once('=')
+                    .ok_or_else(|| format!("--set needs ID=VALUE, got '{v}'"))?;
+                o.sets.push((id.trim().to_string(), val.trim().to_string()));
+            }
+            "--input-gain" => o.input_gain_db = Some(value()?),
+            "--output-gain" => o.output_gain_db = Some(value()?),
+            "--drive" => o.drive_db = Some(value()?),
+            "--ceiling" => o.ceiling_dbtp = Some(value()?),
+            "--target" => o.target = Some(TargetSpec::parse(&value()?)?),
+            "--bits" => {
+                let v = value()?;
+                o.format = OutputFormat::parse(&v)
+                    .ok_or_else(|| format!("--bits must be 16, 24 or 32f, got '{v}'"))?;
+            }
+            "--noise-shaping" => o.noise_shaping = Some(true),
+            "--no-noise-shaping" => o.noise_shaping = Some(false),
+            "--album-mode" => {
+                let v = value()?;
+                o.album_mode = AlbumMode::parse(&v)
+                    .ok_or_else(|| format!("--album-mode must be relative or same, got '{v}'"))?;
+            }
+            "--preview" => o.preview = Some(value()?.into()),
+            "--json" => o.json = true,
+            "--force" => o.force = true,
+            "--dry-run" => o.dry_run = true,
+            "--quiet" | "-q" => o.quiet = true,
+            _ if arg.starts_with('-') && arg.len() > 1 => {
+                return Err(format!("unknown option '{arg}' (see --help)"))
+            }
+            _ => o.inputs.push(arg.into()),
+        }
+        i += 1;
+    }
+    if o.preset.is_some() && o.state.is_some() {
+        return Err("--preset and --state are alternatives; give one".into());
+    }
+    if o.output.is_some() && o.inputs.len() > 1 {
+        return Err("--output takes one input; use --out-dir for several".into());
+    }
+    if o.output.is_some() && o.out_dir.is_some() {
+        return Err("--output and --out-dir are alternatives; give one".into());
+    }
+    Ok(Command::Render(Box::new(o)))
+}
+
+/// One job: a decoded input, its name and where its master goes.
+struct Job {
+    name: String,
+    input: Audio,
+    output: Option<PathBuf>,
+}
+
+/// Builds the parameter set from `--preset`/`--state`, `--set` and the shortcut flags.
+pub fn build_settings(o: &Options) -> Result<Box<ParamSet>, OfflineError> {
+    let mut set = match (&o.state, &o.preset) {
+        (Some(state), _) => ParamSet::from_state_file(state)?,
+        (None, Some(preset)) if BUILTIN_PRESETS.contains(&preset.as_str()) => {
+            ParamSet::builtin(preset)?
+        }
+        (None, Some(file)) => ParamSet::from_preset_file(Path::new(file))?,
+        (None, None) => ParamSet::builtin("reference")?,
+    };
+    for (id, value) in &o.sets {
+        set.set_text(id, value)
+            .map_err(|e| OfflineError::new(format!("--set {id}={value}: {e}")))?;
+    }
+    for (flag, id, value) in [
+        ("--input-gain", "input_gain", &o.input_gain_db),
+        ("--output-gain", "output_gain", &o.output_gain_db),
+        ("--drive", "lim_drive", &o.drive_db),
+        ("--ceiling", "lim_ceiling", &o.ceiling_dbtp),
+    ] {
+        if let Some(v) = value {
+            set.set_text(id, v)
+                .map_err(|e| OfflineError::new(format!("{flag} {v}: {e}")))?;
+        }
+    }
+    Ok(set)
+}
+
+fn default_output(o: &Options, input: &Path) -> PathBuf {
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let name = format!("{stem}.master.wav");
+    match &o.out_dir {
+        Some(dir) => dir.join(name),
+        None => input.with_file_name(name),
+    }
+}
+
+/// The whole job. Every input is decoded and every output path checked before anything is
+/// rendered or written, so a bad input or an existing output fails fast and writes nothing.
+pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
+    let params = build_settings(o)?;
+    let mut settings = params.chain_settings();
+    settings.dither.mode = o.format.dither_mode();
+    if let Some(shaping) = o.noise_shaping {
+        settings.dither.noise_shaping = shaping;
+    }
+    let ab = params.ab_settings();
+    let target = o.target.as_ref().map(|t| match *t {
+        TargetSpec::Preset { lufs, ceiling_dbtp } => LoudnessTarget {
+            integrated_lufs: f64::from(lufs),
+            // An explicit --ceiling wins over the named target's.
+            ceiling_dbtp: if o.ceiling_dbtp.is_some() {
+                settings.limiter.ceiling_db
+            } else {
+                ceiling_dbtp
+            },
+        },
+        TargetSpec::Lufs(lufs) => LoudnessTarget {
+            integrated_lufs: f64::from(lufs),
+            ceiling_dbtp: settings.limiter.ceiling_db,
+        },
+    });
+
+    let mut jobs = Vec::new();
+    if o.inputs.is_empty() {
+        let output = o.output.clone().unwrap_or_else(|| {
+            o.out_dir
+                .clone()
+                .unwrap_or_default()
+                .join("fairmaster-demo.master.wav")
+        });
+        jobs.push(Job {
+            name: "built-in demo mix".into(),
+            input: demo_mix(),
+            output: Some(output),
+        });
+    }
+    for path in &o.inputs {
+        let input = audio_io::read_audio_file(path)?;
+        let output = o.output.clone().unwrap_or_else(|| default_output(o, path));
+        jobs.push(Job {
+            name: path.display().to_string(),
+            input,
+            output: Some(output),
+        });
+    }
+    if o.dry_run {
+        for job in &mut jobs {
+            job.output = None;
+        }
+    }
+    check_outputs(o, &jobs)?;
+
+    let before: Vec<_> = jobs.iter().map(|j| analyse(&j.input)).collect();
+    let album_mode = jobs.len() > 1;
+    let input_lufs: Vec<f64> = jobs
+        .iter()
+        .map(|j| render::integrated_lufs(&j.input))
+        .collect();
+    let track_targets: Option<Vec<f64>> = target.map(|t| {
+        if album_mode {
+            album::track_targets(&input_lufs, t.integrated_lufs, o.album_mode)
+        } else {
+            vec![t.integrated_lufs]
+        }
+    });
+
+    let mut files = Vec::new();
+    let mut masters: Vec<Audio> = Vec::new();
+    for (k, job) in jobs.iter().enumerate() {
+        let bar = progress_bar(o, &job.input, &job.name);
+        let frames = job.input.frames() as u64;
+        let (rendered, used, target_report) = match (target, &track_targets) {
+            (Some(t), Some(targets)) => {
+                let track_target = LoudnessTarget {
+                    integrated_lufs: targets[k],
+                    ..t
+                };
+                let mut last_pass = usize::MAX;
+                let TargetedRender {
+                    rendered,
+                    settings: used,
+                    integrated_lufs,
+                    error_lu,
+                    target_met,
+                    passes,
+                } = render::render_to_target(
+                    &job.input,
+                    &settings,
+                    &ab,
+                    track_target,
+                    &mut |pass, done| {
+                        if let Some(bar) = &bar {
+                            if pass != last_pass {
+                                last_pass = pass;
+                                bar.set_message(format!("render {}", pass + 1));
+                                bar.set_length(frames);
+                            }
+                            bar.set_position(done as u64);
+                        }
+                    },
+                )
+                .map_err(|e| OfflineError {
+                    path: Some(PathBuf::from(&job.name)),
+                    ..e
+                })?;
+                let report = TargetReport {
+                    target_lufs: track_target.integrated_lufs,
+                    ceiling_dbtp: track_target.ceiling_dbtp,
+                    achieved_lufs: integrated_lufs,
+                    error_lu,
+                    met: target_met,
+                    passes,
+                };
+                (rendered, used, Some(report))
+            }
+            _ => {
+                let rendered = render::render(&job.input, &settings, &ab, &mut |done| {
+                    if let Some(bar) = &bar {
+                        bar.set_position(done as u64);
+                    }
+                });
+                (rendered, settings, None)
+            }
+        };
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        if let Some(path) = &job.output {
+            audio_io::write_wav_atomic(path, &rendered.audio, o.format, o.force)?;
+        }
+        files.push(FileReport {
+            name: job.name.clone(),
+            output: job.output.as_ref().map(|p| p.display().to_string()),
+            sample_rate: job.input.sample_rate,
+            channels: job.input.channels.len(),
+            duration_seconds: job.input.duration_seconds(),
+            output_format: o.format.label().into(),
+            settings: params.source.clone(),
+            latency_samples: rendered.latency_samples,
+            limiter_drive_db: used.limiter.drive_db,
+            output_gain_db: used.output_gain_db,
+            before: before[k],
+            after: analyse(&rendered.audio),
+            gain_reduction: rendered.gain_reduction,
+            target: target_report,
+        });
+        if o.preview.is_some() {
+            masters.push(rendered.audio);
+        }
+    }
+
+    let album = album_mode.then(|| {
+        let output_lufs: Vec<f64> = files
+            .iter()
+            .map(|f| {
+                f.target
+                    .as_ref()
+                    .map_or(f64::from(f.after.integrated_lufs), |t| t.achieved_lufs)
+            })
+            .collect();
+        let max_track_error_lu = files
+            .iter()
+            .filter_map(|f| f.target.as_ref().map(|t| t.error_lu.abs()))
+            .fold(0.0, f64::max);
+        AlbumSummary {
+            mode: o.album_mode,
+            target_lufs: target.map_or(f64::NAN, |t| t.integrated_lufs),
+            input_spread_lu: album::spread_lu(&input_lufs),
+            output_spread_lu: album::spread_lu(&output_lufs),
+            max_track_error_lu,
+        }
+    });
+
+    let mut preview = None;
+    if let Some(path) = &o.preview {
+        let refs: Vec<&Audio> = masters.iter().collect();
+        let joined = album::concatenate(&refs).map_err(|e| OfflineError {
+            path: Some(path.clone()),
+            ..e
+        })?;
+        if !o.dry_run {
+            audio_io::write_wav_atomic(path, &joined, o.format, o.force)?;
+            preview = Some(path.display().to_string());
+        }
+    }
+    Ok(RunReport {
+        files,
+        album,
+        preview,
+    })
+}
+
+/// Existing outputs (without --force), duplicate outputs and an output equal to an input are
+/// refused before any work.
+fn check_outputs(o: &Options, jobs: &[Job]) -> Result<(), OfflineError> {
+    let mut seen: Vec<&Path> = Vec::new();
+    let preview = if o.dry_run {
+        None
+    } else {
+        o.preview.as_deref()
+    };
+    for path in jobs
+        .iter()
+        .filter_map(|j| j.output.as_deref())
+        .chain(preview)
+    {
+        audio_io::check_output_free(path, o.force)?;
+        if seen.contains(&path) {
+            return Err(OfflineError::file(
+                path,
+                "two outputs would share this path",
+            ));
+        }
+        if o.inputs.iter().any(|i| i == path) {
+            return Err(OfflineError::file(
+                path,
+                "output would overwrite its own input; choose another output path",
+            ));
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.is_dir() {
+                return Err(OfflineError::file(path, "output directory does not exist"));
+            }
+        }
+        seen.push(path);
+    }
+    Ok(())
+}
+
+/// Files shorter than this render in well under a second: no bar.
+const PROGRESS_MIN_SECONDS: f64 = 20.0;
+
+fn progress_bar(o: &Options, input: &Audio, name: &str) -> Option<ProgressBar> {
+    if o.quiet || input.duration_seconds() < PROGRESS_MIN_SECONDS {
+        return None;
+    }
+    // Drawn on stderr, hidden automatically when stderr is not a terminal.
+    let bar = ProgressBar::new(input.frames() as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("{prefix} {msg} [{bar:40}] {percent:>3}% ({eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(name.to_string());
+    bar.set_message("render");
+    Some(bar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_targets() {
+        assert_eq!(
+            TargetSpec::parse("spotify").unwrap(),
+            TargetSpec::Preset {
+                lufs: -14.0,
+                ceiling_dbtp: -1.0
+            }
+        );
+        assert_eq!(
+            TargetSpec::parse("cd").unwrap(),
+            TargetSpec::Preset {
+                lufs: -9.0,
+                ceiling_dbtp: -0.3
+            }
+        );
+        assert_eq!(TargetSpec::parse("-11.5").unwrap(), TargetSpec::Lufs(-11.5));
+        assert_eq!(
+            TargetSpec::parse("-10 LUFS").unwrap(),
+            TargetSpec::Lufs(-10.0)
+        );
+        assert!(TargetSpec::parse("loud").is_err());
+        assert!(TargetSpec::parse("5").is_err());
+    }
+
+    #[test]
+    fn parses_options() {
+        let Command::Render(o) = parse_args(&args(&[
+            "a.wav",
+            "--target=-12",
+            "--bits",
+            "16",
+            "--set",
+            "eq_mode=linear_phase",
+            "--album-mode",
+            "same",
+            "b.flac",
+            "--force",
+        ]))
+        .unwrap() else {
+            panic!("not a render")
+        };
+        assert_eq!(
+            o.inputs,
+            vec![PathBuf::from("a.wav"), PathBuf::from("b.flac")]
+        );
+        assert_eq!(o.target, Some(TargetSpec::Lufs(-12.0)));
+        assert_eq!(o.format, OutputFormat::Int16);
+        assert_eq!(o.sets, vec![("eq_mode".into(), "linear_phase".into())]);
+        assert_eq!(o.album_mode, AlbumMode::Same);
+        assert!(o.force);
+        assert_eq!(parse_args(&args(&["-h"])).unwrap(), Command::Help);
+        assert!(parse_args(&args(&["--bogus"])).is_err());
+        assert!(parse_args(&args(&["--target"])).is_err());
+        assert!(parse_args(&args(&["a.wav", "b.wav", "-o", "x.wav"])).is_err());
+        assert!(parse_args(&args(&["--preset", "reference", "--state", "s.json"])).is_err());
+    }
+}

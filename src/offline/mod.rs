@@ -1,0 +1,95 @@
+//! Offline mastering: the plugin's own [`Engine`](crate::engine::Engine) run over audio files
+//! from the command line (`src/bin/fairmaster-render.rs`), with loudness targeting, before/after
+//! reports and album balancing.
+//!
+//! Nothing here re-implements DSP: every sample goes through `Engine::process_*`, with settings
+//! produced by the plugin's parameter mapping (`FairmasterParams::chain_settings`), so a file
+//! rendered here is the file a DAW would bounce with the same plugin state (offline render mode).
+//!
+//! One file per job:
+//! * [`audio_io`]: decode WAV/FLAC/AIFF (symphonia), write WAV atomically (hound).
+//! * [`settings`]: preset files, DAW plugin states and `--set` flags -> `ChainSettings`.
+//! * [`render`]: one latency-compensated render, and the loudness-target search.
+//! * [`analysis`]: BS.1770 / EBU R128 measurements of a whole file, gain-reduction statistics.
+//! * [`report`]: the before/after table and JSON.
+//! * [`album`]: per-track targets of an album, loudness spread, gapless preview.
+//! * [`demo`]: the built-in synthesised demo mix.
+//! * [`cli`]: command-line parsing and the whole job (`run`), used by the binary and the tests.
+
+pub mod album;
+pub mod analysis;
+pub mod audio_io;
+pub mod cli;
+pub mod demo;
+pub mod render;
+pub mod report;
+pub mod settings;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// An error of the offline renderer: what went wrong, and with which file when there is one.
+/// Never a panic: every bad input ends here and the binary prints it and exits non-zero.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfflineError {
+    pub path: Option<PathBuf>,
+    pub reason: String,
+}
+
+impl OfflineError {
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            path: None,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn file(path: &Path, reason: impl Into<String>) -> Self {
+        Self {
+            path: Some(path.to_path_buf()),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for OfflineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(path) => write!(f, "{}: {}", path.display(), self.reason),
+            None => write!(f, "{}", self.reason),
+        }
+    }
+}
+
+impl std::error::Error for OfflineError {}
+
+/// Planar audio held in memory: one `Vec` per channel (1 or 2), all the same length.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Audio {
+    pub sample_rate: u32,
+    pub channels: Vec<Vec<f32>>,
+}
+
+impl Audio {
+    pub fn frames(&self) -> usize {
+        self.channels.first().map_or(0, Vec::len)
+    }
+
+    pub fn is_mono(&self) -> bool {
+        self.channels.len() == 1
+    }
+
+    pub fn duration_seconds(&self) -> f64 {
+        self.frames() as f64 / f64::from(self.sample_rate.max(1))
+    }
+
+    /// Left and right (a mono file gives its one channel twice).
+    pub fn left_right(&self) -> (&[f32], &[f32]) {
+        let left = &self.channels[0];
+        let right = self.channels.get(1).unwrap_or(left);
+        (left, right)
+    }
+}
+
+/// Sample rates the chain is designed and tested for (see the DSP conventions).
+pub const SUPPORTED_RATES_HZ: (u32, u32) = (44_100, 192_000);

@@ -1,0 +1,299 @@
+//! Rendering a file through the plugin's [`Engine`], and the loudness-target search.
+//!
+//! # One render
+//! `Engine::new()`, `set(settings)`, `reset(rate, offline = true, mono)` exactly as the plugin's
+//! `activate` in a DAW's offline bounce, then the whole file through `process_stereo` /
+//! `process_mono`. The chain delays by `latency_samples()`; the render drops that many output
+//! samples at the start and feeds that many zeros at the end (the tail), so the output is
+//! time-aligned with the input and has the same length.
+//!
+//! # Hitting a loudness target
+//! The limiter's drive sets how loud the master is, but not linearly (more drive = more gain
+//! reduction), so the target is found by measuring renders (analyse, render, measure, correct):
+//!
+//! 1. Render with the settings as given and measure the integrated loudness L of the *output*
+//!    (BS.1770-4, the plugin's meter) - exactly the samples that will be written.
+//! 2. The control is one number `u` in dB: for `u >= 0` the limiter drive is `u`; below 0 the
+//!    drive is 0 and the output gain is lowered by `-u` (a target quieter than the undriven
+//!    chain). L(u) is monotonic.
+//! 3. Next `u`: first `u + (target - L)` (slope 1: exact while the limiter is idle), then the
+//!    secant through the last two renders, kept inside the bracket of renders known to be too
+//!    quiet / too loud (bisection when the secant leaves it).
+//! 4. Stop when |target - L| <= [`TARGET_TOLERANCE_LU`] or after [`MAX_TARGET_PASSES`]; the
+//!    render closest to the target is the one written. The acceptance window is +-0.5 LU.
+//!
+//! A target beyond 24 dB of drive (very quiet, very dynamic mix) cannot be reached; the result
+//! says so (`target_met = false`) and the loudest possible master is kept.
+
+use serde::Serialize;
+
+use super::analysis::{GainReductionAccumulator, GainReductionStats};
+use super::{Audio, OfflineError};
+use crate::ab::AbSettings;
+use crate::chain::ChainSettings;
+use crate::dsp::loudness::integrated_loudness;
+use crate::engine::Engine;
+use crate::params::GAIN_RANGE_DB;
+
+/// The chain's gain-reduction meters are read after every block of this many frames (the
+/// chain's internal chunk): the statistics' time resolution (11.6 ms at 44.1 kHz).
+pub const GR_BLOCK: usize = crate::chain::MAX_CHUNK;
+
+/// The search aims this close to the target (well inside the +-0.5 LU acceptance window).
+pub const TARGET_TOLERANCE_LU: f64 = 0.05;
+/// The acceptance window of a loudness target.
+pub const TARGET_ACCEPTANCE_LU: f64 = 0.5;
+/// Renders at most this many times per file when searching for a target.
+pub const MAX_TARGET_PASSES: usize = 8;
+/// Limiter drive range (the `lim_drive` parameter).
+const MAX_DRIVE_DB: f64 = 24.0;
+
+/// One finished render.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub audio: Audio,
+    pub gain_reduction: GainReductionStats,
+    pub latency_samples: u32,
+}
+
+/// Renders `input` through a fresh engine with `settings`. `progress(frames)` is called with
+/// the number of input frames done so far.
+pub fn render(
+    input: &Audio,
+    settings: &ChainSettings,
+    ab: &AbSettings,
+    progress: &mut dyn FnMut(usize),
+) -> Rendered {
+    let mut engine = Engine::new();
+    let mono = input.is_mono();
+    engine.set(settings, ab);
+    engine.reset(input.sample_rate as f32, true, mono);
+    let latency = engine.latency_samples() as usize;
+    let frames = input.frames();
+    let total = frames + latency;
+
+    // Input followed by `latency` zeros, processed in place; the output is `[latency..]`.
+    let mut channels: Vec<Vec<f32>> = input
+        .channels
+        .iter()
+        .map(|c| {
+            let mut v = Vec::with_capacity(total);
+            v.extend_from_slice(c);
+            v.resize(total, 0.0);
+            v
+        })
+        .collect();
+    let mut gr = GainReductionAccumulator::default();
+    let mut start = 0;
+    let mut next_report = 0;
+    while start < total {
+        let end = (start + GR_BLOCK).min(total);
+        match channels.as_mut_slice() {
+            [mono_channel] => engine.process_mono(&mut mono_channel[start..end]),
+            [left, right] => engine.process_stereo(&mut left[start..end], &mut right[start..end]),
+            _ => unreachable!("decoder guarantees 1 or 2 channels"),
+        }
+        // Only blocks carrying the file's samples (not the pre-roll) count.
+        if end > latency {
+            let meters = engine.chain_meters();
+            gr.add(meters.compressor_gr_db, meters.limiter_gr_db);
+        }
+        start = end;
+        if start >= next_report {
+            progress(start.min(frames));
+            next_report = start + (1 << 16);
+        }
+    }
+    progress(frames);
+    for channel in &mut channels {
+        channel.drain(..latency);
+    }
+    Rendered {
+        audio: Audio {
+            sample_rate: input.sample_rate,
+            channels,
+        },
+        gain_reduction: gr.stats(),
+        latency_samples: latency as u32,
+    }
+}
+
+/// Integrated loudness of a whole file with the plugin's BS.1770-4 meter (mono as mono).
+pub fn integrated_lufs(audio: &Audio) -> f64 {
+    let (left, right) = audio.left_right();
+    let right = (!audio.is_mono()).then_some(right);
+    integrated_loudness(left, right, audio.sample_rate as f32)
+}
+
+/// A loudness target for one file: integrated loudness and the limiter ceiling.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LoudnessTarget {
+    pub integrated_lufs: f64,
+    pub ceiling_dbtp: f32,
+}
+
+/// One render of the search.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TargetPass {
+    pub drive_db: f32,
+    pub output_gain_db: f32,
+    pub integrated_lufs: f64,
+}
+
+/// The written render and how it was found.
+#[derive(Debug, Clone)]
+pub struct TargetedRender {
+    pub rendered: Rendered,
+    /// The settings of the written render (drive/output gain as found).
+    pub settings: ChainSettings,
+    pub integrated_lufs: f64,
+    /// `integrated - target`, LU.
+    pub error_lu: f64,
+    pub target_met: bool,
+    pub passes: Vec<TargetPass>,
+}
+
+/// Maps the search's control `u` (dB) to drive and output gain (see the module docs).
+fn apply_control(base: &ChainSettings, u: f64) -> ChainSettings {
+    let mut s = *base;
+    if u >= 0.0 {
+        s.limiter.drive_db = u.min(MAX_DRIVE_DB) as f32;
+    } else {
+        s.limiter.drive_db = 0.0;
+        s.output_gain_db =
+            (f64::from(base.output_gain_db) + u).max(f64::from(GAIN_RANGE_DB.0)) as f32;
+    }
+    s
+}
+
+/// Renders `input` so its integrated loudness hits `target` (see the module docs). The
+/// limiter is switched on and its ceiling set to the target's.
+pub fn render_to_target(
+    input: &Audio,
+    settings: &ChainSettings,
+    ab: &AbSettings,
+    target: LoudnessTarget,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<TargetedRender, OfflineError> {
+    let mut base = *settings;
+    base.limiter.enabled = true;
+    base.limiter.ceiling_db = target.ceiling_dbtp;
+    let t = target.integrated_lufs;
+    let u_min = f64::from(GAIN_RANGE_DB.0 - base.output_gain_db);
+
+    let mut passes: Vec<TargetPass> = Vec::new();
+    let mut best: Option<(f64, TargetedRender)> = None;
+    // Bracket: largest u known too quiet, smallest u known too loud.
+    let mut too_quiet: Option<(f64, f64)> = None;
+    let mut too_loud: Option<(f64, f64)> = None;
+    let mut history: Vec<(f64, f64)> = Vec::new();
+    let mut u = f64::from(base.limiter.drive_db);
+    for pass in 0..MAX_TARGET_PASSES {
+        let s = apply_control(&base, u);
+        let rendered = render(input, &s, ab, &mut |done| progress(pass, done));
+        let lufs = integrated_lufs(&rendered.audio);
+        if !lufs.is_finite() {
+            return Err(OfflineError::new(
+                "no audio above the BS.1770 gate (-70 LUFS): silence cannot be brought to a \
+                 loudness target",
+            ));
+        }
+        passes.push(TargetPass {
+            drive_db: s.limiter.drive_db,
+            output_gain_db: s.output_gain_db,
+            integrated_lufs: lufs,
+        });
+        let error = lufs - t;
+        let candidate = TargetedRender {
+            rendered,
+            settings: s,
+            integrated_lufs: lufs,
+            error_lu: error,
+            target_met: error.abs() <= TARGET_ACCEPTANCE_LU,
+            passes: Vec::new(),
+        };
+        if best.as_ref().is_none_or(|(e, _)| error.abs() < *e) {
+            best = Some((error.abs(), candidate));
+        }
+        if error.abs() <= TARGET_TOLERANCE_LU {
+            break;
+        }
+        if error < 0.0 {
+            too_quiet = Some(too_quiet.map_or((u, lufs), |q| if u > q.0 { (u, lufs) } else { q }));
+            if u >= MAX_DRIVE_DB {
+                break; // unreachable: the loudest possible master is already rendered
+            }
+        } else {
+            too_loud = Some(too_loud.map_or((u, lufs), |q| if u < q.0 { (u, lufs) } else { q }));
+            if u <= u_min {
+                break;
+            }
+        }
+        history.push((u, lufs));
+        u = next_control(&history, t, too_quiet, too_loud).clamp(u_min, MAX_DRIVE_DB);
+    }
+    let (_, mut result) = best.expect("at least one pass");
+    result.passes = passes;
+    Ok(result)
+}
+
+/// The next control value: slope-1 step, then secant, kept inside the bracket.
+fn next_control(
+    history: &[(f64, f64)],
+    target: f64,
+    too_quiet: Option<(f64, f64)>,
+    too_loud: Option<(f64, f64)>,
+) -> f64 {
+    let &(u, l) = history.last().expect("history");
+    let mut next = match history.len() {
+        1 => u + (target - l),
+        n => {
+            let (u0, l0) = history[n - 2];
+            let slope = if (u - u0).abs() > 1e-9 {
+                (l - l0) / (u - u0)
+            } else {
+                1.0
+            };
+            // Loudness rises with u at between ~0 (hard limiting) and 1 dB/dB (idle limiter).
+            u + (target - l) / slope.clamp(0.02, 1.0)
+        }
+    };
+    if let (Some((uq, _)), Some((ul, _))) = (too_quiet, too_loud) {
+        if !(next > uq && next < ul) {
+            next = 0.5 * (uq + ul);
+        }
+    }
+    next
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_maps_to_drive_then_output_gain() {
+        let base = ChainSettings {
+            output_gain_db: -1.0,
+            ..ChainSettings::default()
+        };
+        let s = apply_control(&base, 5.5);
+        assert_eq!((s.limiter.drive_db, s.output_gain_db), (5.5, -1.0));
+        let s = apply_control(&base, -3.0);
+        assert_eq!((s.limiter.drive_db, s.output_gain_db), (0.0, -4.0));
+        let s = apply_control(&base, 40.0);
+        assert_eq!(s.limiter.drive_db, 24.0);
+        let s = apply_control(&base, -60.0);
+        assert_eq!(s.output_gain_db, -24.0);
+    }
+
+    #[test]
+    fn secant_step_stays_inside_the_bracket() {
+        // Linear loudness curve L = u - 20 with target -14: the secant lands on u = 6 exactly.
+        let h = [(0.0, -20.0), (3.0, -17.0)];
+        assert!((next_control(&h, -14.0, Some((3.0, -17.0)), None) - 6.0).abs() < 1e-12);
+        // A secant pointing outside a known bracket falls back to bisection.
+        let h = [(0.0, -20.0), (10.0, -19.9)];
+        let next = next_control(&h, -14.0, Some((10.0, -19.9)), Some((12.0, -13.0)));
+        assert_eq!(next, 11.0);
+    }
+}

@@ -1,0 +1,454 @@
+//! Where the offline renderer's chain settings come from: a built-in preset, a preset file, a
+//! plugin state saved by the DAW, and `--set ID=VALUE` flags.
+//!
+//! All of them are applied to a real [`FairmasterParams`] by *parameter ID* (the stable IDs of
+//! saved sessions, listed in the README) and the chain settings are then read with
+//! `FairmasterParams::chain_settings()`, the exact mapping the plugin uses in `process()`. So a
+//! value means the same here as in the DAW (same ranges, same clamping of out-of-range values,
+//! same enum IDs) and there is no second settings format to keep in sync.
+//!
+//! # Preset file format (JSON)
+//!
+//! ```json
+//! {
+//!   "fairmaster_preset": 1,
+//!   "name": "Gentle glue",
+//!   "base": "reference",
+//!   "params": {
+//!     "comp_on": true,
+//!     "comp_threshold": -18.0,
+//!     "comp_ratio": 1.5,
+//!     "eq_mode": "linear_phase",
+//!     "lim_drive": 3.0
+//!   }
+//! }
+//! ```
+//!
+//! * `fairmaster_preset`: format version, must be 1.
+//! * `name`: optional, shown in the report.
+//! * `base`: optional built-in preset the file starts from: `"reference"` (the project's
+//!   reference master, `presets::reference_master`) or `"plugin-default"` (a fresh plugin
+//!   insert: limiter only). Default `"plugin-default"`.
+//! * `params`: parameter ID -> plain value: a number in the parameter's unit (dB, Hz, ms, ratio;
+//!   percentages as fractions, 1.2 = 120 %), `true`/`false` for switches, the choice's ID string
+//!   for choices (`"linear_phase"`, `"24"`, `"mid"`, ...). nice-plug's tagged form
+//!   (`{"f32": 3.0}`, `{"bool": true}`, `{"string": "mid"}`) is accepted too, so the `params` of
+//!   a saved plugin state can be pasted in. Unknown IDs and wrong value types are errors.
+//!
+//! # Plugin state saved by the DAW
+//!
+//! nice-plug's state chunk: the JSON object `{"version": ..., "params": {...}, "fields": {...}}`,
+//! either raw or with the 8-byte little-endian length header of the CLAP state stream. Loaded
+//! like the plugin loads it (unknown IDs ignored, as nice-plug does).
+
+use std::path::Path;
+
+use nice_plug::params::InternalParamMut;
+use nice_plug::plugin::{ParamValue, PluginState};
+use nice_plug::prelude::{ParamPtr, Params};
+use serde_json::Value;
+
+use super::OfflineError;
+use crate::ab::AbSettings;
+use crate::chain::ChainSettings;
+use crate::params::FairmasterParams;
+
+/// Names of the built-in presets (`--preset NAME`).
+pub const BUILTIN_PRESETS: [&str; 2] = ["reference", "plugin-default"];
+
+/// The reference master (`presets::reference_master(false)`) as parameter values. A test checks
+/// that it maps to exactly those chain settings.
+const REFERENCE_PARAMS: &str = r#"{
+    "input_gain": 3.0,
+    "eq_on": true, "eq_mode": "minimum_phase",
+    "eq_lc_on": true, "eq_lc_freq": 25.0, "eq_lc_slope": "24", "eq_lc_ch": "stereo",
+    "eq_ls_on": true, "eq_ls_freq": 90.0, "eq_ls_gain": 1.5, "eq_ls_q": 0.7, "eq_ls_ch": "mid",
+    "eq_hs_on": true, "eq_hs_freq": 9000.0, "eq_hs_gain": 2.0, "eq_hs_q": 0.7, "eq_hs_ch": "stereo",
+    "eq_b1_on": true, "eq_b1_freq": 300.0, "eq_b1_gain": -2.0, "eq_b1_q": 1.2, "eq_b1_ch": "stereo",
+    "eq_b2_on": true, "eq_b2_freq": 3500.0, "eq_b2_gain": 1.0, "eq_b2_q": 0.8, "eq_b2_ch": "side",
+    "comp_on": true, "comp_threshold": -20.0, "comp_ratio": 2.0, "comp_makeup": 2.0,
+    "st_on": true, "st_width": 1.2, "st_mono_bass_on": true,
+    "lim_on": true, "lim_drive": 4.0
+}"#;
+
+/// A plugin parameter set being assembled from presets, states and flags.
+pub struct ParamSet {
+    params: FairmasterParams,
+    /// Parameter ID -> pointer into `params` (valid as long as `params` lives, which is as long
+    /// as `self`: the struct owns both and never moves `params` out).
+    map: Vec<(String, ParamPtr)>,
+    /// Where the settings came from, for the report.
+    pub source: String,
+}
+
+impl ParamSet {
+    /// A fresh plugin insert: every parameter at its default.
+    pub fn plugin_default() -> Box<Self> {
+        // Boxed so `params` has a stable address for the pointers in `map`.
+        let mut set = Box::new(Self {
+            params: FairmasterParams::default(),
+            map: Vec::new(),
+            source: "plugin-default".into(),
+        });
+        set.map = set
+            .params
+            .param_map()
+            .into_iter()
+            .map(|(id, ptr, _group)| (id, ptr))
+            .collect();
+        set
+    }
+
+    /// A built-in preset by name (see [`BUILTIN_PRESETS`]).
+    pub fn builtin(name: &str) -> Result<Box<Self>, OfflineError> {
+        let mut set = Self::plugin_default();
+        match name {
+            "plugin-default" => {}
+            "reference" => {
+                let values: serde_json::Map<String, Value> =
+                    serde_json::from_str(REFERENCE_PARAMS).expect("built-in preset is valid JSON");
+                for (id, value) in &values {
+                    set.set_json(id, value).map_err(OfflineError::new)?;
+                }
+                set.source = "reference".into();
+            }
+            other => {
+                return Err(OfflineError::new(format!(
+                    "unknown built-in preset '{other}' (built-in: {})",
+                    BUILTIN_PRESETS.join(", ")
+                )))
+            }
+        }
+        Ok(set)
+    }
+
+    /// A preset file in the format documented at the top of this file.
+    pub fn from_preset_file(path: &Path) -> Result<Box<Self>, OfflineError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| OfflineError::file(path, format!("cannot read preset: {e}")))?;
+        Self::from_preset_json(&text).map_err(|reason| OfflineError::file(path, reason))
+    }
+
+    /// Parses a preset (see the module docs); errors are plain reasons.
+    pub fn from_preset_json(text: &str) -> Result<Box<Self>, String> {
+        let json: Value =
+            serde_json::from_str(text).map_err(|e| format!("preset is not valid JSON: {e}"))?;
+        let object = json
+            .as_object()
+            .ok_or("preset must be a JSON object with \"fairmaster_preset\" and \"params\"")?;
+        match object.get("fairmaster_preset").and_then(Value::as_u64) {
+            Some(1) => {}
+            Some(v) => {
+                return Err(format!(
+                    "unsupported preset format version {v} (expected 1)"
+                ))
+            }
+            None => return Err("not a Fairmaster preset: missing \"fairmaster_preset\": 1".into()),
+        }
+        let base = match object.get("base") {
+            None => "plugin-default",
+            Some(Value::String(s)) => s.as_str(),
+            Some(_) => return Err("\"base\" must be a string".into()),
+        };
+        let mut set = Self::builtin(base).map_err(|e| e.reason)?;
+        let params = match object.get("params") {
+            Some(Value::Object(p)) => p,
+            Some(_) => return Err("\"params\" must be an object of parameter ID -> value".into()),
+            None => return Err("missing \"params\"".into()),
+        };
+        for (id, value) in params {
+            set.set_json(id, value)?;
+        }
+        set.source = match object.get("name").and_then(Value::as_str) {
+            Some(name) => format!("preset '{name}'"),
+            None => "preset file".into(),
+        };
+        Ok(set)
+    }
+
+    /// A plugin state chunk saved by the DAW (raw JSON or with the CLAP length header).
+    pub fn from_state_file(path: &Path) -> Result<Box<Self>, OfflineError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| OfflineError::file(path, format!("cannot read plugin state: {e}")))?;
+        let mut set =
+            Self::from_state_bytes(&bytes).map_err(|reason| OfflineError::file(path, reason))?;
+        set.source = format!("plugin state {}", path.display());
+        Ok(set)
+    }
+
+    pub fn from_state_bytes(bytes: &[u8]) -> Result<Box<Self>, String> {
+        let body = strip_clap_length_header(bytes);
+        let state: PluginState = serde_json::from_slice(body)
+            .map_err(|e| format!("not a Fairmaster plugin state (nice-plug JSON): {e}"))?;
+        let mut set = Self::plugin_default();
+        for (id, value) in &state.params {
+            // As nice-plug's own loader: unknown IDs (a newer or older version) are skipped.
+            let Some(ptr) = set.find(id) else { continue };
+            apply_param_value(id, ptr, value)?;
+        }
+        set.params.deserialize_fields(&state.fields);
+        set.source = "plugin state".into();
+        Ok(set)
+    }
+
+    fn find(&self, id: &str) -> Option<ParamPtr> {
+        self.map.iter().find(|(i, _)| i == id).map(|(_, p)| *p)
+    }
+
+    /// Sets one parameter from text (`--set ID=VALUE`): a number, `true`/`false`/`on`/`off`, or
+    /// a choice ID.
+    pub fn set_text(&mut self, id: &str, text: &str) -> Result<(), String> {
+        let ptr = self.find(id).ok_or_else(|| unknown_id(id))?;
+        let value = match ptr {
+            ParamPtr::FloatParam(_) | ParamPtr::IntParam(_) => {
+                let v: f64 = text
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("parameter '{id}' needs a number, got '{text}'"))?;
+                serde_json::json!(v)
+            }
+            ParamPtr::BoolParam(_) => match text.trim() {
+                "true" | "on" | "1" => Value::Bool(true),
+                "false" | "off" | "0" => Value::Bool(false),
+                _ => return Err(format!("parameter '{id}' needs true/false, got '{text}'")),
+            },
+            ParamPtr::EnumParam(_) => Value::String(text.trim().to_string()),
+        };
+        self.set_json(id, &value)
+    }
+
+    /// Sets one parameter from a JSON value (plain or nice-plug tagged).
+    pub fn set_json(&mut self, id: &str, value: &Value) -> Result<(), String> {
+        let ptr = self.find(id).ok_or_else(|| unknown_id(id))?;
+        let value = untag(value);
+        let param_value = match (ptr, value) {
+            (ParamPtr::FloatParam(_), Value::Number(n)) => {
+                ParamValue::F32(n.as_f64().unwrap_or(f64::NAN) as f32)
+            }
+            (ParamPtr::IntParam(_), Value::Number(n)) => ParamValue::I32(
+                n.as_i64()
+                    .and_then(|v| i32::try_from(v).ok())
+                    .ok_or_else(|| format!("parameter '{id}' needs an integer"))?,
+            ),
+            (ParamPtr::BoolParam(_), Value::Bool(b)) => ParamValue::Bool(*b),
+            (ParamPtr::EnumParam(_), Value::String(s)) => ParamValue::String(s.clone()),
+            (ParamPtr::FloatParam(_) | ParamPtr::IntParam(_), other) => {
+                return Err(format!("parameter '{id}' needs a number, got {other}"))
+            }
+            (ParamPtr::BoolParam(_), other) => {
+                return Err(format!("parameter '{id}' needs true or false, got {other}"))
+            }
+            (ParamPtr::EnumParam(_), other) => {
+                return Err(format!(
+                    "parameter '{id}' needs a choice ID string, got {other}"
+                ))
+            }
+        };
+        apply_param_value(id, ptr, &param_value)
+    }
+
+    /// Every parameter ID, for `--help` and error messages.
+    pub fn ids(&self) -> Vec<&str> {
+        self.map.iter().map(|(id, _)| id.as_str()).collect()
+    }
+
+    /// The chain settings, through the plugin's own mapping.
+    pub fn chain_settings(&self) -> ChainSettings {
+        self.params.chain_settings()
+    }
+
+    /// A/B settings for the engine. Offline renders always output the master (A), and the
+    /// host's bypass switch does not apply to a render.
+    pub fn ab_settings(&self) -> AbSettings {
+        AbSettings {
+            listen_original: false,
+            host_bypass: false,
+            ..self.params.ab_settings()
+        }
+    }
+
+    pub fn params(&self) -> &FairmasterParams {
+        &self.params
+    }
+}
+
+fn unknown_id(id: &str) -> String {
+    format!("unknown parameter ID '{id}' (the README lists the parameter IDs)")
+}
+
+/// `{"f32": 3.0}` -> `3.0` etc. (nice-plug's externally tagged `ParamValue`).
+fn untag(value: &Value) -> &Value {
+    if let Value::Object(map) = value {
+        if map.len() == 1 {
+            for key in ["f32", "i32", "bool", "string"] {
+                if let Some(inner) = map.get(key) {
+                    return inner;
+                }
+            }
+        }
+    }
+    value
+}
+
+/// Applies a plain value the way nice-plug's state loader does (`wrapper/state.rs`).
+fn apply_param_value(id: &str, ptr: ParamPtr, value: &ParamValue) -> Result<(), String> {
+    // SAFETY: `ptr` comes from `param_map()` of the `FairmasterParams` owned by the same boxed
+    // `ParamSet`, which outlives this call; nothing else accesses the parameters concurrently.
+    unsafe {
+        match (ptr, value) {
+            (ParamPtr::FloatParam(p), ParamValue::F32(v)) => {
+                if !v.is_finite() {
+                    return Err(format!("parameter '{id}' value is not a finite number"));
+                }
+                (*p)._internal_set_plain_value(*v);
+            }
+            (ParamPtr::IntParam(p), ParamValue::I32(v)) => {
+                (*p)._internal_set_plain_value(*v);
+            }
+            (ParamPtr::BoolParam(p), ParamValue::Bool(v)) => {
+                (*p)._internal_set_plain_value(*v);
+            }
+            (ParamPtr::EnumParam(p), ParamValue::I32(index)) => {
+                (*p)._internal_set_plain_value(*index);
+            }
+            (ParamPtr::EnumParam(p), ParamValue::String(choice)) => {
+                if !(*p).set_from_id(choice) {
+                    return Err(format!("parameter '{id}' has no choice '{choice}'"));
+                }
+            }
+            (_, other) => return Err(format!("parameter '{id}' cannot take {other:?}")),
+        }
+    }
+    Ok(())
+}
+
+/// Whether two chain settings are equal up to the float rounding of parameter values (the
+/// plugin maps values through their normalised range, which moves a skewed frequency by an
+/// f32 ulp: 9000 Hz may come back as 8999.999): every number agrees to 6 significant digits,
+/// every switch and choice exactly.
+pub fn settings_approx_eq(a: &ChainSettings, b: &ChainSettings) -> bool {
+    fn canonical(s: &ChainSettings) -> String {
+        let text = format!("{s:?}");
+        let mut out = String::new();
+        let mut number = String::new();
+        let flush = |number: &mut String, out: &mut String| {
+            if !number.is_empty() {
+                match number.parse::<f64>() {
+                    Ok(v) => out.push_str(&format!("{v:.5e}")),
+                    Err(_) => out.push_str(number),
+                }
+                number.clear();
+            }
+        };
+        for ch in text.chars() {
+            let continues_number = ch.is_ascii_digit()
+                || ch == '.'
+                || (ch == '-' && number.is_empty())
+                || ((ch == 'e' || ch == 'E') && !number.is_empty());
+            if continues_number {
+                number.push(ch);
+            } else {
+                flush(&mut number, &mut out);
+                out.push(ch);
+            }
+        }
+        flush(&mut number, &mut out);
+        out
+    }
+    canonical(a) == canonical(b)
+}
+
+/// The CLAP state stream starts with the JSON length as a little-endian u64; VST3 chunks and
+/// hand-saved files are raw JSON.
+fn strip_clap_length_header(bytes: &[u8]) -> &[u8] {
+    if bytes.len() > 8 {
+        let len = u64::from_le_bytes(bytes[..8].try_into().unwrap_or([0; 8]));
+        if len == (bytes.len() - 8) as u64 {
+            return &bytes[8..];
+        }
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets::reference_master;
+
+    #[test]
+    fn plugin_default_equals_fresh_plugin() {
+        let set = ParamSet::plugin_default();
+        assert_eq!(
+            set.chain_settings(),
+            FairmasterParams::default().chain_settings()
+        );
+    }
+
+    #[test]
+    fn reference_preset_maps_to_reference_master() {
+        let got = ParamSet::builtin("reference").unwrap().chain_settings();
+        let want = reference_master(false);
+        assert!(settings_approx_eq(&got, &want), "{got:?}\n!=\n{want:?}");
+        // The comparison does see a real difference.
+        let mut other = want;
+        other.eq.bells[0].freq_hz = 301.0;
+        assert!(!settings_approx_eq(&got, &other));
+        other = want;
+        other.stereo.mono_bass_enabled = false;
+        assert!(!settings_approx_eq(&got, &other));
+    }
+
+    #[test]
+    fn preset_json_overrides_base_and_rejects_unknown_ids() {
+        let set = ParamSet::from_preset_json(
+            r#"{"fairmaster_preset": 1, "base": "reference",
+                "params": {"lim_drive": 7.5, "eq_mode": {"string": "linear_phase"},
+                           "comp_on": {"bool": false}}}"#,
+        )
+        .unwrap();
+        let s = set.chain_settings();
+        assert_eq!(s.limiter.drive_db, 7.5);
+        assert!(s.eq_linear_phase);
+        assert!(!s.compressor.enabled);
+        assert_eq!(s.input_gain_db, 3.0, "base preset kept");
+
+        let err =
+            ParamSet::from_preset_json(r#"{"fairmaster_preset": 1, "params": {"lim_driv": 7.5}}"#)
+                .err()
+                .unwrap();
+        assert!(err.contains("lim_driv"), "{err}");
+        let err =
+            ParamSet::from_preset_json(r#"{"fairmaster_preset": 1, "params": {"eq_mode": "x"}}"#)
+                .err()
+                .unwrap();
+        assert!(err.contains("eq_mode") && err.contains("'x'"), "{err}");
+        assert!(ParamSet::from_preset_json("{}").is_err());
+    }
+
+    #[test]
+    fn out_of_range_values_are_clamped_like_the_plugin() {
+        let mut set = ParamSet::plugin_default();
+        set.set_text("lim_drive", "100").unwrap();
+        set.set_text("lim_ceiling", "-40").unwrap();
+        let s = set.chain_settings();
+        assert_eq!(s.limiter.drive_db, 24.0);
+        assert_eq!(s.limiter.ceiling_db, -12.0);
+        assert!(set.set_text("lim_on", "maybe").is_err());
+        assert!(set.set_text("lim_drive", "loud").is_err());
+    }
+
+    #[test]
+    fn state_with_and_without_clap_header_loads() {
+        let json = br#"{"version":"0.1.0","params":{"input_gain":{"f32":-4.5},"eq_mode":{"string":"linear_phase"},"eq_on":{"bool":true},"unknown_future":{"f32":1.0}},"fields":{}}"#;
+        for bytes in [json.to_vec(), {
+            let mut b = (json.len() as u64).to_le_bytes().to_vec();
+            b.extend_from_slice(json);
+            b
+        }] {
+            let s = ParamSet::from_state_bytes(&bytes).unwrap().chain_settings();
+            assert_eq!(s.input_gain_db, -4.5);
+            assert!(s.eq_enabled && s.eq_linear_phase);
+        }
+        assert!(ParamSet::from_state_bytes(b"not a state").is_err());
+    }
+}
