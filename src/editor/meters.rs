@@ -255,7 +255,8 @@ fn level_bar(ui: &mut Ui, name: &str, peak_db: f32, tp_max: f32) {
 fn gr_bar(ui: &mut Ui, name: &str, gr_db: f32) {
     let rect = bar_rect(ui, name);
     let gr = if gr_db.is_finite() {
-        gr_db.clamp(0.0, 12.0)
+        // `+ 0.0` turns a -0.0 reading (-20 log10 of exactly 1) into 0.0 for display.
+        gr_db.clamp(0.0, 12.0) + 0.0
     } else {
         0.0
     };
