@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::signals::{multitone_mix, pink_noise, sine};
+use common::signals::{max_deviation_from_delayed, multitone_mix, pink_noise, sine};
 use ebur128::{EbuR128, Mode};
 use fairmaster::ab::{AbSettings, AB_FADE_SECONDS, MATCH_RANGE_DB};
 use fairmaster::chain::ChainSettings;
@@ -150,13 +150,7 @@ fn unmatched_b_is_the_delayed_input() {
     let in_r = pink_noise(n, 4, -10.0);
     let (mut l, mut r) = (in_l.clone(), in_r.clone());
     run(&mut e, &mut l, &mut r, 300);
-    let worst = (latency..n)
-        .map(|i| {
-            (l[i] - in_l[i - latency])
-                .abs()
-                .max((r[i] - in_r[i - latency]).abs())
-        })
-        .fold(0.0f32, f32::max);
+    let worst = max_deviation_from_delayed((&l, &r), (&in_l, &in_r), latency, latency);
     let worst_db = 20.0 * worst.max(1e-12).log10();
     assert!(
         worst_db < -120.0,

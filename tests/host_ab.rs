@@ -4,7 +4,7 @@
 mod common;
 
 use common::clap_host::{clap_param_id, ClapParamEvent, ClapTestHost};
-use common::signals::{multitone_mix, pink_noise};
+use common::signals::{max_deviation_from_delayed, multitone_mix, pink_noise};
 use fairmaster::params::FairmasterParams;
 use nice_plug::prelude::Params;
 
@@ -144,13 +144,7 @@ fn realtime_ab_switch_plays_the_original() {
         &[("lim_drive", 6.0), ("ab_bypass", 1.0), ("match_level", 0.0)],
     );
     let start = latency + 4_800; // after the A->B crossfade
-    let worst = (start..l.len())
-        .map(|i| {
-            (l[i] - in_l[i - latency])
-                .abs()
-                .max((r[i] - in_r[i - latency]).abs())
-        })
-        .fold(0.0f32, f32::max);
+    let worst = max_deviation_from_delayed((&l, &r), (&in_l, &in_r), latency, start);
     assert!(worst < 1e-6, "B differs from the delayed input by {worst}");
 }
 
@@ -169,13 +163,7 @@ fn host_bypass_is_latency_compensated_and_not_level_matched() {
         &[("lim_drive", 8.0), ("bypass", 1.0)],
     );
     let start = latency + 4_800;
-    let worst = (start..l.len())
-        .map(|i| {
-            (l[i] - in_l[i - latency])
-                .abs()
-                .max((r[i] - in_r[i - latency]).abs())
-        })
-        .fold(0.0f32, f32::max);
+    let worst = max_deviation_from_delayed((&l, &r), (&in_l, &in_r), latency, start);
     assert!(
         worst < 1e-6,
         "bypass differs from the delayed input by {worst}"

@@ -78,3 +78,20 @@ pub fn sine(n: usize, freq: f32, fs: f32, amp: f32) -> Vec<f32> {
         .map(|i| amp * (2.0 * PI * freq * i as f32 / fs).sin())
         .collect()
 }
+
+/// Largest |output - input delayed by `latency`| over both channels, from output sample
+/// `start` on (`start >= latency`). The null-test measure used across the suites.
+pub fn max_deviation_from_delayed(
+    out: (&[f32], &[f32]),
+    input: (&[f32], &[f32]),
+    latency: usize,
+    start: usize,
+) -> f32 {
+    (start.max(latency)..out.0.len().min(out.1.len()))
+        .map(|i| {
+            (out.0[i] - input.0[i - latency])
+                .abs()
+                .max((out.1[i] - input.1[i - latency]).abs())
+        })
+        .fold(0.0f32, f32::max)
+}
