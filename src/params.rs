@@ -244,49 +244,39 @@ fn gain_db_param(name: &str, default: f32, range: (f32, f32)) -> FloatParam {
     .with_string_to_value(parse_number_with_unit(&["dBTP", "dB", "db"]))
 }
 
-/// A frequency parameter on a logarithmic-feeling (skewed) range, shown as Hz or kHz.
-fn freq_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+/// A parameter on a skewed range: `skew` < 0 gives the low end more of the control's travel
+/// (frequencies, times, Q and ratios are perceived roughly logarithmically).
+fn skewed_param(name: &str, default: f32, min: f32, max: f32, skew: f32) -> FloatParam {
     FloatParam::new(
         name,
         default,
         FloatRange::Skewed {
             min,
             max,
-            factor: FloatRange::skew_factor(-2.0),
+            factor: FloatRange::skew_factor(skew),
         },
     )
-    // The formatter appends "Hz"/"kHz" itself.
-    .with_value_to_string(formatters::v2s_f32_hz_then_khz(1))
-    .with_string_to_value(formatters::s2v_f32_hz_then_khz())
+}
+
+/// A frequency parameter on a logarithmic-feeling (skewed) range, shown as Hz or kHz.
+fn freq_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    skewed_param(name, default, min, max, -2.0)
+        // The formatter appends "Hz"/"kHz" itself.
+        .with_value_to_string(formatters::v2s_f32_hz_then_khz(1))
+        .with_string_to_value(formatters::s2v_f32_hz_then_khz())
 }
 
 fn q_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
-    FloatParam::new(
-        name,
-        default,
-        FloatRange::Skewed {
-            min,
-            max,
-            factor: FloatRange::skew_factor(-1.5),
-        },
-    )
-    .with_value_to_string(formatters::v2s_f32_rounded(2))
-    .with_string_to_value(parse_number_with_unit(&[]))
+    skewed_param(name, default, min, max, -1.5)
+        .with_value_to_string(formatters::v2s_f32_rounded(2))
+        .with_string_to_value(parse_number_with_unit(&[]))
 }
 
 fn ms_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
-    FloatParam::new(
-        name,
-        default,
-        FloatRange::Skewed {
-            min,
-            max,
-            factor: FloatRange::skew_factor(-2.0),
-        },
-    )
-    .with_unit(" ms")
-    .with_value_to_string(formatters::v2s_f32_rounded(1))
-    .with_string_to_value(parse_number_with_unit(&["ms"]))
+    skewed_param(name, default, min, max, -2.0)
+        .with_unit(" ms")
+        .with_value_to_string(formatters::v2s_f32_rounded(1))
+        .with_string_to_value(parse_number_with_unit(&["ms"]))
 }
 
 fn percent_param(name: &str, default: f32, max: f32) -> FloatParam {
@@ -556,17 +546,9 @@ impl Default for CompressorParams {
         Self {
             enabled: BoolParam::new("Comp On", false),
             threshold: gain_db_param("Comp Threshold", d.threshold_db, (-60.0, 0.0)),
-            ratio: FloatParam::new(
-                "Comp Ratio",
-                d.ratio,
-                FloatRange::Skewed {
-                    min: 1.0,
-                    max: 20.0,
-                    factor: FloatRange::skew_factor(-1.5),
-                },
-            )
-            .with_value_to_string(formatters::v2s_compression_ratio(2))
-            .with_string_to_value(formatters::s2v_compression_ratio()),
+            ratio: skewed_param("Comp Ratio", d.ratio, 1.0, 20.0, -1.5)
+                .with_value_to_string(formatters::v2s_compression_ratio(2))
+                .with_string_to_value(formatters::s2v_compression_ratio()),
             knee: gain_db_param("Comp Knee", d.knee_db, (0.0, 24.0)),
             attack: ms_param("Comp Attack", d.attack_ms, 0.1, 100.0),
             release: ms_param("Comp Release", d.release_ms, 10.0, 2000.0),
