@@ -433,10 +433,11 @@ fn linear_phase_process(eq: &mut LinearPhaseEq, left: &mut [f32], right: &mut [f
 
 /// Designs the mid and side linear-phase FIRs of `eq` for `sample_rate` (non-realtime).
 pub fn design_linear_phase_kernels(eq: &EqSettings, sample_rate: f32) -> LinearPhaseKernels {
-    let fs = sample_rate as f64;
+    // Design the sections once; the FIR design samples the curve at ~10^5 frequencies.
+    let response = eq.response(sample_rate as f64);
     LinearPhaseKernels::design(
-        |f| db_to_gain_f64(eq.magnitude_db(f, fs, EqPath::Mid)),
-        |f| db_to_gain_f64(eq.magnitude_db(f, fs, EqPath::Side)),
+        |f| db_to_gain_f64(response.magnitude_db(f, EqPath::Mid)),
+        |f| db_to_gain_f64(response.magnitude_db(f, EqPath::Side)),
         sample_rate,
     )
 }

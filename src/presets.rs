@@ -1,8 +1,13 @@
 //! Named chain settings used as honest starting points and as the "realistic settings" of the
-//! benchmarks and tests (so all of them measure the same thing).
+//! benchmarks and tests (so all of them measure the same thing). The editor applies the
+//! factory presets through host gestures (`editor/presets.rs`).
+
+// Presets read best as "defaults, then these changes".
+#![allow(clippy::field_reassign_with_default)]
 
 use crate::chain::ChainSettings;
 use crate::dsp::eq::{BandChannels, BellBand, CutBand, CutSlope, EqSettings, ShelfBand};
+use crate::params::TargetParam;
 
 /// A typical modern master: subsonic cut, a little low-mid clean-up and air, 2:1 glue at
 /// -20 dBFS, slightly wider with mono bass, and the limiter driven by 4 dB. Every module works.
@@ -65,3 +70,146 @@ pub fn reference_master(linear_phase_eq: bool) -> ChainSettings {
     s.limiter.drive_db = 4.0;
     s
 }
+
+// ---------------------------------------------------------------------------------------------
+// Factory presets shown in the editor: honest starting points.
+
+/// A factory preset: chain settings plus, optionally, the delivery target it aims at.
+pub struct FactoryPreset {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub target: Option<TargetParam>,
+    pub settings: fn() -> ChainSettings,
+}
+
+fn neutral() -> ChainSettings {
+    ChainSettings::default()
+}
+
+fn streaming() -> ChainSettings {
+    let mut s = ChainSettings::default();
+    s.eq_enabled = true;
+    s.eq.low_cut = CutBand {
+        enabled: true,
+        freq_hz: 25.0,
+        slope: CutSlope::Db12,
+        channels: BandChannels::Stereo,
+    };
+    s.compressor.enabled = true;
+    s.compressor.threshold_db = -18.0;
+    s.compressor.ratio = 2.0;
+    s.compressor.knee_db = 6.0;
+    s.compressor.attack_ms = 30.0;
+    s.compressor.release_ms = 150.0;
+    s.compressor.auto_release = true;
+    s.compressor.makeup_db = 1.0;
+    s.limiter.enabled = true;
+    s.limiter.drive_db = 3.0;
+    s.limiter.ceiling_db = -1.0;
+    s
+}
+
+fn glue() -> ChainSettings {
+    let mut s = ChainSettings::default();
+    s.compressor.enabled = true;
+    s.compressor.threshold_db = -22.0;
+    s.compressor.ratio = 1.5;
+    s.compressor.knee_db = 8.0;
+    s.compressor.attack_ms = 30.0;
+    s.compressor.release_ms = 200.0;
+    s.compressor.auto_release = true;
+    s.compressor.makeup_db = 1.0;
+    s
+}
+
+fn club() -> ChainSettings {
+    let mut s = ChainSettings::default();
+    s.eq_enabled = true;
+    s.eq.low_cut = CutBand {
+        enabled: true,
+        freq_hz: 30.0,
+        slope: CutSlope::Db24,
+        channels: BandChannels::Stereo,
+    };
+    s.eq.low_shelf = ShelfBand {
+        enabled: true,
+        freq_hz: 80.0,
+        gain_db: 1.0,
+        q: 0.7,
+        channels: BandChannels::Mid,
+    };
+    s.compressor.enabled = true;
+    s.compressor.threshold_db = -16.0;
+    s.compressor.ratio = 3.0;
+    s.compressor.attack_ms = 10.0;
+    s.compressor.release_ms = 100.0;
+    s.compressor.auto_release = true;
+    s.compressor.makeup_db = 2.0;
+    s.stereo_enabled = true;
+    s.stereo.mono_bass_enabled = true;
+    s.stereo.mono_bass_hz = 120.0;
+    s.limiter.enabled = true;
+    s.limiter.drive_db = 8.0;
+    s.limiter.ceiling_db = -0.3;
+    s
+}
+
+fn broadcast() -> ChainSettings {
+    let mut s = ChainSettings::default();
+    s.compressor.enabled = true;
+    s.compressor.threshold_db = -26.0;
+    s.compressor.ratio = 2.0;
+    s.compressor.attack_ms = 20.0;
+    s.compressor.auto_release = true;
+    s.limiter.enabled = true;
+    s.limiter.drive_db = 0.0;
+    s.limiter.ceiling_db = -1.0;
+    s
+}
+
+fn reference() -> ChainSettings {
+    reference_master(false)
+}
+
+pub const FACTORY: [FactoryPreset; 6] = [
+    FactoryPreset {
+        name: "Neutral / reset",
+        description: "Every module off except the safety limiter at -1 dBTP.",
+        target: None,
+        settings: neutral,
+    },
+    FactoryPreset {
+        name: "Streaming -14 LUFS",
+        description:
+            "Subsonic cut, 2:1 glue, limiter at -1 dBTP with 3 dB drive. Set the input or \
+                      drive until the output integrated loudness reads about -14 LUFS.",
+        target: Some(TargetParam::Streaming),
+        settings: streaming,
+    },
+    FactoryPreset {
+        name: "Gentle glue",
+        description: "1.5:1 slow-attack compression with a wide knee; nothing else.",
+        target: None,
+        settings: glue,
+    },
+    FactoryPreset {
+        name: "Loud club",
+        description: "24 dB/oct low cut, 3:1, mono bass below 120 Hz, limiter driven 8 dB into \
+                      -0.3 dBTP. Loud by design: check PLR and the normalisation preview.",
+        target: Some(TargetParam::CdClub),
+        settings: club,
+    },
+    FactoryPreset {
+        name: "Broadcast R128",
+        description: "Light 2:1 control and a -1 dBTP ceiling. Aim the input gain at -23 LUFS \
+                      integrated (see the target distance).",
+        target: Some(TargetParam::Broadcast),
+        settings: broadcast,
+    },
+    FactoryPreset {
+        name: "Reference master",
+        description: "The project's reference settings: every module working moderately.",
+        target: None,
+        settings: reference,
+    },
+];

@@ -150,6 +150,16 @@ impl EqSettings {
     /// Section designs in processing order (low cut ×2, low shelf, bells, high shelf, high
     /// cut ×2), each with its channels. A band that is off keeps its poles with the identity mix.
     fn designs(&self, sample_rate: f64) -> [(SvfCoeffs, BandChannels); NUM_SECTIONS] {
+        self.designs_cached(sample_rate, &mut DesignCache::default())
+    }
+
+    /// The section designs, reusing `cache` for bells and shelves whose prototype, frequency
+    /// and rate did not change (their refined matched design costs tens of microseconds).
+    fn designs_cached(
+        &self,
+        sample_rate: f64,
+        cache: &mut DesignCache,
+    ) -> [(SvfCoeffs, BandChannels); NUM_SECTIONS] {
         let fs = if sample_rate.is_finite() && sample_rate > 0.0 {
             sample_rate
         } else {
@@ -188,7 +198,7 @@ impl EqSettings {
                 CutSlope::Db24 => [on(design(q1), band.enabled), on(design(q2), band.enabled)],
             }
         };
-        let shelf = |band: &ShelfBand, high: bool| -> SvfCoeffs {
+        let shelf = |band: &ShelfBand, high: bool, slot: usize| {
             let f = finite_clamp(band.freq_hz, 20.0, 20000.0, 1000.0);
             let gain = finite_clamp(band.gain_db, -18.0, 18.0, 0.0);
             let q = finite_clamp(band.q, 0.3, 2.0, std::f32::consts::FRAC_1_SQRT_2);
@@ -197,13 +207,16 @@ impl EqSettings {
             } else {
                 Prototype::low_shelf(gain, q)
             };
-            on(matched(proto, f, fs), band.enabled)
+            (proto, f, band.enabled, slot)
         };
-        let bell = |band: &BellBand| -> SvfCoeffs {
+        let bell = |band: &BellBand, slot: usize| {
             let f = finite_clamp(band.freq_hz, 20.0, 20000.0, 1000.0);
             let gain = finite_clamp(band.gain_db, -18.0, 18.0, 0.0);
             let q = finite_clamp(band.q, 0.1, 10.0, 1.0);
-            on(matched(Prototype::bell(gain, q), f, fs), band.enabled)
+            (Prototype::bell(gain, q), f, band.enabled, slot)
+        };
+        let mut design = |(proto, f, enabled, slot): (Prototype, f64, bool, usize)| {
+            on(cache.matched(slot, proto, f, fs), enabled)
         };
         let [lc1, lc2] = cuts(&self.low_cut, false);
         let [hc1, hc2] = cuts(&self.high_cut, true);
@@ -211,12 +224,18 @@ impl EqSettings {
         [
             (lc1, self.low_cut.channels),
             (lc2, self.low_cut.channels),
-            (shelf(&self.low_shelf, false), self.low_shelf.channels),
-            (bell(&b[0]), b[0].channels),
-            (bell(&b[1]), b[1].channels),
-            (bell(&b[2]), b[2].channels),
-            (bell(&b[3]), b[3].channels),
-            (shelf(&self.high_shelf, true), self.high_shelf.channels),
+            (
+                design(shelf(&self.low_shelf, false, 0)),
+                self.low_shelf.channels,
+            ),
+            (design(bell(&b[0], 1)), b[0].channels),
+            (design(bell(&b[1], 2)), b[1].channels),
+            (design(bell(&b[2], 3)), b[2].channels),
+            (design(bell(&b[3], 4)), b[3].channels),
+            (
+                design(shelf(&self.high_shelf, true, 5)),
+                self.high_shelf.channels,
+            ),
             (hc1, self.high_cut.channels),
             (hc2, self.high_cut.channels),
         ]
@@ -224,10 +243,41 @@ impl EqSettings {
 
     /// Exact magnitude (dB) of the digital filter on `path` at `freq_hz`, evaluated in the z
     /// domain from the very coefficients `Eq` runs (targets, i.e. after any glide settles).
+    /// Designs the bands on every call: for a curve, use [`EqSettings::response`] once.
     pub fn magnitude_db(&self, freq_hz: f64, sample_rate: f64, path: EqPath) -> f64 {
-        let w = 2.0 * std::f64::consts::PI * freq_hz / sample_rate;
+        self.response(sample_rate).magnitude_db(freq_hz, path)
+    }
+
+    /// The designed response at `sample_rate`, for evaluating many frequencies cheaply.
+    pub fn response(&self, sample_rate: f64) -> EqResponse {
+        EqResponse {
+            designs: self.designs(sample_rate),
+            sample_rate,
+        }
+    }
+
+    /// True if no band changes the signal (all off, or bells/shelves at 0 dB).
+    pub fn is_neutral(&self) -> bool {
+        self.designs(48000.0)
+            .iter()
+            .all(|(c, _)| c.mix == IDENTITY_MIX)
+    }
+}
+
+/// An EQ's designed sections at one sample rate: evaluates the exact digital magnitude at
+/// any number of frequencies without redesigning (editor curve, linear-phase FIR design).
+#[derive(Clone, Copy, Debug)]
+pub struct EqResponse {
+    designs: [(SvfCoeffs, BandChannels); NUM_SECTIONS],
+    sample_rate: f64,
+}
+
+impl EqResponse {
+    /// Magnitude in dB on `path` at `freq_hz`.
+    pub fn magnitude_db(&self, freq_hz: f64, path: EqPath) -> f64 {
+        let w = 2.0 * std::f64::consts::PI * freq_hz / self.sample_rate;
         let mut mag_sq = 1.0;
-        for (c, channels) in self.designs(sample_rate) {
+        for (c, channels) in self.designs {
             let applies = matches!(
                 (channels, path),
                 (BandChannels::Stereo, _)
@@ -240,12 +290,24 @@ impl EqSettings {
         }
         10.0 * mag_sq.max(1e-30).log10()
     }
+}
 
-    /// True if no band changes the signal (all off, or bells/shelves at 0 dB).
-    pub fn is_neutral(&self) -> bool {
-        self.designs(48000.0)
-            .iter()
-            .all(|(c, _)| c.mix == IDENTITY_MIX)
+/// Memo of the six matched (shelf/bell) designs, keyed by prototype, frequency and rate.
+#[derive(Clone, Copy, Debug, Default)]
+struct DesignCache {
+    slots: [Option<(Prototype, f64, f64, SvfCoeffs)>; 6],
+}
+
+impl DesignCache {
+    fn matched(&mut self, slot: usize, proto: Prototype, f0: f64, fs: f64) -> SvfCoeffs {
+        if let Some((p, f, rate, c)) = self.slots[slot] {
+            if p == proto && f == f0 && rate == fs {
+                return c;
+            }
+        }
+        let c = matched(proto, f0, fs);
+        self.slots[slot] = Some((proto, f0, fs, c));
+        c
     }
 }
 
@@ -257,6 +319,8 @@ const CHUNK: usize = 256;
 pub struct Eq {
     sections: [SvfSection; NUM_SECTIONS],
     settings: EqSettings,
+    /// Bands whose settings did not change are not redesigned by `set`.
+    design_cache: DesignCache,
     sample_rate: f64,
     glide: f64,
     settle_len: u32,
@@ -278,6 +342,7 @@ impl Eq {
         let mut eq = Self {
             sections: std::array::from_fn(|_| SvfSection::new()),
             settings: EqSettings::default(),
+            design_cache: DesignCache::default(),
             sample_rate: 48000.0,
             glide: 1.0,
             settle_len: 0,
@@ -331,7 +396,9 @@ impl Eq {
     }
 
     fn apply(&mut self, settle_len: u32) {
-        let designs = self.settings.designs(self.sample_rate);
+        let designs = self
+            .settings
+            .designs_cached(self.sample_rate, &mut self.design_cache);
         let needs_mid_side = designs
             .iter()
             .any(|(c, ch)| c.mix != IDENTITY_MIX && *ch != BandChannels::Stereo);

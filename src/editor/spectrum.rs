@@ -206,10 +206,11 @@ impl EqCurveCache {
         if self.key.as_ref() == Some(&key) {
             return;
         }
-        let fs = sample_rate as f64;
+        // Design the sections once per settings change, then evaluate every point.
+        let response = settings.response(sample_rate as f64);
         let curve = |path| -> Vec<f32> {
             (0..POINTS)
-                .map(|k| settings.magnitude_db(point_freq(k) as f64, fs, path) as f32)
+                .map(|k| response.magnitude_db(point_freq(k) as f64, path) as f32)
                 .collect()
         };
         self.mid = curve(EqPath::Mid);
