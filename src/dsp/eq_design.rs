@@ -181,7 +181,7 @@ fn five_point_fit(
         let h = proto.magnitude_sq(f / f0);
         *row = [tau * tau, tau, -h * tau, dc - h, h * tau * tau];
     }
-    let [n2, n1, d1, d0] = solve4(m)?;
+    let [n2, n1, d1, d0] = solve_augmented(m)?;
     let g2 = d0.sqrt();
     let k2 = (d1 + 2.0 * g2) / g2;
     let m0 = n2.max(0.0).sqrt();
@@ -391,16 +391,18 @@ fn coeffs_from_fit(dc: f64, [n2, n1, d1, d0]: [f64; 4], scale: f64) -> Option<Sv
     finite.then_some(c)
 }
 
-/// Gaussian elimination with partial pivoting on an augmented 3x4 system.
-fn solve3(mut m: [[f64; 4]; 3]) -> Option<[f64; 3]> {
-    for col in 0..3 {
-        let pivot = (col..3).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))?;
+/// Gaussian elimination with partial pivoting on an augmented N x (N+1) system `[A | b]`
+/// (`W` must be `N + 1`; stable Rust cannot write that bound). `None` for a singular matrix.
+fn solve_augmented<const N: usize, const W: usize>(mut m: [[f64; W]; N]) -> Option<[f64; N]> {
+    debug_assert_eq!(W, N + 1);
+    for col in 0..N {
+        let pivot = (col..N).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))?;
         m.swap(col, pivot);
         let p = m[col][col];
         if p.abs() < 1e-300 || !p.is_finite() {
             return None;
         }
-        for row in col + 1..3 {
+        for row in col + 1..N {
             let f = m[row][col] / p;
             let pivot_row = m[col];
             for (dst, src) in m[row][col..].iter_mut().zip(&pivot_row[col..]) {
@@ -408,15 +410,20 @@ fn solve3(mut m: [[f64; 4]; 3]) -> Option<[f64; 3]> {
             }
         }
     }
-    let mut x = [0.0; 3];
-    for row in (0..3).rev() {
-        let mut acc = m[row][3];
-        for c in row + 1..3 {
+    let mut x = [0.0; N];
+    for row in (0..N).rev() {
+        let mut acc = m[row][N];
+        for c in row + 1..N {
             acc -= m[row][c] * x[c];
         }
         x[row] = acc / m[row][row];
     }
-    x.iter().all(|v| v.is_finite()).then_some(x)
+    Some(x)
+}
+
+/// The 3x3 refinement step; a non-finite solution counts as no step.
+fn solve3(m: [[f64; 4]; 3]) -> Option<[f64; 3]> {
+    solve_augmented(m).filter(|x| x.iter().all(|v| v.is_finite()))
 }
 
 /// The band's transition region: a bell's half-gain (dB) frequencies, a shelf's f0/r..f0 r.
@@ -432,34 +439,6 @@ fn band_edges(proto: Prototype, f0: f64) -> (f64, f64) {
             (f0 / r, f0 * r)
         }
     }
-}
-
-/// Gaussian elimination with partial pivoting on an augmented 4x5 system.
-fn solve4(mut m: [[f64; 5]; 4]) -> Option<[f64; 4]> {
-    for col in 0..4 {
-        let pivot = (col..4).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))?;
-        m.swap(col, pivot);
-        let p = m[col][col];
-        if p.abs() < 1e-300 || !p.is_finite() {
-            return None;
-        }
-        for row in col + 1..4 {
-            let f = m[row][col] / p;
-            let pivot_row = m[col];
-            for (dst, src) in m[row][col..].iter_mut().zip(&pivot_row[col..]) {
-                *dst -= f * src;
-            }
-        }
-    }
-    let mut x = [0.0; 4];
-    for row in (0..4).rev() {
-        let mut acc = m[row][4];
-        for c in row + 1..4 {
-            acc -= m[row][c] * x[c];
-        }
-        x[row] = acc / m[row][row];
-    }
-    Some(x)
 }
 
 /// The three in-band matching frequencies: for a bell its centre and the two half-gain (in dB)
