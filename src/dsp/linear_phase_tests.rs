@@ -5,17 +5,11 @@ use crate::dsp::fir_design::tests::{cascade_magnitude, rbj_bell, rbj_high_pass};
 
 const FS: f32 = 48_000.0;
 
+/// Noise in [-0.5, 0.5): the convolver tests' generator at half scale (exact in f32).
 fn noise(len: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            ((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-        })
+    crate::dsp::partitioned_convolver::tests::noise(len, seed)
+        .into_iter()
+        .map(|x| 0.5 * x)
         .collect()
 }
 

@@ -279,10 +279,11 @@ fn complex_multiply_accumulate(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn noise(len: usize, seed: u64) -> Vec<f32> {
+    /// Deterministic xorshift noise in [-1, 1); shared with the linear-phase tests.
+    pub(crate) fn noise(len: usize, seed: u64) -> Vec<f32> {
         let mut state = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
