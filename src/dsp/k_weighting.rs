@@ -344,16 +344,21 @@ impl StereoKWeighting {
         *self = Self::new(sample_rate);
     }
 
-    /// Clears the filter state, keeping the coefficients.
-    pub fn clear_state(&mut self) {
-        for state in [
+    /// Every two-lane state register of the two biquads.
+    fn states_mut(&mut self) -> [&mut [f64; 2]; 6] {
+        [
             &mut self.x1,
             &mut self.x2,
             &mut self.p1,
             &mut self.p2,
             &mut self.y1,
             &mut self.y2,
-        ] {
+        ]
+    }
+
+    /// Clears the filter state, keeping the coefficients.
+    pub fn clear_state(&mut self) {
+        for state in self.states_mut() {
             *state = [0.0; 2];
         }
     }
@@ -364,14 +369,7 @@ impl StereoKWeighting {
         if states.iter().flatten().any(|v| !v.is_finite()) {
             self.clear_state();
         }
-        for state in [
-            &mut self.x1,
-            &mut self.x2,
-            &mut self.p1,
-            &mut self.p2,
-            &mut self.y1,
-            &mut self.y2,
-        ] {
+        for state in self.states_mut() {
             *state = state.map(flush_denormal);
         }
     }
