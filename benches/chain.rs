@@ -8,14 +8,15 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, Criterion, Throughput};
-use fairmaster::ab::AbSettings;
+use fairmaster::ab::{AbMonitor, AbSettings};
 use fairmaster::chain::Chain;
 use fairmaster::dsp::compressor::Compressor;
 use fairmaster::dsp::dither::{Dither, DitherMode, DitherSettings};
 use fairmaster::dsp::eq::Eq;
 use fairmaster::dsp::limiter::Limiter;
 use fairmaster::dsp::loudness::LoudnessMeter;
-use fairmaster::dsp::stereo::Stereo;
+use fairmaster::dsp::program_meter::ProgramMeter;
+use fairmaster::dsp::stereo::{CorrelationMeter, Stereo};
 use fairmaster::engine::Engine;
 use fairmaster::presets::reference_master;
 
@@ -110,6 +111,58 @@ fn benches(c: &mut Criterion) {
     let mut meter = LoudnessMeter::new();
     meter.reset(SAMPLE_RATE);
     bench_stereo(c, "loudness_meter", |l, r| meter.process(l, Some(r)));
+
+    // The overhead's parts, on the chain's real output (pre-rendered, so the A/B monitor sees
+    // the same original/processed pair as inside the engine).
+    let mut render = Chain::new();
+    render.set(&settings);
+    render.reset(SAMPLE_RATE);
+    let mut processed_l = programme(BLOCK * 64, 1);
+    let mut processed_r = programme(BLOCK * 64, 2);
+    for (l, r) in processed_l
+        .chunks_mut(BLOCK)
+        .zip(processed_r.chunks_mut(BLOCK))
+    {
+        render.process(l, r);
+    }
+    let mut program_meter = ProgramMeter::new();
+    program_meter.reset(SAMPLE_RATE, false);
+    let mut pos = 0;
+    bench_stereo(c, "program_meter_on_master", |_, _| {
+        // Meters the processed master (what the output meter sees), not the block handed in.
+        program_meter.process(
+            &processed_l[pos..pos + BLOCK],
+            &processed_r[pos..pos + BLOCK],
+        );
+        pos = (pos + BLOCK) % (processed_l.len() - BLOCK);
+    });
+    let mut program_meter_in = ProgramMeter::new();
+    program_meter_in.reset(SAMPLE_RATE, false);
+    bench_stereo(c, "program_meter_on_mix", |l, r| {
+        program_meter_in.process(l, r)
+    });
+    let mut correlation = CorrelationMeter::new(SAMPLE_RATE);
+    bench_stereo(c, "correlation_meter", |l, r| correlation.process(l, r));
+    for (name, listen_original) in [
+        ("ab_monitor_hearing_a", false),
+        ("ab_monitor_hearing_b", true),
+    ] {
+        let mut ab = AbMonitor::new();
+        let ab_settings = AbSettings {
+            listen_original,
+            ..AbSettings::default()
+        };
+        ab.set(&ab_settings, 0);
+        ab.reset(SAMPLE_RATE, 0, false, false);
+        let mut pos = 0;
+        let (mut out_l, mut out_r) = (vec![0.0f32; BLOCK], vec![0.0f32; BLOCK]);
+        bench_stereo(c, name, |l, r| {
+            out_l.copy_from_slice(&processed_l[pos..pos + BLOCK]);
+            out_r.copy_from_slice(&processed_r[pos..pos + BLOCK]);
+            pos = (pos + BLOCK) % (processed_l.len() - BLOCK);
+            ab.process(l, r, &mut out_l, &mut out_r);
+        });
+    }
 }
 
 criterion_group!(chain_benches, benches);

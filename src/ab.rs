@@ -18,6 +18,15 @@
 //!   the safety limiter is out and B is the delayed input, bit for bit.
 //! * Switching A <-> B is an equal-power (sin/cos) crossfade of [`AB_FADE_SECONDS`]; the host
 //!   bypass is a separate equal-power fade to the unmatched, delayed original.
+//! * **Cost**: the B path (match gain, safety limiter, its two loss meters) only runs while B is
+//!   audible (heard, or in a crossfade). Hearing A, the monitor costs the two programme meters
+//!   and the delay line, which the match offset needs anyway. When B is switched in, the safety
+//!   limiter and its loss meters first catch up on the last [`B_PRIME_SECONDS`] of the original
+//!   (read back from the delay line), so B starts with a settled limiter and no click. The
+//!   safety limiter's loudness loss is kept from the last time B was heard and re-measured once
+//!   B has played for [`LOSS_REMEASURE_SECONDS`]; it only changes when the peaks of the music
+//!   have changed meanwhile, and then B's level glides to the new value with the 1 s match
+//!   smoothing.
 //! * Render safety: when the host renders offline, the output is always A, whatever the A/B
 //!   switch says, so a forgotten switch never ends up in a bounced master.
 
@@ -43,6 +52,12 @@ pub const SAFETY_LOOKAHEAD_MS: f32 = 0.5;
 /// Longest chain latency the dry path can align: linear-phase EQ at 192 kHz plus a 5 ms
 /// lookahead, with margin.
 pub const MAX_ALIGN_SAMPLES: usize = 40_000;
+/// History the B path catches up on when it starts (safety limiter envelope, loss meters):
+/// longer than the safety limiter's lookahead and attack, short enough to cost little.
+pub const B_PRIME_SECONDS: f32 = 0.010;
+/// Audio the loss meters need (incl. the prime) before their reading replaces the loss kept
+/// from the last time B was heard: one momentary window, so one transient cannot swing it.
+pub const LOSS_REMEASURE_SECONDS: f32 = 0.4;
 /// BS.1770 short-term window (EBU Tech 3341), the loudness the match follows.
 const SHORT_TERM_SECONDS: f32 = 3.0;
 
@@ -82,6 +97,9 @@ pub struct AbStatus {
     pub position: f32,
     /// Gain reduction of the B safety limiter in dB (positive while it holds peaks).
     pub original_limited_db: f32,
+    /// Loudness the safety limiter takes off the raised original, in LU, included in
+    /// `match_offset_db`.
+    pub safety_loss_db: f32,
 }
 
 pub struct AbMonitor {
@@ -107,6 +125,12 @@ pub struct AbMonitor {
     /// Samples since the safety limiter last reduced gain; once it exceeds the short-term
     /// window, its loudness loss is exactly zero (both meters hold the same audio).
     samples_since_safety_limited: usize,
+    /// Whether the B path runs (B audible); see the module docs.
+    b_path_active: bool,
+    /// Frames the loss meters have measured since the B path started (prime included).
+    b_path_frames: usize,
+    /// Loudness the safety limiter takes off B, in dB: measured while B plays, kept otherwise.
+    safety_loss_db: f32,
     applied_gain: f32,
     ab_position: f32,
     bypass_position: f32,
@@ -148,6 +172,9 @@ impl AbMonitor {
             match_db: 0.0,
             mono: false,
             samples_since_safety_limited: usize::MAX,
+            b_path_active: false,
+            b_path_frames: 0,
+            safety_loss_db: 0.0,
             applied_gain: 1.0,
             ab_position: 0.0,
             bypass_position: 0.0,
@@ -181,6 +208,9 @@ impl AbMonitor {
         self.safety_out_meter.reset(sample_rate);
         self.mono = mono;
         self.samples_since_safety_limited = usize::MAX;
+        self.b_path_active = false;
+        self.b_path_frames = 0;
+        self.safety_loss_db = 0.0;
         self.match_db = 0.0;
         self.applied_gain = 1.0;
         self.fade_step = 1.0 / (AB_FADE_SECONDS * sample_rate);
@@ -233,11 +263,12 @@ impl AbMonitor {
         AbStatus {
             match_offset_db: self.match_db,
             position: self.ab_position,
-            original_limited_db: if self.settings.match_level {
+            original_limited_db: if self.settings.match_level && self.b_path_active {
                 self.safety.gain_reduction_db()
             } else {
                 0.0
             },
+            safety_loss_db: self.safety_loss_db,
         }
     }
 
@@ -257,6 +288,12 @@ impl AbMonitor {
             .min(output_left.len())
             .min(output_right.len())
             .min(MAX_CHUNK);
+        let b_audible = self.ab_target() > 0.0 || self.ab_position > 0.0;
+        if b_audible && !self.b_path_active {
+            // Before this chunk enters the delay line: the prime reads the frames just before.
+            self.start_b_path();
+        }
+        self.b_path_active = b_audible;
         self.align_original(&original_left[..n], &original_right[..n]);
 
         // Measure both signals, whichever is heard.
@@ -266,12 +303,14 @@ impl AbMonitor {
             .process(&output_left[..n], &output_right[..n]);
         self.update_match(n);
 
+        let target_gain = self.b_gain_target();
+        if !self.b_path_active {
+            // Hearing A: B is silent in the mix, so it is not computed.
+            self.applied_gain = target_gain;
+            self.mix_outputs(&mut output_left[..n], &mut output_right[..n]);
+            return;
+        }
         // B: the aligned original at the matched level, through the safety limiter.
-        let target_gain = if self.settings.match_level {
-            db_to_gain(self.match_db)
-        } else {
-            1.0
-        };
         let start_gain = self.applied_gain;
         let step = (target_gain - start_gain) / n.max(1) as f32;
         for i in 0..n {
@@ -286,8 +325,58 @@ impl AbMonitor {
             self.safety_in_left[..n].copy_from_slice(&self.b_left[..n]);
             self.safety_in_right[..n].copy_from_slice(&self.b_right[..n]);
         }
+        self.limit_and_measure_b(n);
+        self.mix_outputs(&mut output_left[..n], &mut output_right[..n]);
+    }
+
+    fn b_gain_target(&self) -> f32 {
+        if self.settings.match_level {
+            db_to_gain(self.match_db)
+        } else {
+            1.0
+        }
+    }
+
+    /// Starts the B path: clears the safety limiter and its loss meters, then runs them over
+    /// the last [`B_PRIME_SECONDS`] of the B tap's history at the current match gain (output
+    /// discarded), so the limiter's lookahead and envelope are settled when B becomes audible.
+    /// Allocation-free; costs about as much as processing that much audio.
+    fn start_b_path(&mut self) {
+        self.safety.clear();
+        self.safety_in_meter.reset(self.sample_rate);
+        self.safety_out_meter.reset(self.sample_rate);
+        self.samples_since_safety_limited = usize::MAX;
+        self.b_path_frames = 0;
+        // Primed also without matching: the (bypassed) limiter's delay line must hold the
+        // original, or B would start with a stretch of silence.
+        let gain = self.b_gain_target();
+        self.applied_gain = gain;
+        let b_delay = self.latency.saturating_sub(self.safety_latency);
+        let mut remaining = ((B_PRIME_SECONDS * self.sample_rate) as usize).max(1);
+        while remaining > 0 {
+            let n = remaining.min(MAX_CHUNK);
+            // The `n` frames that start `remaining` frames before the next B-tap read.
+            self.delay.read_preceding(
+                b_delay + remaining - n,
+                [&mut self.b_left[..n], &mut self.b_right[..n]],
+            );
+            for (l, r) in self.b_left[..n].iter_mut().zip(&mut self.b_right[..n]) {
+                *l *= gain;
+                *r *= gain;
+            }
+            self.safety_in_left[..n].copy_from_slice(&self.b_left[..n]);
+            self.safety_in_right[..n].copy_from_slice(&self.b_right[..n]);
+            self.limit_and_measure_b(n);
+            remaining -= n;
+        }
+    }
+
+    /// Runs `b_*[..n]` (B at the match gain, also copied in `safety_in_*`) through the safety
+    /// limiter and, while it matters, the loss meters.
+    fn limit_and_measure_b(&mut self, n: usize) {
         self.safety
             .process(&mut self.b_left[..n], &mut self.b_right[..n]);
+        self.b_path_frames = self.b_path_frames.saturating_add(n);
         self.samples_since_safety_limited = if self.safety.gain_reduction_db() > 0.0 {
             0
         } else {
@@ -310,8 +399,6 @@ impl AbMonitor {
             let right = (!self.mono).then_some(&self.b_right[..n]);
             self.safety_out_meter.process(&self.b_left[..n], right);
         }
-
-        self.mix_outputs(&mut output_left[..n], &mut output_right[..n]);
     }
 
     /// Pushes the original into the delay line; fills `b_*` (tap at latency - safety latency,
@@ -364,22 +451,27 @@ impl AbMonitor {
         if !(original > MATCH_GATE_LUFS && processed > MATCH_GATE_LUFS) {
             return; // silence or a fade: hold the offset
         }
-        // Loudness the safety limiter takes off B (0 while it does not act).
-        let window = (SHORT_TERM_SECONDS * self.sample_rate) as usize;
-        let safety_loss = if self.samples_since_safety_limited > window {
-            0.0
-        } else {
-            let (before, after) = (
-                self.safety_in_meter.short_term_lufs(),
-                self.safety_out_meter.short_term_lufs(),
-            );
-            if before.is_finite() && after.is_finite() {
-                (before - after).max(0.0)
-            } else {
+        // Loudness the safety limiter takes off B (0 while it does not act), re-measured while
+        // B plays and kept while it does not.
+        let remeasure = (LOSS_REMEASURE_SECONDS * self.sample_rate) as usize;
+        if self.b_path_active && self.settings.match_level && self.b_path_frames >= remeasure {
+            let window = (SHORT_TERM_SECONDS * self.sample_rate) as usize;
+            self.safety_loss_db = if self.samples_since_safety_limited > window {
                 0.0
-            }
-        };
-        let target = (processed - original + safety_loss).clamp(-MATCH_RANGE_DB, MATCH_RANGE_DB);
+            } else {
+                let (before, after) = (
+                    self.safety_in_meter.short_term_lufs(),
+                    self.safety_out_meter.short_term_lufs(),
+                );
+                if before.is_finite() && after.is_finite() {
+                    (before - after).max(0.0)
+                } else {
+                    0.0
+                }
+            };
+        }
+        let target =
+            (processed - original + self.safety_loss_db).clamp(-MATCH_RANGE_DB, MATCH_RANGE_DB);
         // Exact one-pole step for n samples, so the smoothing does not depend on block size.
         let k = 1.0 - (-(n as f32) / (MATCH_SMOOTHING_SECONDS * self.sample_rate)).exp();
         self.match_db += (target - self.match_db) * k;

@@ -378,3 +378,69 @@ fn raised_original_never_exceeds_the_ceiling() {
         "B true peak {tp:.2} dBTP"
     );
 }
+
+/// A run that hears A until `switch_at`, then B; returns the output.
+fn switched_run(
+    chain: &ChainSettings,
+    left: &[f32],
+    right: &[f32],
+    switches: &[(usize, bool)],
+) -> (Vec<f32>, Vec<f32>) {
+    let mut ab = AbSettings::default();
+    let mut e = engine(chain, &ab);
+    let (mut l, mut r) = (left.to_vec(), right.to_vec());
+    let block = 480;
+    for (k, (lc, rc)) in l.chunks_mut(block).zip(r.chunks_mut(block)).enumerate() {
+        for &(at, listen_original) in switches {
+            if k * block == at {
+                ab.listen_original = listen_original;
+                e.set(chain, &ab);
+            }
+        }
+        e.process_stereo(lc, rc);
+    }
+    (l, r)
+}
+
+#[test]
+fn b_switched_in_mid_programme_is_matched_and_peak_safe_at_once() {
+    // The B path (safety limiter, loss meters) only runs while B is audible. Switched in after
+    // 8 s of A, B must be peak-safe from its first sample and matched over the next 10 s;
+    // switched in a second time it must be matched from the first seconds, using the
+    // limiter loss kept from the first time.
+    let chain = loud_tonal_master();
+    let (l0, r0) = multitone_mix(40 * 48_000, FS);
+    let s = |seconds: usize| seconds * 48_000;
+    let (a_l, a_r) = switched_run(&chain, &l0, &r0, &[]);
+    let (b_l, b_r) = switched_run(
+        &chain,
+        &l0,
+        &r0,
+        &[(s(8), true), (s(18), false), (s(26), true)],
+    );
+    let fade = (AB_FADE_SECONDS * FS) as usize;
+    // Peak safety right after each switch's fade. (During the 20 ms equal-power fade itself,
+    // A and B are correlated and can sum up to 3 dB over either; see the README.)
+    for start in [s(8) + fade, s(26) + fade] {
+        let tp = true_peak_dbtp(&b_l[start..start + s(1)], &b_r[start..start + s(1)]);
+        assert!(
+            tp <= chain.limiter.ceiling_db + 0.1,
+            "B true peak {tp:.2} dBTP right after the switch at {start}"
+        );
+    }
+    let loudness = |l: &[f32], r: &[f32], from: usize, to: usize| {
+        integrated_loudness(&l[from..to], Some(&r[from..to]), FS)
+    };
+    let first = loudness(&b_l, &b_r, s(8) + fade, s(18)) - loudness(&a_l, &a_r, s(8) + fade, s(18));
+    let again =
+        loudness(&b_l, &b_r, s(26) + fade, s(29)) - loudness(&a_l, &a_r, s(26) + fade, s(29));
+    eprintln!("B - A: {first:+.3} LU over 10 s after the first switch, {again:+.3} LU over the first 3 s after the second");
+    assert!(
+        first.abs() <= 0.3,
+        "first switch: B is {first:+.2} LU from A"
+    );
+    assert!(
+        again.abs() <= 0.3,
+        "second switch: B is {again:+.2} LU from A"
+    );
+}

@@ -101,6 +101,25 @@ impl StereoDelay {
     }
 }
 
+impl StereoDelay {
+    /// The frames a tap at `delay` returned for the `out` length of pushes before now, oldest
+    /// first: after these, a push read at `delay` continues seamlessly. Lets a stage that
+    /// starts late (the A/B monitor's B path) catch up on the tap's recent history.
+    /// `delay + out.len()` is clamped to the ring (older frames are gone).
+    pub fn read_preceding(&self, delay: usize, out: [&mut [f32]; 2]) {
+        let [out_left, out_right] = out;
+        let n = out_left.len().min(out_right.len());
+        let oldest = (delay + n).min(self.mask);
+        let n = oldest.saturating_sub(delay.min(self.mask)).min(n);
+        let start = self.write.wrapping_sub(oldest) & self.mask;
+        let skip = out_left.len().min(out_right.len()) - n;
+        out_left[..skip].fill(0.0);
+        out_right[..skip].fill(0.0);
+        ring_read(&self.left, start, &mut out_left[skip..skip + n]);
+        ring_read(&self.right, start, &mut out_right[skip..skip + n]);
+    }
+}
+
 /// Copies `input` into the ring `buffer` starting at `start`, wrapping at the end.
 fn ring_write(buffer: &mut [f32], start: usize, input: &[f32]) {
     let first = input.len().min(buffer.len() - start);
@@ -174,5 +193,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn read_preceding_returns_the_taps_past_output() {
+        // Push 300 frames one by one recording what a tap at 37 reads; then read_preceding
+        // must return exactly the last 100 of those reads, and the next push continues them.
+        let mut d = StereoDelay::new(200);
+        let mut tap_reads = Vec::new();
+        for i in 0..300 {
+            let ((l, r), _) = d.push_and_read(i as f32, -(i as f32), 37, 0);
+            tap_reads.push((l, r));
+        }
+        let (mut l, mut r) = (vec![9.0; 100], vec![9.0; 100]);
+        d.read_preceding(36, [&mut l, &mut r]);
+        // A read at delay 36 on the next push returns frame 300 - 36 = 264; the 100 reads
+        // before it returned frames 164..=263.
+        for (k, (&lv, &rv)) in l.iter().zip(&r).enumerate() {
+            let frame = 164 + k;
+            assert_eq!((lv, rv), (frame as f32, -(frame as f32)), "k = {k}");
+        }
+        let ((next, _), _) = d.push_and_read(300.0, -300.0, 36, 0);
+        assert_eq!(next, 264.0);
+        assert_eq!(tap_reads[299].0, 262.0);
+        // Longer than the ring holds: the missing oldest frames read as silence.
+        let (mut l, mut r) = (vec![9.0; 300], vec![9.0; 300]);
+        d.read_preceding(36, [&mut l, &mut r]);
+        let ring = d.max_delay();
+        let missing = 300 + 36 - ring;
+        assert!(l[..missing].iter().all(|&v| v == 0.0));
+        assert_eq!(l[299], 264.0);
     }
 }

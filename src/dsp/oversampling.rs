@@ -351,6 +351,205 @@ fn phase_peak_of_frame(window: &[f32]) -> f32 {
     acc.iter().fold(0.0f32, |peak, v| peak.max(v.abs()))
 }
 
+/// Number of folded coefficient pairs: the 12 taps of a phase pair fold into 6 sums and
+/// 6 differences.
+const FOLDED_TAPS: usize = TRUE_PEAK_TAPS / 2;
+
+/// Linear-phase folding of the Annex 2 filter for [`stereo_true_peak_max`].
+///
+/// The 48-tap prototype is symmetric (h[m] = h[47 - m], BS.1770-4 Annex 2), so phase 3 is
+/// phase 0 reversed and phase 2 is phase 1 reversed. For a phase pair (a, b) with
+/// `h_b[j] = h_a[11 - j]` and `s_j = x[n-j] + x[n-11+j]`, `d_j = x[n-j] - x[n-11+j]`:
+/// `y_a + y_b = sum_j (h_a[j] + h_a[11-j]) s_j` and `y_a - y_b = sum_j (h_a[j] - h_a[11-j]) d_j`
+/// over j = 0..5, and `max(|y_a|, |y_b|) = (|y_a + y_b| + |y_a - y_b|) / 2`.
+/// Row `j` holds `[sum_03, diff_03, sum_12, diff_12]`, already halved so the final `/ 2`
+/// disappears. The Annex values are multiples of 2^-13 of magnitude below 1, so their
+/// half-sums and half-differences are multiples of 2^-14 below 1: exact in f32 (at most 14
+/// significant bits).
+const FOLDED_COEFFS: [[f32; 4]; FOLDED_TAPS] = {
+    let mut table = [[0.0f32; 4]; FOLDED_TAPS];
+    let mut j = 0;
+    while j < FOLDED_TAPS {
+        let mirror = TRUE_PEAK_TAPS - 1 - j;
+        let h0 = BS1770_ANNEX2_COEFFS[j][0];
+        let h0_mirror = BS1770_ANNEX2_COEFFS[mirror][0];
+        let h1 = BS1770_ANNEX2_COEFFS[j][1];
+        let h1_mirror = BS1770_ANNEX2_COEFFS[mirror][1];
+        table[j] = [
+            (0.5 * (h0 + h0_mirror)) as f32,
+            (0.5 * (h0 - h0_mirror)) as f32,
+            (0.5 * (h1 + h1_mirror)) as f32,
+            (0.5 * (h1 - h1_mirror)) as f32,
+        ];
+        j += 1;
+    }
+    table
+};
+
+/// Frames per vector group in [`stereo_true_peak_max`]: one AVX register of f32 (two SSE
+/// registers on the portable path); 4 accumulators per channel stay in registers.
+const MAX_LANES: usize = 8;
+
+/// The multiply-add used by the shared body of [`stereo_true_peak_max`], chosen per
+/// instruction-set variant so one source serves both.
+trait MulAdd {
+    /// `a * b + c`.
+    fn mul_add(a: f32, b: f32, c: f32) -> f32;
+}
+
+/// Fused multiply-add (one rounding). Only used where FMA is enabled, where it compiles to
+/// `vfmadd`; without FMA hardware `f32::mul_add` would be a slow libm call.
+#[cfg(target_arch = "x86_64")]
+struct Fused;
+
+#[cfg(target_arch = "x86_64")]
+impl MulAdd for Fused {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+}
+
+/// Separate multiply and add (Rust never contracts these), fast on every target.
+struct Unfused;
+
+impl MulAdd for Unfused {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a * b + c
+    }
+}
+
+/// `max` for finite inputs as a plain compare-select: maps onto a single `maxps`, whereas
+/// `f32::max`'s NaN handling adds a compare and a blend per vector.
+#[inline(always)]
+fn max_finite(a: f32, b: f32) -> f32 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+/// Largest |sub-sample| of a stereo chunk, BS.1770-4 Annex 2 4x interpolation: the maximum
+/// of what [`stereo_true_peak_block`] writes into its `peaks`, without the per-frame output.
+///
+/// Same input convention: `left` and `right` hold `TRUE_PEAK_TAPS - 1` samples of history
+/// followed by the chunk (`left.len() == frames + TRUE_PEAK_TAPS - 1`; the common usable
+/// length of both slices is processed) and must be finite (the caller sanitises). Returns 0
+/// when there are no frames.
+///
+/// Why: a meter that only needs the chunk maximum can exploit the filter's linear phase
+/// (see `FOLDED_COEFFS`): per channel and frame, 12 adds/subtracts and 24 multiply-adds
+/// replace the 48 multiply-adds of the direct form: about half the arithmetic of
+/// [`stereo_true_peak_block`]. It is equal to that maximum up to f32 rounding (the sums are
+/// formed in a different order, and fused on FMA hardware), not bit-identical.
+///
+/// On x86-64 CPUs with AVX2 and FMA (detected at run time, cached by std) the same code is
+/// compiled for 8-lane vectors with fused multiply-adds.
+pub fn stereo_true_peak_max(left: &[f32], right: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+        return unsafe { stereo_true_peak_max_avx2_fma(left, right) };
+    }
+    stereo_true_peak_max_portable(left, right)
+}
+
+/// [`stereo_true_peak_max`] compiled with AVX2 and FMA enabled.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn stereo_true_peak_max_avx2_fma(left: &[f32], right: &[f32]) -> f32 {
+    stereo_true_peak_max_body::<Fused>(left, right)
+}
+
+/// [`stereo_true_peak_max`] for the baseline instruction set (no FMA).
+fn stereo_true_peak_max_portable(left: &[f32], right: &[f32]) -> f32 {
+    stereo_true_peak_max_body::<Unfused>(left, right)
+}
+
+/// The body of [`stereo_true_peak_max`], inlined into each instruction-set variant.
+#[inline(always)]
+fn stereo_true_peak_max_body<M: MulAdd>(left: &[f32], right: &[f32]) -> f32 {
+    let frames = left
+        .len()
+        .min(right.len())
+        .saturating_sub(TRUE_PEAK_TAPS - 1);
+    let groups = frames / MAX_LANES;
+    let mut peak = [0.0f32; MAX_LANES];
+    for group in 0..groups {
+        let start = group * MAX_LANES;
+        for channel in [left, right] {
+            let window = &channel[start..start + MAX_LANES + TRUE_PEAK_TAPS - 1];
+            let group_peak = folded_peaks_of_group::<M>(window);
+            for (p, g) in peak.iter_mut().zip(group_peak) {
+                *p = max_finite(*p, g);
+            }
+        }
+    }
+    let mut result = peak.into_iter().fold(0.0f32, max_finite);
+    for n in groups * MAX_LANES..frames {
+        for channel in [left, right] {
+            result = max_finite(
+                result,
+                folded_peak_of_frame::<M>(&channel[n..n + TRUE_PEAK_TAPS]),
+            );
+        }
+    }
+    result
+}
+
+/// Largest |sub-sample| for each of `MAX_LANES` consecutive frames of one channel; `window`
+/// holds `MAX_LANES + 11` samples, oldest first. Lane `i`'s `x[n - j]` is
+/// `window[i + 11 - j]`, so its mirror tap `x[n - 11 + j]` is `window[i + j]`.
+#[inline(always)]
+fn folded_peaks_of_group<M: MulAdd>(window: &[f32]) -> [f32; MAX_LANES] {
+    // [sum_03, diff_03, sum_12, diff_12] per lane, as in FOLDED_COEFFS.
+    let mut acc = [[0.0f32; MAX_LANES]; 4];
+    for (j, coeffs) in FOLDED_COEFFS.iter().enumerate() {
+        let newer_offset = TRUE_PEAK_TAPS - 1 - j;
+        let newer: &[f32; MAX_LANES] = window[newer_offset..newer_offset + MAX_LANES]
+            .try_into()
+            .expect("window holds MAX_LANES + 11 samples");
+        let older: &[f32; MAX_LANES] = window[j..j + MAX_LANES]
+            .try_into()
+            .expect("window holds MAX_LANES + 11 samples");
+        for i in 0..MAX_LANES {
+            let sum = newer[i] + older[i];
+            let diff = newer[i] - older[i];
+            acc[0][i] = M::mul_add(coeffs[0], sum, acc[0][i]);
+            acc[1][i] = M::mul_add(coeffs[1], diff, acc[1][i]);
+            acc[2][i] = M::mul_add(coeffs[2], sum, acc[2][i]);
+            acc[3][i] = M::mul_add(coeffs[3], diff, acc[3][i]);
+        }
+    }
+    let mut peak = [0.0f32; MAX_LANES];
+    for (i, p) in peak.iter_mut().enumerate() {
+        *p = max_finite(
+            acc[0][i].abs() + acc[1][i].abs(),
+            acc[2][i].abs() + acc[3][i].abs(),
+        );
+    }
+    peak
+}
+
+/// Largest |sub-sample| of one frame by the folded filter; `window` holds 12 samples, oldest
+/// first.
+#[inline(always)]
+fn folded_peak_of_frame<M: MulAdd>(window: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 4];
+    for (j, coeffs) in FOLDED_COEFFS.iter().enumerate() {
+        let newer = window[TRUE_PEAK_TAPS - 1 - j];
+        let older = window[j];
+        let (sum, diff) = (newer + older, newer - older);
+        acc[0] = M::mul_add(coeffs[0], sum, acc[0]);
+        acc[1] = M::mul_add(coeffs[1], diff, acc[1]);
+        acc[2] = M::mul_add(coeffs[2], sum, acc[2]);
+        acc[3] = M::mul_add(coeffs[3], diff, acc[3]);
+    }
+    max_finite(acc[0].abs() + acc[1].abs(), acc[2].abs() + acc[3].abs())
+}
+
 /// True peak of a stereo signal in dBTP, BS.1770-4 Annex 2 style: fresh detector state
 /// (silence before the signal) and a zero-padded tail so the inter-sample peaks of the last
 /// samples are included. The sample peaks are included as well (max with |x|), so the result
@@ -538,6 +737,152 @@ mod tests {
         }
         assert!(worst <= TRUE_PEAK_MAX_FILTER_GAIN * (1.0 + 1e-6));
         assert!(worst >= TRUE_PEAK_MAX_FILTER_GAIN * (1.0 - 1e-6));
+    }
+
+    /// Xorshift32 noise in -amplitude..amplitude (deterministic, no dependencies).
+    fn xorshift_noise(len: usize, seed: u32, amplitude: f32) -> Vec<f32> {
+        let mut state = seed.max(1);
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                amplitude * ((state >> 8) as f32 / (1u32 << 23) as f32 - 1.0)
+            })
+            .collect()
+    }
+
+    /// Maximum of [`stereo_true_peak_block`]'s per-frame peaks: the reference for
+    /// [`stereo_true_peak_max`].
+    fn block_max(left: &[f32], right: &[f32]) -> f32 {
+        let frames = left
+            .len()
+            .min(right.len())
+            .saturating_sub(TRUE_PEAK_TAPS - 1);
+        let mut peaks = vec![0.0f32; frames];
+        stereo_true_peak_block(left, right, &mut peaks);
+        peaks.into_iter().fold(0.0f32, f32::max)
+    }
+
+    /// Asserts `stereo_true_peak_max` and its portable variant against the block maximum
+    /// (1e-6 relative + 1e-9 absolute: the folded sums round differently).
+    fn assert_max_matches_block(left: &[f32], right: &[f32], what: &str) -> f32 {
+        let close = |a: f32, b: f32| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()) + 1e-9;
+        let expected = block_max(left, right);
+        let dispatched = stereo_true_peak_max(left, right);
+        let portable = stereo_true_peak_max_portable(left, right);
+        assert!(
+            close(dispatched, expected),
+            "{what}: dispatched {dispatched} vs block {expected}"
+        );
+        assert!(
+            close(portable, expected),
+            "{what}: portable {portable} vs block {expected}"
+        );
+        assert!(
+            close(dispatched, portable),
+            "{what}: dispatched {dispatched} vs portable {portable}"
+        );
+        dispatched
+    }
+
+    #[test]
+    fn annex_table_is_linear_phase_and_folds_exactly() {
+        // h[m] = h[47 - m] with h[4j + k] = table[j][k]: phase 3 is phase 0 reversed and
+        // phase 2 is phase 1 reversed, exactly, in the Annex's own (f64) values.
+        for (row, mirror) in BS1770_ANNEX2_COEFFS
+            .iter()
+            .zip(BS1770_ANNEX2_COEFFS.iter().rev())
+        {
+            assert_eq!(row[3], mirror[0]);
+            assert_eq!(row[2], mirror[1]);
+        }
+        // The halved sums/differences are exact: they add back to the original taps.
+        for (j, folded) in FOLDED_COEFFS.iter().enumerate() {
+            let mirror = TRUE_PEAK_TAPS - 1 - j;
+            for (pair, phase) in [(0, 0), (2, 1)] {
+                let (sum, diff) = (f64::from(folded[pair]), f64::from(folded[pair + 1]));
+                assert_eq!(sum + diff, BS1770_ANNEX2_COEFFS[j][phase]);
+                assert_eq!(sum - diff, BS1770_ANNEX2_COEFFS[mirror][phase]);
+            }
+        }
+    }
+
+    #[test]
+    fn true_peak_max_matches_block_on_noise_of_every_length() {
+        // 8-frame groups: lengths around multiples of 8 exercise groups, tail and both.
+        for (seed, frames) in [0usize, 1, 7, 8, 9, 63, 64, 65, 512]
+            .into_iter()
+            .enumerate()
+        {
+            let len = frames + TRUE_PEAK_TAPS - 1;
+            let left = xorshift_noise(len, 2 * seed as u32 + 1, 1.0);
+            let right = xorshift_noise(len, 2 * seed as u32 + 2, 0.7);
+            let max = assert_max_matches_block(&left, &right, &format!("{frames} frames"));
+            if frames == 0 {
+                assert_eq!(max, 0.0);
+            } else {
+                assert!(max > 0.0);
+            }
+        }
+        // Fewer samples than the history, and mismatched lengths (common length is used).
+        assert_eq!(stereo_true_peak_max(&[], &[]), 0.0);
+        assert_eq!(stereo_true_peak_max(&[0.5; 5], &[0.5; 5]), 0.0);
+        let long = xorshift_noise(100, 99, 1.0);
+        assert_max_matches_block(&long, &long[..50], "mismatched lengths");
+    }
+
+    #[test]
+    fn true_peak_max_finds_the_inter_sample_over_of_a_quarter_rate_sine() {
+        // fs/4 at 45 degrees: every sample is +-0.7071, the waveform's crest lies exactly
+        // between samples, so the true peak is about +3 dB over the sample peak (ideal
+        // 3.01 dB; the Annex filter measures 3.055 dB).
+        let x = sine(11_025.0, 44_100.0, 1.0, PI / 4.0, 4410);
+        let sample_peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let max = assert_max_matches_block(&x, &x, "fs/4 sine");
+        let over_db = gain_to_db(max) - gain_to_db(sample_peak);
+        eprintln!("fs/4 sine: true peak {max}, {over_db:.3} dB over sample peak");
+        assert!((over_db - 3.01).abs() < 0.1, "over {over_db} dB");
+    }
+
+    #[test]
+    fn true_peak_max_sees_an_impulse_anywhere_in_the_block() {
+        // Every input position (history included) of a 40-frame block (5 full groups) and a
+        // 45-frame block (5 groups + 5-frame scalar tail), in either channel.
+        for frames in [40, 45] {
+            let len = frames + TRUE_PEAK_TAPS - 1;
+            for position in 0..len {
+                for amplitude in [1.0f32, -0.5] {
+                    let mut impulse = vec![0.0f32; len];
+                    impulse[position] = amplitude;
+                    let silence = vec![0.0f32; len];
+                    let what = format!("{frames} frames, impulse {amplitude} at {position}");
+                    let max = assert_max_matches_block(&impulse, &silence, &what);
+                    assert_max_matches_block(&silence, &impulse, &what);
+                    // Fully seen (12 frames after it) the peak is the largest Annex tap,
+                    // 7964/8192; earlier and later positions see only part of the response.
+                    if position >= TRUE_PEAK_TAPS - 1 && position < frames {
+                        assert_eq!(max, amplitude.abs() * 7964.0 / 8192.0, "{what}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn true_peak_max_takes_the_louder_channel() {
+        // Quiet noise left, a fs/4 inter-sample over in the right only.
+        let frames = 512;
+        let len = frames + TRUE_PEAK_TAPS - 1;
+        let left = xorshift_noise(len, 7, 0.1);
+        let right = sine(11_025.0, 44_100.0, 1.0, PI / 4.0, len);
+        let both = assert_max_matches_block(&left, &right, "peak in right");
+        let left_only = assert_max_matches_block(&left, &vec![0.0; len], "left only");
+        let right_only = assert_max_matches_block(&vec![0.0; len], &right, "right only");
+        assert!(left_only < 0.25, "left only {left_only}");
+        assert_eq!(both, right_only);
+        // Swapped channels give the same result.
+        assert_eq!(stereo_true_peak_max(&right, &left), both);
     }
 
     #[test]
