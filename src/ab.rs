@@ -34,7 +34,7 @@ use crate::chain::MAX_CHUNK;
 use crate::dsp::delay::StereoDelay;
 use crate::dsp::limiter::{Limiter, LimiterSettings};
 use crate::dsp::loudness::LoudnessMeter;
-use crate::dsp::program_meter::{ProgramMeter, ProgramReadings};
+use crate::dsp::program_meter::{ProgramMeterPair, ProgramReadings};
 use crate::dsp::util::db_to_gain;
 
 /// A/B crossfade length (equal power). 20 ms: no click, and short enough to compare transients.
@@ -115,8 +115,8 @@ pub struct AbMonitor {
     delay: StereoDelay,
     safety: Limiter,
     safety_latency: usize,
-    original_meter: ProgramMeter,
-    processed_meter: ProgramMeter,
+    /// Original (delayed input) and processed (chain output) programme meters, one pass.
+    meters: ProgramMeterPair,
     /// B before and after its safety limiter: their difference is the limiter's loudness loss.
     safety_in_meter: LoudnessMeter,
     safety_out_meter: LoudnessMeter,
@@ -165,8 +165,7 @@ impl AbMonitor {
             delay: StereoDelay::new(MAX_ALIGN_SAMPLES),
             safety: Limiter::new(fs),
             safety_latency: 0,
-            original_meter: ProgramMeter::new(),
-            processed_meter: ProgramMeter::new(),
+            meters: ProgramMeterPair::new(),
             safety_in_meter: LoudnessMeter::new(),
             safety_out_meter: LoudnessMeter::new(),
             match_db: 0.0,
@@ -202,8 +201,7 @@ impl AbMonitor {
         self.apply_safety_settings();
         self.safety.clear();
         self.safety_latency = self.safety.latency_samples() as usize;
-        self.original_meter.reset(sample_rate, mono);
-        self.processed_meter.reset(sample_rate, mono);
+        self.meters.reset(sample_rate, mono);
         self.safety_in_meter.reset(sample_rate);
         self.safety_out_meter.reset(sample_rate);
         self.mono = mono;
@@ -239,24 +237,24 @@ impl AbMonitor {
 
     /// Applies settings and the chain's current latency. Allocation-free.
     pub fn set(&mut self, settings: &AbSettings, chain_latency: u32) {
-        self.settings = *settings;
-        self.apply_safety_settings();
+        if *settings != self.settings {
+            // The engine calls this every chunk; the limiter's coefficient update (several
+            // `exp`) only when something changed.
+            self.settings = *settings;
+            self.apply_safety_settings();
+        }
         let latency = (chain_latency as usize).min(MAX_ALIGN_SAMPLES);
         self.pending_latency = (latency != self.latency).then_some(latency);
     }
 
     /// Clears the integrated/LRA/true-peak measurements of both meters (the meter reset button).
     pub fn reset_measurement(&mut self) {
-        self.original_meter.reset_measurement();
-        self.processed_meter.reset_measurement();
+        self.meters.reset_measurement();
     }
 
     /// Readings of the original (input) and processed (output) signals.
     pub fn readings(&self) -> (ProgramReadings, ProgramReadings) {
-        (
-            self.original_meter.readings(),
-            self.processed_meter.readings(),
-        )
+        self.meters.readings()
     }
 
     pub fn status(&self) -> AbStatus {
@@ -297,10 +295,10 @@ impl AbMonitor {
         self.align_original(&original_left[..n], &original_right[..n]);
 
         // Measure both signals, whichever is heard.
-        self.original_meter
-            .process(&self.raw_left[..n], &self.raw_right[..n]);
-        self.processed_meter
-            .process(&output_left[..n], &output_right[..n]);
+        self.meters.process(
+            [&self.raw_left[..n], &self.raw_right[..n]],
+            [&output_left[..n], &output_right[..n]],
+        );
         self.update_match(n);
 
         let target_gain = self.b_gain_target();
@@ -408,6 +406,16 @@ impl AbMonitor {
             // Steady taps (the usual case): the per-frame loop below would multiply by
             // exactly 1.0, so block copies give identical samples.
             let n = left.len();
+            if !self.b_path_active {
+                // B is not computed while A is heard: only the original's meter tap.
+                self.delay.push_block_and_read_one(
+                    left,
+                    right,
+                    self.latency,
+                    [&mut self.raw_left[..n], &mut self.raw_right[..n]],
+                );
+                return;
+            }
             let b_delay = self.latency.saturating_sub(self.safety_latency);
             self.delay.push_block_and_read(
                 left,
@@ -446,8 +454,8 @@ impl AbMonitor {
         if self.settings.freeze {
             return;
         }
-        let original = self.original_meter.short_term_lufs();
-        let processed = self.processed_meter.short_term_lufs();
+        let original = self.meters.original_short_term_lufs();
+        let processed = self.meters.processed_short_term_lufs();
         if !(original > MATCH_GATE_LUFS && processed > MATCH_GATE_LUFS) {
             return; // silence or a fade: hold the offset
         }

@@ -120,6 +120,41 @@ impl StereoDelay {
     }
 }
 
+impl StereoDelay {
+    /// [`Self::push_block_and_read`] with one tap: the same samples that call gives on
+    /// `out_a`, without the second tap's copy.
+    pub fn push_block_and_read_one(
+        &mut self,
+        left: &[f32],
+        right: &[f32],
+        delay: usize,
+        out: [&mut [f32]; 2],
+    ) {
+        let n = left
+            .len()
+            .min(right.len())
+            .min(out[0].len())
+            .min(out[1].len());
+        let delay = delay.min(self.mask);
+        let [out_left, out_right] = out;
+        if delay + n > self.mask + 1 {
+            for i in 0..n {
+                ((out_left[i], out_right[i]), _) =
+                    self.push_and_read(left[i], right[i], delay, delay);
+            }
+            return;
+        }
+        // As in `push_block_and_read`: the whole block can be written before the reads.
+        let start = self.write;
+        ring_write(&mut self.left, start, &left[..n]);
+        ring_write(&mut self.right, start, &right[..n]);
+        self.write = (start + n) & self.mask;
+        let read = start.wrapping_sub(delay) & self.mask;
+        ring_read(&self.left, read, &mut out_left[..n]);
+        ring_read(&self.right, read, &mut out_right[..n]);
+    }
+}
+
 /// Copies `input` into the ring `buffer` starting at `start`, wrapping at the end.
 fn ring_write(buffer: &mut [f32], start: usize, input: &[f32]) {
     let first = input.len().min(buffer.len() - start);
@@ -223,5 +258,23 @@ mod tests {
         let missing = 300 + 36 - ring;
         assert!(l[..missing].iter().all(|&v| v == 0.0));
         assert_eq!(l[299], 264.0);
+    }
+
+    #[test]
+    fn one_tap_block_push_matches_the_per_frame_push() {
+        for (max_delay, delay, block) in [(100, 37, 64), (100, 0, 128), (64, 60, 40)] {
+            let mut block_line = StereoDelay::new(max_delay);
+            let mut frame_line = StereoDelay::new(max_delay);
+            for round in 0..20 {
+                let left: Vec<f32> = (0..block).map(|i| (round * block + i) as f32).collect();
+                let right: Vec<f32> = left.iter().map(|x| -x).collect();
+                let (mut out_l, mut out_r) = (vec![0.0; block], vec![0.0; block]);
+                block_line.push_block_and_read_one(&left, &right, delay, [&mut out_l, &mut out_r]);
+                for i in 0..block {
+                    let (want, _) = frame_line.push_and_read(left[i], right[i], delay, 0);
+                    assert_eq!((out_l[i], out_r[i]), want, "delay {delay}, block {block}");
+                }
+            }
+        }
     }
 }

@@ -178,12 +178,38 @@ impl LoudnessMeter {
                 }
                 chunk_start = chunk_end;
             }
-            self.sub_block_energy += energy;
-            self.samples_in_sub_block += take;
             start = end;
-            if self.samples_in_sub_block >= self.sub_block_length {
-                self.finish_sub_block();
+            if !energy.is_finite() {
+                // Only reachable if the filter state itself went bad; restart it cleanly.
+                self.filter.clear_state();
+                energy = 0.0;
             }
+            if self.add_filtered_energy(energy, take) {
+                self.filter.guard_state();
+            }
+        }
+    }
+
+    /// Frames left until the current 10 ms sub-block is complete: a caller that K-weights
+    /// the audio itself (see [`Self::add_filtered_energy`]) splits its blocks there.
+    pub fn frames_to_sub_block_end(&self) -> usize {
+        self.sub_block_length - self.samples_in_sub_block
+    }
+
+    /// Adds the K-weighted, channel-summed energy `sum_i G_i y_i^2` of `frames` frames that a
+    /// caller filtered itself (at most [`Self::frames_to_sub_block_end`]; the meter's own
+    /// filter is bypassed). Lets two meters share one wider K-weighting pass (the A/B monitor
+    /// meters the original and the processed signal in one 4-lane filter). Returns true when
+    /// a sub-block was completed: the caller's filter should then be guarded (denormals,
+    /// non-finite state) as [`Self::process`] does with its own.
+    pub fn add_filtered_energy(&mut self, energy: f64, frames: usize) -> bool {
+        self.sub_block_energy += if energy.is_finite() { energy } else { 0.0 };
+        self.samples_in_sub_block += frames;
+        if self.samples_in_sub_block >= self.sub_block_length {
+            self.finish_sub_block();
+            true
+        } else {
+            false
         }
     }
 
@@ -199,13 +225,7 @@ impl LoudnessMeter {
     }
 
     fn finish_sub_block(&mut self) {
-        let mut mean_square = self.sub_block_energy / self.sub_block_length as f64;
-        if !mean_square.is_finite() {
-            // Only reachable if the filter state itself went bad; restart it cleanly.
-            self.filter.clear_state();
-            mean_square = 0.0;
-        }
-        self.filter.guard_state();
+        let mean_square = self.sub_block_energy / self.sub_block_length as f64;
         self.sub_block_energy = 0.0;
         self.samples_in_sub_block = 0;
 
@@ -219,32 +239,26 @@ impl LoudnessMeter {
             self.measured_sub_blocks = self.measured_sub_blocks.saturating_add(1);
         }
 
-        // Exact re-summation every sub-block (no running-sum drift), newest first. The
-        // "measured" sums count only sub-blocks since the measurement start (earlier audio
-        // counts as silence, as it does right after `reset`), so maxima, gating blocks and
-        // LRA values never include audio from before a `reset_measurement`.
+        // Exact re-summation every sub-block (no running-sum drift). The "measured" sums count
+        // only sub-blocks since the measurement start (earlier audio counts as silence, as it
+        // does right after `reset`), so maxima, gating blocks and LRA values never include
+        // audio from before a `reset_measurement`.
         let measured = self
             .measured_sub_blocks
             .min(SUB_BLOCKS_PER_SHORT_TERM as u64) as usize;
-        let (before_position, from_position) = self.sub_block_ring.split_at(self.ring_position);
-        let newest_first = before_position
-            .iter()
-            .rev()
-            .chain(from_position.iter().rev());
-        let (mut momentary_sum, mut measured_momentary_sum) = (0.0, 0.0);
-        let (mut short_term_sum, mut measured_short_term_sum) = (0.0, 0.0);
-        for (age, &value) in newest_first.enumerate() {
-            if age < SUB_BLOCKS_PER_MOMENTARY {
-                momentary_sum += value;
-                if age < measured {
-                    measured_momentary_sum += value;
-                }
-            }
-            short_term_sum += value;
-            if age < measured {
-                measured_short_term_sum += value;
-            }
-        }
+        let newest = |count: usize| sum_newest(&self.sub_block_ring, self.ring_position, count);
+        let momentary_sum = newest(SUB_BLOCKS_PER_MOMENTARY);
+        let short_term_sum = newest(SUB_BLOCKS_PER_SHORT_TERM);
+        let measured_momentary_sum = if measured >= SUB_BLOCKS_PER_MOMENTARY {
+            momentary_sum
+        } else {
+            newest(measured)
+        };
+        let measured_short_term_sum = if measured >= SUB_BLOCKS_PER_SHORT_TERM {
+            short_term_sum
+        } else {
+            newest(measured)
+        };
         const MOMENTARY_LENGTH: f64 = SUB_BLOCKS_PER_MOMENTARY as f64;
         const SHORT_TERM_LENGTH: f64 = SUB_BLOCKS_PER_SHORT_TERM as f64;
         self.momentary_mean_square = momentary_sum / MOMENTARY_LENGTH;
@@ -318,6 +332,33 @@ pub fn integrated_loudness(left: &[f32], right: Option<&[f32]>, sample_rate: f32
     meter.reset(sample_rate);
     meter.process(left, right);
     meter.integrated_lufs_f64()
+}
+
+/// Sum of the `count` newest values of `ring` (the next write is at `position`).
+///
+/// Why four partial sums: a single running f64 sum is one long chain of dependent adds
+/// (latency-bound); four independent chains let the CPU overlap them. Summation order does
+/// not matter here beyond the last bit (all terms are non-negative mean squares).
+fn sum_newest(ring: &[f64], position: usize, count: usize) -> f64 {
+    let count = count.min(ring.len());
+    let (older_wrapped, newer) = if count <= position {
+        (&[][..], &ring[position - count..position])
+    } else {
+        (&ring[ring.len() - (count - position)..], &ring[..position])
+    };
+    sum_in_four_lanes(newer) + sum_in_four_lanes(older_wrapped)
+}
+
+fn sum_in_four_lanes(values: &[f64]) -> f64 {
+    let mut lanes = [0.0f64; 4];
+    let mut quads = values.chunks_exact(4);
+    for quad in &mut quads {
+        for (lane, &v) in lanes.iter_mut().zip(quad) {
+            *lane += v;
+        }
+    }
+    let tail: f64 = quads.remainder().iter().sum();
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //! true-peak maximum (BS.1770-4 Annex 2, 4x oversampling) and sample peak of one stereo (or
 //! mono) signal. Realtime-safe; readings are plain numbers copied to the GUI by the plugin.
 
+use crate::dsp::k_weighting::QuadKWeighting;
 use crate::dsp::loudness::LoudnessMeter;
-use crate::dsp::oversampling::{stereo_true_peak_block, StereoTruePeakDetector, TRUE_PEAK_TAPS};
+use crate::dsp::oversampling::{stereo_true_peak_max, StereoTruePeakDetector, TRUE_PEAK_TAPS};
 use crate::dsp::util::sanitize;
 
 /// Loudness and peak readings of one signal.
@@ -35,6 +36,12 @@ const TRUE_PEAK_HISTORY: usize = TRUE_PEAK_TAPS - 1;
 /// One signal's meter.
 pub struct ProgramMeter {
     loudness: LoudnessMeter,
+    peaks: PeakMeter,
+    mono: bool,
+}
+
+/// True-peak maximum and block sample peak of one stereo signal.
+struct PeakMeter {
     /// Upper bound of |interpolated sub-sample| / max |input| over the filter's support:
     /// the largest per-phase sum of |coefficients|. Lets the meter skip the 4x interpolation
     /// exactly when a chunk cannot raise the maximum.
@@ -46,7 +53,6 @@ pub struct ProgramMeter {
     detector_right: [f32; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK],
     true_peak_max: f32,
     sample_peak: f32,
-    mono: bool,
 }
 
 impl Default for ProgramMeter {
@@ -60,11 +66,7 @@ impl ProgramMeter {
     pub fn new() -> Self {
         Self {
             loudness: LoudnessMeter::new(),
-            overshoot_bound: measure_overshoot_bound(),
-            detector_left: [0.0; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK],
-            detector_right: [0.0; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK],
-            true_peak_max: 0.0,
-            sample_peak: 0.0,
+            peaks: PeakMeter::new(),
             mono: false,
         }
     }
@@ -77,83 +79,24 @@ impl ProgramMeter {
         // `LoudnessMeter::reset` already cleared the loudness measurement; calling its
         // `reset_measurement` again would move the gating-block grid to the next 10 ms boundary
         // and make this meter disagree with `integrated_loudness` on the same file.
-        self.reset_true_peak();
+        self.peaks.reset();
     }
 
     /// The meter's reset button: integrated, LRA, maxima. Allocation-free.
     pub fn reset_measurement(&mut self) {
         self.loudness.reset_measurement();
-        self.reset_true_peak();
-    }
-
-    fn reset_true_peak(&mut self) {
-        // Fresh detector state: the measurement starts as if preceded by silence.
-        self.detector_left = [0.0; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK];
-        self.detector_right = [0.0; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK];
-        self.true_peak_max = 0.0;
+        self.peaks.reset();
     }
 
     pub fn process(&mut self, left: &[f32], right: &[f32]) {
         let n = left.len().min(right.len());
         let (left, right) = (&left[..n], &right[..n]);
-        let mut block_peak = 0.0f32;
-        for (l, r) in left
-            .chunks(TRUE_PEAK_CHUNK)
-            .zip(right.chunks(TRUE_PEAK_CHUNK))
-        {
-            block_peak = block_peak.max(self.true_peak_chunk(l, r));
-        }
-        self.sample_peak = block_peak;
+        self.peaks.process(left, right);
         if self.mono {
             self.loudness.process(left, None);
         } else {
             self.loudness.process(left, Some(right));
         }
-    }
-
-    /// True peak of one chunk (at most [`TRUE_PEAK_CHUNK`] frames) into `true_peak_max`;
-    /// returns the chunk's sample peak.
-    ///
-    /// Why this is exact: every 4x sub-sample is a 12-tap FIR of the input, so it is at most
-    /// `overshoot_bound` times the largest input magnitude in its support (the chunk and the
-    /// 11 frames before it). When that bound cannot exceed the maximum so far, the chunk cannot
-    /// raise it and the interpolation is skipped; otherwise the vectorised block detector
-    /// (bit-identical to the per-frame `StereoTruePeakDetector`) runs on the whole chunk.
-    fn true_peak_chunk(&mut self, left: &[f32], right: &[f32]) -> f32 {
-        let len = left.len().min(right.len()).min(TRUE_PEAK_CHUNK);
-        let (det_left, det_right) = (&mut self.detector_left, &mut self.detector_right);
-        let mut chunk_peak = 0.0f32;
-        for (((dl, dr), &l), &r) in det_left[TRUE_PEAK_HISTORY..TRUE_PEAK_HISTORY + len]
-            .iter_mut()
-            .zip(det_right[TRUE_PEAK_HISTORY..TRUE_PEAK_HISTORY + len].iter_mut())
-            .zip(left)
-            .zip(right)
-        {
-            *dl = sanitize(l);
-            *dr = sanitize(r);
-            chunk_peak = finite_max(finite_max(chunk_peak, dl.abs()), dr.abs());
-        }
-        let support_peak = det_left[..TRUE_PEAK_HISTORY]
-            .iter()
-            .zip(det_right[..TRUE_PEAK_HISTORY].iter())
-            .fold(chunk_peak, |m, (&l, &r)| {
-                finite_max(finite_max(m, l.abs()), r.abs())
-            });
-        if support_peak * self.overshoot_bound > self.true_peak_max {
-            let mut peaks = [0.0f32; TRUE_PEAK_CHUNK];
-            stereo_true_peak_block(
-                &det_left[..TRUE_PEAK_HISTORY + len],
-                &det_right[..TRUE_PEAK_HISTORY + len],
-                &mut peaks[..len],
-            );
-            let max = peaks[..len]
-                .iter()
-                .fold(self.true_peak_max, |m, &p| finite_max(m, p));
-            self.true_peak_max = finite_max(max, chunk_peak);
-        }
-        det_left.copy_within(len..len + TRUE_PEAK_HISTORY, 0);
-        det_right.copy_within(len..len + TRUE_PEAK_HISTORY, 0);
-        chunk_peak
     }
 
     pub fn short_term_lufs(&self) -> f32 {
@@ -163,14 +106,269 @@ impl ProgramMeter {
     /// All readings. Integrated and LRA scan histograms: call a few times per second, not per
     /// sample (the plugin publishes at ~30 Hz).
     pub fn readings(&self) -> ProgramReadings {
-        ProgramReadings {
-            momentary_lufs: self.loudness.momentary_lufs(),
-            short_term_lufs: self.loudness.short_term_lufs(),
-            integrated_lufs: self.loudness.integrated_lufs(),
-            loudness_range_lu: self.loudness.loudness_range_lu(),
-            true_peak_max_dbtp: to_db(self.true_peak_max),
-            sample_peak_dbfs: to_db(self.sample_peak),
+        readings(&self.loudness, &self.peaks)
+    }
+}
+
+fn readings(loudness: &LoudnessMeter, peaks: &PeakMeter) -> ProgramReadings {
+    ProgramReadings {
+        momentary_lufs: loudness.momentary_lufs(),
+        short_term_lufs: loudness.short_term_lufs(),
+        integrated_lufs: loudness.integrated_lufs(),
+        loudness_range_lu: loudness.loudness_range_lu(),
+        true_peak_max_dbtp: to_db(peaks.true_peak_max),
+        sample_peak_dbfs: to_db(peaks.sample_peak),
+    }
+}
+
+impl PeakMeter {
+    fn new() -> Self {
+        Self {
+            overshoot_bound: measure_overshoot_bound(),
+            detector_left: [0.0; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK],
+            detector_right: [0.0; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK],
+            true_peak_max: 0.0,
+            sample_peak: 0.0,
         }
+    }
+
+    fn reset(&mut self) {
+        // Fresh detector state: the measurement starts as if preceded by silence.
+        self.detector_left = [0.0; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK];
+        self.detector_right = [0.0; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK];
+        self.true_peak_max = 0.0;
+    }
+
+    /// Equal lengths (the caller trims).
+    fn process(&mut self, left: &[f32], right: &[f32]) {
+        let mut block_peak = 0.0f32;
+        for (l, r) in left
+            .chunks(TRUE_PEAK_CHUNK)
+            .zip(right.chunks(TRUE_PEAK_CHUNK))
+        {
+            block_peak = block_peak.max(self.true_peak_chunk(l, r));
+        }
+        self.sample_peak = block_peak;
+    }
+
+    /// True peak of one chunk (at most [`TRUE_PEAK_CHUNK`] frames) into `true_peak_max`;
+    /// returns the chunk's sample peak.
+    ///
+    /// Why this is exact: every 4x sub-sample is a 12-tap FIR of the input, so it is at most
+    /// `overshoot_bound` times the largest input magnitude in its support (the chunk and the
+    /// 11 frames before it). When that bound cannot exceed the maximum so far, the chunk cannot
+    /// raise it and the interpolation is skipped; otherwise the folded block kernel
+    /// (`stereo_true_peak_max`, the same Annex 2 filter at half the multiply-adds) runs on the
+    /// whole chunk.
+    fn true_peak_chunk(&mut self, left: &[f32], right: &[f32]) -> f32 {
+        let len = self.load_chunk(left, right);
+        self.finish_chunk(len)
+    }
+
+    /// Sanitises a chunk (at most [`TRUE_PEAK_CHUNK`] frames) into the detector input after
+    /// the history; returns its length. [`Self::chunk`] then shows the clean samples.
+    fn load_chunk(&mut self, left: &[f32], right: &[f32]) -> usize {
+        let len = left.len().min(right.len()).min(TRUE_PEAK_CHUNK);
+        let chunk = TRUE_PEAK_HISTORY..TRUE_PEAK_HISTORY + len;
+        for (d, &x) in self.detector_left[chunk.clone()].iter_mut().zip(left) {
+            *d = sanitize(x);
+        }
+        for (d, &x) in self.detector_right[chunk].iter_mut().zip(right) {
+            *d = sanitize(x);
+        }
+        len
+    }
+
+    /// The sanitised chunk loaded last (`len` frames).
+    fn chunk(&self, len: usize) -> [&[f32]; 2] {
+        let chunk = TRUE_PEAK_HISTORY..TRUE_PEAK_HISTORY + len;
+        [
+            &self.detector_left[chunk.clone()],
+            &self.detector_right[chunk],
+        ]
+    }
+
+    /// True peak of the loaded chunk into `true_peak_max`, shifts the history; returns the
+    /// chunk's sample peak.
+    fn finish_chunk(&mut self, len: usize) -> f32 {
+        let (det_left, det_right) = (&self.detector_left, &self.detector_right);
+        let chunk = TRUE_PEAK_HISTORY..TRUE_PEAK_HISTORY + len;
+        let chunk_peak = abs_peak(&det_left[chunk.clone()]).max(abs_peak(&det_right[chunk]));
+        let support_peak = abs_peak(&det_left[..TRUE_PEAK_HISTORY])
+            .max(abs_peak(&det_right[..TRUE_PEAK_HISTORY]))
+            .max(chunk_peak);
+        if support_peak * self.overshoot_bound > self.true_peak_max {
+            let max = stereo_true_peak_max(
+                &det_left[..TRUE_PEAK_HISTORY + len],
+                &det_right[..TRUE_PEAK_HISTORY + len],
+            );
+            self.true_peak_max = finite_max(finite_max(self.true_peak_max, max), chunk_peak);
+        }
+        self.detector_left
+            .copy_within(len..len + TRUE_PEAK_HISTORY, 0);
+        self.detector_right
+            .copy_within(len..len + TRUE_PEAK_HISTORY, 0);
+        chunk_peak
+    }
+}
+
+/// Largest |x| of finite samples. Eight independent lanes: a single running max is a serial
+/// chain the compiler will not reorder for floats; per-lane maxima vectorise.
+#[inline(always)]
+fn abs_peak(values: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let mut groups = values.chunks_exact(8);
+    for group in &mut groups {
+        for (lane, &v) in lanes.iter_mut().zip(group) {
+            *lane = finite_max(*lane, v.abs());
+        }
+    }
+    let tail = groups
+        .remainder()
+        .iter()
+        .fold(0.0f32, |m, &v| finite_max(m, v.abs()));
+    lanes.iter().fold(tail, |m, &v| finite_max(m, v))
+}
+
+/// The A/B monitor's two meters, original and processed, in one pass: one 4-lane
+/// K-weighting ([`QuadKWeighting`]) feeds both loudness measurements, and one sanitising
+/// pass serves the filters and the true-peak detectors. Readings equal two [`ProgramMeter`]s
+/// fed the same audio to float rounding (tested), at well under their cost (see
+/// `cargo bench --bench chain`).
+pub struct ProgramMeterPair {
+    filter: QuadKWeighting,
+    /// Gating and statistics only: fed K-weighted energies by the shared filter.
+    loudness: [LoudnessMeter; 2],
+    peaks: [PeakMeter; 2],
+    mono: bool,
+}
+
+impl Default for ProgramMeterPair {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ProgramMeterPair {
+    /// Allocates the loudness histograms (off the audio thread).
+    pub fn new() -> Self {
+        Self {
+            filter: QuadKWeighting::new(48_000.0),
+            loudness: [LoudnessMeter::new(), LoudnessMeter::new()],
+            peaks: [PeakMeter::new(), PeakMeter::new()],
+            mono: false,
+        }
+    }
+
+    /// As [`ProgramMeter::reset`], for both signals.
+    pub fn reset(&mut self, sample_rate: f32, mono: bool) {
+        self.filter.reset(sample_rate);
+        for meter in &mut self.loudness {
+            meter.reset(sample_rate);
+        }
+        for peaks in &mut self.peaks {
+            peaks.reset();
+        }
+        self.mono = mono;
+    }
+
+    /// The meter reset button, for both signals.
+    pub fn reset_measurement(&mut self) {
+        for meter in &mut self.loudness {
+            meter.reset_measurement();
+        }
+        for peaks in &mut self.peaks {
+            peaks.reset();
+        }
+    }
+
+    /// Meters the original and the processed signal (the common length of all four slices).
+    pub fn process(&mut self, original: [&[f32]; 2], processed: [&[f32]; 2]) {
+        let n = original
+            .iter()
+            .chain(&processed)
+            .map(|c| c.len())
+            .min()
+            .unwrap_or(0);
+        let [original_left, original_right] = original.map(|c| &c[..n]);
+        let [processed_left, processed_right] = processed.map(|c| &c[..n]);
+        let mut block_peaks = [0.0f32; 2];
+        for chunk_start in (0..n).step_by(TRUE_PEAK_CHUNK) {
+            let chunk_end = (chunk_start + TRUE_PEAK_CHUNK).min(n);
+            let len = chunk_end - chunk_start;
+            // One sanitising pass serves both the true-peak detectors and the K-weighting.
+            self.peaks[0].load_chunk(
+                &original_left[chunk_start..chunk_end],
+                &original_right[chunk_start..chunk_end],
+            );
+            self.peaks[1].load_chunk(
+                &processed_left[chunk_start..chunk_end],
+                &processed_right[chunk_start..chunk_end],
+            );
+            self.measure_loudness(len);
+            for (peaks, block_peak) in self.peaks.iter_mut().zip(&mut block_peaks) {
+                *block_peak = block_peak.max(peaks.finish_chunk(len));
+            }
+        }
+        for (peaks, block_peak) in self.peaks.iter_mut().zip(block_peaks) {
+            peaks.sample_peak = block_peak;
+        }
+    }
+
+    /// K-weights the chunks loaded into the peak meters (`len` frames) and adds their
+    /// energies to the loudness meters, split at the 10 ms sub-block boundaries.
+    fn measure_loudness(&mut self, len: usize) {
+        let [original_left, original_right] = self.peaks[0].chunk(len);
+        let [processed_left, processed_right] = self.peaks[1].chunk(len);
+        let mut start = 0;
+        while start < len {
+            // Both meters were reset together and see the same frames, so their 10 ms grids
+            // coincide; the min only guards that invariant.
+            let room = self.loudness[0]
+                .frames_to_sub_block_end()
+                .min(self.loudness[1].frames_to_sub_block_end());
+            let end = (start + room).min(len);
+            let mut energy = self.filter.process_energy([
+                &original_left[start..end],
+                &original_right[start..end],
+                &processed_left[start..end],
+                &processed_right[start..end],
+            ]);
+            if energy.iter().any(|e| !e.is_finite()) {
+                // Only reachable if the filter state itself went bad; restart it cleanly.
+                self.filter.clear_state();
+                energy = [0.0; 4];
+            }
+            // BS.1770 mono: the left channel alone (a mono track runs as identical L/R).
+            let (original_energy, processed_energy) = if self.mono {
+                (energy[0], energy[2])
+            } else {
+                (energy[0] + energy[1], energy[2] + energy[3])
+            };
+            let frames = end - start;
+            let finished_original = self.loudness[0].add_filtered_energy(original_energy, frames);
+            let finished_processed = self.loudness[1].add_filtered_energy(processed_energy, frames);
+            if finished_original || finished_processed {
+                self.filter.guard_state();
+            }
+            start = end;
+        }
+    }
+
+    pub fn original_short_term_lufs(&self) -> f32 {
+        self.loudness[0].short_term_lufs()
+    }
+
+    pub fn processed_short_term_lufs(&self) -> f32 {
+        self.loudness[1].short_term_lufs()
+    }
+
+    /// (original, processed) readings; as [`ProgramMeter::readings`].
+    pub fn readings(&self) -> (ProgramReadings, ProgramReadings) {
+        (
+            readings(&self.loudness[0], &self.peaks[0]),
+            readings(&self.loudness[1], &self.peaks[1]),
+        )
     }
 }
 
@@ -268,6 +466,74 @@ mod tests {
             (meter - offline).abs() < 0.005,
             "meter {meter} vs offline {offline}"
         );
+    }
+
+    #[test]
+    fn pair_reads_exactly_what_two_meters_read() {
+        // Stereo and mono, odd block sizes across the 10 ms grid, a measurement reset and a
+        // NaN burst: the shared-filter pair must give the same readings.
+        let fs = 44_100.0;
+        let mut x = 0x9e37_79b9u32;
+        let mut noise = |scale: f32| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            scale * ((x >> 8) as f32 / (1u32 << 23) as f32 - 1.0)
+        };
+        let n = 6 * 44_100;
+        let mut channels: Vec<Vec<f32>> = (0..4)
+            .map(|c| (0..n).map(|_| noise(0.2 + 0.2 * c as f32)).collect())
+            .collect();
+        channels[2][70_000] = f32::NAN;
+        channels[3][70_001] = f32::INFINITY;
+        for mono in [false, true] {
+            let mut pair = ProgramMeterPair::new();
+            let (mut original, mut processed) = (ProgramMeter::new(), ProgramMeter::new());
+            pair.reset(fs, mono);
+            original.reset(fs, mono);
+            processed.reset(fs, mono);
+            let mut start = 0;
+            for (k, len) in [1usize, 441, 512, 37, 4096, 1000]
+                .iter()
+                .cycle()
+                .enumerate()
+            {
+                if start >= n {
+                    break;
+                }
+                let end = (start + len).min(n);
+                let c = |i: usize| &channels[i][start..end];
+                pair.process([c(0), c(1)], [c(2), c(3)]);
+                original.process(c(0), c(1));
+                processed.process(c(2), c(3));
+                if k == 40 {
+                    pair.reset_measurement();
+                    original.reset_measurement();
+                    processed.reset_measurement();
+                }
+                // The energies are summed in different groups (64-frame chunks here), so
+                // equal up to float rounding; one 0.01 LU histogram bin for the gated values.
+                let (pair_original, pair_processed) = pair.readings();
+                for (got, want) in [
+                    (pair_original, original.readings()),
+                    (pair_processed, processed.readings()),
+                ] {
+                    let close =
+                        |a: f32, b: f32, tolerance: f32| a == b || (a - b).abs() <= tolerance;
+                    assert!(
+                        close(got.momentary_lufs, want.momentary_lufs, 1e-4)
+                            && close(got.short_term_lufs, want.short_term_lufs, 1e-4)
+                            && close(got.integrated_lufs, want.integrated_lufs, 0.011)
+                            && close(got.loudness_range_lu, want.loudness_range_lu, 0.011)
+                            && got.true_peak_max_dbtp == want.true_peak_max_dbtp
+                            && got.sample_peak_dbfs == want.sample_peak_dbfs,
+                        "mono {mono}, frames {start}..{end}: {got:?} vs {want:?}"
+                    );
+                }
+                start = end;
+            }
+            assert!(pair.readings().1.integrated_lufs.is_finite());
+        }
     }
 
     #[test]
