@@ -536,10 +536,9 @@ impl QuadKWeighting {
     #[target_feature(enable = "avx,fma")]
     fn process_energy_avx_fma(&mut self, input: QuadInput) -> [f64; 4] {
         use std::arch::x86_64::{
-            _mm256_add_pd, _mm256_fmadd_pd, _mm256_fnmadd_pd, _mm256_loadu_pd, _mm256_mul_pd,
-            _mm256_set1_pd, _mm256_set_pd, _mm256_setzero_pd, _mm256_storeu_pd, _mm256_sub_pd,
+            _mm256_fmadd_pd, _mm256_fnmadd_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd,
+            _mm256_set_pd, _mm256_setzero_pd, _mm256_storeu_pd, _mm256_sub_pd,
         };
-        let frames = input[0].len();
         // SAFETY: AVX/FMA are enabled for this function (the caller checked the CPU); the loads
         // and stores below touch only the `[f64; 4]` arrays they are given.
         unsafe {
@@ -556,17 +555,17 @@ impl QuadKWeighting {
             let (mut p1, mut p2) = (load(&self.p1), load(&self.p2));
             let (mut y1, mut y2) = (load(&self.y1), load(&self.y2));
             let mut energy = _mm256_setzero_pd();
-            for i in 0..frames {
+            let frames = input[0].iter().zip(input[1]).zip(input[2]).zip(input[3]);
+            for (((&original_left, &original_right), &processed_left), &processed_right) in frames {
                 let x = _mm256_set_pd(
-                    f64::from(input[3][i]),
-                    f64::from(input[2][i]),
-                    f64::from(input[1][i]),
-                    f64::from(input[0][i]),
+                    f64::from(processed_right),
+                    f64::from(processed_left),
+                    f64::from(original_right),
+                    f64::from(original_left),
                 );
-                let feed_forward = _mm256_add_pd(
-                    _mm256_add_pd(_mm256_mul_pd(b0, x), _mm256_mul_pd(b1, x1)),
-                    _mm256_mul_pd(b2, x2),
-                );
+                // Off the loop-carried path, so fused here only to save instructions.
+                let feed_forward =
+                    _mm256_fmadd_pd(b2, x2, _mm256_fmadd_pd(b1, x1, _mm256_mul_pd(b0, x)));
                 // fnmadd(a, b, c) = c - a * b. The newest state (p1, y1) enters last, so
                 // only one fused operation per stage is on the loop-carried path.
                 let p = _mm256_fnmadd_pd(pre_a1, p1, _mm256_fnmadd_pd(pre_a2, p2, feed_forward));
