@@ -290,8 +290,10 @@ mod lanes {
 
 use lanes::Lanes;
 
-/// Stereo K-weighting for the loudness meter: both channels in one 2-lane f64 vector, both
-/// stages in one loop, Direct Form I.
+/// K-weighting of `N` channels in lock step, both stages in one loop, Direct Form I: the
+/// loudness meters' fast path. [`StereoKWeighting`] (2 lanes) serves one meter,
+/// [`QuadKWeighting`] (4 lanes) the A/B monitor's two meters at once. Coefficients, state
+/// and its guarding are shared; each width has its own vectorised `process_energy`.
 ///
 /// Why this form: the meter's cost is the serial recursion. In Direct Form I the only
 /// loop-carried path of a stage is `y[n-1] -> a1 * y[n-1] -> subtract` (one multiply and
@@ -304,22 +306,38 @@ use lanes::Lanes;
 /// RLB numerator is `(x - x1) - (x1 - x2)` with no multiplies; and the pre-filter's output
 /// history doubles as the RLB stage's input history.
 #[derive(Clone, Copy, Debug)]
-pub struct StereoKWeighting {
+pub struct KWeightingLanes<const N: usize> {
     /// Pre-filter numerator (times the RLB numerator gain) and denominator.
     pre_b: [f64; 3],
     pre_a: [f64; 2],
     rlb_a: [f64; 2],
-    /// `[left, right]` histories: input `x[n-1], x[n-2]`, pre-filter output `p[n-1], p[n-2]`,
+    /// Per-channel histories: input `x[n-1], x[n-2]`, pre-filter output `p[n-1], p[n-2]`,
     /// K-weighted output `y[n-1], y[n-2]`.
-    x1: [f64; 2],
-    x2: [f64; 2],
-    p1: [f64; 2],
-    p2: [f64; 2],
-    y1: [f64; 2],
-    y2: [f64; 2],
+    x1: [f64; N],
+    x2: [f64; N],
+    p1: [f64; N],
+    p2: [f64; N],
+    y1: [f64; N],
+    y2: [f64; N],
 }
 
-impl StereoKWeighting {
+/// Stereo K-weighting: both channels in one 2-lane f64 vector (SSE2 on x86-64).
+pub type StereoKWeighting = KWeightingLanes<2>;
+
+/// Four channels in one pass: the A/B monitor's original (left, right) and processed (left,
+/// right) signals, so both programme meters share one filter.
+///
+/// Why: the K-weighting cost is the serial recursion (latency-bound), not arithmetic. Four
+/// independent channels in one 4-lane f64 vector cost about what two cost in the 2-lane
+/// form, so metering both signals costs about half of two stereo meters. On CPUs with AVX and
+/// FMA (detected at run time) each feedback step is one fused multiply-add, which shortens
+/// the loop-carried path further (4 instead of 6-7 cycles per frame on current x86 cores).
+/// The fused path rounds once per multiply-add instead of twice, so it agrees with the stereo
+/// filter to ~1e-15 relative (tested); the portable path *is* two stereo filters.
+/// Lane order: original left, original right, processed left, processed right.
+pub type QuadKWeighting = KWeightingLanes<4>;
+
+impl<const N: usize> KWeightingLanes<N> {
     pub fn new(sample_rate: f32) -> Self {
         let fs = f64::from(sample_rate);
         let pre = BiquadCoefficients::k_weighting_pre_filter(fs);
@@ -330,12 +348,12 @@ impl StereoKWeighting {
             pre_b: [pre.b0 * gain, pre.b1 * gain, pre.b2 * gain],
             pre_a: [pre.a1, pre.a2],
             rlb_a: [rlb.a1, rlb.a2],
-            x1: [0.0; 2],
-            x2: [0.0; 2],
-            p1: [0.0; 2],
-            p2: [0.0; 2],
-            y1: [0.0; 2],
-            y2: [0.0; 2],
+            x1: [0.0; N],
+            x2: [0.0; N],
+            p1: [0.0; N],
+            p2: [0.0; N],
+            y1: [0.0; N],
+            y2: [0.0; N],
         }
     }
 
@@ -344,8 +362,8 @@ impl StereoKWeighting {
         *self = Self::new(sample_rate);
     }
 
-    /// Every two-lane state register of the two biquads.
-    fn states_mut(&mut self) -> [&mut [f64; 2]; 6] {
+    /// Every state register of the two biquads.
+    fn states_mut(&mut self) -> [&mut [f64; N]; 6] {
         [
             &mut self.x1,
             &mut self.x2,
@@ -359,7 +377,7 @@ impl StereoKWeighting {
     /// Clears the filter state, keeping the coefficients.
     pub fn clear_state(&mut self) {
         for state in self.states_mut() {
-            *state = [0.0; 2];
+            *state = [0.0; N];
         }
     }
 
@@ -373,7 +391,9 @@ impl StereoKWeighting {
             *state = state.map(flush_denormal);
         }
     }
+}
 
+impl StereoKWeighting {
     /// K-weights `left` and `right` (equal lengths; only the common length is used; inputs
     /// must be finite, callers sanitise) and returns the per-channel energies
     /// `[sum yl^2, sum yr^2]`. For a mono signal pass the same slice twice, or zeros, and use
@@ -410,84 +430,10 @@ impl StereoKWeighting {
     }
 }
 
-/// Four channels of [`StereoKWeighting`] in one pass: the A/B monitor's original (left,
-/// right) and processed (left, right) signals, so both programme meters share one filter.
-///
-/// Why: the K-weighting cost is the serial recursion (latency-bound), not arithmetic. Four
-/// independent channels in one 4-lane f64 vector cost about what two cost in the 2-lane
-/// form, so metering both signals costs about half of two stereo meters. On CPUs with AVX and
-/// FMA (detected at run time) each feedback step is one fused multiply-add, which shortens
-/// the loop-carried path further (4 instead of 6-7 cycles per frame on current x86 cores).
-/// Same Direct Form I structure as [`StereoKWeighting`]; the fused path rounds once per
-/// multiply-add instead of twice, so it agrees with the stereo filter to ~1e-15 relative
-/// (tested), and the portable path is exactly the stereo filter's arithmetic.
-#[derive(Clone, Copy, Debug)]
-pub struct QuadKWeighting {
-    pre_b: [f64; 3],
-    pre_a: [f64; 2],
-    rlb_a: [f64; 2],
-    /// Lane order: original left, original right, processed left, processed right.
-    x1: [f64; 4],
-    x2: [f64; 4],
-    p1: [f64; 4],
-    p2: [f64; 4],
-    y1: [f64; 4],
-    y2: [f64; 4],
-}
-
 /// The four input channels of [`QuadKWeighting::process_energy`], equal lengths.
 pub type QuadInput<'a> = [&'a [f32]; 4];
 
 impl QuadKWeighting {
-    pub fn new(sample_rate: f32) -> Self {
-        let stereo = StereoKWeighting::new(sample_rate);
-        Self {
-            pre_b: stereo.pre_b,
-            pre_a: stereo.pre_a,
-            rlb_a: stereo.rlb_a,
-            x1: [0.0; 4],
-            x2: [0.0; 4],
-            p1: [0.0; 4],
-            p2: [0.0; 4],
-            y1: [0.0; 4],
-            y2: [0.0; 4],
-        }
-    }
-
-    /// Redesigns for `sample_rate` and clears the state.
-    pub fn reset(&mut self, sample_rate: f32) {
-        *self = Self::new(sample_rate);
-    }
-
-    fn states_mut(&mut self) -> [&mut [f64; 4]; 6] {
-        [
-            &mut self.x1,
-            &mut self.x2,
-            &mut self.p1,
-            &mut self.p2,
-            &mut self.y1,
-            &mut self.y2,
-        ]
-    }
-
-    /// Clears the filter state, keeping the coefficients.
-    pub fn clear_state(&mut self) {
-        for state in self.states_mut() {
-            *state = [0.0; 4];
-        }
-    }
-
-    /// Call periodically (e.g. every few ms): zeroes non-finite state, flushes denormals.
-    pub fn guard_state(&mut self) {
-        let states = [self.x1, self.x2, self.p1, self.p2, self.y1, self.y2];
-        if states.iter().flatten().any(|v| !v.is_finite()) {
-            self.clear_state();
-        }
-        for state in self.states_mut() {
-            *state = state.map(flush_denormal);
-        }
-    }
-
     /// K-weights the four channels (only their common length is used; inputs must be
     /// finite, callers sanitise) and returns the per-channel energies `sum y^2`.
     pub fn process_energy(&mut self, input: QuadInput) -> [f64; 4] {
@@ -502,30 +448,27 @@ impl QuadKWeighting {
         self.process_energy_portable(input)
     }
 
-    /// The reference path: per lane exactly [`StereoKWeighting::process_energy`]'s arithmetic.
+    /// The reference path: the two halves run as two [`StereoKWeighting`]s.
     fn process_energy_portable(&mut self, input: QuadInput) -> [f64; 4] {
-        let (b, pa, ra) = (self.pre_b, self.pre_a, self.rlb_a);
         let mut energy = [0.0f64; 4];
-        for lane in 0..4 {
-            let (mut x1, mut x2) = (self.x1[lane], self.x2[lane]);
-            let (mut p1, mut p2) = (self.p1[lane], self.p2[lane]);
-            let (mut y1, mut y2) = (self.y1[lane], self.y2[lane]);
-            let mut e = 0.0;
-            for &sample in input[lane] {
-                let x = f64::from(sample);
-                let feed_forward = b[0] * x + b[1] * x1 + b[2] * x2;
-                let p = feed_forward - pa[1] * p2 - pa[0] * p1;
-                let difference = (p - p1) - (p1 - p2);
-                let y = difference - ra[1] * y2 - ra[0] * y1;
-                e += y * y;
-                (x2, x1) = (x1, x);
-                (p2, p1) = (p1, p);
-                (y2, y1) = (y1, y);
+        for first in [0, 2] {
+            let pick = |state: &[f64; 4]| [state[first], state[first + 1]];
+            let mut half = StereoKWeighting {
+                pre_b: self.pre_b,
+                pre_a: self.pre_a,
+                rlb_a: self.rlb_a,
+                x1: pick(&self.x1),
+                x2: pick(&self.x2),
+                p1: pick(&self.p1),
+                p2: pick(&self.p2),
+                y1: pick(&self.y1),
+                y2: pick(&self.y2),
+            };
+            let [left, right] = half.process_energy(input[first], input[first + 1]);
+            (energy[first], energy[first + 1]) = (left, right);
+            for (state, half_state) in self.states_mut().into_iter().zip(half.states_mut()) {
+                state[first..first + 2].copy_from_slice(half_state);
             }
-            (self.x1[lane], self.x2[lane]) = (x1, x2);
-            (self.p1[lane], self.p2[lane]) = (p1, p2);
-            (self.y1[lane], self.y2[lane]) = (y1, y2);
-            energy[lane] = e;
         }
         energy
     }
