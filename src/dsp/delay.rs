@@ -68,20 +68,46 @@ impl StereoDelay {
         delay_b: usize,
         out_b: [&mut [f32]; 2],
     ) {
-        let n = left
-            .len()
-            .min(right.len())
-            .min(out_a[0].len().min(out_a[1].len()))
-            .min(out_b[0].len().min(out_b[1].len()));
-        let (delay_a, delay_b) = (delay_a.min(self.mask), delay_b.min(self.mask));
+        self.push_block_and_read_taps(left, right, [(delay_a, out_a), (delay_b, out_b)]);
+    }
+
+    /// [`Self::push_block_and_read`] with one tap: the same samples that call gives on
+    /// `out_a`, without the second tap's copy.
+    pub fn push_block_and_read_one(
+        &mut self,
+        left: &[f32],
+        right: &[f32],
+        delay: usize,
+        out: [&mut [f32]; 2],
+    ) {
+        self.push_block_and_read_taps(left, right, [(delay, out)]);
+    }
+
+    /// The block push behind both public forms, for `K` taps `(delay, [left, right])`.
+    fn push_block_and_read_taps<const K: usize>(
+        &mut self,
+        left: &[f32],
+        right: &[f32],
+        taps: [(usize, [&mut [f32]; 2]); K],
+    ) {
+        let mut taps = taps.map(|(delay, out)| (delay.min(self.mask), out));
+        let n = taps
+            .iter()
+            .fold(left.len().min(right.len()), |n, (_, [l, r])| {
+                n.min(l.len()).min(r.len())
+            });
         let ring = self.mask + 1;
-        let [a_left, a_right] = out_a;
-        let [b_left, b_right] = out_b;
-        if delay_a.max(delay_b) + n > ring {
+        if taps.iter().any(|(delay, _)| delay + n > ring) {
+            // A tap would read frames this block overwrites: frame by frame, in
+            // `push_and_read`'s order (write, then read).
             for i in 0..n {
-                let ((al, ar), (bl, br)) = self.push_and_read(left[i], right[i], delay_a, delay_b);
-                (a_left[i], a_right[i]) = (al, ar);
-                (b_left[i], b_right[i]) = (bl, br);
+                self.left[self.write] = left[i];
+                self.right[self.write] = right[i];
+                for (delay, [out_left, out_right]) in taps.iter_mut() {
+                    let at = self.write.wrapping_sub(*delay) & self.mask;
+                    (out_left[i], out_right[i]) = (self.left[at], self.right[at]);
+                }
+                self.write = (self.write + 1) & self.mask;
             }
             return;
         }
@@ -92,12 +118,11 @@ impl StereoDelay {
         ring_write(&mut self.left, start, &left[..n]);
         ring_write(&mut self.right, start, &right[..n]);
         self.write = (start + n) & self.mask;
-        let read_a = start.wrapping_sub(delay_a) & self.mask;
-        let read_b = start.wrapping_sub(delay_b) & self.mask;
-        ring_read(&self.left, read_a, &mut a_left[..n]);
-        ring_read(&self.right, read_a, &mut a_right[..n]);
-        ring_read(&self.left, read_b, &mut b_left[..n]);
-        ring_read(&self.right, read_b, &mut b_right[..n]);
+        for (delay, [out_left, out_right]) in taps {
+            let read = start.wrapping_sub(delay) & self.mask;
+            ring_read(&self.left, read, &mut out_left[..n]);
+            ring_read(&self.right, read, &mut out_right[..n]);
+        }
     }
 }
 
@@ -117,41 +142,6 @@ impl StereoDelay {
         out_right[..skip].fill(0.0);
         ring_read(&self.left, start, &mut out_left[skip..skip + n]);
         ring_read(&self.right, start, &mut out_right[skip..skip + n]);
-    }
-}
-
-impl StereoDelay {
-    /// [`Self::push_block_and_read`] with one tap: the same samples that call gives on
-    /// `out_a`, without the second tap's copy.
-    pub fn push_block_and_read_one(
-        &mut self,
-        left: &[f32],
-        right: &[f32],
-        delay: usize,
-        out: [&mut [f32]; 2],
-    ) {
-        let n = left
-            .len()
-            .min(right.len())
-            .min(out[0].len())
-            .min(out[1].len());
-        let delay = delay.min(self.mask);
-        let [out_left, out_right] = out;
-        if delay + n > self.mask + 1 {
-            for i in 0..n {
-                ((out_left[i], out_right[i]), _) =
-                    self.push_and_read(left[i], right[i], delay, delay);
-            }
-            return;
-        }
-        // As in `push_block_and_read`: the whole block can be written before the reads.
-        let start = self.write;
-        ring_write(&mut self.left, start, &left[..n]);
-        ring_write(&mut self.right, start, &right[..n]);
-        self.write = (start + n) & self.mask;
-        let read = start.wrapping_sub(delay) & self.mask;
-        ring_read(&self.left, read, &mut out_left[..n]);
-        ring_read(&self.right, read, &mut out_right[..n]);
     }
 }
 
