@@ -309,21 +309,7 @@ impl AbMonitor {
             return;
         }
         // B: the aligned original at the matched level, through the safety limiter.
-        let start_gain = self.applied_gain;
-        let step = (target_gain - start_gain) / n.max(1) as f32;
-        for i in 0..n {
-            let g = start_gain + step * (i + 1) as f32;
-            self.b_left[i] *= g;
-            self.b_right[i] *= g;
-        }
-        self.applied_gain = target_gain;
-        if self.settings.match_level {
-            // B before the safety limiter, for its loudness meter (fed below, once we know
-            // whether the limiter acted in this chunk).
-            self.safety_in_left[..n].copy_from_slice(&self.b_left[..n]);
-            self.safety_in_right[..n].copy_from_slice(&self.b_right[..n]);
-        }
-        self.limit_and_measure_b(n);
+        self.limit_and_measure_b(n, target_gain);
         self.mix_outputs(&mut output_left[..n], &mut output_right[..n]);
     }
 
@@ -348,7 +334,7 @@ impl AbMonitor {
         // Primed also without matching: the (bypassed) limiter's delay line must hold the
         // original, or B would start with a stretch of silence.
         let gain = self.b_gain_target();
-        self.applied_gain = gain;
+        self.applied_gain = gain; // the prime runs at a constant gain
         let b_delay = self.latency.saturating_sub(self.safety_latency);
         let mut remaining = ((B_PRIME_SECONDS * self.sample_rate) as usize).max(1);
         while remaining > 0 {
@@ -358,20 +344,29 @@ impl AbMonitor {
                 b_delay + remaining - n,
                 [&mut self.b_left[..n], &mut self.b_right[..n]],
             );
-            for (l, r) in self.b_left[..n].iter_mut().zip(&mut self.b_right[..n]) {
-                *l *= gain;
-                *r *= gain;
-            }
-            self.safety_in_left[..n].copy_from_slice(&self.b_left[..n]);
-            self.safety_in_right[..n].copy_from_slice(&self.b_right[..n]);
-            self.limit_and_measure_b(n);
+            self.limit_and_measure_b(n, gain);
             remaining -= n;
         }
     }
 
-    /// Runs `b_*[..n]` (B at the match gain, also copied in `safety_in_*`) through the safety
-    /// limiter and, while it matters, the loss meters.
-    fn limit_and_measure_b(&mut self, n: usize) {
+    /// Brings `b_*[..n]` (the aligned original) to the match gain, ramping linearly from the
+    /// gain applied last to `target_gain`, and runs it through the safety limiter and, while
+    /// it matters, the loss meters.
+    fn limit_and_measure_b(&mut self, n: usize, target_gain: f32) {
+        let start_gain = self.applied_gain;
+        let step = (target_gain - start_gain) / n.max(1) as f32;
+        for i in 0..n {
+            let g = start_gain + step * (i + 1) as f32;
+            self.b_left[i] *= g;
+            self.b_right[i] *= g;
+        }
+        self.applied_gain = target_gain;
+        if self.settings.match_level {
+            // B before the safety limiter, for its loudness meter (fed below, once we know
+            // whether the limiter acted in this chunk).
+            self.safety_in_left[..n].copy_from_slice(&self.b_left[..n]);
+            self.safety_in_right[..n].copy_from_slice(&self.b_right[..n]);
+        }
         self.safety
             .process(&mut self.b_left[..n], &mut self.b_right[..n]);
         self.b_path_frames = self.b_path_frames.saturating_add(n);
