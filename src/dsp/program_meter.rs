@@ -4,7 +4,7 @@
 
 use crate::dsp::k_weighting::QuadKWeighting;
 use crate::dsp::loudness::LoudnessMeter;
-use crate::dsp::oversampling::{stereo_true_peak_max, StereoTruePeakDetector, TRUE_PEAK_TAPS};
+use crate::dsp::oversampling::{stereo_true_peak_max, TRUE_PEAK_MAX_FILTER_GAIN, TRUE_PEAK_TAPS};
 use crate::dsp::util::sanitize;
 
 /// Loudness and peak readings of one signal.
@@ -40,13 +40,15 @@ pub struct ProgramMeter {
     mono: bool,
 }
 
+/// Upper bound of |interpolated sub-sample| / max |input| over the filter's support: the
+/// largest per-phase sum of |coefficients|, with a small margin for float rounding in the
+/// detector's own sums. Lets the meter skip the 4x interpolation exactly when a chunk cannot
+/// raise the maximum.
+const OVERSHOOT_BOUND: f32 = TRUE_PEAK_MAX_FILTER_GAIN * 1.0001;
+
 /// True-peak maximum and block sample peak of one stereo signal.
 struct PeakMeter {
-    /// Upper bound of |interpolated sub-sample| / max |input| over the filter's support:
-    /// the largest per-phase sum of |coefficients|. Lets the meter skip the 4x interpolation
-    /// exactly when a chunk cannot raise the maximum.
-    overshoot_bound: f32,
-    /// Sanitised input for [`stereo_true_peak_block`]: the last `TRUE_PEAK_TAPS - 1` frames
+    /// Sanitised input for [`stereo_true_peak_max`]: the last `TRUE_PEAK_TAPS - 1` frames
     /// (always kept, also across skipped chunks, so the detector never needs re-priming),
     /// followed by the current chunk.
     detector_left: [f32; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK],
@@ -124,7 +126,6 @@ fn readings(loudness: &LoudnessMeter, peaks: &PeakMeter) -> ProgramReadings {
 impl PeakMeter {
     fn new() -> Self {
         Self {
-            overshoot_bound: measure_overshoot_bound(),
             detector_left: [0.0; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK],
             detector_right: [0.0; TRUE_PEAK_HISTORY + TRUE_PEAK_CHUNK],
             true_peak_max: 0.0,
@@ -155,7 +156,7 @@ impl PeakMeter {
     /// returns the chunk's sample peak.
     ///
     /// Why this is exact: every 4x sub-sample is a 12-tap FIR of the input, so it is at most
-    /// `overshoot_bound` times the largest input magnitude in its support (the chunk and the
+    /// [`OVERSHOOT_BOUND`] times the largest input magnitude in its support (the chunk and the
     /// 11 frames before it). When that bound cannot exceed the maximum so far, the chunk cannot
     /// raise it and the interpolation is skipped; otherwise the folded block kernel
     /// (`stereo_true_peak_max`, the same Annex 2 filter at half the multiply-adds) runs on the
@@ -197,7 +198,7 @@ impl PeakMeter {
         let support_peak = abs_peak(&det_left[..TRUE_PEAK_HISTORY])
             .max(abs_peak(&det_right[..TRUE_PEAK_HISTORY]))
             .max(chunk_peak);
-        if support_peak * self.overshoot_bound > self.true_peak_max {
+        if support_peak * OVERSHOOT_BOUND > self.true_peak_max {
             let max = stereo_true_peak_max(
                 &det_left[..TRUE_PEAK_HISTORY + len],
                 &det_right[..TRUE_PEAK_HISTORY + len],
@@ -391,22 +392,6 @@ fn to_db(x: f32) -> f32 {
     }
 }
 
-/// Largest per-phase sum of |h| of the true-peak interpolator, read from its impulse response.
-fn measure_overshoot_bound() -> f32 {
-    let mut d = StereoTruePeakDetector::new();
-    let mut detector = crate::dsp::oversampling::TruePeakDetector::new();
-    d.reset();
-    let mut sums = [0.0f32; crate::dsp::oversampling::TRUE_PEAK_PHASES];
-    for i in 0..2 * TRUE_PEAK_TAPS {
-        let phases = detector.process_sample_phases(if i == 0 { 1.0 } else { 0.0 });
-        for (s, p) in sums.iter_mut().zip(phases) {
-            *s += p.abs();
-        }
-    }
-    // Small margin for float rounding in the detector's own sums.
-    sums.iter().fold(1.0f32, |m, &s| m.max(s)) * 1.0001
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,10 +522,23 @@ mod tests {
     }
 
     #[test]
-    fn overshoot_bound_is_above_one() {
-        let b = measure_overshoot_bound();
-        // The BS.1770 Annex 2 interpolator: per-phase sum of |h| is about 2.02.
-        assert!(b > 1.0 && b < 3.0, "{b}");
+    fn overshoot_bound_covers_the_detectors_impulse_response() {
+        // Per-phase sum of |h| read from the detector itself (what the skip rule relies on);
+        // the BS.1770 Annex 2 interpolator's is about 2.02.
+        let mut detector = crate::dsp::oversampling::TruePeakDetector::new();
+        let mut sums = [0.0f32; crate::dsp::oversampling::TRUE_PEAK_PHASES];
+        for i in 0..2 * TRUE_PEAK_TAPS {
+            let phases = detector.process_sample_phases(if i == 0 { 1.0 } else { 0.0 });
+            for (s, p) in sums.iter_mut().zip(phases) {
+                *s += p.abs();
+            }
+        }
+        let measured = sums.iter().fold(1.0f32, |m, &s| m.max(s));
+        assert!(measured > 1.0 && measured < 3.0, "{measured}");
+        assert!(
+            OVERSHOOT_BOUND >= measured && OVERSHOOT_BOUND <= measured * 1.001,
+            "bound {OVERSHOOT_BOUND} vs measured {measured}"
+        );
     }
 
     #[test]
