@@ -372,16 +372,9 @@ impl CorrelationMeter {
             el = decay * el + gain * sum_left;
             er = decay * er + gain * sum_right;
         }
-        let fix = |v: f64| {
-            if v.is_finite() && v.abs() >= 1e-30 {
-                v
-            } else {
-                0.0
-            }
-        };
-        self.product = fix(p);
-        self.energy_left = fix(el);
-        self.energy_right = fix(er);
+        self.product = settle_average(p);
+        self.energy_left = settle_average(el);
+        self.energy_right = settle_average(er);
     }
 
     /// Current correlation in −1..+1 (0 for silence).
@@ -391,6 +384,16 @@ impl CorrelationMeter {
             return 0.0;
         }
         (self.product / energy.sqrt()).clamp(-1.0, 1.0) as f32
+    }
+}
+
+/// A correlation average after a block: non-finite values (a bad state) and values below
+/// 1e-30 (decayed silence, denormal territory) become 0.
+fn settle_average(v: f64) -> f64 {
+    if v.is_finite() && v.abs() >= 1e-30 {
+        v
+    } else {
+        0.0
     }
 }
 
@@ -805,16 +808,9 @@ mod tests {
                 el = l * l + c * (el - l * l);
                 er = r * r + c * (er - r * r);
             }
-            let fix = |v: f64| {
-                if v.is_finite() && v.abs() >= 1e-30 {
-                    v
-                } else {
-                    0.0
-                }
-            };
-            self.product = fix(p);
-            self.energy_left = fix(el);
-            self.energy_right = fix(er);
+            self.product = settle_average(p);
+            self.energy_left = settle_average(el);
+            self.energy_right = settle_average(er);
         }
     }
 
