@@ -759,15 +759,12 @@ mod tests {
         // The A/B monitor's shared filter must give the programme meters what two stereo
         // meters would: exactly on the portable path, to rounding on the fused one.
         for &fs in &RATES {
-            let mut seed = 0x2545_f491u32;
-            let mut noise = |scale: f32| {
-                seed ^= seed << 13;
-                seed ^= seed >> 17;
-                seed ^= seed << 5;
-                scale * ((seed >> 8) as f32 / (1u32 << 23) as f32 - 1.0)
-            };
             let channels: Vec<Vec<f32>> = (0..4)
-                .map(|c| (0..3_000).map(|_| noise(0.25 * (c + 1) as f32)).collect())
+                .map(|c| {
+                    let scale = 0.25 * (c + 1) as f32;
+                    let noise = crate::dsp::partitioned_convolver::tests::noise(3_000, c);
+                    noise.into_iter().map(|x| scale * x).collect()
+                })
                 .collect();
             let mut quad = QuadKWeighting::new(fs);
             let mut original = StereoKWeighting::new(fs);

@@ -458,16 +458,13 @@ mod tests {
         // Stereo and mono, odd block sizes across the 10 ms grid, a measurement reset and a
         // NaN burst: the shared-filter pair must give the same readings.
         let fs = 44_100.0;
-        let mut x = 0x9e37_79b9u32;
-        let mut noise = |scale: f32| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            scale * ((x >> 8) as f32 / (1u32 << 23) as f32 - 1.0)
-        };
         let n = 6 * 44_100;
         let mut channels: Vec<Vec<f32>> = (0..4)
-            .map(|c| (0..n).map(|_| noise(0.2 + 0.2 * c as f32)).collect())
+            .map(|c| {
+                let scale = 0.2 + 0.2 * c as f32;
+                let noise = crate::dsp::partitioned_convolver::tests::noise(n, 10 + c);
+                noise.into_iter().map(|x| scale * x).collect()
+            })
             .collect();
         channels[2][70_000] = f32::NAN;
         channels[3][70_001] = f32::INFINITY;
