@@ -4,4 +4,5 @@
 #![allow(dead_code)]
 
 pub mod clap_host;
+pub mod reference_true_peak;
 pub mod signals;
