@@ -1,6 +1,6 @@
 //! Whole-file measurements for the before/after report, with the plugin's own meters:
 //! BS.1770-4 integrated loudness and EBU Tech 3342 loudness range (`ProgramMeter`), true peak
-//! (BS.1770-4 Annex 2, 4x oversampling), sample peak, and the peak-to-loudness ratio (EBU R128
+//! (8x windowed-sinc interpolation with refinement, `dsp/oversampling.rs`), sample peak, and the peak-to-loudness ratio (EBU R128
 //! s1: true peak minus integrated loudness). Plus gain-reduction statistics of a render.
 
 use serde::Serialize;
