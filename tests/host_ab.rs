@@ -139,8 +139,9 @@ fn switching_to_offline_while_b_plays_outputs_the_master_at_once() {
     let mut on_b = ClapTestHost::new(FS, 1, 512, 2);
     let mut master = ClapTestHost::new(FS, 1, 512, 2);
     let block = 512;
-    let (in_l, in_r) = multitone_mix(3 * 48_000, FS as f32);
-    let phase = 48_000; // frames per phase: realtime on B, offline, realtime again
+    // Frames per phase (realtime on B, offline, realtime again): about 1 s, whole blocks.
+    let phase = 94 * block;
+    let (in_l, in_r) = multitone_mix(3 * phase, FS as f32);
     let (mut b_l, mut b_r) = (in_l.clone(), in_r.clone());
     let (mut m_l, mut m_r) = (in_l.clone(), in_r.clone());
     let ev_b = events(&on_b, &[settings[0], ("ab_bypass", 1.0)]);
@@ -150,10 +151,12 @@ fn switching_to_offline_while_b_plays_outputs_the_master_at_once() {
         master.host_calls().restart_requests,
     );
     let mut start = 0;
+    let mut switches = 0;
     while start < in_l.len() {
         if start == phase || start == 2 * phase {
             let offline = start == phase;
             assert!(on_b.set_offline(offline) && master.set_offline(offline));
+            switches += 1;
         }
         let end = (start + block).min(in_l.len());
         let first = start == 0;
@@ -169,6 +172,7 @@ fn switching_to_offline_while_b_plays_outputs_the_master_at_once() {
         );
         start = end;
     }
+    assert_eq!(switches, 2);
     assert_eq!(
         (
             on_b.host_calls().restart_requests,

@@ -183,14 +183,21 @@ fn write_fpcr(fpcr: u64) {
 }
 
 /// Replaces every subnormal and every non-finite sample (NaN, ±Inf) by 0; normal values and
-/// (signed) zeros pass unchanged, bit for bit. Compares and a select per sample (vectorised).
+/// (signed) zeros pass unchanged, bit for bit. Integer compares and a select per sample
+/// (vectorised).
+///
+/// Works on the bits, not with float comparisons: under DAZ (inside a [`DenormalGuard`]) a
+/// subnormal operand *compares* equal to zero, so `x == 0.0` would keep it.
 #[inline]
 pub fn flush_output(samples: &mut [f32]) {
+    const EXPONENT: u32 = 0x7f80_0000;
     for x in samples.iter_mut() {
-        // NaN fails every comparison.
-        let a = x.abs();
-        let keep = (a >= f32::MIN_POSITIVE && a <= f32::MAX) || a == 0.0;
-        *x = if keep { *x } else { 0.0 };
+        let bits = x.to_bits();
+        let exponent = bits & EXPONENT;
+        // Exponent 0: zero or subnormal; all ones: Inf or NaN (IEEE 754 binary32).
+        let normal = exponent != 0 && exponent != EXPONENT;
+        let zero = bits & !(1 << 31) == 0;
+        *x = f32::from_bits(if normal || zero { bits } else { 0 });
     }
 }
 
@@ -251,7 +258,13 @@ mod tests {
             0.25,
             -3.0,
         ];
+        let mut under_guard = x;
         flush_output(&mut x);
+        {
+            // Inside the guard (DAZ on), as the engine calls it.
+            let _guard = DenormalGuard::new();
+            flush_output(&mut under_guard);
+        }
         let expected = [
             0.0,
             0.0,
@@ -265,7 +278,7 @@ mod tests {
             0.25,
             -3.0,
         ];
-        for (got, want) in x.iter().zip(expected) {
+        for (got, want) in x.iter().chain(&under_guard).zip(expected.iter().cycle()) {
             assert_eq!(got.to_bits(), want.to_bits(), "{got} vs {want}");
         }
     }
