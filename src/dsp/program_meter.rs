@@ -101,6 +101,16 @@ impl ProgramMeter {
         }
     }
 
+    /// End of a file: lets the true-peak detector see silence after the last sample, so the
+    /// inter-sample peaks of the final `TRUE_PEAK_DELAY` samples count (the detector reports
+    /// each interval that many samples late). Loudness is untouched.
+    pub fn finish_true_peak(&mut self) {
+        let silence = [0.0f32; TRUE_PEAK_CHUNK];
+        let sample_peak = self.peaks.sample_peak;
+        self.peaks.process(&silence, &silence);
+        self.peaks.sample_peak = sample_peak;
+    }
+
     pub fn short_term_lufs(&self) -> f32 {
         self.loudness.short_term_lufs()
     }
@@ -517,6 +527,23 @@ mod tests {
             }
             assert!(pair.readings().1.integrated_lufs.is_finite());
         }
+    }
+
+    #[test]
+    fn finish_true_peak_counts_the_last_samples() {
+        // A peak in the very last sample is reported TRUE_PEAK_DELAY samples later: only the
+        // end-of-file flush lets the meter see it.
+        let mut x = vec![0.1f32; 1000];
+        x[999] = 0.9;
+        let mut meter = ProgramMeter::new();
+        meter.reset(48_000.0, false);
+        meter.process(&x, &x);
+        let before = meter.readings().true_peak_max_dbtp;
+        meter.finish_true_peak();
+        let after = meter.readings().true_peak_max_dbtp;
+        assert!(before < -10.0, "{before}");
+        assert!((after - to_db(0.9)).abs() < 0.05, "{after}");
+        assert_eq!(meter.readings().sample_peak_dbfs, to_db(0.9));
     }
 
     #[test]

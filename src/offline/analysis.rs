@@ -31,6 +31,7 @@ pub fn analyse(audio: &Audio) -> Analysis {
     for (l, r) in left.chunks(METER_BLOCK).zip(right.chunks(METER_BLOCK)) {
         meter.process(l, r);
     }
+    meter.finish_true_peak();
     for channel in &audio.channels {
         sample_peak = channel
             .iter()
