@@ -38,7 +38,7 @@
 //! noise, sweeps and Nyquist tones stays below the 0.1 dB guarantee).
 
 use crate::dsp::oversampling::{
-    stereo_true_peak_block, TRUE_PEAK_HISTORY, TRUE_PEAK_MAX_FILTER_GAIN, TRUE_PEAK_TAPS,
+    stereo_true_peak_block, TRUE_PEAK_DELAY, TRUE_PEAK_HISTORY, TRUE_PEAK_MAX_FILTER_GAIN,
 };
 use crate::dsp::util::{db_to_gain, gain_to_db, one_pole_coeff, sanitize};
 
@@ -58,10 +58,16 @@ const QUIET_CHUNK_FACTOR: f32 = TRUE_PEAK_MAX_FILTER_GAIN * 1.001;
 const MAX_PREALLOCATED_SAMPLE_RATE: f32 = 192_000.0;
 const MIN_LOOKAHEAD_MS: f32 = 0.5;
 const MAX_LOOKAHEAD_MS: f32 = 5.0;
-/// Extra hold frames so the held gain covers the interpolation filter's support.
-const SUPPORT_HOLD_FRAMES: usize = TRUE_PEAK_TAPS - 1;
-/// Extra audio delay beyond the lookahead, aligning the gain with the filter support.
-const SUPPORT_DELAY_FRAMES: usize = TRUE_PEAK_TAPS - 2;
+/// The part of the interpolator's support the held gain must cover: the samples around an
+/// interval whose coefficients matter (the Kaiser-windowed sinc's taps beyond +-12 samples
+/// are below 2 % of the centre tap). Covering all 64 taps would lengthen every gain dip by
+/// 40 frames and, under dense limiting, cost loudness for a sub-0.01 dB effect.
+const EFFECTIVE_SUPPORT: usize = 24;
+/// Extra hold frames so the held gain covers the effective support of an interval, which the
+/// detector reports `TRUE_PEAK_DELAY` samples after its start (see the module docs, step 4).
+const SUPPORT_HOLD_FRAMES: usize = EFFECTIVE_SUPPORT / 2 + SUPPORT_DELAY_FRAMES + 1 - TRUE_PEAK_DELAY;
+/// Extra audio delay beyond the lookahead, aligning the gain with the effective support.
+const SUPPORT_DELAY_FRAMES: usize = TRUE_PEAK_DELAY + EFFECTIVE_SUPPORT / 2 - 2;
 /// Internal threshold sits this far below the ceiling to absorb inter-sample overshoot from
 /// gain changes inside the interpolation support, the detector's residual under-read of
 /// clipper products near Nyquist, and rounding. 0.03 dB: the smallest margin that holds every
