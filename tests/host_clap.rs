@@ -546,7 +546,9 @@ fn process_does_not_allocate_with_any_block_size_or_event() {
                 .collect();
             for round in 0..4 {
                 if round == 2 {
-                    // Restart path: start_processing runs Plugin::reset in the no-alloc zone.
+                    // Restart path: start_processing runs Plugin::reset in the no-alloc zone;
+                    // then the offline render mode, which process reads every call.
+                    host.restart();
                     assert!(host.set_offline(true));
                 }
                 for (k, &n) in [1, 7, 64, 512, max].iter().enumerate() {
