@@ -263,7 +263,8 @@ fn default_limiter_holds_the_ceiling_by_the_reference_meter_realtime() {
 fn offline_render_holds_the_ceiling_by_the_reference_meter() {
     let chain = ChainSettings::default();
     let ceiling = chain.limiter.ceiling_db;
-    for fs in [44_100.0f32] {
+    {
+        let fs = 44_100.0f32;
         let worst = worst_over_ceiling("offline", fs, 0.6, ceiling, |(l, r)| {
             let input = Audio {
                 sample_rate: fs as u32,
@@ -281,8 +282,10 @@ fn b_path_safety_limiter_holds_the_ceiling_by_the_reference_meter() {
     // B heard from the start, matched to a master that is much louder than the original (the
     // original is the torture signal 12 dB down, the master is it driven back up): the raised
     // original must pass the safety limiter at the master's ceiling.
-    let mut chain = ChainSettings::default();
-    chain.input_gain_db = 12.0;
+    let chain = ChainSettings {
+        input_gain_db: 12.0,
+        ..ChainSettings::default()
+    };
     let ab = AbSettings {
         listen_original: true,
         ..AbSettings::default()
@@ -312,7 +315,8 @@ fn meters_read_within_0_1_db_of_the_reference() {
     // The programme meter (plugin meters, offline report) and the whole-signal function, on
     // the torture set itself and on the limiter's output.
     let chain = ChainSettings::default();
-    for fs in [48_000.0f32] {
+    {
+        let fs = 48_000.0f32;
         for (name, signal) in torture_set(fs, 0.6) {
             let master = run_engine(fs, &chain, &AbSettings::default(), &signal);
             for (what, (l, r)) in [("input", &signal), ("master", &master)] {
