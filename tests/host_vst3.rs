@@ -26,12 +26,11 @@ fn id(name: &str) -> ParamID {
     param_id(name)
 }
 
+/// A stereo render: (left, right).
+type Stereo = (Vec<f32>, Vec<f32>);
+
 /// The first sample where two stereo renders differ, with both values, or `None`.
-fn first_difference(
-    a: &(Vec<f32>, Vec<f32>),
-    b: &(Vec<f32>, Vec<f32>),
-    from: usize,
-) -> Option<(usize, f32, f32)> {
+fn first_difference(a: &Stereo, b: &Stereo, from: usize) -> Option<(usize, f32, f32)> {
     assert_eq!(a.0.len(), b.0.len());
     (from..a.0.len()).find_map(|i| {
         if a.0[i].to_bits() != b.0[i].to_bits() {
@@ -51,7 +50,7 @@ fn render(
     seconds: f64,
     mode: impl Fn(usize) -> Mode,
     changes: &[(ParamID, ParamValue)],
-) -> (Vec<f32>, Vec<f32>) {
+) -> Stereo {
     let (mut l, mut r) = multitone_mix((seconds * FS) as usize, FS as f32);
     for (k, (bl, br)) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)).enumerate() {
         host.process(mode(k * BLOCK), bl, br, if k == 0 { changes } else { &[] });
@@ -78,7 +77,7 @@ fn master_and_b(
     setup_mode: Mode,
     seconds: f64,
     mode: impl Fn(usize) -> Mode + Copy,
-) -> ((Vec<f32>, Vec<f32>), (Vec<f32>, Vec<f32>)) {
+) -> (Stereo, Stereo) {
     let mut master = Vst3TestHost::new(FS, BLOCK, setup_mode);
     let changes = [drive(&master)];
     let a = render(&mut master, seconds, mode, &changes);

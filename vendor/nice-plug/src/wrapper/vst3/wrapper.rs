@@ -1077,9 +1077,10 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
             // FAIRMASTER: follow this call's process mode (VST3 SDK `ProcessData::processMode`),
             // before the plugin's process runs. The SDK's hostchecker lets calls toggle
             // kRealtime/kPrefetch against the setup, and DAWs render calls flagged kOffline
-            // after a realtime setup. Two atomic stores, no allocation (`AtomicCell<ProcessMode>` is a
-            // one-byte lock-free atomic, checked below). An unknown value is taken as realtime
-            // as in setupProcessing(), without logging on the audio thread.
+            // after a realtime setup. One atomic store, no allocation or lock
+            // (`AtomicCell<ProcessMode>` is a one-byte lock-free atomic, asserted at the end of
+            // this file). An unknown value is taken as realtime, as in setupProcessing(), but
+            // without logging on the audio thread.
             self.inner
                 .current_process_mode
                 .store(process_mode_from_vst3(data.processMode).unwrap_or(ProcessMode::Realtime));
@@ -1979,10 +1980,10 @@ impl<P: Vst3Plugin> IInfoListenerTrait for Wrapper<P> {
 }
 
 /// FAIRMASTER: `ProcessSetup::processMode` / `ProcessData::processMode` (VST3 SDK
-/// `ivstaudioprocessor.h`, `ProcessModes`) as nice-plug's [`ProcessMode`]. `kPrefetch` is
-/// Cubase/Nuendo's ASIO-Guard: blocks are computed ahead of time but played live, which is
-/// [`ProcessMode::Buffered`]; only `kOffline` is a render. `None` for a value the SDK does not
-/// define.
+/// `ivstaudioprocessor.h`, `ProcessModes`) as nice-plug's [`ProcessMode`]. The SDK's
+/// `kPrefetch` calls come "at a variable frequency (jitter, slower / faster than realtime)" at
+/// realtime quality, for live playback computed ahead: [`ProcessMode::Buffered`], not a render;
+/// only `kOffline` is one. `None` for a value the SDK does not define.
 fn process_mode_from_vst3(mode: i32) -> Option<ProcessMode> {
     #[allow(clippy::unnecessary_cast)]
     const K_REALTIME: i32 = ProcessModes_::kRealtime as i32;
