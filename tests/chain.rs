@@ -99,8 +99,8 @@ fn lookahead_changes_latency_exactly() {
     assert_eq!(delay, latency as usize);
     assert_eq!(
         latency,
-        240 + 62,
-        "5 ms at 48 kHz plus the detector alignment (64-tap support - 2)"
+        240 + 42,
+        "5 ms at 48 kHz plus the detector alignment (its 32-sample delay + 12 - 2)"
     );
 }
 

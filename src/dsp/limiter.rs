@@ -10,11 +10,11 @@
 //!    the sample itself (stereo link: one gain for both channels, so the image never shifts).
 //! 3. Requirement: `r = min(1, threshold / p)`, the gain that would put this peak exactly at
 //!    the (margin-reduced) ceiling.
-//! 4. Sliding minimum of `r` over `W + T - 1` frames (`W` = lookahead in samples, `T` = 64
-//!    taps of the interpolator's support), done with a monotonic deque in a preallocated ring
+//! 4. Sliding minimum of `r` over `W + SUPPORT_HOLD_FRAMES` frames (`W` = lookahead in
+//!    samples; the extra frames cover the interpolator's effective support, +-12 samples), done with a monotonic deque in a preallocated ring
 //!    (amortised O(1)). The extra frames make the held gain cover the whole support of the
 //!    interpolation filter: the output's inter-sample value between samples `s` and `s+1`
-//!    depends on output samples `s-31 ..= s+32`, and all of those receive a gain no larger
+//!    depends (to 2 % of its centre tap) on output samples `s-11 ..= s+12`, and all of those receive a gain no larger
 //!    than that interval's requirement. This is what turns "sample gain <= requirement" into
 //!    a true-peak bound.
 //! 5. Release: instant attack, exponential release in the linear gain domain (manual), or
@@ -28,7 +28,7 @@
 //!    Giannoulis, Massberg, Reiss 2012, "Digital Dynamic Range Compressor Design", for the
 //!    attack/release smoothing terminology).
 //! 7. The audio (undriven input and the drive gain) goes through a delay of
-//!    `W + T - 2` frames so the gain computed for a peak lines up with it (see
+//!    `W + SUPPORT_DELAY_FRAMES` frames so the gain computed for a peak lines up with it (see
 //!    [`Limiter::latency_samples`]).
 //!
 //! Because the gain still varies within the interpolation filter's support during attack
@@ -38,7 +38,7 @@
 //! noise, sweeps and Nyquist tones stays below the 0.1 dB guarantee).
 
 use crate::dsp::oversampling::{
-    stereo_true_peak_block, TRUE_PEAK_HISTORY, TRUE_PEAK_MAX_FILTER_GAIN, TRUE_PEAK_TAPS,
+    stereo_true_peak_block, TRUE_PEAK_DELAY, TRUE_PEAK_HISTORY, TRUE_PEAK_MAX_FILTER_GAIN,
 };
 use crate::dsp::util::{db_to_gain, gain_to_db, one_pole_coeff, sanitize};
 
@@ -58,10 +58,17 @@ const QUIET_CHUNK_FACTOR: f32 = TRUE_PEAK_MAX_FILTER_GAIN * 1.001;
 const MAX_PREALLOCATED_SAMPLE_RATE: f32 = 192_000.0;
 const MIN_LOOKAHEAD_MS: f32 = 0.5;
 const MAX_LOOKAHEAD_MS: f32 = 5.0;
-/// Extra hold frames so the held gain covers the interpolation filter's support.
-const SUPPORT_HOLD_FRAMES: usize = TRUE_PEAK_TAPS - 1;
-/// Extra audio delay beyond the lookahead, aligning the gain with the filter support.
-const SUPPORT_DELAY_FRAMES: usize = TRUE_PEAK_TAPS - 2;
+/// The part of the interpolator's support the held gain must cover: the samples around an
+/// interval whose coefficients matter (the Kaiser-windowed sinc's taps beyond +-12 samples
+/// are below 2 % of the centre tap). Covering all 64 taps would lengthen every gain dip by
+/// 40 frames and, under dense limiting, cost loudness for a sub-0.01 dB effect.
+const EFFECTIVE_SUPPORT: usize = 24;
+/// Extra hold frames so the held gain covers the effective support of an interval, which the
+/// detector reports `TRUE_PEAK_DELAY` samples after its start (see the module docs, step 4).
+const SUPPORT_HOLD_FRAMES: usize =
+    EFFECTIVE_SUPPORT / 2 + SUPPORT_DELAY_FRAMES + 1 - TRUE_PEAK_DELAY;
+/// Extra audio delay beyond the lookahead, aligning the gain with the effective support.
+const SUPPORT_DELAY_FRAMES: usize = TRUE_PEAK_DELAY + EFFECTIVE_SUPPORT / 2 - 2;
 /// Internal threshold sits this far below the ceiling to absorb inter-sample overshoot from
 /// gain changes inside the interpolation support, the detector's residual under-read of
 /// clipper products near Nyquist, and rounding. 0.03 dB: the smallest margin that holds every
@@ -405,7 +412,7 @@ impl Limiter {
     }
 
     /// Exact delay, in samples, of an impulse through `process` once the current settings
-    /// are in effect: lookahead `W = round(lookahead_ms * fs / 1000)` plus `TRUE_PEAK_TAPS - 2` (62) samples that
+    /// are in effect: lookahead `W = round(lookahead_ms * fs / 1000)` plus `SUPPORT_DELAY_FRAMES` (42) samples that
     /// align the gain with the interpolation filter's support. Depends only on sample rate
     /// and lookahead (a lookahead change takes effect within 2 ms, via a 4 ms fade).
     pub fn latency_samples(&self) -> u32 {

@@ -409,6 +409,8 @@ fn channel_peaks<M: MulAdd>(window: &[f32], peaks: &mut [f32]) {
 
 /// Phases 1..7 of `LANES` consecutive intervals; `window` holds `LANES + TRUE_PEAK_TAPS - 1`
 /// samples, lane `i`'s support being `window[i .. i + TRUE_PEAK_TAPS]`.
+// Indexing by phase pair keeps the folded-table layout visible; the lanes loop vectorises.
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 fn phases_of_group<M: MulAdd>(window: &[f32]) -> [[f32; LANES]; TRUE_PEAK_PHASES - 1] {
     let mut a = [[0.0f32; LANES]; 4];
@@ -450,6 +452,8 @@ fn phases_of_group<M: MulAdd>(window: &[f32]) -> [[f32; LANES]; TRUE_PEAK_PHASES
 }
 
 /// Phases 1..7 of one interval; `window` holds its support.
+// Indexing by phase pair keeps the folded-table layout visible; the lanes loop vectorises.
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 fn phases_of_interval<M: MulAdd>(window: &[f32]) -> [f32; TRUE_PEAK_PHASES - 1] {
     let mut a = [0.0f32; 4];

@@ -36,6 +36,7 @@ fn db(x: f32) -> f32 {
 }
 
 #[test]
+#[allow(clippy::needless_range_loop)] // k and j index the table and its mirror
 fn phase_table_interpolates_exactly_at_the_samples_and_is_mirror_symmetric() {
     for (j, &c) in PHASE_COEFFS[0].iter().enumerate() {
         assert_eq!(c, if j == HALF - 1 { 1.0 } else { 0.0 });

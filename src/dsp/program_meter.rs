@@ -531,10 +531,10 @@ mod tests {
 
     #[test]
     fn finish_true_peak_counts_the_last_samples() {
-        // A peak in the very last sample is reported TRUE_PEAK_DELAY samples later: only the
-        // end-of-file flush lets the meter see it.
+        // Intervals are reported TRUE_PEAK_DELAY (32) samples late: a peak 20 samples before
+        // the end is seen only after the end-of-file flush.
         let mut x = vec![0.1f32; 1000];
-        x[999] = 0.9;
+        x[980] = 0.9;
         let mut meter = ProgramMeter::new();
         meter.reset(48_000.0, false);
         meter.process(&x, &x);
