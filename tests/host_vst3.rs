@@ -73,6 +73,7 @@ fn b_selected() -> (ParamID, ParamValue) {
 
 /// Master and B-selected renders of the same input from fresh instances set up in
 /// `setup_mode`, every call flagged as `mode(start sample)`.
+#[allow(clippy::type_complexity)] // a mode per call index, two stereo results
 fn master_and_b(
     setup_mode: Mode,
     seconds: f64,
