@@ -54,8 +54,13 @@ echo "clap-validator validate: $summary ($(elapsed "$t"))"
 echo "--- clap-validator fuzz $clap (${fuzz_seconds}s)"
 t=$(date +%s)
 run "$tools/clap-validator" fuzz --duration "${fuzz_seconds}s" "$clap"
-echo "clap-validator fuzz: exit status $status ($(elapsed "$t"))"
-if grep -qE 'FAILED|CRASHED' <<<"$out"; then fail "clap-validator fuzz found errors (see above)"; fi
+fuzz_warnings=$(grep -cE '^ *[0-9]+ms +WARN ' <<<"$out" || true)
+echo "clap-validator fuzz: exit status $status, $fuzz_warnings WARN line(s) ($(elapsed "$t"))"
+# The gate is 0 errors; WARN lines (e.g. a parameter text round-trip) are listed, not fatal:
+# clap-validator validate above already fails on the same defects.
+if grep -qE '^└── (FAILED|CRASHED)|^ *[0-9]+ms +ERROR ' <<<"$out"; then
+  fail "clap-validator fuzz found errors (see above)"
+fi
 [ "$status" -eq 0 ] || fail "clap-validator fuzz exited with status $status"
 grep -q 'fuzzing finished successfully' <<<"$out" || fail "clap-validator fuzz did not report success"
 
@@ -69,7 +74,7 @@ failed=$(sed -E 's/.* ([0-9]+) tests? failed.*/\1/' <<<"$summary")
 errors=$(grep -c 'ERROR:' <<<"$out" || true)
 echo "vst3-validator: $summary; $errors line(s) with ERROR: ($(elapsed "$t"))"
 [ "$failed" -eq 0 ] || fail "vst3-validator: $failed failed"
-[ "$errors" -eq 0 ] || fail "vst3-validator: $errors line(s) with ERROR:: $(grep 'ERROR:' <<<"$out" | head -n 5)"
+[ "$errors" -eq 0 ] || fail "vst3-validator: $errors line(s) with ERROR: (first: $(grep -m 1 "ERROR:" <<<"$out"))"
 [ "$status" -eq 0 ] || fail "vst3-validator exited with status $status"
 
 echo "validate: all gates passed ($(elapsed "$t0"))"
