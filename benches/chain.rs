@@ -3,13 +3,17 @@
 //! limiter's 4x true-peak detection. After the runs, the realtime factor (audio seconds
 //! processed per CPU second) of every benchmark is printed from criterion's estimates.
 //!
+//! The `*_denormal_input` benchmarks run the engine on subnormal noise (|x| < f32::MIN_POSITIVE,
+//! what clap-validator's `process-audio-denormals` test feeds); the table ends with their cost
+//! relative to the same engine on programme material (target: at most 1.2).
+//!
 //! Run: `cargo bench --bench chain`
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, Criterion, Throughput};
 use fairmaster::ab::{AbMonitor, AbSettings};
-use fairmaster::chain::Chain;
+use fairmaster::chain::{Chain, ChainSettings};
 use fairmaster::dsp::compressor::Compressor;
 use fairmaster::dsp::dither::{Dither, DitherMode, DitherSettings};
 use fairmaster::dsp::eq::Eq;
@@ -41,11 +45,35 @@ fn programme(n: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
+/// Subnormal noise: uniform in (-f32::MIN_POSITIVE, f32::MIN_POSITIVE).
+fn subnormal_noise(n: usize, seed: u64) -> Vec<f32> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (((x >> 40) as f32 / (1u64 << 23) as f32) - 1.0) * f32::MIN_POSITIVE
+        })
+        .collect()
+}
+
 /// Benchmarks `process` on a stereo block that is refilled from fixed material each iteration
 /// (the copy is part of the cost, as it would be for a host buffer).
-fn bench_stereo(c: &mut Criterion, name: &str, mut process: impl FnMut(&mut [f32], &mut [f32])) {
+fn bench_stereo(c: &mut Criterion, name: &str, process: impl FnMut(&mut [f32], &mut [f32])) {
     let src_l = programme(BLOCK * 64, 1);
     let src_r = programme(BLOCK * 64, 2);
+    bench_stereo_on(c, name, &src_l, &src_r, process);
+}
+
+/// [`bench_stereo`] on given material.
+fn bench_stereo_on(
+    c: &mut Criterion,
+    name: &str,
+    src_l: &[f32],
+    src_r: &[f32],
+    mut process: impl FnMut(&mut [f32], &mut [f32]),
+) {
     let mut l = vec![0.0f32; BLOCK];
     let mut r = vec![0.0f32; BLOCK];
     let mut group = c.benchmark_group("chain");
@@ -78,6 +106,36 @@ fn benches(c: &mut Criterion) {
     bench_stereo(c, "engine_chain_meters_matching", |l, r| {
         engine.process_stereo(l, r)
     });
+
+    // The same engine, and the plugin's default state (limiter only, what clap-validator
+    // runs), on subnormal input. Each on a fresh engine, so no state carries over.
+    let (sub_l, sub_r) = (
+        subnormal_noise(BLOCK * 64, 3),
+        subnormal_noise(BLOCK * 64, 4),
+    );
+    let mut engine = Engine::new();
+    engine.set(&settings, &AbSettings::default());
+    engine.reset(SAMPLE_RATE, false, false);
+    bench_stereo_on(
+        c,
+        "engine_chain_meters_matching_denormal_input",
+        &sub_l,
+        &sub_r,
+        |l, r| engine.process_stereo(l, r),
+    );
+    for (name, src_l, src_r) in [
+        (
+            "engine_default_state",
+            &programme(BLOCK * 64, 1),
+            &programme(BLOCK * 64, 2),
+        ),
+        ("engine_default_state_denormal_input", &sub_l, &sub_r),
+    ] {
+        let mut engine = Engine::new();
+        engine.set(&ChainSettings::default(), &AbSettings::default());
+        engine.reset(SAMPLE_RATE, false, false);
+        bench_stereo_on(c, name, src_l, src_r, |l, r| engine.process_stereo(l, r));
+    }
 
     let mut chain_lp = Chain::new();
     chain_lp.set(&reference_master(true));
@@ -205,7 +263,16 @@ fn print_realtime_factors() {
     }
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     println!("\nRealtime factor at 48 kHz stereo, 512-frame blocks (audio s per CPU s):");
-    for (name, factor, ns) in rows {
+    for (name, factor, ns) in &rows {
         println!("  {name:<28} {factor:>9.0}x   ({ns:.1} ns per stereo frame)");
+    }
+    println!("\nCost on subnormal input relative to programme material (target <= 1.2):");
+    for (name, _, denormal_ns) in &rows {
+        let Some(base) = name.strip_suffix("_denormal_input") else {
+            continue;
+        };
+        if let Some((_, _, normal_ns)) = rows.iter().find(|r| r.0 == base) {
+            println!("  {base:<28} {:>6.2}x", denormal_ns / normal_ns);
+        }
     }
 }

@@ -22,6 +22,24 @@ if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then
         echo "note: no software Vulkan driver found; the editor snapshot test skips without a GPU"
     fi
 fi
+# tests/true_peak.rs measures the limiter on a real recording: the ALSA speaker-test voice
+# samples of Debian's alsa-utils (/usr/share/sounds/alsa). When the package is not installed,
+# download it (no root needed) and unpack it into target/test-data/ without installing.
+if [ ! -d /usr/share/sounds/alsa ] && [ ! -d target/test-data/alsa-utils/usr/share/sounds/alsa ]; then
+    if command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1; then
+        mkdir -p target/test-data
+        (
+            cd target/test-data
+            apt-get download alsa-utils >/dev/null 2>&1 ||
+                { [ "$(id -u)" = 0 ] && apt-get update -qq >/dev/null 2>&1 && apt-get download alsa-utils >/dev/null 2>&1; } ||
+                echo "note: could not download alsa-utils; tests/true_peak.rs will say what it needs"
+            for deb in alsa-utils_*.deb; do [ -f "$deb" ] && dpkg-deb -x "$deb" alsa-utils; done
+            rm -f alsa-utils_*.deb
+        )
+    else
+        echo "note: no apt-get here; install alsa-utils or set FAIRMASTER_REAL_RECORDINGS (tests/true_peak.rs)"
+    fi
+fi
 # Mesa's Vulkan WSI complains when this is unset (harmless, but noisy).
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 

@@ -28,7 +28,9 @@
 //!   have changed meanwhile, and then B's level glides to the new value with the 1 s match
 //!   smoothing.
 //! * Render safety: when the host renders offline, the output is always A, whatever the A/B
-//!   switch says, so a forgotten switch never ends up in a bounced master.
+//!   switch says, so a forgotten switch never ends up in a bounced master. The mode is given
+//!   per process call ([`AbMonitor::set_offline`]): switching to offline while B plays outputs
+//!   the master from the next sample on, without a fade.
 
 use crate::chain::MAX_CHUNK;
 use crate::dsp::delay::StereoDelay;
@@ -233,6 +235,16 @@ impl AbMonitor {
         } else {
             0.0
         }
+    }
+
+    /// The host's render mode for the coming calls. Going offline with B selected (or mid-fade)
+    /// jumps to A at once: a render needs no fade, and every sample of it must be the master.
+    /// Going back to realtime returns to B (if selected) with the usual crossfade, from A.
+    pub fn set_offline(&mut self, offline: bool) {
+        if offline && !self.offline {
+            self.ab_position = 0.0;
+        }
+        self.offline = offline;
     }
 
     /// Applies settings and the chain's current latency. Allocation-free.

@@ -4,6 +4,7 @@
 
 use crate::ab::{AbMonitor, AbSettings, AbStatus};
 use crate::chain::{Chain, ChainMeters, ChainSettings, MAX_CHUNK};
+use crate::dsp::denormals::{flush_output, DenormalGuard};
 use crate::dsp::program_meter::ProgramReadings;
 use crate::dsp::stereo::CorrelationMeter;
 
@@ -64,13 +65,23 @@ impl Engine {
         &mut self.chain
     }
 
+    /// The host's current render mode, per process call: `true` = offline (a bounce), which
+    /// forces the A/B to A at once (render safety, see `ab.rs`). Hosts switch it while active
+    /// (CLAP's render extension, VST3's per-block `processMode`).
+    pub fn set_offline(&mut self, offline: bool) {
+        self.ab.set_offline(offline);
+    }
+
     /// Latency in samples (exactly the impulse delay of `process_*`).
     pub fn latency_samples(&self) -> u32 {
         self.chain.latency_samples()
     }
 
-    /// Processes a stereo block of any length in place.
+    /// Processes a stereo block of any length in place. Runs with flush-to-zero and
+    /// denormals-are-zero set, and never outputs a subnormal or non-finite sample (see
+    /// `dsp::denormals`).
     pub fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let _denormals = DenormalGuard::new();
         for (l, r) in left.chunks_mut(MAX_CHUNK).zip(right.chunks_mut(MAX_CHUNK)) {
             let n = l.len();
             self.original_left[..n].copy_from_slice(l);
@@ -79,12 +90,15 @@ impl Engine {
             self.ab.set(&self.ab_settings, self.chain.latency_samples());
             self.ab
                 .process(&self.original_left[..n], &self.original_right[..n], l, r);
+            flush_output(l);
+            flush_output(r);
             self.correlation.process(l, r);
         }
     }
 
-    /// Processes a mono block of any length in place.
+    /// Processes a mono block of any length in place (denormal handling as `process_stereo`).
     pub fn process_mono(&mut self, mono: &mut [f32]) {
+        let _denormals = DenormalGuard::new();
         for m in mono.chunks_mut(MAX_CHUNK) {
             let n = m.len();
             self.original_left[..n].copy_from_slice(m);
@@ -98,6 +112,7 @@ impl Engine {
                 m,
                 scratch,
             );
+            flush_output(m);
         }
     }
 

@@ -114,7 +114,8 @@ impl Plugin for Fairmaster {
     ) -> bool {
         let fs = buffer_config.sample_rate;
         let mono = audio_io_layout.main_input_channels.map(|c| c.get()) == Some(1);
-        // Offline renders always output the processed master (render safety, see ab.rs).
+        // Offline renders always output the processed master (render safety, see ab.rs). This is
+        // the mode at activation; `process` follows the host's mode per call.
         let offline = buffer_config.process_mode == ProcessMode::Offline;
         // Stop the old designer before the chain's kernel channel is replaced.
         self.designer = None;
@@ -150,6 +151,10 @@ impl Plugin for Fairmaster {
         if self.shared.take_meter_reset_request() {
             self.engine.reset_measurement();
         }
+        // Hosts switch render modes while active (CLAP render.set, VST3 processMode per block);
+        // a bounce must be the master from its first sample on.
+        self.engine
+            .set_offline(context.process_mode() == ProcessMode::Offline);
         let frames = buffer.samples();
         let spectrum = self
             .shared

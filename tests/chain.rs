@@ -1,13 +1,17 @@
 //! Whole-chain behaviour measured from outside: latency, null, block-size independence,
-//! NaN recovery, true-peak ceiling of the default state, linear-phase EQ curve.
+//! NaN recovery, true-peak ceiling of the default state, linear-phase EQ curve; and the
+//! engine's output guarantees (no subnormal or non-finite sample, whatever comes in).
 
 // Tests read best as "defaults, then the one change under test".
 #![allow(clippy::field_reassign_with_default)]
 
+use fairmaster::ab::AbSettings;
 use fairmaster::chain::{Chain, ChainSettings, MAX_CHUNK};
+use fairmaster::dsp::denormals::flush_to_zero_active;
 use fairmaster::dsp::eq::EqPath;
 use fairmaster::dsp::oversampling::true_peak_dbtp;
 use fairmaster::dsp::util::{db_to_gain, gain_to_db};
+use fairmaster::engine::Engine;
 
 /// Settings with every module switched on but neutral: EQ flat, compressor ratio 1, width 100 %,
 /// limiter on but not touching (signal far below the ceiling), dither off.
@@ -95,8 +99,8 @@ fn lookahead_changes_latency_exactly() {
     assert_eq!(delay, latency as usize);
     assert_eq!(
         latency,
-        240 + 10,
-        "5 ms at 48 kHz plus the detector alignment"
+        240 + 42,
+        "5 ms at 48 kHz plus the detector alignment (its 32-sample delay + 12 - 2)"
     );
 }
 
@@ -288,4 +292,109 @@ fn structural_change_fades_and_reports_new_latency() {
         worst_step <= slope_bound,
         "step {worst_step} exceeds the tone's slope bound {slope_bound}"
     );
+}
+
+/// Input that provokes subnormals everywhere: a tone, a block of NaN/±Inf, subnormal noise
+/// (|x| < f32::MIN_POSITIVE, what clap-validator's denormal test feeds), a tone decaying through
+/// the subnormal range to 0, and digital silence.
+fn denormal_torture(fs: f32, seed: u64) -> Vec<f32> {
+    let second = fs as usize;
+    let mut x: Vec<f32> = (0..second / 5)
+        .map(|i| 0.3 * (i as f32 * 2.0 * std::f32::consts::PI * 440.0 / fs).sin())
+        .collect();
+    x.extend((0..512).map(|i| match i % 3 {
+        0 => f32::NAN,
+        1 => f32::INFINITY,
+        _ => f32::NEG_INFINITY,
+    }));
+    x.extend(
+        noise(second / 2, seed)
+            .iter()
+            .map(|v| v * f32::MIN_POSITIVE),
+    );
+    // A 1 kHz tone whose exponential envelope falls from 0.5 to 1e-46 over the segment: it
+    // passes the end of the normal range (1.2e-38) and the smallest subnormal (1.4e-45) in its
+    // last sixth.
+    let decay_len = second / 2;
+    let rate = (1e-46f32 / 0.5).ln() / decay_len as f32;
+    x.extend((0..decay_len).map(|i| {
+        0.5 * (rate * i as f32).exp() * (i as f32 * 2.0 * std::f32::consts::PI * 1000.0 / fs).sin()
+    }));
+    x.extend(std::iter::repeat_n(0.0, second / 2));
+    x
+}
+
+#[test]
+fn engine_never_outputs_subnormal_or_non_finite_samples() {
+    let fs = 48_000.0;
+    let ab_cases = [
+        ("A", AbSettings::default()),
+        (
+            "B matched",
+            AbSettings {
+                listen_original: true,
+                ..AbSettings::default()
+            },
+        ),
+        // B unmatched and the host bypass are plain copies of the delayed input: no arithmetic
+        // touches them, so only the engine's output pass keeps subnormals out.
+        (
+            "B unmatched",
+            AbSettings {
+                listen_original: true,
+                match_level: false,
+                ..AbSettings::default()
+            },
+        ),
+        (
+            "host bypass",
+            AbSettings {
+                host_bypass: true,
+                ..AbSettings::default()
+            },
+        ),
+    ];
+    let input_l = denormal_torture(fs, 1);
+    let input_r = denormal_torture(fs, 2);
+    assert!(input_l.iter().filter(|x| x.is_subnormal()).count() > 10_000);
+    for linear_phase in [false, true] {
+        for (what, ab) in ab_cases {
+            for mono in [false, true] {
+                if mono && linear_phase {
+                    continue; // the mono path differs only in the channel handling
+                }
+                let mut engine = Engine::new();
+                engine.set(&busy_settings(linear_phase), &ab);
+                engine.reset(fs, false, mono);
+                let mut l = input_l.clone();
+                let mut r = input_r.clone();
+                for (bl, br) in l.chunks_mut(480).zip(r.chunks_mut(480)) {
+                    if mono {
+                        engine.process_mono(bl);
+                    } else {
+                        engine.process_stereo(bl, br);
+                    }
+                    assert!(
+                        !flush_to_zero_active(),
+                        "the engine left flush-to-zero set on return"
+                    );
+                }
+                let outputs = if mono { vec![&l] } else { vec![&l, &r] };
+                for out in outputs {
+                    let bad = out.iter().position(|x| !(x.is_normal() || *x == 0.0));
+                    assert_eq!(
+                        bad,
+                        None,
+                        "{what}, linear_phase={linear_phase}, mono={mono}: sample {:?}",
+                        bad.map(|i| out[i])
+                    );
+                }
+                // Not a silent engine: the tone at the start comes through.
+                let peak = l[..fs as usize / 5]
+                    .iter()
+                    .fold(0.0f32, |m, x| m.max(x.abs()));
+                assert!(peak > 0.1, "{what}: no signal (peak {peak})");
+            }
+        }
+    }
 }

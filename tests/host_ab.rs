@@ -131,6 +131,90 @@ fn offline_render_ignores_the_ab_switch() {
 }
 
 #[test]
+fn switching_to_offline_while_b_plays_outputs_the_master_at_once() {
+    // A host may switch to an offline render at any time through clap.render while the plugin
+    // is active (Fairmaster reads the mode every process call). With B selected, every sample
+    // rendered offline must be the master: the same plugin, same input, with B off.
+    let settings = [("lim_drive", 6.0)];
+    let mut on_b = ClapTestHost::new(FS, 1, 512, 2);
+    let mut master = ClapTestHost::new(FS, 1, 512, 2);
+    let block = 512;
+    // Frames per phase (realtime on B, offline, realtime again): about 1 s, whole blocks.
+    let phase = 94 * block;
+    let (in_l, in_r) = multitone_mix(3 * phase, FS as f32);
+    let (mut b_l, mut b_r) = (in_l.clone(), in_r.clone());
+    let (mut m_l, mut m_r) = (in_l.clone(), in_r.clone());
+    let ev_b = events(&on_b, &[settings[0], ("ab_bypass", 1.0)]);
+    let ev_m = events(&master, &settings);
+    let restarts = (
+        on_b.host_calls().restart_requests,
+        master.host_calls().restart_requests,
+    );
+    let mut start = 0;
+    let mut switches = 0;
+    while start < in_l.len() {
+        if start == phase || start == 2 * phase {
+            let offline = start == phase;
+            assert!(on_b.set_offline(offline) && master.set_offline(offline));
+            switches += 1;
+        }
+        let end = (start + block).min(in_l.len());
+        let first = start == 0;
+        on_b.process_clap(
+            &mut b_l[start..end],
+            Some(&mut b_r[start..end]),
+            if first { &ev_b } else { &[] },
+        );
+        master.process_clap(
+            &mut m_l[start..end],
+            Some(&mut m_r[start..end]),
+            if first { &ev_m } else { &[] },
+        );
+        start = end;
+    }
+    assert_eq!(switches, 2);
+    assert_eq!(
+        (
+            on_b.host_calls().restart_requests,
+            master.host_calls().restart_requests
+        ),
+        restarts,
+        "a render mode switch requested a restart"
+    );
+    let differs = |from: usize, to: usize| {
+        b_l[from..to]
+            .iter()
+            .zip(&m_l[from..to])
+            .chain(b_r[from..to].iter().zip(&m_r[from..to]))
+            .map(|(b, m)| (b - m).abs())
+            .fold(0.0f32, f32::max)
+    };
+    // Realtime, B selected: the output is not the master (sanity check of the comparison).
+    assert!(
+        differs(phase / 2, phase) > 0.05,
+        "B never played in realtime"
+    );
+    // Offline: the master, bit for bit, from the first offline sample on.
+    let first_diff = (phase..2 * phase)
+        .find(|&i| b_l[i].to_bits() != m_l[i].to_bits() || b_r[i].to_bits() != m_r[i].to_bits());
+    assert_eq!(
+        first_diff, None,
+        "offline output differs from the master (frame {first_diff:?})"
+    );
+    // Realtime again: back to B through the equal-power crossfade from A (no jump at the
+    // switch: after one sample B has a weight of sin(pi/2 / 960) = 0.0016), B after it.
+    assert!(
+        differs(2 * phase, 2 * phase + 1) < 0.005,
+        "jump when returning to B: {}",
+        differs(2 * phase, 2 * phase + 1)
+    );
+    assert!(
+        differs(2 * phase + 4_800, 3 * phase) > 0.05,
+        "B did not return"
+    );
+}
+
+#[test]
 fn realtime_ab_switch_plays_the_original() {
     // Realtime: with B selected and matching off, the output is the delayed input exactly.
     let mut host = ClapTestHost::new(FS, 1, 512, 2);

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::clap_host::{plugin_descriptors, BufferMode, ClapTestHost, PLUGIN_ID};
+use common::clap_host::{
+    plugin_descriptors, BufferMode, ClapParamEvent, ClapTestHost, HostCalls, PLUGIN_ID,
+};
 
 const IN: &str = "input_gain";
 const OUT: &str = "output_gain";
@@ -544,7 +546,9 @@ fn process_does_not_allocate_with_any_block_size_or_event() {
                 .collect();
             for round in 0..4 {
                 if round == 2 {
-                    // Restart path: start_processing runs Plugin::reset in the no-alloc zone.
+                    // Restart path: start_processing runs Plugin::reset in the no-alloc zone;
+                    // then the offline render mode, which process reads every call.
+                    host.restart();
                     assert!(host.set_offline(true));
                 }
                 for (k, &n) in [1, 7, 64, 512, max].iter().enumerate() {
@@ -617,17 +621,160 @@ fn reported_latency_equals_measured_impulse_delay() {
                 "spurious latency-changed notification"
             );
         } else {
-            assert!(
-                calls.latency_changed >= 1,
-                "non-zero latency never announced through clap.latency changed()"
+            assert_eq!(
+                calls.latency_changed, 1,
+                "a non-zero latency is announced once, through clap.latency changed()"
             );
         }
+        assert_latency_changed_only_in_activate(&calls);
+        // The first activation reports its latency inside `activate`; asking for a restart on
+        // top (what upstream nice-plug did) would be a needless second activation.
+        assert_eq!(calls.restart_requests, 0, "restart requested on insertion");
         assert_eq!(
             host.host_calls().restart_requests,
             calls.restart_requests,
             "steady processing requested a restart"
         );
     }
+}
+
+fn assert_latency_changed_only_in_activate(calls: &HostCalls) {
+    assert_eq!(
+        calls.latency_changed_outside_activate, 0,
+        "clap_host_latency::changed called outside clap_plugin::activate ({calls:?}); CLAP \
+         ext/latency.h: [main-thread & being-activated]"
+    );
+}
+
+/// The chain's latency at 48 kHz from the README's formula: limiter lookahead + 42 samples of
+/// detector alignment, + 7167 for the linear-phase EQ when it is on.
+fn expected_latency_48k(lookahead_ms: f64, linear_phase_eq: bool) -> u32 {
+    (lookahead_ms * 48.0).round() as u32 + 42 + if linear_phase_eq { 7167 } else { 0 }
+}
+
+#[test]
+fn latency_changes_while_active_are_reported_only_inside_the_next_activate() {
+    // CLAP ext/latency.h: "The latency is only allowed to change during plugin->activate. If
+    // the plugin is activated, call host->request_restart()". A lookahead change and a switch
+    // of the EQ to linear phase while processing: the plugin asks for a restart, the host's
+    // view of the latency stays what the activation reported until then, and the reactivation
+    // reports the new latency, which is exactly the delay of an impulse.
+    let cases: [(&str, Vec<ClapParamEvent>, u32); 2] = [
+        (
+            "lookahead 5 ms",
+            Vec::new(), // built below: it needs the host's text-to-value
+            expected_latency_48k(5.0, false),
+        ),
+        (
+            "EQ on, linear phase",
+            vec![
+                ClapParamEvent {
+                    id: "eq_on",
+                    clap_value: 1.0,
+                    time: 0,
+                },
+                ClapParamEvent {
+                    id: "eq_mode",
+                    clap_value: 1.0, // enum index 1 = linear phase
+                    time: 7,
+                },
+            ],
+            expected_latency_48k(1.5, true),
+        ),
+    ];
+    for (what, events, expected) in cases {
+        let mut host = ClapTestHost::new(48_000.0, 1, 512, 2);
+        let initial = host.host_calls();
+        assert_eq!(host.latency(), expected_latency_48k(1.5, false), "{what}");
+        assert_eq!(
+            initial.latency_changed, 1,
+            "{what}: insertion reports latency once"
+        );
+        let events = if events.is_empty() {
+            vec![ClapParamEvent {
+                id: "lim_lookahead",
+                clap_value: host.plain_to_clap("lim_lookahead", 5.0),
+                time: 100,
+            }]
+        } else {
+            events
+        };
+        let mut l = vec![0.0f32; 512];
+        let mut r = vec![0.0f32; 512];
+        host.process_clap(&mut l, Some(&mut r), &events);
+        // The structural fade (10 ms out) switches the chain; then the plugin has asked.
+        process_silence(&mut host, 4800);
+        let asked = host.host_calls();
+        assert_latency_changed_only_in_activate(&asked);
+        assert!(
+            asked.restart_requests > initial.restart_requests,
+            "{what}: no restart requested for a latency change while active"
+        );
+        assert_eq!(
+            asked.latency_changed, initial.latency_changed,
+            "{what}: latency changed() called while active"
+        );
+        assert_eq!(
+            host.latency(),
+            expected_latency_48k(1.5, false),
+            "{what}: the reported latency may only change in activate"
+        );
+
+        assert!(host.handle_restart_requests() >= 1);
+        let restarted = host.host_calls();
+        assert_latency_changed_only_in_activate(&restarted);
+        assert_eq!(
+            restarted.latency_changed,
+            initial.latency_changed + 1,
+            "{what}: the reactivation must report the change once"
+        );
+        assert_eq!(host.latency(), expected, "{what}");
+        assert_eq!(
+            impulse_delay(&mut host, 0),
+            vec![expected as usize; 2],
+            "{what}: impulse delay after the restart"
+        );
+        // Steady again: no further restart requests (no activate/restart loop).
+        assert_eq!(
+            host.host_calls().restart_requests,
+            restarted.restart_requests
+        );
+        assert_latency_changed_only_in_activate(&host.host_calls());
+    }
+}
+
+#[test]
+fn latency_change_pending_at_deactivation_is_reported_in_the_next_activate() {
+    // The latency changes on the audio thread; the plugin's main-thread task runs only after
+    // the host has deactivated it (what clap-validator's parameter tests do). The change must
+    // neither be announced then (outside activate) nor lost: the next activation reports it.
+    let mut host = ClapTestHost::new(48_000.0, 1, 512, 2);
+    let initial = host.host_calls();
+    let mut l = vec![0.0f32; 512];
+    let mut r = vec![0.0f32; 512];
+    host.process_on_audio_thread(&mut l, Some(&mut r), &[("lim_lookahead", 5.0)]);
+    for _ in 0..10 {
+        l.fill(0.0);
+        r.fill(0.0);
+        host.process_on_audio_thread(&mut l, Some(&mut r), &[]);
+    }
+    // deactivate() runs the pending on_main_thread after clap_plugin::deactivate.
+    host.deactivate();
+    let after_deactivate = host.host_calls();
+    assert!(
+        after_deactivate.callback_requests > initial.callback_requests,
+        "the latency change did not go through a main-thread task"
+    );
+    assert_latency_changed_only_in_activate(&after_deactivate);
+    assert_eq!(after_deactivate.latency_changed, initial.latency_changed);
+
+    host.activate(48_000.0, 1, 512);
+    let reactivated = host.host_calls();
+    assert_latency_changed_only_in_activate(&reactivated);
+    assert_eq!(reactivated.latency_changed, initial.latency_changed + 1);
+    let expected = expected_latency_48k(5.0, false);
+    assert_eq!(host.latency(), expected);
+    assert_eq!(impulse_delay(&mut host, 0), vec![expected as usize; 2]);
 }
 
 #[test]
@@ -740,24 +887,21 @@ fn common_sample_rates_activate_and_are_accurate() {
 // Offline rendering
 
 #[test]
-fn offline_render_mode_restarts_once_and_keeps_settings() {
+fn render_mode_switches_while_active_need_no_restart_and_keep_settings() {
+    // The mode reaches the plugin with every process call, so the vendored nice-plug no longer
+    // asks for a restart (which would clear meters and the A/B match) when it changes.
     let mut host = ClapTestHost::new(48_000.0, 1, 512, 2);
     assert_gain(&measured_gain_db(&mut host, &[(IN, 6.0)]), 6.0, "realtime");
-    let restarts = host.restarts_done();
+    let calls = host.host_calls();
 
     assert!(host.set_offline(true), "clap.render refused offline mode");
-    assert_eq!(
-        host.restarts_done(),
-        restarts + 1,
-        "switching to offline while active should request one restart"
-    );
-    // Parameters survive the restart; the gain is still exact.
     assert!((host.param_value(IN) - 6.0).abs() < 1e-4);
     assert_gain(&measured_gain_db(&mut host, &[]), 6.0, "offline");
-
-    assert!(host.set_offline(true));
-    assert_eq!(host.restarts_done(), restarts + 1, "same mode: no restart");
     assert!(host.set_offline(false));
-    assert_eq!(host.restarts_done(), restarts + 2);
     assert_gain(&measured_gain_db(&mut host, &[]), 6.0, "realtime again");
+    assert_eq!(
+        host.host_calls().restart_requests,
+        calls.restart_requests,
+        "a render mode switch requested a restart"
+    );
 }

@@ -3,19 +3,20 @@
 //! Topology (per stereo frame, everything per sample so block splitting never matters):
 //!
 //! 1. Drive: input times a smoothed drive gain (10 ms one-pole, click-free).
-//! 2. Detection: each channel goes through the ITU-R BS.1770-4 Annex 2 4x interpolator
-//!    ([`stereo_true_peak_block`], bit-identical to `StereoTruePeakDetector`); the peak `p`
-//!    of a frame is the max over both channels of the four
-//!    sub-sample magnitudes and the sample magnitudes (stereo link: one gain for both
-//!    channels, so the image never shifts).
+//! 2. Detection: each channel goes through the 8x windowed-sinc true-peak interpolator with
+//!    parabolic refinement ([`stereo_true_peak_block`], see `oversampling.rs` for why not the
+//!    BS.1770-4 Annex 2 filter: it under-reads dense material by up to 0.27 dB); the peak `p`
+//!    of a frame is the max over both channels of the refined interval peak, which includes
+//!    the sample itself (stereo link: one gain for both channels, so the image never shifts).
 //! 3. Requirement: `r = min(1, threshold / p)`, the gain that would put this peak exactly at
 //!    the (margin-reduced) ceiling.
-//! 4. Sliding minimum of `r` over `W + 11` frames (`W` = lookahead in samples), done with a
-//!    monotonic deque in a preallocated ring (amortised O(1)). The extra 11 frames make the
-//!    held gain cover the whole 12-tap support of the interpolation filter: the output's
-//!    inter-sample value between samples `s` and `s+1` depends on output samples
-//!    `s-5 ..= s+6`, and all of those receive a gain no larger than that interval's
-//!    requirement. This is what turns "sample gain <= requirement" into a true-peak bound.
+//! 4. Sliding minimum of `r` over `W + SUPPORT_HOLD_FRAMES` frames (`W` = lookahead in
+//!    samples; the extra frames cover the interpolator's effective support, +-12 samples), done with a monotonic deque in a preallocated ring
+//!    (amortised O(1)). The extra frames make the held gain cover the whole support of the
+//!    interpolation filter: the output's inter-sample value between samples `s` and `s+1`
+//!    depends (to 2 % of its centre tap) on output samples `s-11 ..= s+12`, and all of those receive a gain no larger
+//!    than that interval's requirement. This is what turns "sample gain <= requirement" into
+//!    a true-peak bound.
 //! 5. Release: instant attack, exponential release in the linear gain domain (manual), or
 //!    a two-stage program-dependent release (auto, see [`LimiterSettings::auto_release`]).
 //!    The release can only raise the gain *towards* the held requirement, never above it.
@@ -27,7 +28,7 @@
 //!    Giannoulis, Massberg, Reiss 2012, "Digital Dynamic Range Compressor Design", for the
 //!    attack/release smoothing terminology).
 //! 7. The audio (undriven input and the drive gain) goes through a delay of
-//!    `W + 10` frames so the gain computed for a peak lines up with it (see
+//!    `W + SUPPORT_DELAY_FRAMES` frames so the gain computed for a peak lines up with it (see
 //!    [`Limiter::latency_samples`]).
 //!
 //! Because the gain still varies within the interpolation filter's support during attack
@@ -36,7 +37,9 @@
 //! (measured in the tests: the worst overshoot on square waves, impulse trains, driven
 //! noise, sweeps and Nyquist tones stays below the 0.1 dB guarantee).
 
-use crate::dsp::oversampling::{stereo_true_peak_block, TRUE_PEAK_MAX_FILTER_GAIN, TRUE_PEAK_TAPS};
+use crate::dsp::oversampling::{
+    stereo_true_peak_block, TRUE_PEAK_DELAY, TRUE_PEAK_HISTORY, TRUE_PEAK_MAX_FILTER_GAIN,
+};
 use crate::dsp::util::{db_to_gain, gain_to_db, one_pole_coeff, sanitize};
 
 /// Frames per internal chunk. `process` runs each stage over a chunk in its own tight loop
@@ -44,9 +47,9 @@ use crate::dsp::util::{db_to_gain, gain_to_db, one_pole_coeff, sanitize};
 /// serial gain pipeline), which is what makes it fast; every stage is still per sample, so
 /// the output does not depend on the chunking or on the caller's block size.
 const CHUNK: usize = 64;
-/// Detector history: the 11 previous driven samples followed by the chunk.
-const DETECTOR_HISTORY: usize = TRUE_PEAK_TAPS - 1 + CHUNK;
-/// A chunk whose largest driven magnitude (including the 11 history samples) times this
+/// Detector input: the previous driven samples the interpolator needs, then the chunk.
+const DETECTOR_HISTORY: usize = TRUE_PEAK_HISTORY + CHUNK;
+/// A chunk whose largest driven magnitude (including the history samples) times this
 /// is at most the threshold cannot produce a peak above it: the filter's worst-case gain
 /// plus a margin far above the f32 rounding of 12-term sums.
 const QUIET_CHUNK_FACTOR: f32 = TRUE_PEAK_MAX_FILTER_GAIN * 1.001;
@@ -55,13 +58,22 @@ const QUIET_CHUNK_FACTOR: f32 = TRUE_PEAK_MAX_FILTER_GAIN * 1.001;
 const MAX_PREALLOCATED_SAMPLE_RATE: f32 = 192_000.0;
 const MIN_LOOKAHEAD_MS: f32 = 0.5;
 const MAX_LOOKAHEAD_MS: f32 = 5.0;
-/// Extra hold frames so the held gain covers the interpolation filter's support.
-const SUPPORT_HOLD_FRAMES: usize = TRUE_PEAK_TAPS - 1;
-/// Extra audio delay beyond the lookahead, aligning the gain with the filter support.
-const SUPPORT_DELAY_FRAMES: usize = TRUE_PEAK_TAPS - 2;
+/// The part of the interpolator's support the held gain must cover: the samples around an
+/// interval whose coefficients matter (the Kaiser-windowed sinc's taps beyond +-12 samples
+/// are below 2 % of the centre tap). Covering all 64 taps would lengthen every gain dip by
+/// 40 frames and, under dense limiting, cost loudness for a sub-0.01 dB effect.
+const EFFECTIVE_SUPPORT: usize = 24;
+/// Extra hold frames so the held gain covers the effective support of an interval, which the
+/// detector reports `TRUE_PEAK_DELAY` samples after its start (see the module docs, step 4).
+const SUPPORT_HOLD_FRAMES: usize =
+    EFFECTIVE_SUPPORT / 2 + SUPPORT_DELAY_FRAMES + 1 - TRUE_PEAK_DELAY;
+/// Extra audio delay beyond the lookahead, aligning the gain with the effective support.
+const SUPPORT_DELAY_FRAMES: usize = TRUE_PEAK_DELAY + EFFECTIVE_SUPPORT / 2 - 2;
 /// Internal threshold sits this far below the ceiling to absorb inter-sample overshoot from
-/// gain changes inside the interpolation support and rounding.
-pub const SAFETY_MARGIN_DB: f32 = 0.02;
+/// gain changes inside the interpolation support, the detector's residual under-read of
+/// clipper products near Nyquist, and rounding. 0.03 dB: the smallest margin that holds every
+/// signal of `tests/true_peak.rs` within 0.05 dB of the ceiling by the reference meter.
+pub const SAFETY_MARGIN_DB: f32 = 0.03;
 const DRIVE_SMOOTHING_SECONDS: f32 = 0.010;
 const BYPASS_CROSSFADE_SECONDS: f32 = 0.010;
 /// Length of each half (out, in) of the fade used to change the lookahead cleanly.
@@ -210,7 +222,7 @@ pub struct Limiter {
     sample_rate: f32,
     settings: LimiterSettings,
 
-    /// Driven samples for the block true-peak detector: 11 history frames, then the chunk.
+    /// Driven samples for the block true-peak detector: history frames, then the chunk.
     detector_left: [f32; DETECTOR_HISTORY],
     detector_right: [f32; DETECTOR_HISTORY],
 
@@ -400,7 +412,7 @@ impl Limiter {
     }
 
     /// Exact delay, in samples, of an impulse through `process` once the current settings
-    /// are in effect: lookahead `W = round(lookahead_ms * fs / 1000)` plus 10 samples that
+    /// are in effect: lookahead `W = round(lookahead_ms * fs / 1000)` plus `SUPPORT_DELAY_FRAMES` (42) samples that
     /// align the gain with the interpolation filter's support. Depends only on sample rate
     /// and lookahead (a lookahead change takes effect within 2 ms, via a 4 ms fade).
     pub fn latency_samples(&self) -> u32 {
@@ -429,7 +441,7 @@ impl Limiter {
     /// One chunk (at most [`CHUNK`] frames); returns its smallest gain.
     fn process_chunk(&mut self, left: &mut [f32], right: &mut [f32]) -> f32 {
         let len = left.len().min(right.len()).min(CHUNK);
-        let history = TRUE_PEAK_TAPS - 1;
+        let history = TRUE_PEAK_HISTORY;
 
         // Stage 1: sanitise, drive (smoothed per sample; snaps to the target so a steady
         // setting is exact), detector input, and the audio delay line (undriven input and
@@ -468,7 +480,7 @@ impl Limiter {
             self.drive = drive;
         }
 
-        // Stage 2: stereo-linked true peak (4x interpolation, max with the sample peaks)
+        // Stage 2: stereo-linked true peak (8x interpolation with refinement, samples included)
         // and the gain each frame requires. A chunk too quiet to reach the threshold even
         // with the filter's worst-case gain needs no filtering: its requirement is exactly 1.
         let threshold = self.threshold;
@@ -484,15 +496,7 @@ impl Limiter {
                 &self.detector_right[..history + len],
                 &mut peaks[..len],
             );
-            let driven_left = &self.detector_left[history..history + len];
-            let driven_right = &self.detector_right[history..history + len];
-            for (((requirement, &peak), &l), &r) in requirements[..len]
-                .iter_mut()
-                .zip(peaks.iter())
-                .zip(driven_left.iter())
-                .zip(driven_right.iter())
-            {
-                let peak = peak.max(l.abs()).max(r.abs());
+            for (requirement, &peak) in requirements[..len].iter_mut().zip(peaks.iter()) {
                 *requirement = if peak > threshold {
                     threshold / peak
                 } else {

@@ -166,7 +166,7 @@ fn latency_is_the_exact_impulse_delay() {
             let mut limiter = Limiter::new(fs);
             limiter.set(&settings(0.0, -1.0, true, 100.0, lookahead));
             limiter.reset(fs);
-            let expected = (lookahead * 0.001 * fs).round() as u32 + 10;
+            let expected = (lookahead * 0.001 * fs).round() as u32 + SUPPORT_DELAY_FRAMES as u32;
             assert_eq!(limiter.latency_samples(), expected);
             let mut x = vec![0.0f32; 2000];
             x[3] = 0.5;
@@ -397,7 +397,7 @@ fn lookahead_change_is_clean_and_updates_latency() {
         "step {max_step} vs slope {max_slope}"
     );
     // New latency is in effect for subsequent audio.
-    assert_eq!(limiter.latency_samples(), 240 + 10);
+    assert_eq!(limiter.latency_samples(), 240 + SUPPORT_DELAY_FRAMES as u32);
     let mut silence = vec![0.0f32; 2000];
     let mut silence_r = silence.clone();
     limiter.process(&mut silence, &mut silence_r);
@@ -406,7 +406,7 @@ fn lookahead_change_is_clean_and_updates_latency() {
     let mut probe_r = probe.clone();
     limiter.process(&mut probe, &mut probe_r);
     let pos = probe.iter().position(|&v| v != 0.0).unwrap();
-    assert_eq!(pos, 250);
+    assert_eq!(pos, 240 + SUPPORT_DELAY_FRAMES);
 }
 
 #[test]

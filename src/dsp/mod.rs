@@ -5,6 +5,7 @@
 pub mod bypass;
 pub mod compressor;
 pub mod delay;
+pub mod denormals;
 pub mod dither;
 pub mod eq;
 pub mod eq_design;

@@ -1,6 +1,6 @@
 //! Whole-file measurements for the before/after report, with the plugin's own meters:
 //! BS.1770-4 integrated loudness and EBU Tech 3342 loudness range (`ProgramMeter`), true peak
-//! (BS.1770-4 Annex 2, 4x oversampling), sample peak, and the peak-to-loudness ratio (EBU R128
+//! (8x windowed-sinc interpolation with refinement, `dsp/oversampling.rs`), sample peak, and the peak-to-loudness ratio (EBU R128
 //! s1: true peak minus integrated loudness). Plus gain-reduction statistics of a render.
 
 use serde::Serialize;
@@ -31,6 +31,7 @@ pub fn analyse(audio: &Audio) -> Analysis {
     for (l, r) in left.chunks(METER_BLOCK).zip(right.chunks(METER_BLOCK)) {
         meter.process(l, r);
     }
+    meter.finish_true_peak();
     for channel in &audio.channels {
         sample_peak = channel
             .iter()

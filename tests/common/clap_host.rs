@@ -14,8 +14,11 @@
 //! - `clap.state` streams hold a little-endian `u64` length followed by the JSON state.
 //!
 //! Everything runs on the thread that created the host, which nice-plug then treats as the main
-//! thread (the host offers no `clap.thread-check`). Host callbacks are counted in atomics so the
-//! tests can assert on them.
+//! thread (the host offers no `clap.thread-check`), except [`ClapTestHost::process_on_audio_thread`],
+//! which runs `process` on a separate thread as a DAW does (the plugin's main-thread tasks then
+//! wait for `on_main_thread`). Host callbacks are counted in atomics so the tests can assert on
+//! them; `clap_host_latency::changed` calls are also recorded with whether they came from inside
+//! `clap_plugin::activate`, the only place CLAP allows them (`ext/latency.h`).
 
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::ptr;
@@ -199,8 +202,13 @@ pub struct HostCounters {
     pub params_flush_requests: AtomicU32,
     pub state_dirty: AtomicU32,
     pub output_events: AtomicU32,
+    /// `clap_host_latency::changed` calls made while the host was not inside
+    /// `clap_plugin::activate` (a spec violation).
+    pub latency_changed_outside_activate: AtomicU32,
     /// Set by `request_callback`, cleared when the host calls `on_main_thread`.
     callback_pending: AtomicBool,
+    /// True while the host is inside `clap_plugin::activate`.
+    activating: AtomicBool,
 }
 
 /// A snapshot of [`HostCounters`].
@@ -215,6 +223,7 @@ pub struct HostCalls {
     pub params_flush_requests: u32,
     pub state_dirty: u32,
     pub output_events: u32,
+    pub latency_changed_outside_activate: u32,
 }
 
 /// The `clap_host` handed to the plugin plus the counters its callbacks update. Boxed so the
@@ -270,9 +279,12 @@ unsafe extern "C" fn host_request_callback(host: *const clap_host) {
 }
 
 unsafe extern "C" fn host_latency_changed(host: *const clap_host) {
-    unsafe { counters(host) }
-        .latency_changed
-        .fetch_add(1, Ordering::SeqCst);
+    let c = unsafe { counters(host) };
+    c.latency_changed.fetch_add(1, Ordering::SeqCst);
+    if !c.activating.load(Ordering::SeqCst) {
+        c.latency_changed_outside_activate
+            .fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 unsafe extern "C" fn host_params_rescan(host: *const clap_host, _flags: clap_param_rescan_flags) {
@@ -532,8 +544,7 @@ impl ClapTestHost {
     }
 
     /// Activates the plugin and starts processing, then honours any restart the plugin requests
-    /// meanwhile, as a DAW does (nice-plug requests one on the first activation with a non-zero
-    /// latency, and reports the latency change on the reactivation). Panics if already active.
+    /// meanwhile, as a DAW does. Panics if already active.
     pub fn activate(&mut self, sample_rate: f64, min_frames: u32, max_frames: u32) {
         self.activate_once(sample_rate, min_frames, max_frames);
         self.handle_restart_requests();
@@ -542,8 +553,13 @@ impl ClapTestHost {
     fn activate_once(&mut self, sample_rate: f64, min_frames: u32, max_frames: u32) {
         assert!(!self.active, "already active");
         assert!(min_frames >= 1 && min_frames <= max_frames);
+        self.inner.counters.activating.store(true, Ordering::SeqCst);
         let ok =
             unsafe { self.p().activate.unwrap()(self.plugin, sample_rate, min_frames, max_frames) };
+        self.inner
+            .counters
+            .activating
+            .store(false, Ordering::SeqCst);
         assert!(
             ok,
             "activate({sample_rate}, {min_frames}, {max_frames}) failed"
@@ -658,6 +674,9 @@ impl ClapTestHost {
             params_flush_requests: c.params_flush_requests.load(Ordering::SeqCst),
             state_dirty: c.state_dirty.load(Ordering::SeqCst),
             output_events: c.output_events.load(Ordering::SeqCst),
+            latency_changed_outside_activate: c
+                .latency_changed_outside_activate
+                .load(Ordering::SeqCst),
         }
     }
 
@@ -711,6 +730,57 @@ impl ClapTestHost {
 
     /// Processes one block with events already on the CLAP scale (sample offsets allowed).
     pub fn process_clap(
+        &mut self,
+        left: &mut [f32],
+        right: Option<&mut [f32]>,
+        events: &[ClapParamEvent],
+    ) -> clap_process_status {
+        let status = self.process_clap_no_pump(left, right, events);
+        self.pump_main_thread();
+        status
+    }
+
+    /// [`Self::process`] on a separate (audio) thread, as a DAW calls it. Main-thread work the
+    /// plugin schedules from `process` then waits for [`Self::pump_main_thread`] (which this does
+    /// not call), so a test can decide what happens first.
+    pub fn process_on_audio_thread(
+        &mut self,
+        left: &mut [f32],
+        right: Option<&mut [f32]>,
+        param_events: &[(&str, f64)],
+    ) -> clap_process_status {
+        let events: Vec<ClapParamEvent> = param_events
+            .iter()
+            .map(|&(id, plain)| ClapParamEvent {
+                id,
+                clap_value: self.plain_to_clap(id, plain),
+                time: 0,
+            })
+            .collect();
+        /// The host and its buffers, moved to the audio thread for one call and back.
+        struct OnAudioThread<'a, 'b, 'c>(
+            &'a mut ClapTestHost,
+            &'b mut [f32],
+            Option<&'b mut [f32]>,
+            &'c [ClapParamEvent<'c>],
+        );
+        // SAFETY: the scoped thread below is joined before this function returns, and the
+        // calling thread does nothing with the host meanwhile: the plugin is used by one
+        // thread at a time, as CLAP's audio-thread rules expect.
+        unsafe impl Send for OnAudioThread<'_, '_, '_> {}
+        let job = OnAudioThread(self, left, right, &events);
+        std::thread::scope(|scope| {
+            scope
+                .spawn(move || {
+                    let job = job;
+                    job.0.process_clap_no_pump(job.1, job.2, job.3)
+                })
+                .join()
+                .expect("process panicked on the audio thread")
+        })
+    }
+
+    fn process_clap_no_pump(
         &mut self,
         left: &mut [f32],
         mut right: Option<&mut [f32]>,
@@ -838,7 +908,6 @@ impl ClapTestHost {
                 r.copy_from_slice(&self.out_bufs[1][..n]);
             }
         }
-        self.pump_main_thread();
         status
     }
 
@@ -961,9 +1030,9 @@ impl ClapTestHost {
             .unwrap_or_else(|| panic!("text_to_value({id}, {plain}) rejected"))
     }
 
-    /// Switches `clap.render` between realtime and offline. If the plugin asks for a restart in
-    /// response (nice-plug does while active, so `activate` sees the new `ProcessMode`), the host
-    /// restarts it. Returns false if the plugin lacks `clap.render` or refuses the mode.
+    /// Switches `clap.render` between realtime and offline (allowed at any time, also while
+    /// active). If the plugin asks for a restart in response, the host restarts it. Returns false
+    /// if the plugin lacks `clap.render` or refuses the mode.
     pub fn set_offline(&mut self, offline: bool) -> bool {
         let Some(ext) = self.ext::<clap_plugin_render>(CLAP_EXT_RENDER) else {
             return false;

@@ -43,6 +43,15 @@ pub(crate) struct PendingActivateContextRequests {
     latency_changed: Cell<Option<u32>>,
 }
 
+impl PendingActivateContextRequests {
+    /// FAIRMASTER: `clap_plugin::activate` takes the latency set by `Plugin::activate` and
+    /// reports it itself, inside the activation (CLAP `ext/latency.h`); dropping the context
+    /// then has nothing left to send.
+    pub(super) fn take_latency(&self) -> Option<u32> {
+        self.latency_changed.take()
+    }
+}
+
 /// A [`ProcessContext`] implementation for the wrapper. This is a separate object so it can hold on
 /// to lock guards for event queues. Otherwise reading these events would require constant
 /// unnecessary atomic operations to lock the uncontested `RwLock`s.

@@ -167,11 +167,20 @@ pub struct Wrapper<P: ClapPlugin> {
     /// Whether the latency has changed since the last call to `activate`. When this is set,
     /// `latency_changed` needs to be called in `activate` in order to inform the host of the
     /// latency change.
+    ///
+    /// FAIRMASTER: this is the only way a change reaches the host. `clap_host_latency::changed`
+    /// is called nowhere but in `activate` (CLAP `ext/latency.h`: "The latency is only allowed
+    /// to change during plugin->activate. If the plugin is activated, call
+    /// host->request_restart()"; `[main-thread & being-activated]`).
     latency_changed: AtomicBool,
     /// The current latency in samples, as set by the plugin through the
     /// [`ProcessContext`](nice_plug_core::context::process::ProcessContext). Uses the latency
     /// extension.
     pub current_latency: AtomicU32,
+    /// FAIRMASTER: the latency reported to the host in the last `activate`. While the plugin is
+    /// active, `clap_plugin_latency::get` returns this one: a change made while processing is
+    /// only reported by the restart it requests.
+    activated_latency: AtomicU32,
     /// A data structure that helps manage and create buffers for all of the plugin's inputs and
     /// outputs based on channel pointers provided by the host.
     buffer_manager: AtomicRefCell<BufferManager>,
@@ -437,21 +446,20 @@ impl<P: ClapPlugin> MainThreadExecutor<Task<P>> for Wrapper<P> {
                 }
             }
             Task::LatencyChanged => match &*self.host_latency.borrow() {
-                Some(host_latency) => {
+                Some(_) => {
                     crate::nice_debug_assert!(is_gui_thread);
 
-                    // The plugin needs to be deactivated in order for the latency to change. If
-                    // it's already deactivated we can notify the host immediately, otherwise we
-                    // need to request a restart and remember to notify the host of the latency
-                    // change in the `activate` function.
-                    //
-                    // In practice, ignoring the activation status would be fine for many hosts, but
-                    // following the specification is probably a good idea regardless :)
-                    if self.is_activated.load(Ordering::SeqCst) {
-                        self.latency_changed.store(true, Ordering::SeqCst);
+                    // FAIRMASTER: `set_latency_samples` already marked the change as pending;
+                    // the next `activate` reports it with `clap_host_latency::changed`, the only
+                    // place the spec allows that call. While active, ask for that activation. If
+                    // the plugin was deactivated before this task ran, or a restart already
+                    // reported the change (the flag is clear), nothing is to be done here:
+                    // calling `changed` now (as upstream did when deactivated) is outside
+                    // `activate` and breaks the spec.
+                    if self.is_activated.load(Ordering::SeqCst)
+                        && self.latency_changed.load(Ordering::SeqCst)
+                    {
                         self.request_restart();
-                    } else {
-                        unsafe_clap_call! { host_latency=>changed(&*self.host_callback) };
                     }
                 }
                 None => {
@@ -617,6 +625,7 @@ impl<P: ClapPlugin> Wrapper<P> {
             last_process_status: AtomicCell::new(ProcessStatus::Normal),
             latency_changed: AtomicBool::new(false),
             current_latency: AtomicU32::new(0),
+            activated_latency: AtomicU32::new(0),
             // This is initialized just before calling `Plugin::activate()` so that during the
             // process call buffers can be initialized without any allocations
             buffer_manager: AtomicRefCell::new(BufferManager::for_audio_io_layout(
@@ -1546,6 +1555,9 @@ impl<P: ClapPlugin> Wrapper<P> {
         //      to keep doing it this way to stay consistent with VST3.
         let old_latency = self.current_latency.swap(samples, Ordering::SeqCst);
         if old_latency != samples {
+            // FAIRMASTER: mark the change pending here (not in the GUI task), so an `activate`
+            // that happens before the task runs reports it.
+            self.latency_changed.store(true, Ordering::SeqCst);
             let task_posted = self.schedule_gui(Task::LatencyChanged);
             crate::nice_debug_assert!(task_posted, "The task queue is full, dropping task...");
         }
@@ -1743,13 +1755,10 @@ impl<P: ClapPlugin> Wrapper<P> {
             unsafe { param._internal_update_smoother(buffer_config.sample_rate, true) };
         }
 
-        // If this reactivation happened due to the latency changing, notify the host of that
-        // latency change.
-        if wrapper.latency_changed.swap(false, Ordering::SeqCst)
-            && let Some(host_latency) = &*wrapper.host_latency.borrow()
-        {
-            unsafe_clap_call! { host_latency=>changed(&*wrapper.host_callback) };
-        }
+        // FAIRMASTER: the pending latency change is reported at the end of this function, after
+        // the plugin has set its latency for this activation (upstream reported it here, before
+        // `Plugin::activate`, and turned the plugin's own `set_latency_samples` in `activate`
+        // into a GUI task that requested yet another restart).
 
         let mut activate_context = wrapper.make_activate_context();
 
@@ -1800,6 +1809,27 @@ impl<P: ClapPlugin> Wrapper<P> {
                 break;
             } else {
                 std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+
+        // FAIRMASTER: the latency the plugin set in `Plugin::activate` takes effect now, inside
+        // `clap_plugin::activate`, and a change (from here or pending from processing) is
+        // reported to the host here: `clap_host_latency::changed` is `[main-thread &
+        // being-activated]`. The activate context then has nothing left to send when dropped.
+        if let Some(samples) = activate_context.pending_requests.take_latency() {
+            let old_latency = wrapper.current_latency.swap(samples, Ordering::SeqCst);
+            if old_latency != samples {
+                wrapper.latency_changed.store(true, Ordering::SeqCst);
+            }
+        }
+        if result {
+            wrapper
+                .activated_latency
+                .store(wrapper.current_latency.load(Ordering::SeqCst), Ordering::SeqCst);
+            if let Some(host_latency) = &*wrapper.host_latency.borrow()
+                && wrapper.latency_changed.swap(false, Ordering::SeqCst)
+            {
+                unsafe_clap_call! { host_latency=>changed(&*wrapper.host_callback) };
             }
         }
 
@@ -3094,7 +3124,12 @@ impl<P: ClapPlugin> Wrapper<P> {
         check_null_ptr!(0, plugin, unsafe { (*plugin).plugin_data });
         let wrapper = unsafe { &*((*plugin).plugin_data as *const Self) };
 
-        wrapper.current_latency.load(Ordering::SeqCst)
+        // FAIRMASTER: while active, the latency of the last activation (see `activated_latency`).
+        if wrapper.is_activated.load(Ordering::SeqCst) {
+            wrapper.activated_latency.load(Ordering::SeqCst)
+        } else {
+            wrapper.current_latency.load(Ordering::SeqCst)
+        }
     }
 
     unsafe extern "C" fn ext_note_ports_count(_plugin: *const clap_plugin, is_input: bool) -> u32 {
@@ -3375,13 +3410,13 @@ impl<P: ClapPlugin> Wrapper<P> {
             }
         };
 
-        if wrapper.current_process_mode.swap(mode) != mode
-            && wrapper.is_activated.load(Ordering::SeqCst)
-        {
-            // We may change process mode while activated. In that case, restart the audio processor
-            // so the plugin can react to the process mode change in `Plugin::activate`.
-            wrapper.request_restart();
-        }
+        // FAIRMASTER: no restart when the mode changes while active (upstream requested one so
+        // that `Plugin::activate` would see the new mode in `BufferConfig`). The mode now
+        // reaches the plugin with every process call (`ProcessContext::process_mode()`), and a
+        // restart would throw away all DSP state (meters, the A/B match, limiter envelopes) and,
+        // in a host that honours it, interrupt the audio, for nothing. `BufferConfig` keeps the
+        // mode at activation.
+        wrapper.current_process_mode.store(mode);
 
         true
     }

@@ -438,6 +438,10 @@ impl<P: Vst3Plugin + Send> GuiContextInner for WrapperGuiContext<P> {
                             normalized,
                             inner.current_buffer_config.load().map(|c| c.sample_rate),
                         );
+                    } else {
+                        // FAIRMASTER: the controller's own edit reads back at once through
+                        // getParamNormalized(), before the host passes it to the processor.
+                        inner.set_controller_value(*hash, normalized);
                     }
 
                     unsafe { handler.performEdit(*hash, normalized as f64) };

@@ -20,7 +20,7 @@ use parking_lot::Mutex;
 use parking_lot::RwLock;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use try_lock::TryLock;
 #[cfg(feature = "editor")]
 use vst3::ComWrapper;
@@ -102,7 +102,19 @@ pub(crate) struct WrapperInner<P: Vst3Plugin> {
     /// Will be set in `IAudioProcessor::setupProcessing()`.
     pub current_buffer_config: AtomicCell<Option<BufferConfig>>,
     /// The current audio processing mode. Set in `IAudioProcessor::setup_processing()`.
+    // FAIRMASTER: also set from `ProcessData::processMode` at the start of every
+    // `IAudioProcessor::process()` call: hosts switch realtime/offline per call without a new
+    // `setupProcessing()` (VST3 SDK `ivstaudioprocessor.h`, `ProcessData::processMode`,
+    // "processing mode - value of ProcessModes"). `ProcessContext::process_mode()` reads it.
     pub current_process_mode: AtomicCell<ProcessMode>,
+    /// FAIRMASTER: the edit controller's own value of each parameter that the host set through
+    /// `IEditController::setParamNormalized()` (or the editor through `performEdit`) while the
+    /// plugin was processing, keyed by parameter hash; see [`ControllerValue`].
+    pub controller_values: HashMap<u32, ControllerValue>,
+    /// FAIRMASTER: incremented at the start of every `IAudioProcessor::process()` call. A
+    /// controller value records the call that was current when it was set, so the audio thread
+    /// only lets a host parameter change supersede controller values set before that call began.
+    pub process_call_epoch: AtomicU32,
     /// The most recently reported track information. Hosts may send partial updates (e.g.
     /// Ableton), so this is used to merge successive [`IInfoListener::setChannelContextInfos()`]
     /// calls.
@@ -170,6 +182,44 @@ pub(crate) struct WrapperInner<P: Vst3Plugin> {
     /// having to add a setter function to the parameter (or even worse, have it be completely
     /// untyped).
     pub param_ptr_to_hash: HashMap<ParamPtr, u32>,
+}
+
+/// FAIRMASTER: the controller's view of one parameter while the processor runs.
+///
+/// VST3 keeps the edit controller and the processor apart: `setParamNormalized()` "sets the
+/// normalized value to the parameter associated to the paramID" in the controller only, and the
+/// host sends the same change to the processor through `ProcessData::inputParameterChanges`
+/// (VST3 SDK `ivsteditcontroller.h`). nice-plug shares one parameter object between both, and
+/// while processing it ignored `setParamNormalized()` (the processor must not see a value change
+/// in the middle of a block, and the smoothers belong to the audio thread), so
+/// `getParamNormalized()` returned the stale value until the processor caught up (the SDK
+/// validator's bypass persistence test: "The bypass parameter was not correctly set in the
+/// controller!"). This holds the controller's value until the processor applies a host change
+/// for that parameter in a process call that began after it was set, or processing stops.
+///
+/// One `AtomicU64`, so value and epoch change together without a lock: the high 32 bits are
+/// the process call epoch when it was set, the low 32 bits the `f32` normalized value.
+/// [`ControllerValue::NONE`] means the controller and the processor agree.
+pub(crate) struct ControllerValue(AtomicU64);
+
+impl ControllerValue {
+    const NONE: u64 = u64::MAX;
+
+    fn new() -> Self {
+        Self(AtomicU64::new(Self::NONE))
+    }
+
+    fn pack(epoch: u32, normalized: f32) -> u64 {
+        ((epoch as u64) << 32) | normalized.to_bits() as u64
+    }
+
+    /// The pending controller value, if any.
+    fn get(&self) -> Option<f32> {
+        match self.0.load(Ordering::SeqCst) {
+            Self::NONE => None,
+            packed => Some(f32::from_bits(packed as u32)),
+        }
+    }
 }
 
 /// Tasks that can be sent from the plugin to be executed on the main thread in a non-blocking
@@ -317,6 +367,12 @@ impl<P: Vst3Plugin> WrapperInner<P> {
             .iter()
             .map(|(id, hash, _, _)| (id.clone(), *hash))
             .collect();
+        // FAIRMASTER: one controller value slot per parameter, allocated here so the audio thread
+        // never allocates for them.
+        let controller_values = param_id_hashes_ptrs_groups
+            .iter()
+            .map(|(_, hash, _, _)| (*hash, ControllerValue::new()))
+            .collect();
         let param_ptr_to_hash = param_id_hashes_ptrs_groups
             .into_iter()
             .map(|(_, hash, ptr, _)| (ptr, hash))
@@ -358,6 +414,8 @@ impl<P: Vst3Plugin> WrapperInner<P> {
             ),
             current_buffer_config: AtomicCell::new(None),
             current_process_mode: AtomicCell::new(ProcessMode::Realtime),
+            controller_values,
+            process_call_epoch: AtomicU32::new(0),
             #[cfg(feature = "editor")]
             current_track_info: AtomicRefCell::new(TrackInfo::default()),
             last_process_status: AtomicCell::new(ProcessStatus::Normal),
@@ -572,6 +630,84 @@ impl<P: Vst3Plugin> WrapperInner<P> {
         }
     }
 
+    /// FAIRMASTER: `IEditController::setParamNormalized()`, and the editor's own edits, while the
+    /// plugin is processing: keep the value as the controller's (what `getParamNormalized()`
+    /// returns) and leave the processor's parameter to the host's parameter changes. Not called
+    /// on the audio thread.
+    pub fn set_controller_value(&self, hash: u32, normalized_value: f32) -> tresult {
+        if !normalized_value.is_finite() {
+            return kInvalidArgument;
+        }
+        let (Some(param_ptr), Some(slot)) = (
+            self.param_by_hash.get(&hash),
+            self.controller_values.get(&hash),
+        ) else {
+            return kInvalidArgument;
+        };
+
+        // Report what the parameter will hold once the processor has the value: parameters keep
+        // a plain value, so stepped, enum and bool parameters snap the normalized value.
+        let normalized_value =
+            unsafe { param_ptr.preview_normalized(param_ptr.preview_plain(normalized_value)) };
+        loop {
+            let epoch = self.process_call_epoch.load(Ordering::SeqCst);
+            slot.0.store(
+                ControllerValue::pack(epoch, normalized_value),
+                Ordering::SeqCst,
+            );
+            // A process call that began between the epoch load and the store would take this
+            // value as older than its own changes; store it again with that call's epoch.
+            if self.process_call_epoch.load(Ordering::SeqCst) == epoch {
+                break;
+            }
+        }
+
+        kResultOk
+    }
+
+    /// FAIRMASTER: the controller's own value for `hash`, if it differs from the processor's.
+    pub fn controller_value(&self, hash: u32) -> Option<f32> {
+        self.controller_values
+            .get(&hash)
+            .and_then(ControllerValue::get)
+    }
+
+    /// FAIRMASTER: called on the audio thread after the processor applied a host parameter
+    /// change for `hash` in the process call `epoch`. The change supersedes a controller value
+    /// set before that call began (the host built the call's changes before it); one set during
+    /// the call stays until a later call or the end of processing. Lock- and allocation-free.
+    pub fn supersede_controller_value(&self, hash: u32, epoch: u32) {
+        if let Some(slot) = self.controller_values.get(&hash) {
+            let current = slot.0.load(Ordering::SeqCst);
+            if current != ControllerValue::NONE && (current >> 32) as u32 != epoch {
+                // Fails, and keeps the value, if the controller set a new one meanwhile.
+                let _ = slot.0.compare_exchange(
+                    current,
+                    ControllerValue::NONE,
+                    Ordering::SeqCst,
+                    Ordering::SeqCst,
+                );
+            }
+        }
+    }
+
+    /// FAIRMASTER: processing stopped: values the host set on the controller that no later
+    /// host change superseded become the parameters' values, as `setParamNormalized()` does
+    /// when the plugin is not processing, so controller and processor agree again.
+    pub fn apply_controller_values(&self) {
+        let sample_rate = self.current_buffer_config.load().map(|c| c.sample_rate);
+        for (hash, slot) in &self.controller_values {
+            let packed = slot.0.swap(ControllerValue::NONE, Ordering::SeqCst);
+            if packed != ControllerValue::NONE {
+                self.set_normalized_value_by_hash(
+                    *hash,
+                    f32::from_bits(packed as u32),
+                    sample_rate,
+                );
+            }
+        }
+    }
+
     /// Get the plugin's state object, may be called by the plugin's GUI as part of its own preset
     /// management. The wrapper doesn't use these functions and serializes and deserializes directly
     /// the JSON in the relevant plugin API methods instead.
@@ -680,6 +816,11 @@ impl<P: Vst3Plugin> WrapperInner<P> {
                 "Deserializing plugin state from a state object failed"
             );
             return false;
+        }
+
+        // FAIRMASTER: the loaded state is newer than any value the host set on the controller.
+        for slot in self.controller_values.values() {
+            slot.0.store(ControllerValue::NONE, Ordering::SeqCst);
         }
 
         #[cfg(feature = "editor")]

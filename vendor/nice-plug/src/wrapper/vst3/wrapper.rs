@@ -760,6 +760,11 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
     }
 
     unsafe fn getParamNormalized(&self, id: ParamID) -> ParamValue {
+        // FAIRMASTER: a value the host set on the controller while processing reads back at
+        // once, before the processor has applied it (see `ControllerValue`).
+        if let Some(value) = self.inner.controller_value(id) {
+            return value as f64;
+        }
         match self.inner.param_by_hash.get(&id) {
             Some(param_ptr) => unsafe { param_ptr.modulated_normalized_value() as f64 },
             _ => 0.5,
@@ -769,8 +774,13 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
     unsafe fn setParamNormalized(&self, id: ParamID, value: ParamValue) -> tresult {
         // If the plugin is currently processing audio, then this parameter change will also be sent
         // to the process function
+        // FAIRMASTER: ... but the controller must report it at once (VST3 SDK
+        // `ivsteditcontroller.h`: setParamNormalized "sets the normalized value to the parameter
+        // associated to the paramID"; the SDK validator reads it back right away). It is kept
+        // as the controller's value; the processor's parameter still changes only through the
+        // host's parameter changes, on the audio thread.
         if self.inner.is_processing.load(Ordering::SeqCst) {
-            return kResultOk;
+            return self.inner.set_controller_value(id, value as f32);
         }
 
         let sample_rate = self
@@ -986,34 +996,28 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
         let setup = unsafe { &*setup };
         crate::nice_debug_assert_eq!(setup.symbolicSampleSize, K_SYMBOLIC_SAMPLE_SIZE_32);
 
-        // This is needed when activating the plugin and when restoring state
-        self.inner.current_buffer_config.store(Some(BufferConfig {
-            sample_rate: setup.sampleRate as f32,
-            min_buffer_size: None,
-            max_buffer_size: setup.maxSamplesPerBlock as u32,
-            process_mode: self.inner.current_process_mode.load(),
-        }));
-
-        #[allow(clippy::unnecessary_cast)]
-        const K_REALTIME: i32 = ProcessModes_::kRealtime as i32;
-        #[allow(clippy::unnecessary_cast)]
-        const K_PREFETCH: i32 = ProcessModes_::kPrefetch as i32;
-        #[allow(clippy::unnecessary_cast)]
-        const K_OFFLINE: i32 = ProcessModes_::kOffline as i32;
-
-        let mode = match setup.processMode {
-            n if n == K_REALTIME => ProcessMode::Realtime,
-            n if n == K_PREFETCH => ProcessMode::Buffered,
-            n if n == K_OFFLINE => ProcessMode::Offline,
-            n => {
+        // FAIRMASTER: the mode is decoded before the buffer config is stored; the config used to
+        // get the previous call's mode, so `Plugin::activate()` after `setupProcessing(kOffline)`
+        // saw a stale realtime mode.
+        let mode = match process_mode_from_vst3(setup.processMode) {
+            Some(mode) => mode,
+            None => {
                 crate::nice_debug_assert_failure!(
                     "Unknown rendering mode '{}', defaulting to realtime",
-                    n
+                    setup.processMode
                 );
                 ProcessMode::Realtime
             }
         };
         self.inner.current_process_mode.store(mode);
+
+        // This is needed when activating the plugin and when restoring state
+        self.inner.current_buffer_config.store(Some(BufferConfig {
+            sample_rate: setup.sampleRate as f32,
+            min_buffer_size: None,
+            max_buffer_size: setup.maxSamplesPerBlock as u32,
+            process_mode: mode,
+        }));
 
         // Initializing the plugin happens in `IAudioProcessor::set_active()` because the host may
         // still change the channel layouts at this point
@@ -1027,6 +1031,11 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
         // Always reset the processing status when the plugin gets activated or deactivated
         self.inner.last_process_status.store(ProcessStatus::Normal);
         self.inner.is_processing.store(state, Ordering::SeqCst);
+        // FAIRMASTER: controller values set while processing become the parameters' values
+        // (no process call runs now: VST3 calls setProcessing(false) after the last one).
+        if !state {
+            self.inner.apply_controller_values();
+        }
 
         // This function is also used to reset buffers on the plugin, so we should do the same
         // thing. We don't call `reset()` in `setup_processing()` for that same reason.
@@ -1064,6 +1073,22 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
         process_wrapper(|| {
             // We need to handle incoming automation first
             let data = unsafe { &*data };
+
+            // FAIRMASTER: follow this call's process mode (VST3 SDK `ProcessData::processMode`),
+            // before the plugin's process runs. The SDK's hostchecker lets calls toggle
+            // kRealtime/kPrefetch against the setup, and DAWs render calls flagged kOffline
+            // after a realtime setup. Two atomic stores, no allocation (`AtomicCell<ProcessMode>` is a
+            // one-byte lock-free atomic, checked below). An unknown value is taken as realtime
+            // as in setupProcessing(), without logging on the audio thread.
+            self.inner
+                .current_process_mode
+                .store(process_mode_from_vst3(data.processMode).unwrap_or(ProcessMode::Realtime));
+            // FAIRMASTER: a new process call: see `WrapperInner::supersede_controller_value()`.
+            let process_call_epoch = self
+                .inner
+                .process_call_epoch
+                .fetch_add(1, Ordering::SeqCst)
+                .wrapping_add(1);
             let sample_rate = self
                 .inner
                 .current_buffer_config
@@ -1221,6 +1246,9 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
                                         value,
                                         Some(sample_rate),
                                     );
+                                    // FAIRMASTER: the processor now has the host's value.
+                                    self.inner
+                                        .supersede_controller_value(param_hash, process_call_epoch);
                                 }
                             }
                         }
@@ -1385,6 +1413,9 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
                                     *normalized_value,
                                     Some(sample_rate),
                                 );
+                                // FAIRMASTER: the processor now has the host's value.
+                                self.inner
+                                    .supersede_controller_value(*hash, process_call_epoch);
                             }
                             ProcessEvent::NoteEvent(event) => {
                                 // We need to make sure to compensate the event for any block splitting,
@@ -1946,3 +1977,27 @@ impl<P: Vst3Plugin> IInfoListenerTrait for Wrapper<P> {
         }
     }
 }
+
+/// FAIRMASTER: `ProcessSetup::processMode` / `ProcessData::processMode` (VST3 SDK
+/// `ivstaudioprocessor.h`, `ProcessModes`) as nice-plug's [`ProcessMode`]. `kPrefetch` is
+/// Cubase/Nuendo's ASIO-Guard: blocks are computed ahead of time but played live, which is
+/// [`ProcessMode::Buffered`]; only `kOffline` is a render. `None` for a value the SDK does not
+/// define.
+fn process_mode_from_vst3(mode: i32) -> Option<ProcessMode> {
+    #[allow(clippy::unnecessary_cast)]
+    const K_REALTIME: i32 = ProcessModes_::kRealtime as i32;
+    #[allow(clippy::unnecessary_cast)]
+    const K_PREFETCH: i32 = ProcessModes_::kPrefetch as i32;
+    #[allow(clippy::unnecessary_cast)]
+    const K_OFFLINE: i32 = ProcessModes_::kOffline as i32;
+
+    match mode {
+        K_REALTIME => Some(ProcessMode::Realtime),
+        K_PREFETCH => Some(ProcessMode::Buffered),
+        K_OFFLINE => Some(ProcessMode::Offline),
+        _ => None,
+    }
+}
+
+// FAIRMASTER: the per-call mode store in `process()` must not take crossbeam's fallback lock.
+const _: () = assert!(crossbeam::atomic::AtomicCell::<ProcessMode>::is_lock_free());
