@@ -93,6 +93,11 @@ impl Plugin for Fairmaster {
         self.params.clone()
     }
 
+    fn filter_state(state: &mut PluginState) {
+        // Old sessions load forever: bring the state to the current format (params.rs).
+        params::migrate_state(state);
+    }
+
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         editor::create(
             self.params.clone(),

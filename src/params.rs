@@ -3,8 +3,10 @@
 //! Parameter IDs are part of saved sessions and automation lanes: never rename one. The README's
 //! parameter table lists them all.
 
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
+use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +59,141 @@ impl Default for EditorSize {
     }
 }
 
+/// The persisted editor size, lock-free. nice-plug may restore a state on the audio thread (a
+/// preset loaded from the editor while the host is processing: the wrapper applies it at the end
+/// of `process()`), and that restore calls this field's `set`; two atomics cannot block there,
+/// where an `RwLock` could. Width and height are stored separately; a reader racing a writer
+/// can see a new width with an old height for one frame, which is harmless for a window size.
+#[derive(Debug)]
+pub struct PersistedEditorSize {
+    width: AtomicU32,
+    height: AtomicU32,
+}
+
+impl PersistedEditorSize {
+    pub fn new(size: EditorSize) -> Self {
+        Self {
+            width: AtomicU32::new(size.width),
+            height: AtomicU32::new(size.height),
+        }
+    }
+
+    pub fn get(&self) -> EditorSize {
+        EditorSize {
+            width: self.width.load(Ordering::Relaxed),
+            height: self.height.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn set(&self, size: EditorSize) {
+        self.width.store(size.width, Ordering::Relaxed);
+        self.height.store(size.height, Ordering::Relaxed);
+    }
+}
+
+impl Default for PersistedEditorSize {
+    fn default() -> Self {
+        Self::new(EditorSize::DEFAULT)
+    }
+}
+
+impl<'a> PersistentField<'a, EditorSize> for PersistedEditorSize {
+    fn set(&self, new_value: EditorSize) {
+        PersistedEditorSize::set(self, new_value);
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&EditorSize) -> R,
+    {
+        f(&self.get())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// State format version
+
+/// Version of the persisted state format this build writes, in the `state_version` field.
+///
+/// - **0** (legacy): states saved before the field existed (Fairmaster 0.1.0 up to and including
+///   the commit that added `tests/fixtures/state-v0.1.0.bin`). They load as version 0.
+/// - **1**: the same parameters and fields as 0, plus `state_version`.
+///
+/// Bump it when a change needs a migration (a parameter renamed, remapped or given a new
+/// meaning) and add the step to [`migrate_state`]; adding a parameter does not need one (a state
+/// without it leaves the parameter at its default). Old states must keep loading:
+/// `tests/state_compat.rs` loads the committed fixtures.
+pub const STATE_VERSION: u32 = 1;
+
+/// Key of the version in the state's persisted fields.
+pub const STATE_VERSION_FIELD: &str = "state_version";
+
+/// The `state_version` persisted field. It always *saves* [`STATE_VERSION`] (a state written by
+/// this build is in this build's format) and remembers the version of the last state *loaded*
+/// (after [`migrate_state`] has marked legacy states as 0). Lock-free, like
+/// [`PersistedEditorSize`].
+#[derive(Debug)]
+pub struct StateVersion {
+    loaded: AtomicU32,
+}
+
+impl Default for StateVersion {
+    fn default() -> Self {
+        Self {
+            loaded: AtomicU32::new(STATE_VERSION),
+        }
+    }
+}
+
+impl StateVersion {
+    /// Format version of the last state loaded into these parameters ([`STATE_VERSION`] if none
+    /// was loaded).
+    pub fn loaded(&self) -> u32 {
+        self.loaded.load(Ordering::Relaxed)
+    }
+}
+
+impl<'a> PersistentField<'a, u32> for StateVersion {
+    fn set(&self, new_value: u32) {
+        self.loaded.store(new_value, Ordering::Relaxed);
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&u32) -> R,
+    {
+        f(&STATE_VERSION)
+    }
+}
+
+/// The format version a state was saved in: its `state_version` field, or 0 (legacy) without
+/// one. A field that is not a number (a corrupt state) also reads as 0, the oldest format, so
+/// every migration step runs over it (each tolerates values it does not need to change).
+pub fn state_version_of(state: &PluginState) -> u32 {
+    state
+        .fields
+        .get(STATE_VERSION_FIELD)
+        .and_then(|v| serde_json::from_str::<u32>(v).ok())
+        .unwrap_or(0)
+}
+
+/// Brings a loaded state to the current format before nice-plug applies it (called from
+/// `Plugin::filter_state` and by the offline renderer's state loader).
+///
+/// Records the version the state was saved in as its `state_version` field, so a legacy state
+/// (no field) is marked 0. A state from a *newer* build loads as far as it can: parameters this
+/// build does not know are skipped by nice-plug, the ones it knows keep their values (losing a
+/// whole session over one new parameter would be worse).
+///
+/// Migration steps go here, oldest first, each `if version < N { ... }`. Today there are none:
+/// version 1 only added the version field.
+pub fn migrate_state(state: &mut PluginState) {
+    let version = state_version_of(state);
+    state
+        .fields
+        .insert(STATE_VERSION_FIELD.to_string(), version.to_string());
+}
+
 #[derive(Params)]
 pub struct FairmasterParams {
     /// Gain before the chain, in dB. Drives the compressor and limiter.
@@ -106,9 +243,13 @@ pub struct FairmasterParams {
     #[nested(group = "Dither")]
     pub dither: DitherParams,
 
-    /// Editor size; written by the GUI thread only, never touched by `process()`.
+    /// Editor size; written by the GUI thread (and by a state restore).
     #[persist = "editor_size"]
-    pub editor_size: Arc<RwLock<EditorSize>>,
+    pub editor_size: PersistedEditorSize,
+
+    /// Format version of the saved state; see [`STATE_VERSION`].
+    #[persist = "state_version"]
+    pub state_version: StateVersion,
 }
 
 impl Default for FairmasterParams {
@@ -116,12 +257,12 @@ impl Default for FairmasterParams {
         Self {
             input_gain: gain_db_param("Input Gain", 0.0, GAIN_RANGE_DB),
             output_gain: gain_db_param("Output Gain", 0.0, GAIN_RANGE_DB),
-            ab_bypass: BoolParam::new("A/B Original", false).with_value_to_string(Arc::new(|b| {
-                (if b { "B: original" } else { "A: master" }).into()
-            })),
-            match_level: BoolParam::new("Match Level", true),
-            match_freeze: BoolParam::new("Freeze Match", false),
-            bypass: BoolParam::new("Bypass", false).make_bypass(),
+            ab_bypass: BoolParam::new("A/B Original", false)
+                .with_value_to_string(Arc::new(|b| ab_text(b).into()))
+                .with_string_to_value(Arc::new(parse_ab)),
+            match_level: switch_param("Match Level", true),
+            match_freeze: switch_param("Freeze Match", false),
+            bypass: switch_param("Bypass", false).make_bypass(),
             target: EnumParam::new("Target", TargetParam::Streaming),
             custom_target_lufs: FloatParam::new(
                 "Custom Target",
@@ -134,13 +275,14 @@ impl Default for FairmasterParams {
             .with_unit(" LUFS")
             .with_step_size(0.1)
             .with_value_to_string(formatters::v2s_f32_rounded(1))
-            .with_string_to_value(parse_number_with_unit(&["LUFS", "lufs"])),
+            .with_string_to_value(parse_number_with_unit(&[("LUFS", 1.0)])),
             eq: EqParams::default(),
             comp: CompressorParams::default(),
             stereo: StereoParams::default(),
             limiter: LimiterParams::default(),
             dither: DitherParams::default(),
-            editor_size: Arc::new(RwLock::new(EditorSize::default())),
+            editor_size: PersistedEditorSize::default(),
+            state_version: StateVersion::default(),
         }
     }
 }
@@ -241,7 +383,7 @@ fn gain_db_param(name: &str, default: f32, range: (f32, f32)) -> FloatParam {
     .with_unit(" dB")
     .with_step_size(0.01)
     .with_value_to_string(formatters::v2s_f32_rounded(2))
-    .with_string_to_value(parse_number_with_unit(&["dBTP", "dB", "db"]))
+    .with_string_to_value(parse_number_with_unit(&[("dBTP", 1.0), ("dB", 1.0)]))
 }
 
 /// A parameter on a skewed range: `skew` < 0 gives the low end more of the control's travel
@@ -263,7 +405,11 @@ fn freq_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
     skewed_param(name, default, min, max, -2.0)
         // The formatter appends "Hz"/"kHz" itself.
         .with_value_to_string(formatters::v2s_f32_hz_then_khz(1))
-        .with_string_to_value(formatters::s2v_f32_hz_then_khz())
+        .with_string_to_value(parse_number_with_unit(&[
+            ("Hz", 1.0),
+            ("kHz", 1000.0),
+            ("k", 1000.0),
+        ]))
 }
 
 fn q_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
@@ -276,29 +422,116 @@ fn ms_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
     skewed_param(name, default, min, max, -2.0)
         .with_unit(" ms")
         .with_value_to_string(formatters::v2s_f32_rounded(1))
-        .with_string_to_value(parse_number_with_unit(&["ms"]))
+        .with_string_to_value(parse_number_with_unit(&[("ms", 1.0), ("s", 1000.0)]))
 }
 
 fn percent_param(name: &str, default: f32, max: f32) -> FloatParam {
     FloatParam::new(name, default, FloatRange::Linear { min: 0.0, max })
         .with_unit(" %")
         .with_value_to_string(formatters::v2s_f32_percentage(0))
-        .with_string_to_value(formatters::s2v_f32_percentage())
+        .with_string_to_value(parse_number_with_unit(&[("%", 0.01)]))
 }
 
-/// Parses "3", "+3.5", "-6 dB", "-6dB" (with any of `units` as an optional suffix). Anything
-/// else is rejected (the host keeps the old value) rather than guessed.
-fn parse_number_with_unit(units: &'static [&'static str]) -> StringToValue {
+/// Parses what a person types into a host's value field: a number with an optional unit, "3",
+/// "+3.5", "-6 dB", "-6dB", "2k", "2 kHz", "50 %". `units` lists the accepted units (matched
+/// without regard to case, so "db" and "KHZ" work) with the factor from that unit to the
+/// parameter's plain value (kHz -> Hz: 1000; % -> fraction: 0.01). A bare number is in the
+/// first unit, the one the parameter displays ("50" on a percentage is 50 %). Anything else (an
+/// unknown unit, text, NaN, infinity) is rejected, so the host keeps the old value rather than
+/// a guess.
+fn parse_number_with_unit(units: &'static [(&'static str, f32)]) -> StringToValue {
     Arc::new(move |text: &str| {
-        let mut t = text.trim();
-        for unit in units {
-            if let Some(stripped) = t.strip_suffix(unit) {
-                t = stripped.trim_end();
-                break;
-            }
-        }
-        t.parse::<f32>().ok().filter(|v| v.is_finite())
+        let (number, unit) = split_number_and_unit(text)?;
+        let factor = if unit.is_empty() {
+            units.first().map_or(1.0, |&(_, factor)| factor)
+        } else {
+            units.iter().find(|(u, _)| u.eq_ignore_ascii_case(unit))?.1
+        };
+        Some(number * factor).filter(|v| v.is_finite())
     })
+}
+
+/// Splits " -6.5 dB " into (-6.5, "dB"). The number is the longest leading run of characters
+/// that can appear in a decimal number; it must parse as a finite f32.
+fn split_number_and_unit(text: &str) -> Option<(f32, &str)> {
+    let t = text.trim();
+    let end = t
+        .char_indices()
+        .find(|&(i, c)| {
+            let exponent = (c == 'e' || c == 'E')
+                && t[..i].ends_with(|p: char| p.is_ascii_digit() || p == '.')
+                && t[i + 1..].starts_with(|n: char| n.is_ascii_digit() || n == '-' || n == '+');
+            !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-' || exponent)
+        })
+        .map_or(t.len(), |(i, _)| i);
+    let number: f32 = t[..end].parse().ok()?;
+    number.is_finite().then_some((number, t[end..].trim()))
+}
+
+/// A compression ratio as shown ("2.00:1") or typed ("2:1", "3.5", "4 : 1").
+fn parse_ratio(text: &str) -> Option<f32> {
+    let ratio = match text.split_once(':') {
+        Some((num, den)) => {
+            let (num, num_unit) = split_number_and_unit(num)?;
+            let (den, den_unit) = split_number_and_unit(den)?;
+            if !num_unit.is_empty() || !den_unit.is_empty() || den <= 0.0 {
+                return None;
+            }
+            num / den
+        }
+        None => {
+            let (value, unit) = split_number_and_unit(text)?;
+            if !unit.is_empty() {
+                return None;
+            }
+            value
+        }
+    };
+    ratio.is_finite().then_some(ratio)
+}
+
+/// An on/off switch that parses back what it shows ("On"/"Off") and what people type for one.
+fn switch_param(name: impl Into<String>, default: bool) -> BoolParam {
+    BoolParam::new(name, default).with_string_to_value(Arc::new(parse_on_off))
+}
+
+/// "On"/"Off" in any case, and the usual synonyms (true/false, yes/no, 1/0). Anything else is
+/// rejected: nice-plug's default would read any unknown text as "Off".
+fn parse_on_off(text: &str) -> Option<bool> {
+    const ON: &[&str] = &["on", "true", "yes", "1"];
+    const OFF: &[&str] = &["off", "false", "no", "0"];
+    let t = text.trim();
+    if ON.iter().any(|w| w.eq_ignore_ascii_case(t)) {
+        Some(true)
+    } else if OFF.iter().any(|w| w.eq_ignore_ascii_case(t)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// What the A/B switch shows: which signal is heard.
+fn ab_text(listen_original: bool) -> &'static str {
+    if listen_original {
+        "B: original"
+    } else {
+        "A: master"
+    }
+}
+
+/// The A/B switch's own texts ("A: master", "B: original") and their parts ("A", "b",
+/// "original", "master"), in any case and spacing, plus on/off (on = the original is on).
+fn parse_ab(text: &str) -> Option<bool> {
+    let key: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ':')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    match key.as_str() {
+        "b" | "original" | "boriginal" => Some(true),
+        "a" | "master" | "amaster" => Some(false),
+        _ => parse_on_off(text),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -363,7 +596,7 @@ pub struct CutParams {
 impl CutParams {
     fn new(label: &str, default_freq: f32) -> Self {
         Self {
-            enabled: BoolParam::new(format!("{label} On"), false),
+            enabled: switch_param(format!("{label} On"), false),
             freq: freq_param(&format!("{label} Freq"), default_freq, 20.0, 20_000.0),
             slope: EnumParam::new(format!("{label} Slope"), SlopeParam::Db12),
             channels: EnumParam::new(format!("{label} Channels"), ChannelsParam::Stereo),
@@ -401,7 +634,7 @@ pub struct BandParams {
 impl BandParams {
     fn new(label: &str, default_freq: f32, default_q: f32, q_range: (f32, f32)) -> Self {
         Self {
-            enabled: BoolParam::new(format!("{label} On"), false),
+            enabled: switch_param(format!("{label} On"), false),
             freq: freq_param(&format!("{label} Freq"), default_freq, 20.0, 20_000.0),
             gain: gain_db_param(&format!("{label} Gain"), 0.0, EQ_GAIN_RANGE_DB),
             q: q_param(&format!("{label} Q"), default_q, q_range.0, q_range.1),
@@ -470,7 +703,7 @@ impl Default for EqParams {
             )
         };
         Self {
-            enabled: BoolParam::new("EQ On", false),
+            enabled: switch_param("EQ On", false),
             mode: EnumParam::new("EQ Mode", EqModeParam::MinimumPhase),
             low_cut: CutParams::new("Low Cut", 30.0),
             high_cut: CutParams::new("High Cut", 18_000.0),
@@ -544,16 +777,16 @@ impl Default for CompressorParams {
     fn default() -> Self {
         let d = compressor::CompressorSettings::default();
         Self {
-            enabled: BoolParam::new("Comp On", false),
+            enabled: switch_param("Comp On", false),
             threshold: gain_db_param("Comp Threshold", d.threshold_db, (-60.0, 0.0)),
             ratio: skewed_param("Comp Ratio", d.ratio, 1.0, 20.0, -1.5)
                 .with_value_to_string(formatters::v2s_compression_ratio(2))
-                .with_string_to_value(formatters::s2v_compression_ratio()),
+                .with_string_to_value(Arc::new(parse_ratio)),
             knee: gain_db_param("Comp Knee", d.knee_db, (0.0, 24.0)),
             attack: ms_param("Comp Attack", d.attack_ms, 0.1, 100.0),
             release: ms_param("Comp Release", d.release_ms, 10.0, 2000.0),
-            auto_release: BoolParam::new("Comp Auto Release", d.auto_release),
-            sidechain_hpf_enabled: BoolParam::new("Comp SC HPF On", d.sidechain_hpf_enabled),
+            auto_release: switch_param("Comp Auto Release", d.auto_release),
+            sidechain_hpf_enabled: switch_param("Comp SC HPF On", d.sidechain_hpf_enabled),
             sidechain_hpf: freq_param("Comp SC HPF", d.sidechain_hpf_hz, 20.0, 500.0),
             mix: percent_param("Comp Mix", d.mix, 1.0),
             makeup: gain_db_param("Comp Makeup", d.makeup_db, (0.0, 24.0)),
@@ -598,9 +831,9 @@ impl Default for StereoParams {
     fn default() -> Self {
         let d = stereo::StereoSettings::default();
         Self {
-            enabled: BoolParam::new("Stereo On", false),
+            enabled: switch_param("Stereo On", false),
             width: percent_param("Width", d.width, 2.0),
-            mono_bass_enabled: BoolParam::new("Mono Bass On", d.mono_bass_enabled),
+            mono_bass_enabled: switch_param("Mono Bass On", d.mono_bass_enabled),
             mono_bass: freq_param("Mono Bass Freq", d.mono_bass_hz, 20.0, 500.0),
         }
     }
@@ -640,12 +873,12 @@ impl Default for LimiterParams {
         let d = limiter::LimiterSettings::default();
         Self {
             // The one module on by default: a safe -1 dBTP ceiling on any master.
-            enabled: BoolParam::new("Limiter On", true),
+            enabled: switch_param("Limiter On", true),
             drive: gain_db_param("Limiter Drive", d.drive_db, (0.0, 24.0)),
             ceiling: gain_db_param("Limiter Ceiling", d.ceiling_db, (-12.0, 0.0))
                 .with_unit(" dBTP"),
             release: ms_param("Limiter Release", d.release_ms, 1.0, 1000.0),
-            auto_release: BoolParam::new("Limiter Auto Release", d.auto_release),
+            auto_release: switch_param("Limiter Auto Release", d.auto_release),
             lookahead: ms_param("Limiter Lookahead", d.lookahead_ms, 0.5, 5.0),
         }
     }
@@ -692,7 +925,7 @@ impl Default for DitherParams {
     fn default() -> Self {
         Self {
             mode: EnumParam::new("Dither", DitherModeParam::Off),
-            noise_shaping: BoolParam::new("Noise Shaping", false),
+            noise_shaping: switch_param("Noise Shaping", false),
         }
     }
 }
@@ -716,14 +949,121 @@ mod tests {
 
     #[test]
     fn db_text_parses_with_and_without_unit() {
-        let p = parse_number_with_unit(&["dBTP", "dB", "db"]);
+        let p = parse_number_with_unit(&[("dBTP", 1.0), ("dB", 1.0)]);
         assert_eq!(p("3"), Some(3.0));
         assert_eq!(p("+3.5"), Some(3.5));
         assert_eq!(p("-6 dB"), Some(-6.0));
         assert_eq!(p(" -6dB "), Some(-6.0));
+        assert_eq!(p("-6 DB"), Some(-6.0));
+        assert_eq!(p("-1.00 dBTP"), Some(-1.0));
+        assert_eq!(p("1.5e1 dB"), Some(15.0));
+        assert_eq!(p("-6 dBFS"), None);
+        assert_eq!(p("3e"), None);
         assert_eq!(p("loud"), None);
+        assert_eq!(p(""), None);
         assert_eq!(p("NaN"), None);
         assert_eq!(p("inf"), None);
+        assert_eq!(p("-inf dB"), None);
+        assert_eq!(p("1e39"), None);
+    }
+
+    #[test]
+    fn units_scale_the_number() {
+        let hz = parse_number_with_unit(&[("Hz", 1.0), ("kHz", 1000.0), ("k", 1000.0)]);
+        assert_eq!(hz("2k"), Some(2000.0));
+        assert_eq!(hz("2 kHz"), Some(2000.0));
+        assert_eq!(hz("2.5KHZ"), Some(2500.0));
+        assert_eq!(hz("150 hz"), Some(150.0));
+        assert_eq!(hz("150"), Some(150.0));
+        assert_eq!(hz("A4"), None);
+        assert_eq!(hz("2 ms"), None);
+        let percent = parse_number_with_unit(&[("%", 0.01)]);
+        assert_eq!(percent("50 %"), Some(0.5));
+        assert_eq!(percent("137%"), Some(1.37));
+        assert_eq!(percent("50"), Some(0.5));
+        let ms = parse_number_with_unit(&[("ms", 1.0), ("s", 1000.0)]);
+        assert_eq!(ms("0.25 s"), Some(250.0));
+        assert_eq!(ms("12 ms"), Some(12.0));
+    }
+
+    #[test]
+    fn ratio_and_switch_texts() {
+        assert_eq!(parse_ratio("2:1"), Some(2.0));
+        assert_eq!(parse_ratio("2.00:1"), Some(2.0));
+        assert_eq!(parse_ratio(" 8 : 2 "), Some(4.0));
+        assert_eq!(parse_ratio("3.5"), Some(3.5));
+        assert_eq!(parse_ratio("2:0"), None);
+        assert_eq!(parse_ratio("0:0"), None);
+        assert_eq!(parse_ratio("2 dB"), None);
+        assert_eq!(parse_ratio("hard"), None);
+        for (text, v) in [("On", true), ("off", false), ("TRUE", true), ("0", false)] {
+            assert_eq!(parse_on_off(text), Some(v), "{text}");
+        }
+        assert_eq!(parse_on_off("maybe"), None);
+        for text in [
+            "B",
+            "b",
+            "original",
+            "B: original",
+            "b: original",
+            "B:Original",
+            "on",
+        ] {
+            assert_eq!(parse_ab(text), Some(true), "{text}");
+        }
+        for text in ["A", "a", "master", "A: master", "a:master", "off"] {
+            assert_eq!(parse_ab(text), Some(false), "{text}");
+        }
+        assert_eq!(parse_ab("C"), None);
+        assert_eq!(parse_ab(ab_text(true)), Some(true));
+        assert_eq!(parse_ab(ab_text(false)), Some(false));
+    }
+
+    fn state_with_fields(fields: &[(&str, &str)]) -> PluginState {
+        PluginState {
+            version: "0.1.0".into(),
+            params: Default::default(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn legacy_state_migrates_as_version_0() {
+        let mut legacy = state_with_fields(&[("editor_size", r#"{"width":900,"height":600}"#)]);
+        assert_eq!(state_version_of(&legacy), 0);
+        migrate_state(&mut legacy);
+        assert_eq!(legacy.fields[STATE_VERSION_FIELD], "0");
+        assert_eq!(
+            legacy.fields["editor_size"], r#"{"width":900,"height":600}"#,
+            "migration must not touch other fields"
+        );
+        let params = FairmasterParams::default();
+        assert_eq!(params.state_version.loaded(), STATE_VERSION);
+        params.deserialize_fields(&legacy.fields);
+        assert_eq!(params.state_version.loaded(), 0);
+        assert_eq!(
+            params.editor_size.get(),
+            EditorSize {
+                width: 900,
+                height: 600
+            }
+        );
+        // Whatever was loaded, a save writes this build's version.
+        let saved = params.serialize_fields();
+        assert_eq!(saved[STATE_VERSION_FIELD], STATE_VERSION.to_string());
+
+        let mut current = state_with_fields(&[(STATE_VERSION_FIELD, "1")]);
+        migrate_state(&mut current);
+        assert_eq!(state_version_of(&current), 1);
+        let mut corrupt = state_with_fields(&[(STATE_VERSION_FIELD, "\"banana\"")]);
+        migrate_state(&mut corrupt);
+        assert_eq!(state_version_of(&corrupt), 0);
+        let mut future = state_with_fields(&[(STATE_VERSION_FIELD, "99")]);
+        migrate_state(&mut future);
+        assert_eq!(state_version_of(&future), 99);
     }
 
     #[test]

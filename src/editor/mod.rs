@@ -100,11 +100,7 @@ pub fn create(
 }
 
 fn saved_size(params: &FairmasterParams) -> EditorSize {
-    params
-        .editor_size
-        .read()
-        .map(|s| s.clamped())
-        .unwrap_or_default()
+    params.editor_size.get().clamped()
 }
 
 /// The whole editor UI, independent of the window: state that lives across frames.
@@ -460,9 +456,7 @@ impl NiceEguiApp for FairmasterEditor {
         };
         self.ui.ui(ui, &gui_context);
         if let Some(size) = self.ui.take_pending_size() {
-            if let Ok(mut saved) = self.ui.params.editor_size.write() {
-                *saved = size.clamped();
-            }
+            self.ui.params.editor_size.set(size.clamped());
         }
     }
 
@@ -472,9 +466,7 @@ impl NiceEguiApp for FairmasterEditor {
             height: new_size.logical.height.round() as u32,
         }
         .clamped();
-        if let Ok(mut saved) = self.ui.params.editor_size.write() {
-            *saved = size;
-        }
+        self.ui.params.editor_size.set(size);
     }
 
     fn editor_closed(&mut self) {

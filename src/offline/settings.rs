@@ -178,8 +178,10 @@ impl ParamSet {
 
     pub fn from_state_bytes(bytes: &[u8]) -> Result<Box<Self>, String> {
         let body = strip_clap_length_header(bytes);
-        let state: PluginState = serde_json::from_slice(body)
+        let mut state: PluginState = serde_json::from_slice(body)
             .map_err(|e| format!("not a Fairmaster plugin state (nice-plug JSON): {e}"))?;
+        // The same migration the plugin applies when a host loads the state.
+        crate::params::migrate_state(&mut state);
         let mut set = Self::plugin_default();
         for (id, value) in &state.params {
             // As nice-plug's own loader: unknown IDs (a newer or older version) are skipped.

@@ -272,9 +272,12 @@ impl Param for EnumParamInner {
 
     fn string_to_normalized_value(&self, string: &str) -> Option<f32> {
         let string = string.trim();
+        // FAIRMASTER: match the variant name without regard to ASCII case, so a person typing
+        // "linear phase" or "SIDE" into a host's value field gets that choice (the exact display
+        // text still round-trips).
         self.variants
             .iter()
-            .position(|variant| variant == &string)
+            .position(|variant| variant.eq_ignore_ascii_case(string))
             .map(|idx| self.preview_normalized(idx as i32))
     }
 
