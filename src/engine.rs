@@ -7,6 +7,7 @@ use crate::chain::{Chain, ChainMeters, ChainSettings, MAX_CHUNK};
 use crate::dsp::denormals::{flush_output, DenormalGuard};
 use crate::dsp::program_meter::ProgramReadings;
 use crate::dsp::stereo::CorrelationMeter;
+use crate::dsp::util::condition_input;
 
 pub struct Engine {
     chain: Chain,
@@ -79,11 +80,14 @@ impl Engine {
 
     /// Processes a stereo block of any length in place. Runs with flush-to-zero and
     /// denormals-are-zero set, and never outputs a subnormal or non-finite sample (see
-    /// `dsp::denormals`).
+    /// `dsp::denormals`). Input is conditioned first (`util::condition_input`: non-finite to 0,
+    /// magnitudes clamped to +60 dBFS), for both the master and the original (B).
     pub fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32]) {
         let _denormals = DenormalGuard::new();
         for (l, r) in left.chunks_mut(MAX_CHUNK).zip(right.chunks_mut(MAX_CHUNK)) {
             let n = l.len();
+            condition_input(l);
+            condition_input(r);
             self.original_left[..n].copy_from_slice(l);
             self.original_right[..n].copy_from_slice(r);
             self.chain.process(l, r);
@@ -101,6 +105,7 @@ impl Engine {
         let _denormals = DenormalGuard::new();
         for m in mono.chunks_mut(MAX_CHUNK) {
             let n = m.len();
+            condition_input(m);
             self.original_left[..n].copy_from_slice(m);
             let scratch = &mut self.mono_scratch[..n];
             scratch.copy_from_slice(m);

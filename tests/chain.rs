@@ -398,3 +398,69 @@ fn engine_never_outputs_subnormal_or_non_finite_samples() {
         }
     }
 }
+
+/// Huge finite host values (1e30, `f32::MAX`) are clamped at the engine's input to +60 dBFS
+/// (`util::condition_input`); the limiter then brings them to its ceiling like any other peak,
+/// in the master and in the matched original. Without the clamp, the fuzz (`tests/fuzz.rs`,
+/// default seed, in a session with the linear-phase EQ at 109 kHz) drove an `f32::MAX` input
+/// out at +128.9 dBTP; this test pins the clamp's contract on simpler set-ups.
+#[test]
+fn huge_finite_input_is_limited_to_the_ceiling() {
+    let fs = 48_000.0;
+    for (what, ab) in [
+        ("A", AbSettings::default()),
+        (
+            "B matched",
+            AbSettings {
+                listen_original: true,
+                ..AbSettings::default()
+            },
+        ),
+    ] {
+        for (huge, drive_db, input_gain_db) in [
+            (1e30f32, 0.0, 0.0),
+            (-1e30, 12.0, -24.0),
+            (f32::MAX, 0.0, 0.0),
+            (f32::MAX, 12.0, -24.0),
+            (f32::MIN, 24.0, 0.0),
+            (1e4, 6.0, 0.0),
+        ] {
+            for linear_phase in [false, true] {
+                let mut settings = if linear_phase {
+                    busy_settings(true)
+                } else {
+                    ChainSettings::default()
+                };
+                settings.limiter.drive_db = drive_db;
+                settings.input_gain_db = input_gain_db;
+                let mut engine = Engine::new();
+                engine.set(&settings, &ab);
+                engine.reset(fs, false, false);
+                let n = 24_000;
+                let mut l = vec![0.0f32; n];
+                let mut r = vec![0.0f32; n];
+                // Loud noise first (the limiter's gain moves every sample, so its running gain
+                // average carries rounding), then the huge values in silence and in the noise.
+                let hot = noise(n, 7);
+                for (i, (a, b)) in l.iter_mut().zip(r.iter_mut()).enumerate() {
+                    *a = if i < 12_000 { 4.0 * hot[i] } else { 0.0 };
+                    *b = -*a;
+                }
+                l[6000] = huge;
+                r[9000..9100].fill(huge);
+                l[15_000] = huge;
+                r[18_000] = huge;
+                for (bl, br) in l.chunks_mut(256).zip(r.chunks_mut(256)) {
+                    engine.process_stereo(bl, br);
+                }
+                let peak = l.iter().chain(&r).fold(0.0f32, |m, x| m.max(x.abs()));
+                let ceiling = 10f32.powf(settings.limiter.ceiling_db / 20.0)
+                    * 10f32.powf(settings.output_gain_db.max(0.0) / 20.0);
+                assert!(
+                peak <= ceiling * 1.001,
+                "{what}, linear phase {linear_phase}, input {huge:e}, drive {drive_db} dB, input gain {input_gain_db} dB: output sample peak {peak} over the ceiling {ceiling}"
+            );
+            }
+        }
+    }
+}

@@ -531,9 +531,11 @@ mod tests {
 
     #[test]
     fn finish_true_peak_counts_the_last_samples() {
-        // Intervals are reported TRUE_PEAK_DELAY (32) samples late: a peak 20 samples before
-        // the end is seen only after the end-of-file flush.
+        // Inter-sample peaks are reported TRUE_PEAK_DELAY (32) samples late (sample peaks count
+        // at once): the peak between two equal samples 20 samples before the end is seen only
+        // after the end-of-file flush, which must read what appending silence would.
         let mut x = vec![0.1f32; 1000];
+        x[979] = 0.9;
         x[980] = 0.9;
         let mut meter = ProgramMeter::new();
         meter.reset(48_000.0, false);
@@ -541,9 +543,25 @@ mod tests {
         let before = meter.readings().true_peak_max_dbtp;
         meter.finish_true_peak();
         let after = meter.readings().true_peak_max_dbtp;
-        assert!(before < -10.0, "{before}");
-        assert!((after - to_db(0.9)).abs() < 0.05, "{after}");
-        assert_eq!(meter.readings().sample_peak_dbfs, to_db(0.9));
+
+        let mut padded = x.clone();
+        padded.extend(std::iter::repeat_n(0.0, 200));
+        let mut whole = ProgramMeter::new();
+        whole.reset(48_000.0, false);
+        whole.process(&padded, &padded);
+        let want = whole.readings().true_peak_max_dbtp;
+
+        assert!(
+            (before - to_db(0.9)).abs() < 1e-5,
+            "only the sample peak before the flush: {before}"
+        );
+        assert!(
+            want > to_db(0.9) + 1.0,
+            "the pair's inter-sample peak: {want}"
+        );
+        assert_eq!(after, want);
+        let sample_peak = meter.readings().sample_peak_dbfs;
+        assert!((sample_peak - to_db(0.9)).abs() < 1e-5, "{sample_peak}");
     }
 
     #[test]

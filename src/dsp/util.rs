@@ -35,6 +35,23 @@ pub fn sanitize(x: f32) -> f32 {
     }
 }
 
+/// Largest input magnitude the chain accepts: +60 dBFS. Float buses legitimately run a few
+/// tens of dB over full scale; nothing musical comes near this. A larger host value (1e30,
+/// `f32::MAX`) is a broken host or plug-in upstream; letting it in overflows the stages' f32
+/// arithmetic (squared levels, FFT convolution) and the gains it would need (~1e-38) are below
+/// the rounding of the limiter's gain average, so
+/// the output came out at +128.9 dBTP (found by `tests/fuzz.rs`).
+pub const MAX_INPUT_MAGNITUDE: f32 = 1000.0;
+
+/// Conditions host input in place: NaN and ±Inf become 0 (as [`sanitize`]) and finite
+/// values are clamped to ±[`MAX_INPUT_MAGNITUDE`]; everything within range passes bit for bit.
+#[inline]
+pub fn condition_input(samples: &mut [f32]) {
+    for x in samples.iter_mut() {
+        *x = sanitize(*x).clamp(-MAX_INPUT_MAGNITUDE, MAX_INPUT_MAGNITUDE);
+    }
+}
+
 /// Flushes denormal-range values to zero. Recursive filters decaying towards silence would
 /// otherwise spend many cycles on subnormal arithmetic on x86 without FTZ.
 #[inline]
@@ -53,5 +70,42 @@ pub fn one_pole_coeff(tau_seconds: f32, sample_rate: f32) -> f32 {
         0.0
     } else {
         (-1.0 / (tau_seconds * sample_rate)).exp()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn condition_input_zeroes_non_finite_clamps_huge_and_passes_the_rest_bit_for_bit() {
+        let mut x = [
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            1e30,
+            f32::MIN,
+            MAX_INPUT_MAGNITUDE,
+            -999.5,
+            0.25,
+            -0.0,
+            1e-40,
+        ];
+        condition_input(&mut x);
+        let want = [
+            0.0,
+            0.0,
+            0.0,
+            MAX_INPUT_MAGNITUDE,
+            -MAX_INPUT_MAGNITUDE,
+            MAX_INPUT_MAGNITUDE,
+            -999.5,
+            0.25,
+            -0.0,
+            1e-40,
+        ];
+        for (got, want) in x.iter().zip(want) {
+            assert_eq!(got.to_bits(), want.to_bits(), "{got} vs {want}");
+        }
     }
 }
