@@ -1,7 +1,8 @@
 //! Criterion benchmarks of the full chain and of each module at 48 kHz stereo in 512-frame
 //! blocks, all modules on with the realistic `presets::reference_master` settings and the
-//! limiter's 4x true-peak detection. After the runs, the realtime factor (audio seconds
-//! processed per CPU second) of every benchmark is printed from criterion's estimates.
+//! limiter's 8x true-peak detection (64-tap windowed sinc, `dsp::oversampling`). After the
+//! runs, the realtime factor (audio seconds processed per CPU second) of every benchmark is
+//! printed from criterion's estimates.
 //!
 //! The `*_denormal_input` benchmarks run the engine on subnormal noise (|x| < f32::MIN_POSITIVE,
 //! what clap-validator's `process-audio-denormals` test feeds); the table ends with their cost

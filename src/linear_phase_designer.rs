@@ -88,22 +88,24 @@ mod tests {
     #[test]
     fn dropping_the_designer_does_not_wait_for_its_poll_interval() {
         // Right after `attach` the thread is in its first wait; with a plain sleep every drop
-        // waited for nearly the whole interval (10 cycles: about 100 ms). Parked, it wakes at
-        // once: 10 cycles take a few ms of thread start-up (6.7 ms per cycle measured on a
-        // machine with load 9). The bound still fails the sleeping version (1 ms + ~9 ms wait).
+        // waited for nearly the whole interval (~9 ms here). Parked, it wakes at once. The
+        // fastest of 10 drops is compared, not the mean: load on a shared machine only ever
+        // lengthens a drop, and the sleeping version is slow on every one of them.
         let mut chain = Chain::new();
         chain.reset(48_000.0);
-        let cycles = 10;
-        let start = Instant::now();
-        for _ in 0..cycles {
-            let designer = LinearPhaseDesigner::attach(&mut chain);
-            std::thread::sleep(Duration::from_millis(1)); // let it reach its wait
-            drop(designer);
-        }
-        let per_cycle = start.elapsed() / cycles;
+        let fastest = (0..10)
+            .map(|_| {
+                let designer = LinearPhaseDesigner::attach(&mut chain);
+                std::thread::sleep(Duration::from_millis(1)); // let it reach its wait
+                let start = Instant::now();
+                drop(designer);
+                start.elapsed()
+            })
+            .min()
+            .expect("ten drops");
         assert!(
-            per_cycle < POLL_INTERVAL * 9 / 10,
-            "attach + drop took {per_cycle:?} per cycle (poll interval {POLL_INTERVAL:?})"
+            fastest < POLL_INTERVAL / 2,
+            "the fastest drop took {fastest:?} (poll interval {POLL_INTERVAL:?})"
         );
     }
 }

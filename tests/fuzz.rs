@@ -411,7 +411,7 @@ impl Signal {
         }
         if let Some([filter_left, filter_right]) = self.band_limit.as_mut() {
             filter_left.process(left);
-            if let Some(r) = right.as_deref_mut() {
+            if let Some(r) = right {
                 filter_right.process(r);
             }
         }

@@ -122,7 +122,14 @@ impl LoudnessMeter {
     /// 10 ms sub-block boundary and use only windows lying entirely after it.
     pub fn reset_measurement(&mut self) {
         self.clear_measurement_results();
-        self.measurement_restart_pending = true;
+        if self.samples_in_sub_block == 0 {
+            // Exactly on a boundary: the next sub-block lies wholly after the reset and counts
+            // (deferring here dropped it: a burst starting at the reset read low).
+            self.measurement_restart_pending = false;
+            self.measured_sub_blocks = 0;
+        } else {
+            self.measurement_restart_pending = true;
+        }
     }
 
     fn clear_measurement_results(&mut self) {
@@ -653,6 +660,30 @@ mod tests {
         run_tone_segments(&mut meter, RATE, &[(Some(-33.0), 5.0)], |_, _| {});
         assert_close("I after", meter.integrated_lufs(), -33.0, 0.1);
         assert_close("max S after", meter.max_short_term_lufs(), -33.0, 0.1);
+    }
+
+    #[test]
+    fn reset_measurement_on_a_sub_block_boundary_keeps_the_next_sub_block() {
+        // A burst that starts right at a reset made exactly on a 10 ms boundary reads what a
+        // fresh meter reads (the earlier audio counts as silence in both). Before the fix, the
+        // first sub-block after the reset was dropped: this 1 s burst read 0.05 LU low.
+        let burst: &[(Option<f64>, f64)] = &[(Some(-20.0), 1.0), (None, 0.5)];
+        let mut fresh = LoudnessMeter::new();
+        fresh.reset(RATE);
+        run_tone_segments(&mut fresh, RATE, burst, |_, _| {});
+        let mut reset = meter_after(&[(None, 2.0)]);
+        assert_eq!(
+            reset.samples_in_sub_block, 0,
+            "2 s is a whole number of sub-blocks"
+        );
+        reset.reset_measurement();
+        run_tone_segments(&mut reset, RATE, burst, |_, _| {});
+        let (want, got) = (fresh.integrated_lufs(), reset.integrated_lufs());
+        assert!(want.is_finite());
+        assert!(
+            (got - want).abs() < 1e-4,
+            "after the reset {got}, fresh {want}"
+        );
     }
 
     #[test]
