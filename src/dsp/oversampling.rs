@@ -394,7 +394,15 @@ fn channel_peaks<M: MulAdd>(window: &[f32], peaks: &mut [f32]) {
             }
         }
     }
-    for (i, peak) in peaks.iter_mut().enumerate() {
+    // Refinement, LANES frames at a time: the same comparisons and arithmetic as
+    // `refined_peak`, per lane with selects instead of branches (the scalar loop's
+    // data-dependent branches cost more than the whole filter).
+    let mut i = 0;
+    while i + LANES <= len {
+        refined_peaks_of_group(&phases, window, i, &mut peaks[i..i + LANES]);
+        i += LANES;
+    }
+    for (i, peak) in peaks.iter_mut().enumerate().skip(i) {
         let interval = i + 1;
         let mut grid = [0.0f32; TRUE_PEAK_PHASES + 2];
         grid[0] = phases[TRUE_PEAK_PHASES - 2][interval - 1];
@@ -404,6 +412,56 @@ fn channel_peaks<M: MulAdd>(window: &[f32], peaks: &mut [f32]) {
         }
         grid[TRUE_PEAK_PHASES + 1] = window[interval + HALF];
         *peak = refined_peak(&grid);
+    }
+}
+
+/// [`refined_peak`] of the frames `first .. first + LANES` of [`channel_peaks`] (frame `i`
+/// completes interval `i + 1`), lane-wise: the grid column `k` of all lanes is one vector.
+#[inline(always)]
+fn refined_peaks_of_group(
+    phases: &[[f32; PIECE + LANES]; TRUE_PEAK_PHASES - 1],
+    window: &[f32],
+    first: usize,
+    peaks: &mut [f32],
+) {
+    let lanes = |values: &[f32]| -> [f32; LANES] {
+        let mut out: [f32; LANES] = values[..LANES].try_into().expect("LANES values");
+        for v in &mut out {
+            *v = v.abs();
+        }
+        out
+    };
+    // Column 0: the last phase of the previous interval; 1: the sample; 2..=8: phases 1..7;
+    // 9: the next sample (see the scalar grid in `channel_peaks`).
+    let interval = first + 1;
+    let mut grid = [[0.0f32; LANES]; TRUE_PEAK_PHASES + 2];
+    grid[0] = lanes(&phases[TRUE_PEAK_PHASES - 2][interval - 1..]);
+    grid[1] = lanes(&window[interval + HALF - 1..]);
+    for k in 1..TRUE_PEAK_PHASES {
+        grid[k + 1] = lanes(&phases[k - 1][interval..]);
+    }
+    grid[TRUE_PEAK_PHASES + 1] = lanes(&window[interval + HALF..]);
+    let mut best = [-1.0f32; LANES];
+    let mut left = [0.0f32; LANES];
+    let mut right = [0.0f32; LANES];
+    for k in 1..=TRUE_PEAK_PHASES {
+        for lane in 0..LANES {
+            let larger = grid[k][lane] > best[lane];
+            best[lane] = if larger { grid[k][lane] } else { best[lane] };
+            left[lane] = if larger {
+                grid[k - 1][lane]
+            } else {
+                left[lane]
+            };
+            right[lane] = if larger {
+                grid[k + 1][lane]
+            } else {
+                right[lane]
+            };
+        }
+    }
+    for (lane, peak) in peaks.iter_mut().enumerate().take(LANES) {
+        *peak = parabola_vertex(left[lane], best[lane], right[lane]);
     }
 }
 
