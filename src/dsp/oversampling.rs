@@ -444,24 +444,28 @@ fn refined_peaks_of_group(
     let mut best = [-1.0f32; LANES];
     let mut left = [0.0f32; LANES];
     let mut right = [0.0f32; LANES];
+    // Selects on the bits (mask and/or), which vectorise on every instruction set and keep
+    // the values bit for bit; `if` selects here compiled to a branch per lane and phase.
+    let pick = |mask: u32, new: f32, old: f32| -> f32 {
+        f32::from_bits((mask & new.to_bits()) | (!mask & old.to_bits()))
+    };
     for k in 1..=TRUE_PEAK_PHASES {
         for lane in 0..LANES {
-            let larger = grid[k][lane] > best[lane];
-            best[lane] = if larger { grid[k][lane] } else { best[lane] };
-            left[lane] = if larger {
-                grid[k - 1][lane]
-            } else {
-                left[lane]
-            };
-            right[lane] = if larger {
-                grid[k + 1][lane]
-            } else {
-                right[lane]
-            };
+            let mask = 0u32.wrapping_sub(u32::from(grid[k][lane] > best[lane]));
+            best[lane] = pick(mask, grid[k][lane], best[lane]);
+            left[lane] = pick(mask, grid[k - 1][lane], left[lane]);
+            right[lane] = pick(mask, grid[k + 1][lane], right[lane]);
         }
     }
+    // `parabola_vertex` per lane, its condition as a mask: the vertex is computed in every
+    // lane (a lane that is not a maximum may divide by zero; its result is not picked).
     for (lane, peak) in peaks.iter_mut().enumerate().take(LANES) {
-        *peak = parabola_vertex(left[lane], best[lane], right[lane]);
+        let (a, b, c) = (left[lane], best[lane], right[lane]);
+        let curvature = 2.0 * b - a - c;
+        let slope = a - c;
+        let vertex = b + slope * slope / (8.0 * curvature);
+        let maximum = b >= a && b >= c && curvature > 0.0;
+        *peak = pick(0u32.wrapping_sub(u32::from(maximum)), vertex, b);
     }
 }
 
