@@ -323,6 +323,16 @@ impl Signal {
         }
     }
 
+    /// Runs the band-limiting filter (band-limited runs only) over a generated block.
+    fn band_limit(&mut self, left: &mut [f32], right: Option<&mut [f32]>) {
+        if let Some([filter_left, filter_right]) = self.band_limit.as_mut() {
+            filter_left.process(left);
+            if let Some(r) = right {
+                filter_right.process(r);
+            }
+        }
+    }
+
     /// Silence after the run. Through the band-limiting filter, so a band-limited run also
     /// ends band-limited (its filter rings out instead of being cut).
     fn silence(&mut self, left: &mut [f32], right: Option<&mut [f32]>) {
@@ -331,12 +341,7 @@ impl Signal {
         if let Some(r) = right.as_deref_mut() {
             r.fill(0.0);
         }
-        if let Some([filter_left, filter_right]) = self.band_limit.as_mut() {
-            filter_left.process(left);
-            if let Some(r) = right {
-                filter_right.process(r);
-            }
-        }
+        self.band_limit(left, right);
     }
 
     fn fill(&mut self, fs: f64, left: &mut [f32], right: Option<&mut [f32]>) {
@@ -409,12 +414,7 @@ impl Signal {
                 }
             }
         }
-        if let Some([filter_left, filter_right]) = self.band_limit.as_mut() {
-            filter_left.process(left);
-            if let Some(r) = right {
-                filter_right.process(r);
-            }
-        }
+        self.band_limit(left, right);
     }
 }
 

@@ -269,13 +269,24 @@ fn refined_peak(grid: &[f32; TRUE_PEAK_PHASES + 2]) -> f32 {
 /// (`b >= a, c`), else `b`. For a sampled cosine of spacing h the error is O(h^4).
 #[inline(always)]
 fn parabola_vertex(a: f32, b: f32, c: f32) -> f32 {
-    let curvature = 2.0 * b - a - c;
-    if b >= a && b >= c && curvature > 0.0 {
-        let slope = a - c;
-        b + slope * slope / (8.0 * curvature)
+    let (vertex, maximum) = parabola_candidate(a, b, c);
+    if maximum {
+        vertex
     } else {
         b
     }
+}
+
+/// The vertex of the parabola through `(-1, a), (0, b), (1, c)`, and whether it is the one to
+/// use (`b` a local maximum with positive curvature). The vertex is computed either way, so
+/// vectorised callers can select without a branch; where it is not to be used it may be a
+/// division by zero.
+#[inline(always)]
+fn parabola_candidate(a: f32, b: f32, c: f32) -> (f32, bool) {
+    let curvature = 2.0 * b - a - c;
+    let slope = a - c;
+    let vertex = b + slope * slope / (8.0 * curvature);
+    (vertex, b >= a && b >= c && curvature > 0.0)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -457,15 +468,10 @@ fn refined_peaks_of_group(
             right[lane] = pick(mask, grid[k + 1][lane], right[lane]);
         }
     }
-    // `parabola_vertex` per lane, its condition as a mask: the vertex is computed in every
-    // lane (a lane that is not a maximum may divide by zero; its result is not picked).
+    // `parabola_vertex` per lane, its condition as a mask.
     for (lane, peak) in peaks.iter_mut().enumerate().take(LANES) {
-        let (a, b, c) = (left[lane], best[lane], right[lane]);
-        let curvature = 2.0 * b - a - c;
-        let slope = a - c;
-        let vertex = b + slope * slope / (8.0 * curvature);
-        let maximum = b >= a && b >= c && curvature > 0.0;
-        *peak = pick(0u32.wrapping_sub(u32::from(maximum)), vertex, b);
+        let (vertex, maximum) = parabola_candidate(left[lane], best[lane], right[lane]);
+        *peak = pick(0u32.wrapping_sub(u32::from(maximum)), vertex, best[lane]);
     }
 }
 
