@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the full chain and of each module at 48 kHz stereo in 512-frame
 //! blocks, all modules on with the realistic `presets::reference_master` settings and the
-//! limiter's 8x true-peak detection (64-tap windowed sinc, `dsp::oversampling`). After the
+//! limiter's 8x true-peak detection (64-tap windowed sinc, `dsp::meters::true_peak`). After the
 //! runs, the realtime factor (audio seconds processed per CPU second) of every benchmark is
 //! printed from criterion's estimates.
 //!
@@ -15,13 +15,14 @@ use std::hint::black_box;
 use criterion::{criterion_group, Criterion, Throughput};
 use fairmaster::ab::{AbMonitor, AbSettings};
 use fairmaster::chain::{Chain, ChainSettings};
-use fairmaster::dsp::compressor::Compressor;
 use fairmaster::dsp::dither::{Dither, DitherMode, DitherSettings};
-use fairmaster::dsp::eq::Eq;
-use fairmaster::dsp::limiter::Limiter;
-use fairmaster::dsp::loudness::LoudnessMeter;
-use fairmaster::dsp::program_meter::ProgramMeter;
-use fairmaster::dsp::stereo::{CorrelationMeter, Stereo};
+use fairmaster::dsp::dynamics::compressor::Compressor;
+use fairmaster::dsp::dynamics::limiter::Limiter;
+use fairmaster::dsp::filters::eq::Eq;
+use fairmaster::dsp::meters::correlation::CorrelationMeter;
+use fairmaster::dsp::meters::loudness::LoudnessMeter;
+use fairmaster::dsp::meters::program_meter::ProgramMeter;
+use fairmaster::dsp::stereo::Stereo;
 use fairmaster::engine::Engine;
 use fairmaster::presets::reference_master;
 

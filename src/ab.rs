@@ -33,11 +33,11 @@
 //!   the master from the next sample on, without a fade.
 
 use crate::chain::MAX_CHUNK;
-use crate::dsp::delay::StereoDelay;
-use crate::dsp::limiter::{Limiter, LimiterSettings};
-use crate::dsp::loudness::LoudnessMeter;
-use crate::dsp::program_meter::{ProgramMeterPair, ProgramReadings};
+use crate::dsp::dynamics::limiter::{Limiter, LimiterSettings};
+use crate::dsp::meters::loudness::LoudnessMeter;
+use crate::dsp::meters::program_meter::{ProgramMeterPair, ProgramReadings};
 use crate::dsp::util::db_to_gain;
+use crate::dsp::util::delay::StereoDelay;
 
 /// A/B crossfade length (equal power). 20 ms: no click, and short enough to compare transients.
 pub const AB_FADE_SECONDS: f32 = 0.020;

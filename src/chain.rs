@@ -12,15 +12,17 @@
 //! switches and clears every module, reports the new latency, and fades its input back in, so
 //! the jump in time is a short dip, never a click.
 
-use crate::dsp::bypass::BypassFade;
-use crate::dsp::compressor::{Compressor, CompressorSettings};
 use crate::dsp::dither::{Dither, DitherSettings};
-use crate::dsp::eq::{Eq, EqPath, EqSettings};
-use crate::dsp::gain::Gain;
-use crate::dsp::limiter::{Limiter, LimiterSettings};
-use crate::dsp::linear_phase::{linear_phase_latency_samples, LinearPhaseEq, LinearPhaseKernels};
+use crate::dsp::dynamics::compressor::{Compressor, CompressorSettings};
+use crate::dsp::dynamics::limiter::{Limiter, LimiterSettings};
+use crate::dsp::filters::eq::{Eq, EqSettings};
+use crate::dsp::filters::linear_phase::{
+    linear_phase_latency_samples, LinearPhaseEq, LinearPhaseKernels,
+};
+use crate::dsp::filters::linear_phase_designer::LinearPhaseDesigner;
 use crate::dsp::stereo::{Stereo, StereoSettings};
-use crate::dsp::util::db_to_gain_f64;
+use crate::dsp::util::bypass::BypassFade;
+use crate::dsp::util::gain::Gain;
 
 /// Length of the fade out (and again in) around a structural (latency) change.
 pub const STRUCTURAL_FADE_SECONDS: f32 = 0.010;
@@ -210,24 +212,23 @@ impl Chain {
         &self.settings
     }
 
-    /// Hands linear-phase redesign to a background thread: from now on `set` only queues the
-    /// new EQ settings to `requests` (allocation-free) and the designer sends kernels to the
-    /// channel from [`Chain::linear_phase_kernel_channel`]. Without this the chain designs
-    /// inline in `set` (offline rendering, tests).
-    pub fn set_linear_phase_requests(&mut self, requests: rtrb::Producer<EqSettings>) {
+    /// Hands linear-phase redesign to a background thread for the current sample rate: from
+    /// now on `set` only queues the new EQ settings (allocation-free) and the designer sends
+    /// kernels back through the linear-phase EQ's kernel channel. Without a designer the chain
+    /// designs inline in `set` (offline rendering, tests). Call after [`Chain::reset`] (the
+    /// kernels are sized for the rate); allocates and spawns a thread.
+    pub fn attach_linear_phase_designer(&mut self) -> LinearPhaseDesigner {
+        let (designer, requests) =
+            LinearPhaseDesigner::spawn(self.sample_rate, self.linear_phase.kernel_channel());
         self.linear_phase_requests = Some(requests);
-    }
-
-    /// The non-realtime end of the linear-phase kernel hand-over.
-    pub fn linear_phase_kernel_channel(&mut self) -> crate::dsp::linear_phase::KernelSender {
-        self.linear_phase.kernel_channel()
+        designer
     }
 
     /// Designs and installs linear-phase kernels for the current EQ settings right now.
     /// Allocates; not for the audio thread.
     pub fn design_linear_phase_now(&mut self) {
         let eq = self.settings.eq;
-        let kernels = design_linear_phase_kernels(&eq, self.sample_rate);
+        let kernels = LinearPhaseKernels::for_eq(&eq, self.sample_rate);
         // The kernels are designed for this rate's length and partition size, so they fit.
         let _ = self.linear_phase.set_kernels_now(Box::new(kernels));
         self.linear_phase_designed_for = Some(eq);
@@ -429,15 +430,4 @@ fn linear_phase_process(eq: &mut LinearPhaseEq, left: &mut [f32], right: &mut [f
         *m = l;
         *s = r;
     }
-}
-
-/// Designs the mid and side linear-phase FIRs of `eq` for `sample_rate` (non-realtime).
-pub fn design_linear_phase_kernels(eq: &EqSettings, sample_rate: f32) -> LinearPhaseKernels {
-    // Design the sections once; the FIR design samples the curve at ~10^5 frequencies.
-    let response = eq.response(sample_rate as f64);
-    LinearPhaseKernels::design(
-        |f| db_to_gain_f64(response.magnitude_db(f, EqPath::Mid)),
-        |f| db_to_gain_f64(response.magnitude_db(f, EqPath::Side)),
-        sample_rate,
-    )
 }

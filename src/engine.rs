@@ -4,10 +4,10 @@
 
 use crate::ab::{AbMonitor, AbSettings, AbStatus};
 use crate::chain::{Chain, ChainMeters, ChainSettings, MAX_CHUNK};
-use crate::dsp::denormals::{flush_output, DenormalGuard};
-use crate::dsp::program_meter::ProgramReadings;
-use crate::dsp::stereo::CorrelationMeter;
+use crate::dsp::meters::correlation::CorrelationMeter;
+use crate::dsp::meters::program_meter::ProgramReadings;
 use crate::dsp::util::condition_input;
+use crate::dsp::util::denormals::{flush_output, DenormalGuard};
 
 pub struct Engine {
     chain: Chain,
@@ -80,7 +80,7 @@ impl Engine {
 
     /// Processes a stereo block of any length in place. Runs with flush-to-zero and
     /// denormals-are-zero set, and never outputs a subnormal or non-finite sample (see
-    /// `dsp::denormals`). Input is conditioned first (`util::condition_input`: non-finite to 0,
+    /// `dsp::util::denormals`). Input is conditioned first (`util::condition_input`: non-finite to 0,
     /// magnitudes clamped to +60 dBFS), for both the master and the original (B).
     pub fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32]) {
         let _denormals = DenormalGuard::new();

@@ -14,15 +14,14 @@ pub mod chain;
 pub mod dsp;
 pub mod editor;
 pub mod engine;
-pub mod linear_phase_designer;
 pub mod offline;
 pub mod params;
 pub mod presets;
 pub mod shared_state;
 pub mod targets;
 
+use dsp::filters::linear_phase_designer::LinearPhaseDesigner;
 use engine::Engine;
-use linear_phase_designer::LinearPhaseDesigner;
 use params::FairmasterParams;
 use shared_state::{SharedState, SpectrumConsumer, SpectrumProducer};
 
@@ -122,7 +121,7 @@ impl Plugin for Fairmaster {
         self.engine
             .set(&self.params.chain_settings(), &self.params.ab_settings());
         self.engine.reset(fs, offline, mono);
-        self.designer = Some(LinearPhaseDesigner::attach(self.engine.chain_mut()));
+        self.designer = Some(self.engine.chain_mut().attach_linear_phase_designer());
         self.reported_latency = self.engine.latency_samples();
         self.publish_interval = ((PUBLISH_INTERVAL_SECONDS * fs) as usize).max(1);
         self.samples_until_publish = 0;

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ab::AbSettings;
 use crate::chain::ChainSettings;
-use crate::dsp::{compressor, dither, eq, limiter, stereo};
+use crate::dsp::dynamics::{compressor, limiter};
+use crate::dsp::filters::eq;
+use crate::dsp::{dither, stereo};
 use crate::targets::{Target, PRESET_TARGETS};
 
 /// Gain range of the input and output gain parameters, in dB.

@@ -6,7 +6,7 @@
 #![allow(clippy::field_reassign_with_default)]
 
 use crate::chain::ChainSettings;
-use crate::dsp::eq::{BandChannels, BellBand, CutBand, CutSlope, EqSettings, ShelfBand};
+use crate::dsp::filters::eq::{BandChannels, BellBand, CutBand, CutSlope, EqSettings, ShelfBand};
 use crate::params::TargetParam;
 
 /// A typical modern master: subsonic cut, a little low-mid clean-up and air, 2:1 glue at

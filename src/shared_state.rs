@@ -8,7 +8,7 @@ use rtrb::{Consumer, Producer, RingBuffer};
 
 use crate::ab::AbStatus;
 use crate::chain::ChainMeters;
-use crate::dsp::program_meter::ProgramReadings;
+use crate::dsp::meters::program_meter::ProgramReadings;
 
 /// One signal's loudness/peak readings as atomics.
 #[derive(Debug)]

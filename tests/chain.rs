@@ -7,9 +7,9 @@
 
 use fairmaster::ab::AbSettings;
 use fairmaster::chain::{Chain, ChainSettings, MAX_CHUNK};
-use fairmaster::dsp::denormals::flush_to_zero_active;
-use fairmaster::dsp::eq::EqPath;
-use fairmaster::dsp::oversampling::true_peak_dbtp;
+use fairmaster::dsp::filters::eq::EqPath;
+use fairmaster::dsp::meters::true_peak::true_peak_dbtp;
+use fairmaster::dsp::util::denormals::flush_to_zero_active;
 use fairmaster::dsp::util::{db_to_gain, gain_to_db};
 use fairmaster::engine::Engine;
 

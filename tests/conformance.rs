@@ -1,5 +1,5 @@
 //! EBU Tech 3341 (2023 edition, Table 1) conformance of the plugin's meters, cases 10-23.
-//! Cases 1-5 and 9 (and the Tech 3342 LRA cases) are unit tests in `src/dsp/loudness.rs`;
+//! Cases 1-5 and 9 (and the Tech 3342 LRA cases) are unit tests in `src/dsp/meters/loudness.rs`;
 //! case 6 (5.0 channels) does not apply to a stereo meter; cases 7 and 8 are programme
 //! excerpts the EBU ships as files only.
 //!
@@ -27,8 +27,8 @@ use std::path::{Path, PathBuf};
 
 use common::reference_true_peak::reference_true_peak_dbtp;
 use ebur128::{EbuR128, Mode};
-use fairmaster::dsp::loudness::LoudnessMeter;
-use fairmaster::dsp::program_meter::{ProgramMeter, ProgramMeterPair, ProgramReadings};
+use fairmaster::dsp::meters::loudness::LoudnessMeter;
+use fairmaster::dsp::meters::program_meter::{ProgramMeter, ProgramMeterPair, ProgramReadings};
 use fairmaster::offline::analysis::analyse;
 use fairmaster::offline::audio_io::read_audio_file;
 use fairmaster::offline::Audio;
@@ -44,7 +44,7 @@ const POLL: usize = 10 * MS;
 const LOUDNESS_TOLERANCE_LU: f32 = 0.1;
 /// Our readings against `ebur128`'s, at every poll above -70 LUFS. Both compute the same
 /// BS.1770-4 windows on the same 10 ms grid, and both derive the K-weighting from the same
-/// analogue prototypes (`src/dsp/k_weighting.rs` follows libebur128's derivation), so what
+/// analogue prototypes (`src/dsp/meters/k_weighting.rs` follows libebur128's derivation), so what
 /// remains is float rounding: measured below 1e-5 LU on these signals. An error in either
 /// implementation's windows, gating of the first seconds or channel sum shows far above this.
 const EBUR128_AGREEMENT_LU: f32 = 0.001;

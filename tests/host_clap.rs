@@ -11,7 +11,7 @@ use common::clap_host::{
 const IN: &str = "input_gain";
 const OUT: &str = "output_gain";
 
-/// Matches `dsp::gain::GAIN_RAMP_SECONDS`; restated so a silent change of the ramp fails here.
+/// Matches `dsp::util::gain::GAIN_RAMP_SECONDS`; restated so a silent change of the ramp fails here.
 const RAMP_SECONDS: f64 = 0.020;
 
 fn sine(fs: f64, freq: f64, peak_dbfs: f64, phase: f64, n: usize) -> Vec<f32> {

@@ -18,8 +18,8 @@ use common::reference_true_peak::{reference_true_peak, reference_true_peak_dbtp}
 use common::signals::{multitone_mix, pink_noise, Noise};
 use fairmaster::ab::AbSettings;
 use fairmaster::chain::ChainSettings;
-use fairmaster::dsp::oversampling::true_peak_dbtp;
-use fairmaster::dsp::program_meter::ProgramMeter;
+use fairmaster::dsp::meters::program_meter::ProgramMeter;
+use fairmaster::dsp::meters::true_peak::true_peak_dbtp;
 use fairmaster::engine::Engine;
 use fairmaster::offline::{render::render, Audio};
 

@@ -1,24 +1,17 @@
-//! Plain-Rust DSP modules. None of them knows about the plugin framework: each has
-//! `reset(sample_rate)`, `set(settings)` (or a setter) and a `process` over sample slices, so it
-//! is unit-tested and benchmarked without a host.
+//! Plain-Rust DSP modules, grouped by job. None of them knows about the plugin framework: each
+//! has `reset(sample_rate)`, `set(settings)` (or a setter) and a `process` over sample slices,
+//! so it is unit-tested and benchmarked without a host.
+//!
+//! - [`filters`]: the EQ and the filters it is built from (SVF, design, linear phase).
+//! - [`dynamics`]: the glue compressor and the true-peak limiter.
+//! - [`stereo`]: width and mono-bass.
+//! - [`dither`]: TPDF dither and noise shaping.
+//! - [`meters`]: loudness (BS.1770-4 / EBU R128), true peak, correlation.
+//! - [`util`]: small shared blocks: gain, delay, bypass fades, denormal protection.
 
-pub mod bypass;
-pub mod compressor;
-pub mod delay;
-pub mod denormals;
 pub mod dither;
-pub mod eq;
-pub mod eq_design;
-pub mod fir_design;
-pub mod gain;
-pub mod k_weighting;
-pub mod limiter;
-pub mod linear_phase;
-pub mod loudness;
-pub mod loudness_histogram;
-pub mod oversampling;
-pub mod partitioned_convolver;
-pub mod program_meter;
+pub mod dynamics;
+pub mod filters;
+pub mod meters;
 pub mod stereo;
-pub mod svf;
 pub mod util;

@@ -8,7 +8,7 @@ use egui::{Align2, Color32, CornerRadius, FontId, Rect, Sense, Stroke, Ui};
 
 use super::theme;
 use super::widgets::{self, Ctl};
-use crate::dsp::program_meter::ProgramReadings;
+use crate::dsp::meters::program_meter::ProgramReadings;
 use crate::params::FairmasterParams;
 use crate::shared_state::SharedState;
 use crate::targets::PLATFORMS;

@@ -13,7 +13,7 @@ use nice_plug::prelude::Param;
 use super::widgets::Ctl;
 use crate::chain::ChainSettings;
 use crate::dsp::dither::DitherMode;
-use crate::dsp::eq::{BandChannels, BellBand, CutBand, CutSlope, ShelfBand};
+use crate::dsp::filters::eq::{BandChannels, BellBand, CutBand, CutSlope, ShelfBand};
 use crate::params::{
     BandParams, ChannelsParam, CutParams, DitherModeParam, EqModeParam, FairmasterParams,
     SlopeParam,

@@ -21,7 +21,7 @@ use realfft::{RealFftPlanner, RealToComplex};
 
 use super::theme;
 use super::widgets::Ctl;
-use crate::dsp::eq::{BandChannels, EqPath, EqSettings};
+use crate::dsp::filters::eq::{BandChannels, EqPath, EqSettings};
 use crate::params::FairmasterParams;
 use crate::shared_state::SpectrumConsumer;
 

@@ -1,12 +1,12 @@
 //! Whole-file measurements for the before/after report, with the plugin's own meters:
 //! BS.1770-4 integrated loudness and EBU Tech 3342 loudness range (`ProgramMeter`), true peak
-//! (8x windowed-sinc interpolation with refinement, `dsp/oversampling.rs`), sample peak, and the peak-to-loudness ratio (EBU R128
+//! (8x windowed-sinc interpolation with refinement, `dsp/meters/true_peak.rs`), sample peak, and the peak-to-loudness ratio (EBU R128
 //! s1: true peak minus integrated loudness). Plus gain-reduction statistics of a render.
 
 use serde::Serialize;
 
 use super::Audio;
-use crate::dsp::program_meter::ProgramMeter;
+use crate::dsp::meters::program_meter::ProgramMeter;
 use crate::dsp::util::gain_to_db;
 
 /// Loudness and peak figures of one signal. Non-finite values (silence) serialise as `null`.

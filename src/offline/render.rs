@@ -31,7 +31,7 @@ use super::analysis::{GainReductionAccumulator, GainReductionStats};
 use super::{Audio, OfflineError};
 use crate::ab::AbSettings;
 use crate::chain::ChainSettings;
-use crate::dsp::loudness::integrated_loudness;
+use crate::dsp::meters::loudness::integrated_loudness;
 use crate::engine::Engine;
 use crate::params::GAIN_RANGE_DB;
 

@@ -1,6 +1,6 @@
 //! Linear-phase EQ engine: the EQ's mid and side magnitude curves realised as symmetric FIRs
-//! (see [`crate::dsp::fir_design`]) and run by uniformly partitioned FFT convolution (see
-//! [`crate::dsp::partitioned_convolver`]).
+//! (see [`crate::dsp::filters::fir_design`]) and run by uniformly partitioned FFT convolution (see
+//! [`crate::dsp::filters::partitioned_convolver`]).
 //!
 //! Threading model:
 //! * Non-realtime side (editor/background thread): design the FIRs, build a
@@ -18,9 +18,12 @@
 
 use rtrb::{Consumer, Producer, RingBuffer};
 
-use crate::dsp::fir_design::{design_linear_phase_fir, linear_phase_fir_len, sample_rate_factor};
-use crate::dsp::partitioned_convolver::{PartitionedConvolver, PartitionedKernel};
-use crate::dsp::util::sanitize;
+use crate::dsp::filters::eq::{EqPath, EqSettings};
+use crate::dsp::filters::fir_design::{
+    design_linear_phase_fir, linear_phase_fir_len, sample_rate_factor,
+};
+use crate::dsp::filters::partitioned_convolver::{PartitionedConvolver, PartitionedKernel};
+use crate::dsp::util::{db_to_gain_f64, sanitize};
 
 /// Partition size at 44.1/48 kHz (see [`linear_phase_partition_size`]).
 const BASE_PARTITION_SIZE: usize = 1024;
@@ -60,6 +63,18 @@ pub struct LinearPhaseKernels {
 }
 
 impl LinearPhaseKernels {
+    /// Designs the mid and side FIRs of `eq`'s magnitude curves for `sample_rate`
+    /// (non-realtime; allocates).
+    pub fn for_eq(eq: &EqSettings, sample_rate: f32) -> Self {
+        // Design the sections once; the FIR design samples the curve at ~10^5 frequencies.
+        let response = eq.response(sample_rate as f64);
+        Self::design(
+            |f| db_to_gain_f64(response.magnitude_db(f, EqPath::Mid)),
+            |f| db_to_gain_f64(response.magnitude_db(f, EqPath::Side)),
+            sample_rate,
+        )
+    }
+
     /// Prepares two FIRs for convolution with blocks of `partition_size`. The common length is
     /// the longer of the two, rounded up to odd; the shorter FIR is centred inside it (so both
     /// have the delay (len - 1) / 2 when they are symmetric and odd). Allocates.

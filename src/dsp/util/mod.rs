@@ -1,5 +1,10 @@
 //! Small numeric helpers shared by the DSP modules. Plain Rust, no framework types.
 
+pub mod bypass;
+pub mod delay;
+pub mod denormals;
+pub mod gain;
+
 /// Decibels to linear amplitude.
 #[inline]
 pub fn db_to_gain(db: f32) -> f32 {

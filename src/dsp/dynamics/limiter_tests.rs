@@ -1,7 +1,7 @@
 //! Measured-behaviour tests of the limiter (split out of limiter.rs to keep it focused).
 
 use super::*;
-use crate::dsp::oversampling::{true_peak_dbtp, TruePeakDetector};
+use crate::dsp::meters::true_peak::{true_peak_dbtp, TruePeakDetector};
 use std::f64::consts::PI;
 
 /// xorshift64* white noise, uniform in [-1, 1).

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::chain::{design_linear_phase_kernels, Chain};
-use crate::dsp::eq::EqSettings;
+use crate::dsp::filters::eq::EqSettings;
+use crate::dsp::filters::linear_phase::{KernelSender, LinearPhaseKernels};
 
 /// How often the designer looks for work. 10 ms is well below what an engineer perceives as
 /// lag while dragging an EQ node, and an idle wake-up every 10 ms costs nothing measurable.
@@ -31,13 +31,11 @@ pub struct LinearPhaseDesigner {
 }
 
 impl LinearPhaseDesigner {
-    /// Attaches a designer thread to `chain` for its current sample rate. Call after
-    /// `Chain::reset` (the kernels are sized for the rate); allocates and spawns a thread.
-    pub fn attach(chain: &mut Chain) -> Self {
+    /// Spawns a designer for `sample_rate` that sends its kernels through `sender`; returns it
+    /// with the producer the audio thread queues EQ settings to (see
+    /// `Chain::attach_linear_phase_designer`). Allocates and spawns a thread.
+    pub fn spawn(sample_rate: f32, mut sender: KernelSender) -> (Self, rtrb::Producer<EqSettings>) {
         let (producer, mut consumer) = rtrb::RingBuffer::<EqSettings>::new(REQUEST_QUEUE_CAPACITY);
-        let mut sender = chain.linear_phase_kernel_channel();
-        chain.set_linear_phase_requests(producer);
-        let sample_rate = chain.sample_rate();
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = stop.clone();
         let thread = std::thread::Builder::new()
@@ -49,7 +47,7 @@ impl LinearPhaseDesigner {
                         latest = Some(settings);
                     }
                     if let Some(settings) = latest {
-                        let kernels = design_linear_phase_kernels(&settings, sample_rate);
+                        let kernels = LinearPhaseKernels::for_eq(&settings, sample_rate);
                         // A full queue means the audio thread is not running: retry later by
                         // dropping this design; the next request supersedes it anyway.
                         let _ = sender.send(Box::new(kernels));
@@ -64,7 +62,7 @@ impl LinearPhaseDesigner {
                 }
             })
             .ok();
-        Self { stop, thread }
+        (Self { stop, thread }, producer)
     }
 }
 
@@ -83,6 +81,7 @@ impl Drop for LinearPhaseDesigner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chain::Chain;
     use std::time::Instant;
 
     #[test]
@@ -95,7 +94,7 @@ mod tests {
         chain.reset(48_000.0);
         let fastest = (0..10)
             .map(|_| {
-                let designer = LinearPhaseDesigner::attach(&mut chain);
+                let designer = chain.attach_linear_phase_designer();
                 std::thread::sleep(Duration::from_millis(1)); // let it reach its wait
                 let start = Instant::now();
                 drop(designer);

@@ -15,10 +15,12 @@
 //! states are re-expressed in M/S (exact, the sections are linear and identical on both lanes).
 //! Back to L/R happens once no section treats the lanes differently any more.
 
-use crate::dsp::eq_design::{
+use crate::dsp::filters::eq_design::{
     butterworth_q4, highpass, lowpass, matched, Prototype, BUTTERWORTH_Q2,
 };
-use crate::dsp::svf::{run_settled_cascade, SettledStage, SvfCoeffs, SvfSection, IDENTITY_MIX};
+use crate::dsp::filters::svf::{
+    run_settled_cascade, SettledStage, SvfCoeffs, SvfSection, IDENTITY_MIX,
+};
 use crate::dsp::util::sanitize;
 
 /// Number of fully parametric bells.
@@ -511,7 +513,7 @@ impl Eq {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dsp::svf::prewarp;
+    use crate::dsp::filters::svf::prewarp;
     use std::f64::consts::PI;
 
     fn eq_with(settings: &EqSettings, fs: f32) -> Eq {

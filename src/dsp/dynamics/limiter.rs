@@ -4,7 +4,7 @@
 //!
 //! 1. Drive: input times a smoothed drive gain (10 ms one-pole, click-free).
 //! 2. Detection: each channel goes through the 8x windowed-sinc true-peak interpolator with
-//!    parabolic refinement ([`stereo_true_peak_block`], see `oversampling.rs` for why not the
+//!    parabolic refinement ([`stereo_true_peak_block`], see `meters/true_peak.rs` for why not the
 //!    BS.1770-4 Annex 2 filter: it under-reads dense material by up to 0.27 dB); the peak `p`
 //!    of a frame is the max over both channels of the refined interval peak, which includes
 //!    the sample itself (stereo link: one gain for both channels, so the image never shifts).
@@ -37,7 +37,7 @@
 //! (measured in the tests: the worst overshoot on square waves, impulse trains, driven
 //! noise, sweeps and Nyquist tones stays below the 0.1 dB guarantee).
 
-use crate::dsp::oversampling::{
+use crate::dsp::meters::true_peak::{
     stereo_true_peak_block, TRUE_PEAK_DELAY, TRUE_PEAK_HISTORY, TRUE_PEAK_MAX_FILTER_GAIN,
 };
 use crate::dsp::util::{db_to_gain, gain_to_db, one_pole_coeff, sanitize};

@@ -583,5 +583,5 @@ pub fn true_peak_dbtp(left: &[f32], right: &[f32]) -> f32 {
 }
 
 #[cfg(test)]
-#[path = "oversampling_tests.rs"]
+#[path = "true_peak_tests.rs"]
 mod tests;

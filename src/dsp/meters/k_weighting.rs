@@ -762,7 +762,7 @@ mod tests {
             let channels: Vec<Vec<f32>> = (0..4)
                 .map(|c| {
                     let scale = 0.25 * (c + 1) as f32;
-                    let noise = crate::dsp::partitioned_convolver::tests::noise(3_000, c);
+                    let noise = crate::dsp::filters::partitioned_convolver::tests::noise(3_000, c);
                     noise.into_iter().map(|x| scale * x).collect()
                 })
                 .collect();

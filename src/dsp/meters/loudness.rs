@@ -20,8 +20,8 @@
 //! Silence reads `f32::NEG_INFINITY` LUFS (momentary, short-term, maxima, integrated); LRA
 //! reads 0 LU until at least one short-term value passes the gates.
 
-use crate::dsp::k_weighting::StereoKWeighting;
-use crate::dsp::loudness_histogram::{mean_square_to_lufs, LoudnessHistogram};
+use crate::dsp::meters::k_weighting::StereoKWeighting;
+use crate::dsp::meters::loudness_histogram::{mean_square_to_lufs, LoudnessHistogram};
 use crate::dsp::util::sanitize;
 
 /// Frames sanitised at a time ahead of the branch-free K-weighting loop.

@@ -28,7 +28,7 @@
 //! 16 kHz bell (Q 1, +6 dB) stays within 0.82 dB (`BELL_16K_DEVIATION_DB`) of its analog
 //! prototype over 10-20 kHz, where the bilinear RBJ bell is off by several dB.
 
-use crate::dsp::svf::{prewarp, SvfCoeffs, IDENTITY_MIX};
+use crate::dsp::filters::svf::{prewarp, SvfCoeffs, IDENTITY_MIX};
 use std::f64::consts::PI;
 
 /// Largest deviation (dB) measured over 10-20 kHz between the matched 16 kHz / Q 1 / +6 dB bell

@@ -1,13 +1,13 @@
 //! Measured tests of the linear-phase EQ engine (`linear_phase.rs`).
 
 use super::*;
-use crate::dsp::fir_design::tests::{cascade_magnitude, rbj_bell, rbj_high_pass};
+use crate::dsp::filters::fir_design::tests::{cascade_magnitude, rbj_bell, rbj_high_pass};
 
 const FS: f32 = 48_000.0;
 
 /// Noise in [-0.5, 0.5): the convolver tests' generator at half scale (exact in f32).
 fn noise(len: usize, seed: u64) -> Vec<f32> {
-    crate::dsp::partitioned_convolver::tests::noise(len, seed)
+    crate::dsp::filters::partitioned_convolver::tests::noise(len, seed)
         .into_iter()
         .map(|x| 0.5 * x)
         .collect()

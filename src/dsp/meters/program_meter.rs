@@ -1,10 +1,10 @@
 //! Programme meter: BS.1770-4 / EBU R128 loudness (momentary, short-term, integrated, LRA),
-//! true-peak maximum (8x windowed-sinc interpolation with refinement, `oversampling.rs`) and sample peak of one stereo (or
+//! true-peak maximum (8x windowed-sinc interpolation with refinement, `true_peak.rs`) and sample peak of one stereo (or
 //! mono) signal. Realtime-safe; readings are plain numbers copied to the GUI by the plugin.
 
-use crate::dsp::k_weighting::QuadKWeighting;
-use crate::dsp::loudness::LoudnessMeter;
-use crate::dsp::oversampling::{
+use crate::dsp::meters::k_weighting::QuadKWeighting;
+use crate::dsp::meters::loudness::LoudnessMeter;
+use crate::dsp::meters::true_peak::{
     stereo_true_peak_max, TRUE_PEAK_HISTORY, TRUE_PEAK_MAX_FILTER_GAIN,
 };
 use crate::dsp::util::sanitize;
@@ -406,7 +406,7 @@ fn to_db(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dsp::oversampling::true_peak_dbtp;
+    use crate::dsp::meters::true_peak::true_peak_dbtp;
 
     fn sine(n: usize, freq: f32, fs: f32, amp: f32, phase: f32) -> Vec<f32> {
         (0..n)
@@ -456,7 +456,8 @@ mod tests {
         for c in noise.chunks(512) {
             m.process(c, c);
         }
-        let offline = crate::dsp::loudness::integrated_loudness(&noise, Some(&noise), fs) as f32;
+        let offline =
+            crate::dsp::meters::loudness::integrated_loudness(&noise, Some(&noise), fs) as f32;
         let meter = m.readings().integrated_lufs;
         assert!(
             (meter - offline).abs() < 0.005,
@@ -473,7 +474,7 @@ mod tests {
         let mut channels: Vec<Vec<f32>> = (0..4)
             .map(|c| {
                 let scale = 0.2 + 0.2 * c as f32;
-                let noise = crate::dsp::partitioned_convolver::tests::noise(n, 10 + c);
+                let noise = crate::dsp::filters::partitioned_convolver::tests::noise(n, 10 + c);
                 noise.into_iter().map(|x| scale * x).collect()
             })
             .collect();
@@ -570,14 +571,14 @@ mod tests {
         // window times OVERSHOOT_BOUND. Drive each phase with the sign pattern of its own
         // impulse response (read from the detector), which reaches its L1 norm.
         let mut worst = 0.0f32;
-        for k in 1..crate::dsp::oversampling::TRUE_PEAK_PHASES {
-            let mut detector = crate::dsp::oversampling::TruePeakDetector::new();
+        for k in 1..crate::dsp::meters::true_peak::TRUE_PEAK_PHASES {
+            let mut detector = crate::dsp::meters::true_peak::TruePeakDetector::new();
             let mut response = Vec::new();
             for i in 0..TRUE_PEAK_HISTORY {
                 response.push(detector.process_sample_phases(if i == 0 { 1.0 } else { 0.0 })[k]);
             }
             let pattern: Vec<f32> = response.iter().rev().map(|c| c.signum()).collect();
-            let mut detector = crate::dsp::oversampling::TruePeakDetector::new();
+            let mut detector = crate::dsp::meters::true_peak::TruePeakDetector::new();
             for &x in pattern
                 .iter()
                 .chain(std::iter::repeat_n(&0.0, TRUE_PEAK_HISTORY))
