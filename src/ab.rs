@@ -38,6 +38,7 @@ use crate::dsp::meters::loudness::LoudnessMeter;
 use crate::dsp::meters::program_meter::{ProgramMeterPair, ProgramReadings};
 use crate::dsp::util::db_to_gain;
 use crate::dsp::util::delay::StereoDelay;
+use crate::dsp::util::smoothing::approach;
 
 /// A/B crossfade length (equal power). 20 ms: no click, and short enough to compare transients.
 pub const AB_FADE_SECONDS: f32 = 0.020;
@@ -520,14 +521,5 @@ impl AbMonitor {
             left[i] = monitor_l * monitor_gain + self.raw_left[i] * raw_gain;
             right[i] = monitor_r * monitor_gain + self.raw_right[i] * raw_gain;
         }
-    }
-}
-
-#[inline]
-fn approach(value: f32, target: f32, step: f32) -> f32 {
-    if value < target {
-        (value + step).min(target)
-    } else {
-        (value - step).max(target)
     }
 }

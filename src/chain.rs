@@ -23,6 +23,7 @@ use crate::dsp::filters::linear_phase_designer::LinearPhaseDesigner;
 use crate::dsp::stereo::{Stereo, StereoSettings};
 use crate::dsp::util::bypass::BypassFade;
 use crate::dsp::util::gain::Gain;
+use crate::dsp::util::smoothing::approach;
 
 /// Length of the fade out (and again in) around a structural (latency) change.
 pub const STRUCTURAL_FADE_SECONDS: f32 = 0.010;
@@ -374,7 +375,7 @@ impl Chain {
             return;
         }
         for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-            self.structural_gain = (self.structural_gain - self.structural_step).max(0.0);
+            self.structural_gain = approach(self.structural_gain, 0.0, self.structural_step);
             *l *= self.structural_gain;
             *r *= self.structural_gain;
         }
@@ -393,7 +394,7 @@ impl Chain {
             return;
         }
         for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-            self.input_fade = (self.input_fade + self.structural_step).min(1.0);
+            self.input_fade = approach(self.input_fade, 1.0, self.structural_step);
             *l *= self.input_fade;
             *r *= self.input_fade;
         }

@@ -10,10 +10,12 @@
 //! LP₂² + HP₂² = AP₂ exactly, and the structure tolerates per-sample cutoff modulation.
 //! Zero latency.
 
+use crate::dsp::filters::svf::{
+    allpass_mix, highpass_mix, mix_output, multipliers, prewarp, SvfState, BUTTERWORTH_K,
+};
+use crate::dsp::util::smoothing::{approach, one_pole_step};
 use crate::dsp::util::{one_pole_coeff, sanitize};
 
-/// Butterworth damping 2ζ = √2 of each LR4 section.
-const BUTTERWORTH_K: f64 = std::f64::consts::SQRT_2;
 /// Time constant of the per-sample width and crossover-frequency smoothing.
 const SMOOTHING_SECONDS: f32 = 0.01;
 /// Duration of the linear mono-bass enable/disable crossfade.
@@ -59,62 +61,14 @@ impl StereoSettings {
     }
 }
 
-/// Outputs of one TPT SVF step.
-#[derive(Clone, Copy, Debug)]
-struct SvfOutputs {
-    /// Only the LR4 reconstruction test reads the low band (the low band of S is dropped).
-    #[cfg_attr(not(test), allow(dead_code))]
-    low: f64,
-    band: f64,
-    high: f64,
+/// Prewarped SVF coefficient `g` of the crossover at `cutoff_hz`.
+fn crossover_g(cutoff_hz: f32, sample_rate: f32) -> f64 {
+    prewarp(cutoff_hz as f64, sample_rate as f64)
 }
 
-/// State of one 2nd-order trapezoidal (TPT) state-variable filter, in Simper's form
-/// (capacitor equivalent currents ic1eq, ic2eq): same transfer function as Zavalishin's TPT SVF
-/// with a shorter recursive dependency chain.
-#[derive(Clone, Copy, Debug, Default)]
-struct SvfState {
-    s1: f64,
-    s2: f64,
-}
-
-impl SvfState {
-    /// One sample with coefficients from [`svf_coefficients`].
-    #[inline]
-    fn tick(&mut self, x: f64, a: &[f64; 3]) -> SvfOutputs {
-        let v3 = x - self.s2;
-        let band = a[0] * self.s1 + a[1] * v3;
-        let low = self.s2 + a[1] * self.s1 + a[2] * v3;
-        self.s1 = 2.0 * band - self.s1;
-        self.s2 = 2.0 * low - self.s2;
-        SvfOutputs {
-            low,
-            band,
-            high: x - BUTTERWORTH_K * band - low,
-        }
-    }
-
-    fn guard(&mut self) {
-        for s in [&mut self.s1, &mut self.s2] {
-            if !s.is_finite() || s.abs() < 1e-30 {
-                *s = 0.0;
-            }
-        }
-    }
-}
-
-/// Prewarped SVF coefficient; the cutoff is kept below 0.45·fs for safety.
-fn prewarped_g(cutoff_hz: f32, sample_rate: f32) -> f64 {
-    let hz = (cutoff_hz as f64).min(0.45 * sample_rate as f64);
-    (std::f64::consts::PI * hz / sample_rate as f64).tan()
-}
-
-/// Simper SVF coefficients for prewarped `g = tan(π fc / fs)`: a1 = 1/(1 + g(g + k)),
-/// a2 = g·a1, a3 = g·a2.
-fn svf_coefficients(g: f64) -> [f64; 3] {
-    let a1 = 1.0 / (1.0 + g * (g + BUTTERWORTH_K));
-    [a1, g * a1, g * g * a1]
-}
+/// Each LR4 half is a Butterworth high-pass; the mid's matching all-pass has the same poles.
+const SIDE_HIGHPASS: [f64; 3] = highpass_mix(BUTTERWORTH_K);
+const MID_ALLPASS: [f64; 3] = allpass_mix(BUTTERWORTH_K);
 
 /// Width and mono-bass processor (zero latency).
 ///
@@ -183,7 +137,7 @@ impl Stereo {
         self.set(&settings);
         self.width = self.width_target;
         self.g = self.g_target;
-        self.coeffs = svf_coefficients(self.g);
+        self.coeffs = multipliers(self.g, BUTTERWORTH_K);
         self.mono_bass_mix = self.mono_bass_mix_target;
     }
 
@@ -201,7 +155,7 @@ impl Stereo {
         self.smoothing_coeff = one_pole_coeff(SMOOTHING_SECONDS, fs) as f64;
         self.mono_bass_step = 1.0 / (MONO_BASS_FADE_SECONDS as f64 * fs as f64);
         self.width_target = s.width as f64;
-        self.g_target = prewarped_g(s.mono_bass_hz, fs);
+        self.g_target = crossover_g(s.mono_bass_hz, fs);
         self.mono_bass_mix_target = if s.mono_bass_enabled { 1.0 } else { 0.0 };
     }
 
@@ -213,16 +167,6 @@ impl Stereo {
     /// Processing latency in samples: always 0.
     pub const fn latency_samples(&self) -> u32 {
         0
-    }
-
-    #[inline]
-    fn smooth(current: f64, target: f64, coeff: f64) -> f64 {
-        let next = target + coeff * (current - target);
-        if (next - target).abs() < 1e-9 {
-            target
-        } else {
-            next
-        }
     }
 
     /// Processes a stereo block in place (common length of both slices). Never panics.
@@ -239,14 +183,14 @@ impl Stereo {
             let in_left = sanitize(*l);
             let in_right = sanitize(*r);
             if self.width != self.width_target {
-                self.width = Self::smooth(self.width, self.width_target, self.smoothing_coeff);
+                self.width = one_pole_step(self.width, self.width_target, self.smoothing_coeff);
             }
             if self.mono_bass_mix != self.mono_bass_mix_target {
-                self.mono_bass_mix = if self.mono_bass_mix < self.mono_bass_mix_target {
-                    (self.mono_bass_mix + self.mono_bass_step).min(self.mono_bass_mix_target)
-                } else {
-                    (self.mono_bass_mix - self.mono_bass_step).max(self.mono_bass_mix_target)
-                };
+                self.mono_bass_mix = approach(
+                    self.mono_bass_mix,
+                    self.mono_bass_mix_target,
+                    self.mono_bass_step,
+                );
                 if self.mono_bass_mix == 0.0 {
                     // Fully off: the next enable starts from clean, deterministic state.
                     self.clear_filters();
@@ -261,20 +205,22 @@ impl Stereo {
             let mut side = 0.5 * (in_left as f64 - in_right as f64);
             if self.mono_bass_mix > 0.0 {
                 if self.g != self.g_target {
-                    self.g = Self::smooth(self.g, self.g_target, self.smoothing_coeff);
-                    self.coeffs = svf_coefficients(self.g);
+                    self.g = one_pole_step(self.g, self.g_target, self.smoothing_coeff);
+                    self.coeffs = multipliers(self.g, BUTTERWORTH_K);
                 }
                 let (a, fade) = (&self.coeffs, self.mono_bass_mix);
-                let mid_band = self.mid_allpass.tick(mid, a).band;
-                let mid_allpassed = mid - 2.0 * BUTTERWORTH_K * mid_band;
-                let side_high_1 = self.side_highpass_1.tick(side, a).high;
-                let side_high = self.side_highpass_2.tick(side_high_1, a).high;
+                let (mid_band, mid_low) = self.mid_allpass.tick(mid, a);
+                let mid_allpassed = mix_output(&MID_ALLPASS, mid, mid_band, mid_low);
+                let (band, low) = self.side_highpass_1.tick(side, a);
+                let side_high_1 = mix_output(&SIDE_HIGHPASS, side, band, low);
+                let (band, low) = self.side_highpass_2.tick(side_high_1, a);
+                let side_high = mix_output(&SIDE_HIGHPASS, side_high_1, band, low);
                 mid += fade * (mid_allpassed - mid);
                 side += fade * (side_high - side);
             } else if self.g != self.g_target {
                 // Mono-bass off: frequency changes apply immediately (nothing audible yet).
                 self.g = self.g_target;
-                self.coeffs = svf_coefficients(self.g);
+                self.coeffs = multipliers(self.g, BUTTERWORTH_K);
             }
             side *= self.width;
             *l = (mid + side) as f32;
@@ -346,17 +292,21 @@ mod tests {
     #[test]
     fn lr4_bands_sum_to_flat_magnitude_and_cross_at_minus_6_db() {
         for fs in [44_100.0f32, 192_000.0] {
-            let a = svf_coefficients(prewarped_g(120.0, fs));
-            let (mut lp1, mut lp2, mut hp1, mut hp2) = Default::default();
+            let a = multipliers(crossover_g(120.0, fs), BUTTERWORTH_K);
+            let (mut lp1, mut lp2, mut hp1, mut hp2): (SvfState, SvfState, SvfState, SvfState) =
+                Default::default();
+            let lowpass = |state: &mut SvfState, x: f64| state.tick(x, &a).1;
+            let highpass = |state: &mut SvfState, x: f64| {
+                let (band, low) = state.tick(x, &a);
+                mix_output(&SIDE_HIGHPASS, x, band, low)
+            };
             let len = (fs * 0.2) as usize;
             let mut sum = Vec::with_capacity(len);
             let mut high = Vec::with_capacity(len);
             for n in 0..len {
                 let x = if n == 0 { 1.0 } else { 0.0 };
-                let low_band =
-                    SvfState::tick(&mut lp2, SvfState::tick(&mut lp1, x, &a).low, &a).low;
-                let high_band =
-                    SvfState::tick(&mut hp2, SvfState::tick(&mut hp1, x, &a).high, &a).high;
+                let low_band = lowpass(&mut lp2, lowpass(&mut lp1, x));
+                let high_band = highpass(&mut hp2, highpass(&mut hp1, x));
                 sum.push(low_band + high_band);
                 high.push(high_band);
             }

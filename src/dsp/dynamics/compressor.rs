@@ -10,14 +10,18 @@
 //!
 //! No lookahead: latency is zero samples.
 
+use crate::dsp::filters::svf::{
+    highpass_mix, mix_output, multipliers, prewarp, SvfState, BUTTERWORTH_K,
+};
+use crate::dsp::util::smoothing::OnePole;
 use crate::dsp::util::{db_to_gain, one_pole_coeff, sanitize};
 
 /// dB per octave of amplitude: 20·log10(2). Converts log2 levels to dB.
 const DB_PER_LOG2: f32 = 6.020_6;
 /// log2 per dB: 1 / DB_PER_LOG2.
 const LOG2_PER_DB: f64 = 0.166_096_404_744_368_1;
-/// Butterworth damping 2ζ = √2 for the 2nd-order side-chain high-pass.
-const BUTTERWORTH_K: f64 = std::f64::consts::SQRT_2;
+/// The side-chain filter is a 2nd-order Butterworth high-pass.
+const HIGHPASS: [f64; 3] = highpass_mix(BUTTERWORTH_K);
 /// Time constant for click-free makeup/mix/side-chain changes.
 const PARAMETER_SMOOTHING_SECONDS: f32 = 0.02;
 /// Auto-release: transients recover this many times faster than `release_ms`.
@@ -183,40 +187,6 @@ fn fast_exp2_nonpositive(y: f32) -> f32 {
     poly * f32::from_bits(((integer + 127) as u32) << 23)
 }
 
-/// Per-sample one-pole smoother that snaps exactly onto its target once within `1e-9`, so
-/// steady parameters are bit-exact (needed for the neutral/ratio-1 null).
-#[derive(Clone, Copy, Debug)]
-struct SmoothedParameter {
-    current: f64,
-    target: f64,
-    coeff: f64,
-}
-
-impl SmoothedParameter {
-    fn new(value: f64) -> Self {
-        Self {
-            current: value,
-            target: value,
-            coeff: 0.0,
-        }
-    }
-
-    fn set_time(&mut self, seconds: f32, sample_rate: f32) {
-        self.coeff = one_pole_coeff(seconds, sample_rate) as f64;
-    }
-
-    #[inline]
-    fn next(&mut self) -> f64 {
-        if self.current != self.target {
-            self.current = self.target + self.coeff * (self.current - self.target);
-            if (self.current - self.target).abs() < 1e-9 {
-                self.current = self.target;
-            }
-        }
-        self.current
-    }
-}
-
 /// Second-order Butterworth high-pass on the detector input only (12 dB/oct), implemented as a
 /// Zavalishin TPT state-variable filter ("The Art of VA Filter Design", ch. 4; Simper SVF
 /// notes): stable and well behaved under per-sample cutoff modulation, so cutoff changes are
@@ -224,47 +194,39 @@ impl SmoothedParameter {
 /// the filtered and unfiltered detector signal; the filter keeps running so it is always warm.
 #[derive(Clone, Copy, Debug)]
 struct SidechainHighPass {
-    g: SmoothedParameter,
+    g: OnePole,
     /// Simper coefficients a1 = 1/(1 + g(g + k)), a2 = g·a1, a3 = g·a2; recomputed only while
     /// `g` moves.
     a: [f64; 3],
-    blend: SmoothedParameter,
-    state_left: [f64; 2],
-    state_right: [f64; 2],
+    blend: OnePole,
+    state_left: SvfState,
+    state_right: SvfState,
 }
 
 impl SidechainHighPass {
     fn new() -> Self {
         Self {
-            g: SmoothedParameter::new(0.0),
+            g: OnePole::new(0.0),
             a: [1.0, 0.0, 0.0],
-            blend: SmoothedParameter::new(1.0),
-            state_left: [0.0; 2],
-            state_right: [0.0; 2],
+            blend: OnePole::new(1.0),
+            state_left: SvfState::default(),
+            state_right: SvfState::default(),
         }
     }
 
     fn prewarped_g(cutoff_hz: f32, sample_rate: f32) -> f64 {
-        let nyquist_safe = (cutoff_hz as f64).min(0.45 * sample_rate as f64);
-        (std::f64::consts::PI * nyquist_safe / sample_rate as f64).tan()
+        prewarp(cutoff_hz as f64, sample_rate as f64)
     }
 
     fn update_a1(&mut self) {
-        let g = self.g.current;
-        let a1 = 1.0 / (1.0 + g * (g + BUTTERWORTH_K));
-        self.a = [a1, g * a1, g * g * a1];
+        self.a = multipliers(self.g.current, BUTTERWORTH_K);
     }
 
-    /// One high-pass sample in Simper's trapezoidal SVF form (same transfer function as
-    /// Zavalishin's TPT SVF, shorter recursive dependency chain). `state` = [ic1eq, ic2eq].
+    /// One high-pass sample (Simper's trapezoidal SVF, the shared [`SvfState`]).
     #[inline]
-    fn tick(state: &mut [f64; 2], x: f64, a: &[f64; 3]) -> f64 {
-        let v3 = x - state[1];
-        let v1 = a[0] * state[0] + a[1] * v3;
-        let v2 = state[1] + a[1] * state[0] + a[2] * v3;
-        state[0] = 2.0 * v1 - state[0];
-        state[1] = 2.0 * v2 - state[1];
-        x - BUTTERWORTH_K * v1 - v2
+    fn tick(state: &mut SvfState, x: f64, a: &[f64; 3]) -> f64 {
+        let (band, low) = state.tick(x, a);
+        mix_output(&HIGHPASS, x, band, low)
     }
 
     /// Returns the detector signals (left, right) for one stereo sample.
@@ -293,18 +255,11 @@ impl SidechainHighPass {
     /// the filter is fully bypassed so that re-enabling starts deterministically.
     fn guard_state(&mut self) {
         if self.blend.current == 0.0 {
-            self.state_left = [0.0; 2];
-            self.state_right = [0.0; 2];
+            self.state_left = SvfState::default();
+            self.state_right = SvfState::default();
         }
-        for state in [&mut self.state_left, &mut self.state_right] {
-            for s in state.iter_mut() {
-                *s = if s.is_finite() && s.abs() >= 1e-30 {
-                    *s
-                } else {
-                    0.0
-                };
-            }
-        }
+        self.state_left.guard();
+        self.state_right.guard();
     }
 }
 
@@ -349,8 +304,8 @@ pub struct Compressor {
     /// Gain reduction state in dB (≥ 0) of the slow auto-release stage.
     gain_reduction_slow_db: f64,
     sidechain: SidechainHighPass,
-    mix: SmoothedParameter,
-    makeup_gain: SmoothedParameter,
+    mix: OnePole,
+    makeup_gain: OnePole,
     meter_gain_reduction_db: f32,
 }
 
@@ -371,8 +326,8 @@ impl Compressor {
             gain_reduction_fast_db: 0.0,
             gain_reduction_slow_db: 0.0,
             sidechain: SidechainHighPass::new(),
-            mix: SmoothedParameter::new(1.0),
-            makeup_gain: SmoothedParameter::new(1.0),
+            mix: OnePole::new(1.0),
+            makeup_gain: OnePole::new(1.0),
             meter_gain_reduction_db: 0.0,
         };
         compressor.reset(sample_rate);
@@ -395,8 +350,8 @@ impl Compressor {
         };
         self.gain_reduction_fast_db = 0.0;
         self.gain_reduction_slow_db = 0.0;
-        self.sidechain.state_left = [0.0; 2];
-        self.sidechain.state_right = [0.0; 2];
+        self.sidechain.state_left = SvfState::default();
+        self.sidechain.state_right = SvfState::default();
         self.meter_gain_reduction_db = 0.0;
         let settings = self.settings;
         self.set(&settings);

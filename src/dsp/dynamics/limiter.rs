@@ -40,6 +40,7 @@
 use crate::dsp::meters::true_peak::{
     stereo_true_peak_block, TRUE_PEAK_DELAY, TRUE_PEAK_HISTORY, TRUE_PEAK_MAX_FILTER_GAIN,
 };
+use crate::dsp::util::smoothing::OnePole;
 use crate::dsp::util::{db_to_gain, gain_to_db, one_pole_coeff, sanitize};
 
 /// Frames per internal chunk. `process` runs each stage over a chunk in its own tight loop
@@ -256,9 +257,10 @@ pub struct Limiter {
     fade: f32,
     fade_step: f32,
 
-    drive: f32,
-    drive_target: f32,
-    drive_coeff: f32,
+    /// Drive gain, gliding in f64: an f32 one-pole of 10 ms stalls about 0.1 % short of its
+    /// target (the per-sample step falls below half an ulp) and never reaches the exact,
+    /// cheap steady path.
+    drive: OnePole,
     mix: f32,
     mix_step: f32,
     threshold: f32,
@@ -300,9 +302,7 @@ impl Limiter {
             fade_state: LookaheadFade::Idle,
             fade: 1.0,
             fade_step: 0.0,
-            drive: 1.0,
-            drive_target: 1.0,
-            drive_coeff: 0.0,
+            drive: OnePole::new(1.0),
             mix: 1.0,
             mix_step: 0.0,
             threshold: 1.0,
@@ -383,7 +383,7 @@ impl Limiter {
         self.inverse_window = 1.0 / self.lookahead_samples as f64;
         self.fade_state = LookaheadFade::Idle;
         self.fade = 1.0;
-        self.drive = self.drive_target;
+        self.drive.snap();
         self.mix = if settings.enabled { 1.0 } else { 0.0 };
     }
 
@@ -397,8 +397,8 @@ impl Limiter {
     fn apply_settings(&mut self, settings: &LimiterSettings) {
         let fs = self.sample_rate;
         self.settings = *settings;
-        self.drive_target = db_to_gain(settings.drive_db);
-        self.drive_coeff = one_pole_coeff(DRIVE_SMOOTHING_SECONDS, fs);
+        self.drive.target = db_to_gain(settings.drive_db) as f64;
+        self.drive.set_time(DRIVE_SMOOTHING_SECONDS, fs);
         self.mix_step = 1.0 / (BYPASS_CROSSFADE_SECONDS * fs).max(1.0);
         self.fade_step = 1.0 / (LOOKAHEAD_FADE_SECONDS * fs).max(1.0);
         self.threshold = db_to_gain(settings.ceiling_db - SAFETY_MARGIN_DB);
@@ -447,9 +447,9 @@ impl Limiter {
         // setting is exact), detector input, and the audio delay line (undriven input and
         // the drive applied to it).
         let mut write = self.delay_write;
-        if self.drive == self.drive_target {
+        if self.drive.is_settled() {
             // Steady drive (the usual case): the smoothing recursion is exactly constant.
-            let drive = self.drive;
+            let drive = self.drive.current as f32;
             for i in 0..len {
                 let in_left = sanitize(left[i]);
                 let in_right = sanitize(right[i]);
@@ -461,15 +461,10 @@ impl Limiter {
                 write = (write + 1) & self.delay_mask;
             }
         } else {
-            let mut drive = self.drive;
-            let (target, coeff) = (self.drive_target, self.drive_coeff);
             for i in 0..len {
                 let in_left = sanitize(left[i]);
                 let in_right = sanitize(right[i]);
-                drive = target + (drive - target) * coeff;
-                if (drive - target).abs() <= 1e-6 * target {
-                    drive = target;
-                }
+                let drive = self.drive.next() as f32;
                 self.detector_left[history + i] = in_left * drive;
                 self.detector_right[history + i] = in_right * drive;
                 self.delay_left[write] = in_left;
@@ -477,7 +472,6 @@ impl Limiter {
                 self.delay_drive[write] = drive;
                 write = (write + 1) & self.delay_mask;
             }
-            self.drive = drive;
         }
 
         // Stage 2: stereo-linked true peak (8x interpolation with refinement, samples included)

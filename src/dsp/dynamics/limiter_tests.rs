@@ -445,6 +445,33 @@ fn drive_change_is_smoothed() {
     assert!(max_step <= max_slope * 1.1, "{max_step} vs {max_slope}");
 }
 
+#[test]
+fn drive_glide_arrives_exactly_at_its_target() {
+    // The glide must end on the target bit for bit (the steady fast path): an f32 one-pole
+    // stalled ~0.01 dB short of +12 dB forever. 10 ms one-pole, 1e-9 snap: ~21 time constants.
+    let fs = 48_000.0f32;
+    let mut limiter = Limiter::new(fs);
+    limiter.set(&settings(12.0, -1.0, false, 100.0, 1.0));
+    limiter.reset(fs);
+    limiter.set(&settings(0.0, -1.0, false, 100.0, 1.0));
+    let mut l = vec![0.0f32; 512];
+    let mut r = l.clone();
+    let mut blocks = 0;
+    while !limiter.drive.is_settled() {
+        limiter.process(&mut l, &mut r);
+        blocks += 1;
+        assert!(
+            blocks < 30,
+            "the drive glide did not arrive within {blocks} blocks"
+        );
+    }
+    assert_eq!(limiter.drive.current, 1.0);
+    assert!(
+        blocks >= 19,
+        "arrived after only {blocks} blocks of 512: no glide"
+    );
+}
+
 /// Run with `cargo test --release -- --ignored --nocapture` to print ns per stereo frame.
 #[test]
 #[ignore]

@@ -6,6 +6,8 @@
 //! the level constant where the module is near-neutral, where an equal-power fade would bump by
 //! up to +3 dB.
 
+use crate::dsp::util::smoothing::approach;
+
 /// Crossfade length for module on/off.
 pub const BYPASS_FADE_SECONDS: f32 = 0.010;
 
@@ -77,11 +79,7 @@ impl BypassFade {
         dry_right[..n].copy_from_slice(right);
         module(left, right);
         for i in 0..n {
-            if self.mix < self.target {
-                self.mix = (self.mix + self.step).min(self.target);
-            } else if self.mix > self.target {
-                self.mix = (self.mix - self.step).max(self.target);
-            }
+            self.mix = approach(self.mix, self.target, self.step);
             left[i] = dry_left[i] + (left[i] - dry_left[i]) * self.mix;
             right[i] = dry_right[i] + (right[i] - dry_right[i]) * self.mix;
         }
