@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use nice_plug::params::persist::PersistentField;
+use nice_plug::params::InternalParamMut;
 use nice_plug::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -14,11 +15,10 @@ use crate::ab::AbSettings;
 use crate::chain::ChainSettings;
 use crate::dsp::dynamics::{compressor, limiter};
 use crate::dsp::filters::eq;
+use crate::dsp::util::gain;
+use crate::dsp::util::range::Range;
 use crate::dsp::{dither, stereo};
-use crate::targets::{Target, PRESET_TARGETS};
-
-/// Gain range of the input and output gain parameters, in dB.
-pub const GAIN_RANGE_DB: (f32, f32) = (-24.0, 24.0);
+use crate::targets::{Target, CUSTOM_TARGET_LUFS, PRESET_TARGETS};
 
 /// Editor window size in logical pixels, persisted in the plugin state so a session reopens the
 /// editor at the size the engineer left it (nice-plug-egui's own editor state is not
@@ -257,8 +257,8 @@ pub struct FairmasterParams {
 impl Default for FairmasterParams {
     fn default() -> Self {
         Self {
-            input_gain: gain_db_param("Input Gain", 0.0, GAIN_RANGE_DB),
-            output_gain: gain_db_param("Output Gain", 0.0, GAIN_RANGE_DB),
+            input_gain: gain_db_param("Input Gain", gain::GAIN_DB),
+            output_gain: gain_db_param("Output Gain", gain::GAIN_DB),
             ab_bypass: BoolParam::new("A/B Original", false)
                 .with_value_to_string(Arc::new(|b| ab_text(b).into()))
                 .with_string_to_value(Arc::new(parse_ab)),
@@ -268,10 +268,10 @@ impl Default for FairmasterParams {
             target: EnumParam::new("Target", TargetParam::Streaming),
             custom_target_lufs: FloatParam::new(
                 "Custom Target",
-                -14.0,
+                CUSTOM_TARGET_LUFS.default,
                 FloatRange::Linear {
-                    min: -30.0,
-                    max: -5.0,
+                    min: CUSTOM_TARGET_LUFS.min,
+                    max: CUSTOM_TARGET_LUFS.max,
                 },
             )
             .with_unit(" LUFS")
@@ -369,17 +369,25 @@ fn in_range(param: &FloatParam) -> f32 {
     if !value.is_finite() {
         return param.default_plain_value();
     }
+    // Only an out-of-range value is moved (to the nearer end): going through the normalised
+    // position for every value would shift skewed ones by an f32 ulp (9000 Hz read back as
+    // 8999.999), and settings -> parameters -> settings would not be the identity.
     let range = param.range();
-    range.unnormalize(range.normalize(value))
+    let position = range.normalize(value);
+    if position <= 0.0 || position >= 1.0 {
+        range.unnormalize(position.clamp(0.0, 1.0))
+    } else {
+        value
+    }
 }
 
-fn gain_db_param(name: &str, default: f32, range: (f32, f32)) -> FloatParam {
+fn gain_db_param(name: &str, range: Range) -> FloatParam {
     FloatParam::new(
         name,
-        default,
+        range.default,
         FloatRange::Linear {
-            min: range.0,
-            max: range.1,
+            min: range.min,
+            max: range.max,
         },
     )
     .with_unit(" dB")
@@ -390,21 +398,21 @@ fn gain_db_param(name: &str, default: f32, range: (f32, f32)) -> FloatParam {
 
 /// A parameter on a skewed range: `skew` < 0 gives the low end more of the control's travel
 /// (frequencies, times, Q and ratios are perceived roughly logarithmically).
-fn skewed_param(name: &str, default: f32, min: f32, max: f32, skew: f32) -> FloatParam {
+fn skewed_param(name: &str, range: Range, skew: f32) -> FloatParam {
     FloatParam::new(
         name,
-        default,
+        range.default,
         FloatRange::Skewed {
-            min,
-            max,
+            min: range.min,
+            max: range.max,
             factor: FloatRange::skew_factor(skew),
         },
     )
 }
 
 /// A frequency parameter on a logarithmic-feeling (skewed) range, shown as Hz or kHz.
-fn freq_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
-    skewed_param(name, default, min, max, -2.0)
+fn freq_param(name: &str, range: Range) -> FloatParam {
+    skewed_param(name, range, -2.0)
         // The formatter appends "Hz"/"kHz" itself.
         .with_value_to_string(formatters::v2s_f32_hz_then_khz(1))
         .with_string_to_value(parse_number_with_unit(&[
@@ -414,24 +422,31 @@ fn freq_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
         ]))
 }
 
-fn q_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
-    skewed_param(name, default, min, max, -1.5)
+fn q_param(name: &str, range: Range) -> FloatParam {
+    skewed_param(name, range, -1.5)
         .with_value_to_string(formatters::v2s_f32_rounded(2))
         .with_string_to_value(parse_number_with_unit(&[]))
 }
 
-fn ms_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
-    skewed_param(name, default, min, max, -2.0)
+fn ms_param(name: &str, range: Range) -> FloatParam {
+    skewed_param(name, range, -2.0)
         .with_unit(" ms")
         .with_value_to_string(formatters::v2s_f32_rounded(1))
         .with_string_to_value(parse_number_with_unit(&[("ms", 1.0), ("s", 1000.0)]))
 }
 
-fn percent_param(name: &str, default: f32, max: f32) -> FloatParam {
-    FloatParam::new(name, default, FloatRange::Linear { min: 0.0, max })
-        .with_unit(" %")
-        .with_value_to_string(formatters::v2s_f32_percentage(0))
-        .with_string_to_value(parse_number_with_unit(&[("%", 0.01)]))
+fn percent_param(name: &str, range: Range) -> FloatParam {
+    FloatParam::new(
+        name,
+        range.default,
+        FloatRange::Linear {
+            min: range.min,
+            max: range.max,
+        },
+    )
+    .with_unit(" %")
+    .with_value_to_string(formatters::v2s_f32_percentage(0))
+    .with_string_to_value(parse_number_with_unit(&[("%", 0.01)]))
 }
 
 /// Parses what a person types into a host's value field: a number with an optional unit, "3",
@@ -596,10 +611,10 @@ pub struct CutParams {
 }
 
 impl CutParams {
-    fn new(label: &str, default_freq: f32) -> Self {
+    fn new(label: &str, freq: Range) -> Self {
         Self {
             enabled: switch_param(format!("{label} On"), false),
-            freq: freq_param(&format!("{label} Freq"), default_freq, 20.0, 20_000.0),
+            freq: freq_param(&format!("{label} Freq"), freq),
             slope: EnumParam::new(format!("{label} Slope"), SlopeParam::Db12),
             channels: EnumParam::new(format!("{label} Channels"), ChannelsParam::Stereo),
         }
@@ -634,12 +649,12 @@ pub struct BandParams {
 }
 
 impl BandParams {
-    fn new(label: &str, default_freq: f32, default_q: f32, q_range: (f32, f32)) -> Self {
+    fn new(label: &str, freq: Range, q: Range) -> Self {
         Self {
             enabled: switch_param(format!("{label} On"), false),
-            freq: freq_param(&format!("{label} Freq"), default_freq, 20.0, 20_000.0),
-            gain: gain_db_param(&format!("{label} Gain"), 0.0, EQ_GAIN_RANGE_DB),
-            q: q_param(&format!("{label} Q"), default_q, q_range.0, q_range.1),
+            freq: freq_param(&format!("{label} Freq"), freq),
+            gain: gain_db_param(&format!("{label} Gain"), eq::GAIN_DB),
+            q: q_param(&format!("{label} Q"), q),
             channels: EnumParam::new(format!("{label} Channels"), ChannelsParam::Stereo),
         }
     }
@@ -664,11 +679,6 @@ impl BandParams {
         }
     }
 }
-
-/// EQ gain range for shelves and bells, in dB.
-pub const EQ_GAIN_RANGE_DB: (f32, f32) = (-18.0, 18.0);
-/// Default bell frequencies (low, low-mid, high-mid, presence).
-pub const BELL_DEFAULT_FREQS: [f32; eq::NUM_BELLS] = [100.0, 500.0, 2_000.0, 6_000.0];
 
 #[derive(Params)]
 pub struct EqParams {
@@ -696,31 +706,15 @@ pub struct EqParams {
 
 impl Default for EqParams {
     fn default() -> Self {
-        let bell = |i: usize| {
-            BandParams::new(
-                &format!("Bell {}", i + 1),
-                BELL_DEFAULT_FREQS[i],
-                1.0,
-                (0.1, 10.0),
-            )
-        };
+        let bell =
+            |i: usize| BandParams::new(&format!("Bell {}", i + 1), eq::BELL_FREQ_HZ[i], eq::BELL_Q);
         Self {
             enabled: switch_param("EQ On", false),
             mode: EnumParam::new("EQ Mode", EqModeParam::MinimumPhase),
-            low_cut: CutParams::new("Low Cut", 30.0),
-            high_cut: CutParams::new("High Cut", 18_000.0),
-            low_shelf: BandParams::new(
-                "Low Shelf",
-                100.0,
-                std::f32::consts::FRAC_1_SQRT_2,
-                (0.3, 2.0),
-            ),
-            high_shelf: BandParams::new(
-                "High Shelf",
-                8_000.0,
-                std::f32::consts::FRAC_1_SQRT_2,
-                (0.3, 2.0),
-            ),
+            low_cut: CutParams::new("Low Cut", eq::LOW_CUT_FREQ_HZ),
+            high_cut: CutParams::new("High Cut", eq::HIGH_CUT_FREQ_HZ),
+            low_shelf: BandParams::new("Low Shelf", eq::LOW_SHELF_FREQ_HZ, eq::SHELF_Q),
+            high_shelf: BandParams::new("High Shelf", eq::HIGH_SHELF_FREQ_HZ, eq::SHELF_Q),
             bell1: bell(0),
             bell2: bell(1),
             bell3: bell(2),
@@ -780,18 +774,18 @@ impl Default for CompressorParams {
         let d = compressor::CompressorSettings::default();
         Self {
             enabled: switch_param("Comp On", false),
-            threshold: gain_db_param("Comp Threshold", d.threshold_db, (-60.0, 0.0)),
-            ratio: skewed_param("Comp Ratio", d.ratio, 1.0, 20.0, -1.5)
+            threshold: gain_db_param("Comp Threshold", compressor::THRESHOLD_DB),
+            ratio: skewed_param("Comp Ratio", compressor::RATIO, -1.5)
                 .with_value_to_string(formatters::v2s_compression_ratio(2))
                 .with_string_to_value(Arc::new(parse_ratio)),
-            knee: gain_db_param("Comp Knee", d.knee_db, (0.0, 24.0)),
-            attack: ms_param("Comp Attack", d.attack_ms, 0.1, 100.0),
-            release: ms_param("Comp Release", d.release_ms, 10.0, 2000.0),
+            knee: gain_db_param("Comp Knee", compressor::KNEE_DB),
+            attack: ms_param("Comp Attack", compressor::ATTACK_MS),
+            release: ms_param("Comp Release", compressor::RELEASE_MS),
             auto_release: switch_param("Comp Auto Release", d.auto_release),
             sidechain_hpf_enabled: switch_param("Comp SC HPF On", d.sidechain_hpf_enabled),
-            sidechain_hpf: freq_param("Comp SC HPF", d.sidechain_hpf_hz, 20.0, 500.0),
-            mix: percent_param("Comp Mix", d.mix, 1.0),
-            makeup: gain_db_param("Comp Makeup", d.makeup_db, (0.0, 24.0)),
+            sidechain_hpf: freq_param("Comp SC HPF", compressor::SIDECHAIN_HPF_HZ),
+            mix: percent_param("Comp Mix", compressor::MIX),
+            makeup: gain_db_param("Comp Makeup", compressor::MAKEUP_DB),
         }
     }
 }
@@ -834,9 +828,9 @@ impl Default for StereoParams {
         let d = stereo::StereoSettings::default();
         Self {
             enabled: switch_param("Stereo On", false),
-            width: percent_param("Width", d.width, 2.0),
+            width: percent_param("Width", stereo::WIDTH),
             mono_bass_enabled: switch_param("Mono Bass On", d.mono_bass_enabled),
-            mono_bass: freq_param("Mono Bass Freq", d.mono_bass_hz, 20.0, 500.0),
+            mono_bass: freq_param("Mono Bass Freq", stereo::MONO_BASS_HZ),
         }
     }
 }
@@ -876,12 +870,11 @@ impl Default for LimiterParams {
         Self {
             // The one module on by default: a safe -1 dBTP ceiling on any master.
             enabled: switch_param("Limiter On", true),
-            drive: gain_db_param("Limiter Drive", d.drive_db, (0.0, 24.0)),
-            ceiling: gain_db_param("Limiter Ceiling", d.ceiling_db, (-12.0, 0.0))
-                .with_unit(" dBTP"),
-            release: ms_param("Limiter Release", d.release_ms, 1.0, 1000.0),
+            drive: gain_db_param("Limiter Drive", limiter::DRIVE_DB),
+            ceiling: gain_db_param("Limiter Ceiling", limiter::CEILING_DB).with_unit(" dBTP"),
+            release: ms_param("Limiter Release", limiter::RELEASE_MS),
             auto_release: switch_param("Limiter Auto Release", d.auto_release),
-            lookahead: ms_param("Limiter Lookahead", d.lookahead_ms, 0.5, 5.0),
+            lookahead: ms_param("Limiter Lookahead", limiter::LOOKAHEAD_MS),
         }
     }
 }
@@ -945,9 +938,293 @@ impl DitherParams {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Settings -> parameters (the inverse of `chain_settings`)
+
+/// Where plain values are written when chain settings become parameters: the editor writes
+/// them as host gestures (`editor/presets.rs`), the offline renderer and the tests straight
+/// into a [`FairmasterParams`] they own (`offline/settings.rs`). One mapping serves both, so a
+/// factory preset is the same in the editor and in `fairmaster-render --preset`.
+pub trait ParamWriter {
+    fn float(&mut self, param: &FloatParam, value: f32);
+    fn switch(&mut self, param: &BoolParam, value: bool);
+    fn choice<T: Enum + PartialEq + 'static>(&mut self, param: &EnumParam<T>, value: T);
+}
+
+impl ChannelsParam {
+    fn from_dsp(channels: eq::BandChannels) -> Self {
+        match channels {
+            eq::BandChannels::Stereo => ChannelsParam::Stereo,
+            eq::BandChannels::Mid => ChannelsParam::Mid,
+            eq::BandChannels::Side => ChannelsParam::Side,
+        }
+    }
+}
+
+impl CutParams {
+    fn write(&self, b: &eq::CutBand, w: &mut impl ParamWriter) {
+        w.switch(&self.enabled, b.enabled);
+        w.float(&self.freq, b.freq_hz);
+        let slope = match b.slope {
+            eq::CutSlope::Db12 => SlopeParam::Db12,
+            eq::CutSlope::Db24 => SlopeParam::Db24,
+        };
+        w.choice(&self.slope, slope);
+        w.choice(&self.channels, ChannelsParam::from_dsp(b.channels));
+    }
+}
+
+impl BandParams {
+    #[allow(clippy::too_many_arguments)]
+    fn write(
+        &self,
+        enabled: bool,
+        freq_hz: f32,
+        gain_db: f32,
+        q: f32,
+        channels: eq::BandChannels,
+        w: &mut impl ParamWriter,
+    ) {
+        w.switch(&self.enabled, enabled);
+        w.float(&self.freq, freq_hz);
+        w.float(&self.gain, gain_db);
+        w.float(&self.q, q);
+        w.choice(&self.channels, ChannelsParam::from_dsp(channels));
+    }
+}
+
+impl FairmasterParams {
+    /// Writes every chain parameter so that [`FairmasterParams::chain_settings`] reads `s`
+    /// back (the round trip is tested for every factory preset and random settings).
+    /// Monitoring parameters (A/B, match, host bypass, target) are left alone.
+    pub fn write_chain_settings(&self, s: &ChainSettings, w: &mut impl ParamWriter) {
+        w.float(&self.input_gain, s.input_gain_db);
+        w.float(&self.output_gain, s.output_gain_db);
+        w.switch(&self.eq.enabled, s.eq_enabled);
+        let mode = if s.eq_linear_phase {
+            EqModeParam::LinearPhase
+        } else {
+            EqModeParam::MinimumPhase
+        };
+        w.choice(&self.eq.mode, mode);
+        self.eq.low_cut.write(&s.eq.low_cut, w);
+        self.eq.high_cut.write(&s.eq.high_cut, w);
+        for (p, b) in [
+            (&self.eq.low_shelf, &s.eq.low_shelf),
+            (&self.eq.high_shelf, &s.eq.high_shelf),
+        ] {
+            p.write(b.enabled, b.freq_hz, b.gain_db, b.q, b.channels, w);
+        }
+        for (p, b) in self.eq.bells().into_iter().zip(&s.eq.bells) {
+            p.write(b.enabled, b.freq_hz, b.gain_db, b.q, b.channels, w);
+        }
+        let (c, p) = (&s.compressor, &self.comp);
+        w.switch(&p.enabled, c.enabled);
+        w.float(&p.threshold, c.threshold_db);
+        w.float(&p.ratio, c.ratio);
+        w.float(&p.knee, c.knee_db);
+        w.float(&p.attack, c.attack_ms);
+        w.float(&p.release, c.release_ms);
+        w.switch(&p.auto_release, c.auto_release);
+        w.switch(&p.sidechain_hpf_enabled, c.sidechain_hpf_enabled);
+        w.float(&p.sidechain_hpf, c.sidechain_hpf_hz);
+        w.float(&p.mix, c.mix);
+        w.float(&p.makeup, c.makeup_db);
+        w.switch(&self.stereo.enabled, s.stereo_enabled);
+        w.float(&self.stereo.width, s.stereo.width);
+        w.switch(&self.stereo.mono_bass_enabled, s.stereo.mono_bass_enabled);
+        w.float(&self.stereo.mono_bass, s.stereo.mono_bass_hz);
+        let (l, p) = (&s.limiter, &self.limiter);
+        w.switch(&p.enabled, l.enabled);
+        w.float(&p.drive, l.drive_db);
+        w.float(&p.ceiling, l.ceiling_db);
+        w.float(&p.release, l.release_ms);
+        w.switch(&p.auto_release, l.auto_release);
+        w.float(&p.lookahead, l.lookahead_ms);
+        let mode = match s.dither.mode {
+            dither::DitherMode::Off => DitherModeParam::Off,
+            dither::DitherMode::Bits24 => DitherModeParam::Bits24,
+            dither::DitherMode::Bits16 => DitherModeParam::Bits16,
+        };
+        w.choice(&self.dither.mode, mode);
+        w.switch(&self.dither.noise_shaping, s.dither.noise_shaping);
+    }
+}
+
+/// Writes plain values straight into parameters this thread owns (no host, no gestures): the
+/// offline renderer's parameter set and the tests. Not for parameters a plugin instance is
+/// using (nice-plug's setters are its wrapper's business there).
+pub struct DirectWriter;
+
+impl ParamWriter for DirectWriter {
+    fn float(&mut self, param: &FloatParam, value: f32) {
+        // SAFETY: nice-plug marks the setter internal because a running plugin's parameters
+        // belong to its wrapper; `DirectWriter` is only used on parameter sets its caller owns
+        // and no host or audio thread sees (the value is an atomic store either way).
+        unsafe {
+            param._internal_set_plain_value(value);
+        }
+    }
+
+    fn switch(&mut self, param: &BoolParam, value: bool) {
+        // SAFETY: as in `float`.
+        unsafe {
+            param._internal_set_plain_value(value);
+        }
+    }
+
+    fn choice<T: Enum + PartialEq + 'static>(&mut self, param: &EnumParam<T>, value: T) {
+        // SAFETY: as in `float`.
+        unsafe {
+            param._internal_set_plain_value(value);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// settings -> parameters -> settings through the one mapping both ways.
+    fn round_trip(s: &ChainSettings) -> ChainSettings {
+        let params = FairmasterParams::default();
+        params.write_chain_settings(s, &mut DirectWriter);
+        params.chain_settings()
+    }
+
+    /// Every float of two settings, in declaration order (read off their `Debug` text, which
+    /// lists every field), and the non-numeric rest of the text.
+    fn numbers_and_shape(s: &ChainSettings) -> (Vec<f64>, String) {
+        let text = format!("{s:?}");
+        let mut numbers = Vec::new();
+        let mut shape = String::new();
+        let mut current = String::new();
+        for ch in text.chars().chain(std::iter::once(' ')) {
+            let number_char = ch.is_ascii_digit()
+                || ch == '.'
+                || (ch == '-' && current.is_empty())
+                || (ch == 'e' && !current.is_empty());
+            if number_char && !(current.is_empty() && ch == 'e') {
+                current.push(ch);
+                continue;
+            }
+            if !current.is_empty() {
+                match current.parse::<f64>() {
+                    Ok(v) => {
+                        numbers.push(v);
+                        shape.push('#');
+                    }
+                    Err(_) => shape.push_str(&current),
+                }
+                current.clear();
+            }
+            shape.push(ch);
+        }
+        (numbers, shape)
+    }
+
+    /// Identity: switches, choices and every number bit for bit (checked field by field for a
+    /// readable message, then as a whole).
+    fn assert_round_trip(name: &str, s: &ChainSettings) {
+        let once = round_trip(s);
+        let (want, want_shape) = numbers_and_shape(s);
+        let (got, got_shape) = numbers_and_shape(&once);
+        assert_eq!(got_shape, want_shape, "{name}: switches or choices changed");
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g, w, "{name}: {w} came back as {g}\n{s:?}\n{once:?}");
+        }
+        assert_eq!(&once, s, "{name}");
+    }
+
+    #[test]
+    fn settings_to_parameters_to_settings_is_the_identity() {
+        for preset in crate::presets::FACTORY.iter() {
+            assert_round_trip(preset.name, &(preset.settings)());
+        }
+        assert_round_trip("reference, linear phase", &crate::presets::reference_master(true));
+        // Random settings over every range and choice.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut uniform = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        use crate::dsp::util::gain::GAIN_DB;
+        for case in 0..200 {
+            let mut pick = |r: Range| (r.min as f64 + uniform() * (r.max - r.min) as f64) as f32;
+            let mut s = ChainSettings::default();
+            s.input_gain_db = pick(GAIN_DB);
+            s.output_gain_db = pick(GAIN_DB);
+            s.eq.low_cut.freq_hz = pick(eq::LOW_CUT_FREQ_HZ);
+            s.eq.high_cut.freq_hz = pick(eq::HIGH_CUT_FREQ_HZ);
+            s.eq.low_shelf.freq_hz = pick(eq::LOW_SHELF_FREQ_HZ);
+            s.eq.low_shelf.gain_db = pick(eq::GAIN_DB);
+            s.eq.low_shelf.q = pick(eq::SHELF_Q);
+            s.eq.high_shelf.freq_hz = pick(eq::HIGH_SHELF_FREQ_HZ);
+            s.eq.high_shelf.gain_db = pick(eq::GAIN_DB);
+            s.eq.high_shelf.q = pick(eq::SHELF_Q);
+            for (b, range) in s.eq.bells.iter_mut().zip(eq::BELL_FREQ_HZ) {
+                b.freq_hz = pick(range);
+                b.gain_db = pick(eq::GAIN_DB);
+                b.q = pick(eq::BELL_Q);
+            }
+            let c = &mut s.compressor;
+            c.threshold_db = pick(compressor::THRESHOLD_DB);
+            c.ratio = pick(compressor::RATIO);
+            c.knee_db = pick(compressor::KNEE_DB);
+            c.attack_ms = pick(compressor::ATTACK_MS);
+            c.release_ms = pick(compressor::RELEASE_MS);
+            c.sidechain_hpf_hz = pick(compressor::SIDECHAIN_HPF_HZ);
+            c.mix = pick(compressor::MIX);
+            c.makeup_db = pick(compressor::MAKEUP_DB);
+            s.stereo.width = pick(stereo::WIDTH);
+            s.stereo.mono_bass_hz = pick(stereo::MONO_BASS_HZ);
+            let l = &mut s.limiter;
+            l.drive_db = pick(limiter::DRIVE_DB);
+            l.ceiling_db = pick(limiter::CEILING_DB);
+            l.release_ms = pick(limiter::RELEASE_MS);
+            l.lookahead_ms = pick(limiter::LOOKAHEAD_MS);
+            // Switches and choices from the bits of one draw.
+            let bits = (uniform() * (1u64 << 40) as f64) as u64;
+            let bit = |n: u32| bits >> n & 1 == 1;
+            let channels = |n: u32| match (bits >> n) % 3 {
+                0 => eq::BandChannels::Stereo,
+                1 => eq::BandChannels::Mid,
+                _ => eq::BandChannels::Side,
+            };
+            s.eq_enabled = bit(0);
+            s.eq_linear_phase = bit(1);
+            s.eq.low_cut.enabled = bit(2);
+            s.eq.low_cut.slope = if bit(3) { eq::CutSlope::Db24 } else { eq::CutSlope::Db12 };
+            s.eq.low_cut.channels = channels(4);
+            s.eq.high_cut.enabled = bit(6);
+            s.eq.high_cut.slope = if bit(7) { eq::CutSlope::Db24 } else { eq::CutSlope::Db12 };
+            s.eq.high_cut.channels = channels(8);
+            s.eq.low_shelf.enabled = bit(10);
+            s.eq.low_shelf.channels = channels(11);
+            s.eq.high_shelf.enabled = bit(13);
+            s.eq.high_shelf.channels = channels(14);
+            for (i, b) in s.eq.bells.iter_mut().enumerate() {
+                b.enabled = bit(16 + 3 * i as u32);
+                b.channels = channels(17 + 3 * i as u32);
+            }
+            s.compressor.enabled = bit(28);
+            s.compressor.auto_release = bit(29);
+            s.compressor.sidechain_hpf_enabled = bit(30);
+            s.stereo_enabled = bit(31);
+            s.stereo.mono_bass_enabled = bit(32);
+            s.limiter.enabled = bit(33);
+            s.limiter.auto_release = bit(34);
+            s.dither.mode = match (bits >> 35) % 3 {
+                0 => dither::DitherMode::Off,
+                1 => dither::DitherMode::Bits24,
+                _ => dither::DitherMode::Bits16,
+            };
+            s.dither.noise_shaping = bit(37);
+            assert_round_trip(&format!("random case {case}"), &s);
+        }
+    }
 
     #[test]
     fn db_text_parses_with_and_without_unit() {

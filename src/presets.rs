@@ -76,6 +76,8 @@ pub fn reference_master(linear_phase_eq: bool) -> ChainSettings {
 
 /// A factory preset: chain settings plus, optionally, the delivery target it aims at.
 pub struct FactoryPreset {
+    /// Short name for the command line (`fairmaster-render --preset streaming`).
+    pub id: &'static str,
     pub name: &'static str,
     pub description: &'static str,
     pub target: Option<TargetParam>,
@@ -171,14 +173,25 @@ fn reference() -> ChainSettings {
     reference_master(false)
 }
 
+/// The factory preset called `name`: its [`FactoryPreset::id`] or its display name, in any
+/// case.
+pub fn factory_preset(name: &str) -> Option<&'static FactoryPreset> {
+    let name = name.trim();
+    FACTORY
+        .iter()
+        .find(|p| p.id.eq_ignore_ascii_case(name) || p.name.eq_ignore_ascii_case(name))
+}
+
 pub const FACTORY: [FactoryPreset; 6] = [
     FactoryPreset {
+        id: "neutral",
         name: "Neutral / reset",
         description: "Every module off except the safety limiter at -1 dBTP.",
         target: None,
         settings: neutral,
     },
     FactoryPreset {
+        id: "streaming",
         name: "Streaming -14 LUFS",
         description:
             "Subsonic cut, 2:1 glue, limiter at -1 dBTP with 3 dB drive. Set the input or \
@@ -187,12 +200,14 @@ pub const FACTORY: [FactoryPreset; 6] = [
         settings: streaming,
     },
     FactoryPreset {
+        id: "glue",
         name: "Gentle glue",
         description: "1.5:1 slow-attack compression with a wide knee; nothing else.",
         target: None,
         settings: glue,
     },
     FactoryPreset {
+        id: "club",
         name: "Loud club",
         description: "24 dB/oct low cut, 3:1, mono bass below 120 Hz, limiter driven 8 dB into \
                       -0.3 dBTP. Loud by design: check PLR and the normalisation preview.",
@@ -200,6 +215,7 @@ pub const FACTORY: [FactoryPreset; 6] = [
         settings: club,
     },
     FactoryPreset {
+        id: "broadcast",
         name: "Broadcast R128",
         description: "Light 2:1 control and a -1 dBTP ceiling. Aim the input gain at -23 LUFS \
                       integrated (see the target distance).",
@@ -207,6 +223,7 @@ pub const FACTORY: [FactoryPreset; 6] = [
         settings: broadcast,
     },
     FactoryPreset {
+        id: "reference",
         name: "Reference master",
         description: "The project's reference settings: every module working moderately.",
         target: None,

@@ -8,6 +8,8 @@
 //! (peak-limited to -1 dBTP) follows Spotify's and Apple Music's documented behaviour, the
 //! others only turn down.
 
+use crate::dsp::util::range::Range;
+
 /// A loudness target with its true-peak ceiling.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Target {
@@ -17,6 +19,9 @@ pub struct Target {
 }
 
 /// The `target` parameter's presets, in the order of the parameter's choices.
+/// Integrated loudness of the custom delivery target, LUFS.
+pub const CUSTOM_TARGET_LUFS: Range = Range::new(-30.0, -5.0, -14.0, "LUFS");
+
 pub const PRESET_TARGETS: [Target; 4] = [
     Target {
         name: "Spotify / YouTube",

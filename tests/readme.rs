@@ -1,23 +1,120 @@
-//! The README's parameter table must list every parameter ID (IDs are part of saved sessions,
-//! so the table is the user-facing contract).
+//! The README's parameter table is the user-facing contract: it must list every parameter ID
+//! (IDs are part of saved sessions) with the range and default the plugin really has, and
+//! those must be the ranges the DSP modules declare (`dsp::util::range::Range`, the one source
+//! for `params.rs`, the sanitisers and the editor).
 
+use fairmaster::dsp::dynamics::{compressor, limiter};
+use fairmaster::dsp::filters::eq;
+use fairmaster::dsp::stereo;
+use fairmaster::dsp::util::gain;
+use fairmaster::dsp::util::range::Range;
 use fairmaster::params::FairmasterParams;
-use nice_plug::prelude::Params;
+use fairmaster::targets::CUSTOM_TARGET_LUFS;
+use nice_plug::prelude::{ParamPtr, Params};
+
+/// The table row for one parameter, as the plugin displays its range and default.
+fn table_row(id: &str, ptr: ParamPtr, group: &str) -> String {
+    // SAFETY: the pointer comes from a `FairmasterParams` that outlives every call (the
+    // callers keep it alive for the loop); nothing else touches it.
+    let (name, default, min, max) = unsafe {
+        (
+            ptr.name(),
+            ptr.normalized_value_to_string(ptr.default_normalized_value(), true),
+            ptr.normalized_value_to_string(0.0, true),
+            ptr.normalized_value_to_string(1.0, true),
+        )
+    };
+    format!("| `{id}` | {name} | {group} | {min} … {max} | {default} |")
+}
 
 #[test]
-fn readme_lists_every_parameter_id() {
+fn readme_table_lists_every_parameter_with_its_real_range_and_default() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .expect("README.md");
-    let missing: Vec<String> = FairmasterParams::default()
+    let params = FairmasterParams::default();
+    let wrong: Vec<String> = params
         .param_map()
         .into_iter()
-        .map(|(id, _, _)| id)
-        .filter(|id| !readme.contains(&format!("| `{id}` |")))
+        .map(|(id, ptr, group)| table_row(&id, ptr, &group))
+        .filter(|row| !readme.lines().any(|line| line == row))
         .collect();
     assert!(
-        missing.is_empty(),
-        "README parameter table lacks: {missing:?}"
+        wrong.is_empty(),
+        "README parameter table lacks these rows, or shows another range or default (print the \
+         table with `cargo test --test readme -- --ignored --nocapture`):\n{}",
+        wrong.join("\n")
     );
+}
+
+/// Every continuous parameter against the DSP range it must come from.
+#[test]
+fn every_float_parameter_has_the_range_and_default_its_dsp_module_declares() {
+    let mut expected: Vec<(String, Range)> = vec![
+        ("input_gain".into(), gain::GAIN_DB),
+        ("output_gain".into(), gain::GAIN_DB),
+        ("target_lufs".into(), CUSTOM_TARGET_LUFS),
+        ("eq_lc_freq".into(), eq::LOW_CUT_FREQ_HZ),
+        ("eq_hc_freq".into(), eq::HIGH_CUT_FREQ_HZ),
+        ("eq_ls_freq".into(), eq::LOW_SHELF_FREQ_HZ),
+        ("eq_ls_gain".into(), eq::GAIN_DB),
+        ("eq_ls_q".into(), eq::SHELF_Q),
+        ("eq_hs_freq".into(), eq::HIGH_SHELF_FREQ_HZ),
+        ("eq_hs_gain".into(), eq::GAIN_DB),
+        ("eq_hs_q".into(), eq::SHELF_Q),
+        ("comp_threshold".into(), compressor::THRESHOLD_DB),
+        ("comp_ratio".into(), compressor::RATIO),
+        ("comp_knee".into(), compressor::KNEE_DB),
+        ("comp_attack".into(), compressor::ATTACK_MS),
+        ("comp_release".into(), compressor::RELEASE_MS),
+        ("comp_sc_hpf".into(), compressor::SIDECHAIN_HPF_HZ),
+        ("comp_mix".into(), compressor::MIX),
+        ("comp_makeup".into(), compressor::MAKEUP_DB),
+        ("st_width".into(), stereo::WIDTH),
+        ("st_mono_bass".into(), stereo::MONO_BASS_HZ),
+        ("lim_drive".into(), limiter::DRIVE_DB),
+        ("lim_ceiling".into(), limiter::CEILING_DB),
+        ("lim_release".into(), limiter::RELEASE_MS),
+        ("lim_lookahead".into(), limiter::LOOKAHEAD_MS),
+    ];
+    for (i, freq) in eq::BELL_FREQ_HZ.iter().enumerate() {
+        let b = i + 1;
+        expected.push((format!("eq_b{b}_freq"), *freq));
+        expected.push((format!("eq_b{b}_gain"), eq::GAIN_DB));
+        expected.push((format!("eq_b{b}_q"), eq::BELL_Q));
+    }
+    let params = FairmasterParams::default();
+    let floats: Vec<(String, ParamPtr)> = params
+        .param_map()
+        .into_iter()
+        .filter(|(_, ptr, _)| matches!(ptr, ParamPtr::FloatParam(_)))
+        .map(|(id, ptr, _)| (id, ptr))
+        .collect();
+    assert_eq!(
+        floats.len(),
+        expected.len(),
+        "a float parameter without a declared range (or a stale list here): {:?}",
+        floats.iter().map(|(id, _)| id).collect::<Vec<_>>()
+    );
+    for (id, ptr) in &floats {
+        let range = expected
+            .iter()
+            .find(|(e, _)| e == id)
+            .unwrap_or_else(|| panic!("{id}: no DSP range listed"))
+            .1;
+        // SAFETY: as in `table_row`; `params` outlives the loop.
+        let (min, max, default) = unsafe {
+            (
+                ptr.preview_plain(0.0),
+                ptr.preview_plain(1.0),
+                ptr.preview_plain(ptr.default_normalized_value()),
+            )
+        };
+        let close = |a: f32, b: f32| (a - b).abs() <= 1e-4 * b.abs().max(1.0);
+        assert!(
+            close(min, range.min) && close(max, range.max) && close(default, range.default),
+            "{id}: parameter {min} … {max} (default {default}), DSP {range:?}"
+        );
+    }
 }
 
 /// `cargo test --test readme -- --ignored --nocapture` prints the table rows.
@@ -26,17 +123,6 @@ fn readme_lists_every_parameter_id() {
 fn print_parameter_table() {
     let params = FairmasterParams::default();
     for (id, ptr, group) in params.param_map() {
-        // SAFETY: the pointer comes from `params`, which outlives this loop.
-        let (name, default, unit, min, max) = unsafe {
-            (
-                ptr.name(),
-                ptr.normalized_value_to_string(ptr.default_normalized_value(), true),
-                ptr.unit(),
-                ptr.normalized_value_to_string(0.0, true),
-                ptr.normalized_value_to_string(1.0, true),
-            )
-        };
-        let _ = unit;
-        println!("| `{id}` | {name} | {group} | {min} … {max} | {default} |");
+        println!("{}", table_row(&id, ptr, &group));
     }
 }

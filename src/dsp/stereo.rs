@@ -13,6 +13,7 @@
 use crate::dsp::filters::svf::{
     allpass_mix, highpass_mix, mix_output, multipliers, prewarp, SvfState, BUTTERWORTH_K,
 };
+use crate::dsp::util::range::Range;
 use crate::dsp::util::smoothing::{approach, one_pole_step};
 use crate::dsp::util::{one_pole_coeff, sanitize};
 
@@ -32,31 +33,29 @@ pub struct StereoSettings {
     pub mono_bass_hz: f32,
 }
 
+/// Side gain as a fraction (shown as %): 0 = mono, 2 = side doubled.
+pub const WIDTH: Range = Range::new(0.0, 2.0, 1.0, "%");
+/// Mono-bass crossover frequency, Hz.
+pub const MONO_BASS_HZ: Range = Range::new(20.0, 500.0, 120.0, "Hz");
+
 impl Default for StereoSettings {
     fn default() -> Self {
         Self {
-            width: 1.0,
+            width: WIDTH.default,
             mono_bass_enabled: false,
-            mono_bass_hz: 120.0,
+            mono_bass_hz: MONO_BASS_HZ.default,
         }
     }
 }
 
 impl StereoSettings {
-    /// Returns a copy with every field clamped into its documented range (NaN → default).
+    /// Returns a copy with every field in its range ([`Range::sanitize`]: clamped; NaN/Inf →
+    /// default).
     pub fn sanitized(&self) -> Self {
-        let d = Self::default();
-        let clamp = |v: f32, lo: f32, hi: f32, fallback: f32| {
-            if v.is_nan() {
-                fallback
-            } else {
-                v.clamp(lo, hi)
-            }
-        };
         Self {
-            width: clamp(self.width, 0.0, 2.0, d.width),
+            width: WIDTH.sanitize(self.width),
             mono_bass_enabled: self.mono_bass_enabled,
-            mono_bass_hz: clamp(self.mono_bass_hz, 20.0, 500.0, d.mono_bass_hz),
+            mono_bass_hz: MONO_BASS_HZ.sanitize(self.mono_bass_hz),
         }
     }
 }

@@ -21,7 +21,7 @@ use realfft::{RealFftPlanner, RealToComplex};
 
 use super::theme;
 use super::widgets::Ctl;
-use crate::dsp::filters::eq::{BandChannels, EqPath, EqSettings};
+use crate::dsp::filters::eq::{self, BandChannels, EqPath, EqSettings};
 use crate::params::FairmasterParams;
 use crate::shared_state::SpectrumConsumer;
 
@@ -29,13 +29,14 @@ use crate::shared_state::SpectrumConsumer;
 pub const FFT_SIZE: usize = 4096;
 /// Display points across 20 Hz–20 kHz.
 pub const POINTS: usize = 240;
-pub const F_MIN: f32 = 20.0;
-pub const F_MAX: f32 = 20_000.0;
+/// The display spans the EQ bands' frequency range.
+pub const F_MIN: f32 = eq::FREQ_HZ.min;
+pub const F_MAX: f32 = eq::FREQ_HZ.max;
 /// Spectrum scale (dB, after tilt).
 const SPEC_TOP_DB: f32 = 0.0;
 const SPEC_BOTTOM_DB: f32 = -90.0;
 /// EQ scale: the full gain range of the bands.
-pub const EQ_RANGE_DB: f32 = 18.0;
+pub const EQ_RANGE_DB: f32 = eq::GAIN_DB.max;
 /// Tilt of the display in dB per octave, around 1 kHz.
 const TILT_DB_PER_OCT: f32 = 3.0;
 /// Smoothing: half-width of the band each point covers, in octaves (1/6 octave in total).

@@ -12,7 +12,7 @@ use super::audio_io::{self, OutputFormat};
 use super::demo::demo_mix;
 use super::render::{self, LoudnessTarget, TargetedRender};
 use super::report::{FileReport, RunReport, TargetReport};
-use super::settings::{ParamSet, BUILTIN_PRESETS};
+use super::settings::{is_builtin_preset, ParamSet};
 use super::{Audio, OfflineError};
 use crate::targets::PRESET_TARGETS;
 
@@ -27,8 +27,10 @@ With no INPUT, masters a built-in synthesised demo mix (8 s of drums, bass and c
 Several inputs are mastered as an album (see --album-mode).
 
 SETTINGS (applied in this order):
-    --preset NAME|FILE     built-in 'reference' (default: the reference master) or
-                           'plugin-default' (a fresh insert: limiter only), or a preset JSON file
+    --preset NAME|FILE     a factory preset of the editor: neutral, streaming, glue, club,
+                           broadcast, reference (the default: the reference master); or
+                           'plugin-default' (a fresh insert: limiter only); or a preset file:
+                           a user preset saved by the editor, or the JSON format of the docs
     --state FILE           the plugin state saved by the DAW (nice-plug JSON chunk) instead
     --set ID=VALUE         set any plugin parameter by its ID (repeatable), e.g.
                            --set eq_mode=linear_phase --set comp_ratio=1.5
@@ -233,7 +235,7 @@ struct Job {
 pub fn build_settings(o: &Options) -> Result<Box<ParamSet>, OfflineError> {
     let mut set = match (&o.state, &o.preset) {
         (Some(state), _) => ParamSet::from_state_file(state)?,
-        (None, Some(preset)) if BUILTIN_PRESETS.contains(&preset.as_str()) => {
+        (None, Some(preset)) if is_builtin_preset(preset) => {
             ParamSet::builtin(preset)?
         }
         (None, Some(file)) => ParamSet::from_preset_file(Path::new(file))?,

@@ -32,8 +32,8 @@ use super::{Audio, OfflineError};
 use crate::ab::AbSettings;
 use crate::chain::ChainSettings;
 use crate::dsp::meters::loudness::integrated_loudness;
+use crate::dsp::util::gain::GAIN_DB;
 use crate::engine::Engine;
-use crate::params::GAIN_RANGE_DB;
 
 /// The chain's gain-reduction meters are read after every block of this many frames (the
 /// chain's internal chunk): the statistics' time resolution (11.6 ms at 44.1 kHz).
@@ -160,8 +160,7 @@ fn apply_control(base: &ChainSettings, u: f64) -> ChainSettings {
         s.limiter.drive_db = u.min(MAX_DRIVE_DB) as f32;
     } else {
         s.limiter.drive_db = 0.0;
-        s.output_gain_db =
-            (f64::from(base.output_gain_db) + u).max(f64::from(GAIN_RANGE_DB.0)) as f32;
+        s.output_gain_db = (f64::from(base.output_gain_db) + u).max(f64::from(GAIN_DB.min)) as f32;
     }
     s
 }
@@ -179,7 +178,7 @@ pub fn render_to_target(
     base.limiter.enabled = true;
     base.limiter.ceiling_db = target.ceiling_dbtp;
     let t = target.integrated_lufs;
-    let u_min = f64::from(GAIN_RANGE_DB.0 - base.output_gain_db);
+    let u_min = f64::from(GAIN_DB.min - base.output_gain_db);
 
     let mut passes: Vec<TargetPass> = Vec::new();
     let mut best: Option<(f64, TargetedRender)> = None;

@@ -26,14 +26,20 @@
 //!
 //! * `fairmaster_preset`: format version, must be 1.
 //! * `name`: optional, shown in the report.
-//! * `base`: optional built-in preset the file starts from: `"reference"` (the project's
-//!   reference master, `presets::reference_master`) or `"plugin-default"` (a fresh plugin
-//!   insert: limiter only). Default `"plugin-default"`.
+//! * `base`: optional built-in preset the file starts from: a factory preset of the editor
+//!   (`"reference"`, `"streaming"`, ... see `presets::FACTORY`) or `"plugin-default"` (a fresh
+//!   plugin insert: limiter only). Default `"plugin-default"`.
 //! * `params`: parameter ID -> plain value: a number in the parameter's unit (dB, Hz, ms, ratio;
 //!   percentages as fractions, 1.2 = 120 %), `true`/`false` for switches, the choice's ID string
 //!   for choices (`"linear_phase"`, `"24"`, `"mid"`, ...). nice-plug's tagged form
 //!   (`{"f32": 3.0}`, `{"bool": true}`, `{"string": "mid"}`) is accepted too, so the `params` of
 //!   a saved plugin state can be pasted in. Unknown IDs and wrong value types are errors.
+//!
+//! # User presets saved by the editor
+//!
+//! The editor's "Save" writes the full plugin state as JSON (below, without the length
+//! header). `--preset FILE` takes such a file as it is: a file without `"fairmaster_preset"`
+//! but with nice-plug's `"params"` is loaded exactly as `--state` loads it.
 //!
 //! # Plugin state saved by the DAW
 //!
@@ -51,25 +57,25 @@ use serde_json::Value;
 use super::OfflineError;
 use crate::ab::AbSettings;
 use crate::chain::ChainSettings;
-use crate::params::FairmasterParams;
+use crate::params::{DirectWriter, FairmasterParams, ParamWriter};
+use crate::presets::{factory_preset, FACTORY};
 
-/// Names of the built-in presets (`--preset NAME`).
-pub const BUILTIN_PRESETS: [&str; 2] = ["reference", "plugin-default"];
+/// The built-in preset that is not a factory preset: a fresh plugin insert (limiter only).
+pub const PLUGIN_DEFAULT: &str = "plugin-default";
 
-/// The reference master (`presets::reference_master(false)`) as parameter values. A test checks
-/// that it maps to exactly those chain settings.
-const REFERENCE_PARAMS: &str = r#"{
-    "input_gain": 3.0,
-    "eq_on": true, "eq_mode": "minimum_phase",
-    "eq_lc_on": true, "eq_lc_freq": 25.0, "eq_lc_slope": "24", "eq_lc_ch": "stereo",
-    "eq_ls_on": true, "eq_ls_freq": 90.0, "eq_ls_gain": 1.5, "eq_ls_q": 0.7, "eq_ls_ch": "mid",
-    "eq_hs_on": true, "eq_hs_freq": 9000.0, "eq_hs_gain": 2.0, "eq_hs_q": 0.7, "eq_hs_ch": "stereo",
-    "eq_b1_on": true, "eq_b1_freq": 300.0, "eq_b1_gain": -2.0, "eq_b1_q": 1.2, "eq_b1_ch": "stereo",
-    "eq_b2_on": true, "eq_b2_freq": 3500.0, "eq_b2_gain": 1.0, "eq_b2_q": 0.8, "eq_b2_ch": "side",
-    "comp_on": true, "comp_threshold": -20.0, "comp_ratio": 2.0, "comp_makeup": 2.0,
-    "st_on": true, "st_width": 1.2, "st_mono_bass_on": true,
-    "lim_on": true, "lim_drive": 4.0
-}"#;
+/// True if `name` is a built-in preset: [`PLUGIN_DEFAULT`] or a factory preset of the editor
+/// (by id or display name, see [`crate::presets::factory_preset`]).
+pub fn is_builtin_preset(name: &str) -> bool {
+    name == PLUGIN_DEFAULT || factory_preset(name).is_some()
+}
+
+/// The names `--preset` accepts, for messages and `--help`.
+pub fn builtin_preset_names() -> String {
+    std::iter::once(PLUGIN_DEFAULT)
+        .chain(FACTORY.iter().map(|p| p.id))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// A plugin parameter set being assembled from presets, states and flags.
 pub struct ParamSet {
@@ -99,26 +105,26 @@ impl ParamSet {
         set
     }
 
-    /// A built-in preset by name (see [`BUILTIN_PRESETS`]).
+    /// A built-in preset by name: [`PLUGIN_DEFAULT`] or one of the editor's factory presets,
+    /// written into the parameters by the same mapping the editor uses
+    /// ([`FairmasterParams::write_chain_settings`]), target included.
     pub fn builtin(name: &str) -> Result<Box<Self>, OfflineError> {
         let mut set = Self::plugin_default();
-        match name {
-            "plugin-default" => {}
-            "reference" => {
-                let values: serde_json::Map<String, Value> =
-                    serde_json::from_str(REFERENCE_PARAMS).expect("built-in preset is valid JSON");
-                for (id, value) in &values {
-                    set.set_json(id, value).map_err(OfflineError::new)?;
-                }
-                set.source = "reference".into();
-            }
-            other => {
-                return Err(OfflineError::new(format!(
-                    "unknown built-in preset '{other}' (built-in: {})",
-                    BUILTIN_PRESETS.join(", ")
-                )))
-            }
+        if name == PLUGIN_DEFAULT {
+            return Ok(set);
         }
+        let preset = factory_preset(name).ok_or_else(|| {
+            OfflineError::new(format!(
+                "unknown built-in preset '{name}' (built-in: {})",
+                builtin_preset_names()
+            ))
+        })?;
+        set.params
+            .write_chain_settings(&(preset.settings)(), &mut DirectWriter);
+        if let Some(target) = preset.target {
+            DirectWriter.choice(&set.params.target, target);
+        }
+        set.source = preset.id.into();
         Ok(set)
     }
 
@@ -136,6 +142,12 @@ impl ParamSet {
         let object = json
             .as_object()
             .ok_or("preset must be a JSON object with \"fairmaster_preset\" and \"params\"")?;
+        if !object.contains_key("fairmaster_preset") && object.contains_key("params") {
+            // A user preset saved by the editor: the plugin's own state format.
+            let mut set = Self::from_state_bytes(text.as_bytes())?;
+            set.source = "user preset".into();
+            return Ok(set);
+        }
         match object.get("fairmaster_preset").and_then(Value::as_u64) {
             Some(1) => {}
             Some(v) => {

@@ -13,6 +13,7 @@
 use crate::dsp::filters::svf::{
     highpass_mix, mix_output, multipliers, prewarp, SvfState, BUTTERWORTH_K,
 };
+use crate::dsp::util::range::Range;
 use crate::dsp::util::smoothing::OnePole;
 use crate::dsp::util::{db_to_gain, one_pole_coeff, sanitize};
 
@@ -60,48 +61,57 @@ pub struct CompressorSettings {
     pub makeup_db: f32,
 }
 
+/// Threshold, dBFS of the side-chain peak.
+pub const THRESHOLD_DB: Range = Range::new(-60.0, 0.0, -18.0, "dB");
+/// Ratio above the knee (1 = bit-neutral).
+pub const RATIO: Range = Range::new(1.0, 20.0, 2.0, "");
+/// Full knee width, dB.
+pub const KNEE_DB: Range = Range::new(0.0, 24.0, 6.0, "dB");
+/// Attack time constant, ms.
+pub const ATTACK_MS: Range = Range::new(0.1, 100.0, 10.0, "ms");
+/// Release time constant, ms.
+pub const RELEASE_MS: Range = Range::new(10.0, 2000.0, 200.0, "ms");
+/// Side-chain high-pass cutoff, Hz.
+pub const SIDECHAIN_HPF_HZ: Range = Range::new(20.0, 500.0, 80.0, "Hz");
+/// Parallel mix as a fraction (shown as %).
+pub const MIX: Range = Range::new(0.0, 1.0, 1.0, "%");
+/// Makeup gain on the wet path, dB.
+pub const MAKEUP_DB: Range = Range::new(0.0, 24.0, 0.0, "dB");
+
 impl Default for CompressorSettings {
     fn default() -> Self {
         Self {
             enabled: true,
-            threshold_db: -18.0,
-            ratio: 2.0,
-            knee_db: 6.0,
-            attack_ms: 10.0,
-            release_ms: 200.0,
+            threshold_db: THRESHOLD_DB.default,
+            ratio: RATIO.default,
+            knee_db: KNEE_DB.default,
+            attack_ms: ATTACK_MS.default,
+            release_ms: RELEASE_MS.default,
             auto_release: false,
             sidechain_hpf_enabled: true,
-            sidechain_hpf_hz: 80.0,
-            mix: 1.0,
-            makeup_db: 0.0,
+            sidechain_hpf_hz: SIDECHAIN_HPF_HZ.default,
+            mix: MIX.default,
+            makeup_db: MAKEUP_DB.default,
         }
     }
 }
 
-fn clamp_or(value: f32, min: f32, max: f32, fallback: f32) -> f32 {
-    if value.is_nan() {
-        fallback
-    } else {
-        value.clamp(min, max)
-    }
-}
-
 impl CompressorSettings {
-    /// Returns a copy with every field clamped into its documented range (NaN → default).
+    /// Returns a copy with every field in its range ([`Range::sanitize`]: clamped; NaN/Inf →
+    /// default).
     pub fn sanitized(&self) -> Self {
-        let d = Self::default();
         Self {
             enabled: self.enabled,
-            threshold_db: clamp_or(self.threshold_db, -60.0, 0.0, d.threshold_db),
-            ratio: clamp_or(self.ratio, 1.0, 20.0, d.ratio),
-            knee_db: clamp_or(self.knee_db, 0.0, 24.0, d.knee_db),
-            attack_ms: clamp_or(self.attack_ms, 0.1, 100.0, d.attack_ms),
-            release_ms: clamp_or(self.release_ms, 10.0, 2000.0, d.release_ms),
+            threshold_db: THRESHOLD_DB.sanitize(self.threshold_db),
+            ratio: RATIO.sanitize(self.ratio),
+            knee_db: KNEE_DB.sanitize(self.knee_db),
+            attack_ms: ATTACK_MS.sanitize(self.attack_ms),
+            release_ms: RELEASE_MS.sanitize(self.release_ms),
             auto_release: self.auto_release,
             sidechain_hpf_enabled: self.sidechain_hpf_enabled,
-            sidechain_hpf_hz: clamp_or(self.sidechain_hpf_hz, 20.0, 500.0, d.sidechain_hpf_hz),
-            mix: clamp_or(self.mix, 0.0, 1.0, d.mix),
-            makeup_db: clamp_or(self.makeup_db, 0.0, 24.0, d.makeup_db),
+            sidechain_hpf_hz: SIDECHAIN_HPF_HZ.sanitize(self.sidechain_hpf_hz),
+            mix: MIX.sanitize(self.mix),
+            makeup_db: MAKEUP_DB.sanitize(self.makeup_db),
         }
     }
 }

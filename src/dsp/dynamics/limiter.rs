@@ -40,6 +40,7 @@
 use crate::dsp::meters::true_peak::{
     stereo_true_peak_block, TRUE_PEAK_DELAY, TRUE_PEAK_HISTORY, TRUE_PEAK_MAX_FILTER_GAIN,
 };
+use crate::dsp::util::range::Range;
 use crate::dsp::util::smoothing::OnePole;
 use crate::dsp::util::{db_to_gain, gain_to_db, one_pole_coeff, sanitize};
 
@@ -57,8 +58,6 @@ const QUIET_CHUNK_FACTOR: f32 = TRUE_PEAK_MAX_FILTER_GAIN * 1.001;
 
 /// Buffers are always sized for at least this rate, so any rate up to it needs no reallocation.
 const MAX_PREALLOCATED_SAMPLE_RATE: f32 = 192_000.0;
-const MIN_LOOKAHEAD_MS: f32 = 0.5;
-const MAX_LOOKAHEAD_MS: f32 = 5.0;
 /// The part of the interpolator's support the held gain must cover: the samples around an
 /// interval whose coefficients matter (the Kaiser-windowed sinc's taps beyond +-12 samples
 /// are below 2 % of the centre tap). Covering all 64 taps would lengthen every gain dip by
@@ -113,43 +112,38 @@ pub struct LimiterSettings {
     pub lookahead_ms: f32,
 }
 
+/// Input gain into the limiter, dB.
+pub const DRIVE_DB: Range = Range::new(0.0, 24.0, 0.0, "dB");
+/// Output true-peak ceiling, dBTP.
+pub const CEILING_DB: Range = Range::new(-12.0, 0.0, -1.0, "dBTP");
+/// Release time constant, ms.
+pub const RELEASE_MS: Range = Range::new(1.0, 1000.0, 100.0, "ms");
+/// Lookahead, ms: its maximum sizes the delay lines (allocated in `reset`).
+pub const LOOKAHEAD_MS: Range = Range::new(0.5, 5.0, 1.5, "ms");
+
 impl Default for LimiterSettings {
     fn default() -> Self {
         Self {
             enabled: true,
-            drive_db: 0.0,
-            ceiling_db: -1.0,
-            release_ms: 100.0,
+            drive_db: DRIVE_DB.default,
+            ceiling_db: CEILING_DB.default,
+            release_ms: RELEASE_MS.default,
             auto_release: true,
-            lookahead_ms: 1.5,
+            lookahead_ms: LOOKAHEAD_MS.default,
         }
     }
 }
 
-fn clamp_or(value: f32, lo: f32, hi: f32, fallback: f32) -> f32 {
-    if value.is_finite() {
-        value.clamp(lo, hi)
-    } else {
-        fallback
-    }
-}
-
 impl LimiterSettings {
-    /// Ranges enforced, non-finite fields replaced by their defaults.
+    /// Every field in its range ([`Range::sanitize`]: clamped; NaN/Inf → default).
     fn sanitized(&self) -> Self {
-        let d = Self::default();
         Self {
             enabled: self.enabled,
-            drive_db: clamp_or(self.drive_db, 0.0, 24.0, d.drive_db),
-            ceiling_db: clamp_or(self.ceiling_db, -12.0, 0.0, d.ceiling_db),
-            release_ms: clamp_or(self.release_ms, 1.0, 1000.0, d.release_ms),
+            drive_db: DRIVE_DB.sanitize(self.drive_db),
+            ceiling_db: CEILING_DB.sanitize(self.ceiling_db),
+            release_ms: RELEASE_MS.sanitize(self.release_ms),
             auto_release: self.auto_release,
-            lookahead_ms: clamp_or(
-                self.lookahead_ms,
-                MIN_LOOKAHEAD_MS,
-                MAX_LOOKAHEAD_MS,
-                d.lookahead_ms,
-            ),
+            lookahead_ms: LOOKAHEAD_MS.sanitize(self.lookahead_ms),
         }
     }
 }
@@ -337,7 +331,7 @@ impl Limiter {
         };
         self.sample_rate = sample_rate;
         let capacity_rate = sample_rate.max(MAX_PREALLOCATED_SAMPLE_RATE);
-        let max_w = Self::lookahead_to_samples(MAX_LOOKAHEAD_MS, capacity_rate) + 1;
+        let max_w = Self::lookahead_to_samples(LOOKAHEAD_MS.max, capacity_rate) + 1;
         self.max_lookahead_samples = max_w;
         let max_hold = max_w + SUPPORT_HOLD_FRAMES;
 

@@ -21,6 +21,7 @@ use crate::dsp::filters::eq_design::{
 use crate::dsp::filters::svf::{
     run_settled_cascade, SettledStage, SvfCoeffs, SvfSection, IDENTITY_MIX,
 };
+use crate::dsp::util::range::Range;
 use crate::dsp::util::sanitize;
 
 /// Number of fully parametric bells.
@@ -95,31 +96,51 @@ pub enum EqPath {
     Side,
 }
 
-const fn cut(freq_hz: f32) -> CutBand {
+/// Frequency of every band, Hz (default: the low cut's; see the per-band constants).
+pub const FREQ_HZ: Range = Range::new(20.0, 20_000.0, 1_000.0, "Hz");
+pub const LOW_CUT_FREQ_HZ: Range = FREQ_HZ.with_default(30.0);
+pub const HIGH_CUT_FREQ_HZ: Range = FREQ_HZ.with_default(18_000.0);
+pub const LOW_SHELF_FREQ_HZ: Range = FREQ_HZ.with_default(100.0);
+pub const HIGH_SHELF_FREQ_HZ: Range = FREQ_HZ.with_default(8_000.0);
+/// Bell frequencies spread over the band by default: low, low-mid, high-mid, presence.
+pub const BELL_FREQ_HZ: [Range; NUM_BELLS] = [
+    FREQ_HZ.with_default(100.0),
+    FREQ_HZ.with_default(500.0),
+    FREQ_HZ.with_default(2_000.0),
+    FREQ_HZ.with_default(6_000.0),
+];
+/// Shelf and bell gain, dB.
+pub const GAIN_DB: Range = Range::new(-18.0, 18.0, 0.0, "dB");
+/// Shelf Q (slope): 0.707 is the Butterworth-like shelf without overshoot.
+pub const SHELF_Q: Range = Range::new(0.3, 2.0, std::f32::consts::FRAC_1_SQRT_2, "");
+/// Bell Q (bandwidth).
+pub const BELL_Q: Range = Range::new(0.1, 10.0, 1.0, "");
+
+const fn cut(freq: Range) -> CutBand {
     CutBand {
         enabled: false,
-        freq_hz,
+        freq_hz: freq.default,
         slope: CutSlope::Db12,
         channels: BandChannels::Stereo,
     }
 }
 
-const fn shelf(freq_hz: f32) -> ShelfBand {
+const fn shelf(freq: Range) -> ShelfBand {
     ShelfBand {
         enabled: false,
-        freq_hz,
-        gain_db: 0.0,
-        q: std::f32::consts::FRAC_1_SQRT_2,
+        freq_hz: freq.default,
+        gain_db: GAIN_DB.default,
+        q: SHELF_Q.default,
         channels: BandChannels::Stereo,
     }
 }
 
-const fn bell(freq_hz: f32) -> BellBand {
+const fn bell(freq: Range) -> BellBand {
     BellBand {
         enabled: false,
-        freq_hz,
-        gain_db: 0.0,
-        q: 1.0,
+        freq_hz: freq.default,
+        gain_db: GAIN_DB.default,
+        q: BELL_Q.default,
         channels: BandChannels::Stereo,
     }
 }
@@ -127,26 +148,17 @@ const fn bell(freq_hz: f32) -> BellBand {
 impl Default for EqSettings {
     fn default() -> Self {
         Self {
-            low_cut: cut(30.0),
-            high_cut: cut(18000.0),
-            low_shelf: shelf(100.0),
-            high_shelf: shelf(8000.0),
-            bells: [bell(100.0), bell(500.0), bell(2000.0), bell(6000.0)],
+            low_cut: cut(LOW_CUT_FREQ_HZ),
+            high_cut: cut(HIGH_CUT_FREQ_HZ),
+            low_shelf: shelf(LOW_SHELF_FREQ_HZ),
+            high_shelf: shelf(HIGH_SHELF_FREQ_HZ),
+            bells: BELL_FREQ_HZ.map(bell),
         }
     }
 }
 
 /// Number of SVF sections: 2 per cut, 1 per shelf, 1 per bell.
 const NUM_SECTIONS: usize = 6 + NUM_BELLS;
-
-/// Clamps to `[lo, hi]`, replacing NaN/Inf by `fallback`.
-fn finite_clamp(x: f32, lo: f32, hi: f32, fallback: f32) -> f64 {
-    (if x.is_finite() {
-        x.clamp(lo, hi)
-    } else {
-        fallback
-    }) as f64
-}
 
 impl EqSettings {
     /// Section designs in processing order (low cut ×2, low shelf, bells, high shelf, high
@@ -178,12 +190,12 @@ impl EqSettings {
             }
         };
         let cuts = |band: &CutBand, high: bool| -> [SvfCoeffs; 2] {
-            let f = finite_clamp(
-                band.freq_hz,
-                20.0,
-                20000.0,
-                if high { 18000.0 } else { 30.0 },
-            );
+            let range = if high {
+                HIGH_CUT_FREQ_HZ
+            } else {
+                LOW_CUT_FREQ_HZ
+            };
+            let f = range.sanitize(band.freq_hz) as f64;
             let design = |q: f64| {
                 if high {
                     lowpass(f, q, fs)
@@ -201,9 +213,14 @@ impl EqSettings {
             }
         };
         let shelf = |band: &ShelfBand, high: bool, slot: usize| {
-            let f = finite_clamp(band.freq_hz, 20.0, 20000.0, 1000.0);
-            let gain = finite_clamp(band.gain_db, -18.0, 18.0, 0.0);
-            let q = finite_clamp(band.q, 0.3, 2.0, std::f32::consts::FRAC_1_SQRT_2);
+            let freq = if high {
+                HIGH_SHELF_FREQ_HZ
+            } else {
+                LOW_SHELF_FREQ_HZ
+            };
+            let f = freq.sanitize(band.freq_hz) as f64;
+            let gain = GAIN_DB.sanitize(band.gain_db) as f64;
+            let q = SHELF_Q.sanitize(band.q) as f64;
             let proto = if high {
                 Prototype::high_shelf(gain, q)
             } else {
@@ -212,9 +229,9 @@ impl EqSettings {
             (proto, f, band.enabled, slot)
         };
         let bell = |band: &BellBand, slot: usize| {
-            let f = finite_clamp(band.freq_hz, 20.0, 20000.0, 1000.0);
-            let gain = finite_clamp(band.gain_db, -18.0, 18.0, 0.0);
-            let q = finite_clamp(band.q, 0.1, 10.0, 1.0);
+            let f = BELL_FREQ_HZ[slot - 1].sanitize(band.freq_hz) as f64;
+            let gain = GAIN_DB.sanitize(band.gain_db) as f64;
+            let q = BELL_Q.sanitize(band.q) as f64;
             (Prototype::bell(gain, q), f, band.enabled, slot)
         };
         let mut design = |(proto, f, enabled, slot): (Prototype, f64, bool, usize)| {

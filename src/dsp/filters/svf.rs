@@ -549,9 +549,15 @@ mod tests {
         for fs in [44_100.0, 96_000.0] {
             let designs = [
                 ("low-pass", SvfCoeffs::lowpass(1_000.0, 0.707, fs)),
-                ("high-pass", SvfCoeffs::highpass(120.0, 1.0 / BUTTERWORTH_K, fs)),
+                (
+                    "high-pass",
+                    SvfCoeffs::highpass(120.0, 1.0 / BUTTERWORTH_K, fs),
+                ),
                 ("band-pass", SvfCoeffs::bandpass(2_000.0, 2.0, fs)),
-                ("all-pass", SvfCoeffs::allpass(120.0, 1.0 / BUTTERWORTH_K, fs)),
+                (
+                    "all-pass",
+                    SvfCoeffs::allpass(120.0, 1.0 / BUTTERWORTH_K, fs),
+                ),
             ];
             for (name, coeffs) in designs {
                 let a = coeffs.multipliers();

@@ -6,11 +6,15 @@
 //! smoother that never quite gets there. The ramp runs per sample, so the output does not depend
 //! on how the host splits blocks.
 
+use crate::dsp::util::range::Range;
 use crate::dsp::util::{db_to_gain, sanitize};
 
 /// Time a gain change takes to complete. 20 ms is long enough that even a 48 dB jump moves by
 /// well under 0.1 dB per sample at 44.1 kHz (no zipper noise) and short enough to feel immediate.
 pub const GAIN_RAMP_SECONDS: f32 = 0.020;
+
+/// Input and output gain of the chain, dB.
+pub const GAIN_DB: Range = Range::new(-24.0, 24.0, 0.0, "dB");
 
 /// A stereo gain stage with a per-sample dB ramp.
 #[derive(Debug, Clone)]

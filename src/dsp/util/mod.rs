@@ -4,6 +4,7 @@ pub mod bypass;
 pub mod delay;
 pub mod denormals;
 pub mod gain;
+pub mod range;
 pub mod smoothing;
 
 /// Decibels to linear amplitude.
