@@ -1141,7 +1141,10 @@ mod tests {
         for preset in crate::presets::FACTORY.iter() {
             assert_round_trip(preset.name, &(preset.settings)());
         }
-        assert_round_trip("reference, linear phase", &crate::presets::reference_master(true));
+        assert_round_trip(
+            "reference, linear phase",
+            &crate::presets::reference_master(true),
+        );
         // Random settings over every range and choice.
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut uniform = move || {
@@ -1196,10 +1199,18 @@ mod tests {
             s.eq_enabled = bit(0);
             s.eq_linear_phase = bit(1);
             s.eq.low_cut.enabled = bit(2);
-            s.eq.low_cut.slope = if bit(3) { eq::CutSlope::Db24 } else { eq::CutSlope::Db12 };
+            s.eq.low_cut.slope = if bit(3) {
+                eq::CutSlope::Db24
+            } else {
+                eq::CutSlope::Db12
+            };
             s.eq.low_cut.channels = channels(4);
             s.eq.high_cut.enabled = bit(6);
-            s.eq.high_cut.slope = if bit(7) { eq::CutSlope::Db24 } else { eq::CutSlope::Db12 };
+            s.eq.high_cut.slope = if bit(7) {
+                eq::CutSlope::Db24
+            } else {
+                eq::CutSlope::Db12
+            };
             s.eq.high_cut.channels = channels(8);
             s.eq.low_shelf.enabled = bit(10);
             s.eq.low_shelf.channels = channels(11);

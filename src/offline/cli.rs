@@ -235,9 +235,7 @@ struct Job {
 pub fn build_settings(o: &Options) -> Result<Box<ParamSet>, OfflineError> {
     let mut set = match (&o.state, &o.preset) {
         (Some(state), _) => ParamSet::from_state_file(state)?,
-        (None, Some(preset)) if is_builtin_preset(preset) => {
-            ParamSet::builtin(preset)?
-        }
+        (None, Some(preset)) if is_builtin_preset(preset) => ParamSet::builtin(preset)?,
         (None, Some(file)) => ParamSet::from_preset_file(Path::new(file))?,
         (None, None) => ParamSet::builtin("reference")?,
     };

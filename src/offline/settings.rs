@@ -399,6 +399,23 @@ mod tests {
     }
 
     #[test]
+    fn every_factory_preset_is_a_builtin_with_exactly_its_settings_and_target() {
+        for preset in FACTORY.iter() {
+            for name in [preset.id, preset.name, &preset.name.to_uppercase()] {
+                assert!(is_builtin_preset(name), "{name}");
+                let set = ParamSet::builtin(name).unwrap();
+                assert_eq!(set.chain_settings(), (preset.settings)(), "{name}");
+                if let Some(target) = preset.target {
+                    assert!(set.params().target.value() == target, "{name}: target");
+                }
+            }
+        }
+        assert!(builtin_preset_names().contains("streaming"));
+        let err = ParamSet::builtin("loud").err().unwrap().reason;
+        assert!(err.contains("plugin-default, neutral, streaming"), "{err}");
+    }
+
+    #[test]
     fn reference_preset_maps_to_reference_master() {
         let got = ParamSet::builtin("reference").unwrap().chain_settings();
         let want = reference_master(false);
