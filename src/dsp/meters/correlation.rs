@@ -1,6 +1,8 @@
 //! Stereo correlation meter: r = ⟨L·R⟩ / √(⟨L²⟩⟨R²⟩) over 300 ms one-pole averages, the
 //! phase meter of every mastering console. +1 = mono, 0 = uncorrelated, −1 = out of phase.
 
+#[cfg(target_arch = "x86_64")]
+use crate::dsp::util::simd::{self, Level};
 use crate::dsp::util::{one_pole_coeff, sanitize};
 
 /// Integration time constant of the correlation meter.
@@ -125,8 +127,9 @@ fn weighted_sums(weights: &[f32], left: &[f32], right: &[f32]) -> (f64, f64, f64
     let n = weights.len().min(left.len()).min(right.len());
     let (weights, left, right) = (&weights[..n], &left[..n], &right[..n]);
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports AVX and FMA (checked just above).
+    if simd::supports(Level::AvxFma) {
+        // SAFETY: the CPU supports AVX and FMA (checked just above), the features
+        // `weighted_sums_avx_fma` is compiled for.
         return unsafe { weighted_sums_avx_fma(weights, left, right) };
     }
     weighted_sums_portable(weights, left, right)

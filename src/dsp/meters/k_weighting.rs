@@ -15,6 +15,8 @@
 //! direct form I with both channels in one 2-lane vector (see its docs).
 
 use crate::dsp::util::flush_denormal;
+#[cfg(target_arch = "x86_64")]
+use crate::dsp::util::simd::{self, Level};
 
 /// Pre-filter (high shelf) corner frequency in Hz, from the 48 kHz table of BS.1770-4.
 pub const PRE_FILTER_FREQUENCY_HZ: f64 = 1681.974450955533;
@@ -120,7 +122,8 @@ fn clamp_sample_rate(sample_rate: f64) -> f64 {
     }
 }
 
-/// Transposed direct form II biquad in f64.
+/// Transposed direct form II biquad in f64 (the test-only reference [`KWeightingFilter`]).
+#[cfg(test)]
 #[derive(Clone, Copy, Debug)]
 struct Biquad {
     coefficients: BiquadCoefficients,
@@ -128,6 +131,7 @@ struct Biquad {
     state2: f64,
 }
 
+#[cfg(test)]
 impl Biquad {
     fn new(coefficients: BiquadCoefficients) -> Self {
         Self {
@@ -158,7 +162,9 @@ impl Biquad {
     }
 }
 
-/// One channel of K-weighting (pre-filter followed by RLB high-pass).
+/// One channel of K-weighting (pre-filter followed by RLB high-pass): the textbook form, kept
+/// as the tests' reference for the stereo and quad filters the meters run (test-only).
+#[cfg(test)]
 #[derive(Clone, Copy, Debug)]
 pub struct KWeightingFilter {
     pre_filter: Biquad,
@@ -166,6 +172,7 @@ pub struct KWeightingFilter {
     sample_rate: f64,
 }
 
+#[cfg(test)]
 impl KWeightingFilter {
     pub fn new(sample_rate: f32) -> Self {
         let fs = f64::from(sample_rate);
@@ -440,9 +447,9 @@ impl QuadKWeighting {
         let frames = input.iter().map(|c| c.len()).min().unwrap_or(0);
         let input = input.map(|c| &c[..frames]);
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports AVX and FMA (checked just above).
+        if simd::supports(Level::AvxFma) {
+            // SAFETY: the CPU supports AVX and FMA (checked just above), the features
+            // `process_energy_avx_fma` is compiled for.
             return unsafe { self.process_energy_avx_fma(input) };
         }
         self.process_energy_portable(input)

@@ -33,6 +33,8 @@
 //! Used as the limiter's detector, by the programme meters, and by the offline analysis.
 
 use crate::dsp::util::gain_to_db;
+#[cfg(target_arch = "x86_64")]
+use crate::dsp::util::simd::{self, Level};
 
 /// Input-rate taps per polyphase branch.
 pub const TRUE_PEAK_TAPS: usize = 64;
@@ -187,7 +189,8 @@ pub const TRUE_PEAK_MAX_FILTER_GAIN: f32 = {
 // Per-sample reference form (tests compare the block kernels against it).
 
 /// One channel, one sample at a time, in the direct (unfolded) form: the specification the
-/// vectorised block kernels are tested against.
+/// vectorised block kernels are tested against (test-only).
+#[cfg(test)]
 #[derive(Clone, Debug)]
 pub struct TruePeakDetector {
     /// `history[j]` is `x[n - j]` over the support.
@@ -196,12 +199,14 @@ pub struct TruePeakDetector {
     previous_last_phase: f32,
 }
 
+#[cfg(test)]
 impl Default for TruePeakDetector {
     fn default() -> Self {
         Self::new()
     }
 }
 
+#[cfg(test)]
 impl TruePeakDetector {
     pub fn new() -> Self {
         Self {
@@ -335,8 +340,9 @@ impl MulAdd for Unfused {
 /// compiled for 8-lane vectors with fused multiply-adds.
 pub fn stereo_true_peak_block(left: &[f32], right: &[f32], peaks: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+    if simd::supports(Level::Avx2Fma) {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above), the features
+        // `stereo_true_peak_block_avx2_fma` is compiled for.
         unsafe { stereo_true_peak_block_avx2_fma(left, right, peaks) };
         return;
     }

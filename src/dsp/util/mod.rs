@@ -5,6 +5,7 @@ pub mod delay;
 pub mod denormals;
 pub mod gain;
 pub mod range;
+pub mod simd;
 pub mod smoothing;
 
 /// Decibels to linear amplitude.
