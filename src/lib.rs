@@ -20,6 +20,13 @@ pub mod presets;
 pub mod shared_state;
 pub mod targets;
 
+/// The integration tests' signal helpers, shared with the unit tests (one set of test
+/// signals and measurements for both).
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../tests/common/signals.rs"]
+pub(crate) mod test_signals;
+
 use dsp::filters::linear_phase_designer::LinearPhaseDesigner;
 use engine::Engine;
 use params::FairmasterParams;

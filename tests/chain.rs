@@ -5,6 +5,9 @@
 // Tests read best as "defaults, then the one change under test".
 #![allow(clippy::field_reassign_with_default)]
 
+mod common;
+
+use common::signals::white_noise;
 use fairmaster::ab::AbSettings;
 use fairmaster::chain::{Chain, ChainSettings, MAX_CHUNK};
 use fairmaster::dsp::filters::eq::EqPath;
@@ -37,19 +40,6 @@ fn chain_at(fs: f32, settings: &ChainSettings) -> Chain {
     c.set(settings);
     c.reset(fs);
     c
-}
-
-/// Deterministic noise in [-1, 1).
-fn noise(n: usize, seed: u64) -> Vec<f32> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            ((x >> 40) as f32 / (1u64 << 23) as f32) - 1.0
-        })
-        .collect()
 }
 
 fn run(chain: &mut Chain, left: &mut [f32], right: &mut [f32], block: usize) {
@@ -113,8 +103,8 @@ fn neutral_chain_nulls_against_delayed_input() {
         let latency = chain.latency_samples() as usize;
         let n = latency + 48_000;
         // -12 dBFS noise: far below the -1 dBTP ceiling, so the limiter does not touch it.
-        let input_l: Vec<f32> = noise(n, 1).iter().map(|x| x * 0.25).collect();
-        let input_r: Vec<f32> = noise(n, 2).iter().map(|x| x * 0.25).collect();
+        let input_l: Vec<f32> = white_noise(n, 1, 1.0).iter().map(|x| x * 0.25).collect();
+        let input_r: Vec<f32> = white_noise(n, 2, 1.0).iter().map(|x| x * 0.25).collect();
         let (mut l, mut r) = (input_l.clone(), input_r.clone());
         run(&mut chain, &mut l, &mut r, 512);
         let mut worst = 0.0f32;
@@ -135,16 +125,16 @@ fn neutral_chain_nulls_against_delayed_input() {
 fn output_does_not_depend_on_block_size() {
     let fs = 44_100.0;
     let settings = busy_settings(false);
-    let input = noise(30_000, 7);
+    let input = white_noise(30_000, 7, 1.0);
     let reference = {
         let mut c = chain_at(fs, &settings);
-        let (mut l, mut r) = (input.clone(), noise(30_000, 8));
+        let (mut l, mut r) = (input.clone(), white_noise(30_000, 8, 1.0));
         run(&mut c, &mut l, &mut r, MAX_CHUNK);
         (l, r)
     };
     for block in [1, 37, 480, 4096] {
         let mut c = chain_at(fs, &settings);
-        let (mut l, mut r) = (input.clone(), noise(30_000, 8));
+        let (mut l, mut r) = (input.clone(), white_noise(30_000, 8, 1.0));
         run(&mut c, &mut l, &mut r, block);
         let worst = l
             .iter()
@@ -198,8 +188,8 @@ fn default_state_holds_the_minus_one_dbtp_ceiling_on_hot_material() {
     settings.input_gain_db = 12.0;
     let mut chain = chain_at(fs, &settings);
     let n = 44_100;
-    let mut l: Vec<f32> = noise(n, 3);
-    let mut r: Vec<f32> = noise(n, 4);
+    let mut l: Vec<f32> = white_noise(n, 3, 1.0);
+    let mut r: Vec<f32> = white_noise(n, 4, 1.0);
     run(&mut chain, &mut l, &mut r, 256);
     let tp = true_peak_dbtp(&l, &r);
     assert!(
@@ -308,7 +298,7 @@ fn denormal_torture(fs: f32, seed: u64) -> Vec<f32> {
         _ => f32::NEG_INFINITY,
     }));
     x.extend(
-        noise(second / 2, seed)
+        white_noise(second / 2, seed, 1.0)
             .iter()
             .map(|v| v * f32::MIN_POSITIVE),
     );
@@ -441,7 +431,7 @@ fn huge_finite_input_is_limited_to_the_ceiling() {
                 let mut r = vec![0.0f32; n];
                 // Loud noise first (the limiter's gain moves every sample, so its running gain
                 // average carries rounding), then the huge values in silence and in the noise.
-                let hot = noise(n, 7);
+                let hot = white_noise(n, 7, 1.0);
                 for (i, (a, b)) in l.iter_mut().zip(r.iter_mut()).enumerate() {
                     *a = if i < 12_000 { 4.0 * hot[i] } else { 0.0 };
                     *b = -*a;

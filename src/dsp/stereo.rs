@@ -234,6 +234,7 @@ impl Stereo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_signals::{dft_magnitude_db, largest_step, white_noise};
 
     const FS: f32 = 48_000.0;
 
@@ -242,17 +243,6 @@ mod tests {
         s.set(settings);
         s.reset(fs);
         s
-    }
-
-    /// Magnitude in dB of the DFT of `response` at `freq`.
-    fn magnitude_db(response: &[f64], freq: f64, fs: f64) -> f64 {
-        let w = std::f64::consts::TAU * freq / fs;
-        let (mut re, mut im) = (0.0, 0.0);
-        for (n, &h) in response.iter().enumerate() {
-            re += h * (w * n as f64).cos();
-            im -= h * (w * n as f64).sin();
-        }
-        10.0 * (re * re + im * im).log10()
     }
 
     fn log_spaced_frequencies(count: usize) -> Vec<f64> {
@@ -311,11 +301,11 @@ mod tests {
             }
             let worst = log_spaced_frequencies(60)
                 .iter()
-                .map(|&f| magnitude_db(&sum, f, fs as f64).abs())
+                .map(|&f| dft_magnitude_db(&sum, f, fs as f64).abs())
                 .fold(0.0, f64::max);
             eprintln!("{fs}: LR4 sum worst {worst} dB");
             assert!(worst < 0.1, "{fs}: LR4 sum deviates {worst} dB");
-            let at_crossover = magnitude_db(&high, 120.0, fs as f64);
+            let at_crossover = dft_magnitude_db(&high, 120.0, fs as f64);
             eprintln!("{fs}: HP4 at fc {at_crossover} dB");
             assert!(
                 (at_crossover + 6.0206).abs() < 0.05,
@@ -329,8 +319,8 @@ mod tests {
         // Pure side impulse: L = δ, R = −δ → S = δ; output side = (L − R)/2.
         let (l, r) = impulse_response(&mono_bass(120.0), 1.0, -1.0, 9600);
         let side: Vec<f64> = l.iter().zip(&r).map(|(a, b)| 0.5 * (a - b)).collect();
-        let low = magnitude_db(&side, 30.0, FS as f64);
-        let high = magnitude_db(&side, 2000.0, FS as f64);
+        let low = dft_magnitude_db(&side, 30.0, FS as f64);
+        let high = dft_magnitude_db(&side, 2000.0, FS as f64);
         eprintln!("side 30 Hz {low} dB, 2 kHz {high} dB");
         assert!(low < -30.0, "side at 30 Hz: {low} dB");
         assert!(high.abs() < 0.1, "side at 2 kHz: {high} dB");
@@ -342,28 +332,16 @@ mod tests {
         assert_eq!(l, r);
         let worst = log_spaced_frequencies(60)
             .iter()
-            .map(|&f| magnitude_db(&l, f, FS as f64).abs())
+            .map(|&f| dft_magnitude_db(&l, f, FS as f64).abs())
             .fold(0.0, f64::max);
         eprintln!("mono worst {worst} dB");
         assert!(worst < 0.1, "mono deviates {worst} dB");
     }
 
-    fn noise(n: usize, seed: u64) -> Vec<f32> {
-        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
-        (0..n)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
-            })
-            .collect()
-    }
-
     #[test]
     fn width_zero_one_two() {
-        let left_in = noise(4800, 1);
-        let right_in = noise(4800, 2);
+        let left_in = white_noise(4800, 1, 1.0);
+        let right_in = white_noise(4800, 2, 1.0);
         let run = |width: f32| {
             let mut s = make(
                 &StereoSettings {
@@ -411,12 +389,6 @@ mod tests {
                 (mid + bass, mid - bass)
             })
             .unzip()
-    }
-
-    fn largest_step(x: &[f32]) -> f32 {
-        x.windows(2)
-            .map(|w| (w[1] - w[0]).abs())
-            .fold(0.0, f32::max)
     }
 
     #[test]

@@ -134,12 +134,11 @@ impl GuiContextInner for RecordingHost {
         let params: BTreeMap<String, ParamValue> = self
             .ids
             .iter()
-            // SAFETY: see above.
             .map(|(id, ptr)| {
-                (
-                    id.clone(),
-                    ParamValue::F32(unsafe { ptr.unmodulated_normalized_value() }),
-                )
+                // SAFETY: the pointer comes from `param_map()` of the parameters this host
+                // keeps alive.
+                let normalized = unsafe { ptr.unmodulated_normalized_value() };
+                (id.clone(), ParamValue::F32(normalized))
             })
             .collect();
         PluginState {

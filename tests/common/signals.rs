@@ -1,4 +1,5 @@
-//! Deterministic test signals.
+//! Deterministic test signals and measurements, the one set used by the integration tests
+//! (`mod common`) and the library's unit tests (included there as `crate::test_signals`).
 
 use std::f32::consts::PI;
 
@@ -16,6 +17,12 @@ impl Noise {
         self.0 ^= self.0 << 17;
         ((self.0 >> 40) as f32 / (1u64 << 23) as f32) - 1.0
     }
+}
+
+/// `n` samples of [`Noise`] scaled to `amplitude` (uniform in [-amplitude, amplitude)).
+pub fn white_noise(n: usize, seed: u64, amplitude: f32) -> Vec<f32> {
+    let mut white = Noise::new(seed);
+    (0..n).map(|_| amplitude * white.next()).collect()
 }
 
 /// Pink noise (Paul Kellet's refined filter, -3 dB/oct within 0.05 dB above 10 Hz at 44.1k),
@@ -93,5 +100,24 @@ pub fn max_deviation_from_delayed(
                 .abs()
                 .max((out.1[i] - input.1[i - latency]).abs())
         })
+        .fold(0.0f32, f32::max)
+}
+
+/// Magnitude in dB of the DFT of `response` (an impulse response) at `freq` Hz: the response
+/// measured the way an analyser would, for comparison with a designed curve.
+pub fn dft_magnitude_db(response: &[f64], freq: f64, fs: f64) -> f64 {
+    let w = std::f64::consts::TAU * freq / fs;
+    let (mut re, mut im) = (0.0, 0.0);
+    for (n, &h) in response.iter().enumerate() {
+        re += h * (w * n as f64).cos();
+        im -= h * (w * n as f64).sin();
+    }
+    10.0 * (re * re + im * im).log10()
+}
+
+/// Largest sample-to-sample step |x[i+1] - x[i]|: the click detector of the switching tests.
+pub fn largest_step(x: &[f32]) -> f32 {
+    x.windows(2)
+        .map(|w| (w[1] - w[0]).abs())
         .fold(0.0f32, f32::max)
 }

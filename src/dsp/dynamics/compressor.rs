@@ -243,10 +243,10 @@ impl SidechainHighPass {
     #[inline]
     fn process(&mut self, left: f32, right: f32) -> (f32, f32) {
         if self.g.current != self.g.target {
-            self.g.next();
+            self.g.advance();
             self.update_a1();
         }
-        let blend = self.blend.next();
+        let blend = self.blend.advance();
         if blend == 0.0 {
             // Fully bypassed: skip the filter (re-enabling fades in from clean state).
             return (left, right);
@@ -531,9 +531,9 @@ impl Compressor {
             };
             chunk_max = chunk_max.max(gain_reduction);
             *value = (-gain_reduction * LOG2_PER_DB) as f32;
-            let mix = self.mix.next();
+            let mix = self.mix.advance();
             *dry = (1.0 - mix) as f32;
-            *wet = (mix * self.makeup_gain.next()) as f32;
+            *wet = (mix * self.makeup_gain.advance()) as f32;
         }
 
         // Pass 4 (vectorisable): out = x·((1 − mix) + mix·makeup·gain). Zero gain reduction
@@ -875,17 +875,13 @@ mod tests {
         );
     }
 
+    /// White noise with a slow level modulation, so the detector attacks and releases.
     fn noise(n: usize, amplitude: f32, seed: u64) -> Vec<f32> {
-        let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let mut white = crate::test_signals::Noise::new(seed);
         (0..n)
             .map(|i| {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                let u = (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0;
-                // Slow level modulation so the detector attacks and releases.
                 let envelope = if (i / 3000) % 2 == 0 { 1.0 } else { 0.05 };
-                amplitude * envelope * u
+                amplitude * envelope * white.next()
             })
             .collect()
     }

@@ -458,7 +458,7 @@ impl Limiter {
             for i in 0..len {
                 let in_left = sanitize(left[i]);
                 let in_right = sanitize(right[i]);
-                let drive = self.drive.next() as f32;
+                let drive = self.drive.advance() as f32;
                 self.detector_left[history + i] = in_left * drive;
                 self.detector_right[history + i] = in_right * drive;
                 self.delay_left[write] = in_left;

@@ -5,17 +5,7 @@ use crate::dsp::meters::true_peak::{true_peak_dbtp, TruePeakDetector};
 use std::f64::consts::PI;
 
 /// xorshift64* white noise, uniform in [-1, 1).
-struct Noise(u64);
-
-impl Noise {
-    fn next(&mut self) -> f32 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        let v = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D);
-        ((v >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-    }
-}
+use crate::test_signals::Noise;
 
 fn run(limiter: &mut Limiter, left: &[f32], right: &[f32], block: usize) -> (Vec<f32>, Vec<f32>) {
     let mut out_l = left.to_vec();
@@ -63,7 +53,7 @@ fn torture_signals(fs: f64) -> Vec<(&'static str, f32, Vec<f32>, Vec<f32>)> {
             })
             .collect()
     };
-    let mut noise = Noise(0x1234_5678_9abc_def1);
+    let mut noise = Noise::new(0x1234_5678_9abc_def1);
     let noise_l: Vec<f32> = (0..len).map(|_| noise.next()).collect();
     let noise_r: Vec<f32> = (0..len).map(|_| noise.next()).collect();
     let mut impulse = vec![0.0f32; len];
@@ -146,7 +136,7 @@ fn no_gain_reduction_is_bit_exact_delay() {
         let mut limiter = Limiter::new(fs);
         limiter.set(&LimiterSettings::default());
         let latency = limiter.latency_samples() as usize;
-        let mut noise = Noise(99);
+        let mut noise = Noise::new(99);
         let left: Vec<f32> = (0..4000).map(|_| 0.3 * noise.next()).collect();
         let right: Vec<f32> = (0..4000).map(|_| 0.3 * noise.next()).collect();
         let (out_l, out_r) = run(&mut limiter, &left, &right, 100);
@@ -337,7 +327,7 @@ fn stereo_link_applies_identical_gain() {
 #[test]
 fn output_is_independent_of_block_size() {
     let fs = 44_100.0;
-    let mut noise = Noise(7);
+    let mut noise = Noise::new(7);
     let left: Vec<f32> = (0..6000).map(|_| noise.next()).collect();
     let right: Vec<f32> = (0..6000).map(|_| noise.next()).collect();
     let mut reference = None;
@@ -479,7 +469,7 @@ fn performance_ns_per_frame() {
     let fs = 48_000.0;
     let mut limiter = Limiter::new(fs);
     limiter.set(&settings(12.0, -1.0, true, 100.0, 1.5));
-    let mut noise = Noise(3);
+    let mut noise = Noise::new(3);
     let mut l: Vec<f32> = (0..480_000).map(|_| noise.next()).collect();
     let mut r = l.clone();
     // Best of 5 runs: the machine may be shared.

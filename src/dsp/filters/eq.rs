@@ -531,6 +531,7 @@ impl Eq {
 mod tests {
     use super::*;
     use crate::dsp::filters::svf::prewarp;
+    use crate::test_signals::white_noise;
     use std::f64::consts::PI;
 
     fn eq_with(settings: &EqSettings, fs: f32) -> Eq {
@@ -753,18 +754,6 @@ mod tests {
         }
     }
 
-    fn noise(len: usize, seed: u32) -> Vec<f32> {
-        let mut x = seed.wrapping_mul(2654435761) | 1;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                (x as f32 / u32::MAX as f32 - 0.5) * 0.5
-            })
-            .collect()
-    }
-
     /// Neutral settings (all off, plus an enabled 0 dB bell and shelf) null exactly.
     #[test]
     fn neutral_is_bit_exact() {
@@ -775,7 +764,7 @@ mod tests {
         s.bells[2].enabled = true;
         assert!(s.is_neutral());
         let mut eq = eq_with(&s, 44100.0);
-        let (mut l, mut r) = (noise(3000, 1), noise(3000, 2));
+        let (mut l, mut r) = (white_noise(3000, 1, 0.25), white_noise(3000, 2, 0.25));
         let (l0, r0) = (l.clone(), r.clone());
         eq.process(&mut l, &mut r);
         assert_eq!(l, l0);
@@ -846,7 +835,7 @@ mod tests {
         let run = |block: usize| {
             let mut eq = Eq::new();
             eq.reset(44100.0);
-            let (mut l, mut r) = (noise(12000, 3), noise(12000, 4));
+            let (mut l, mut r) = (white_noise(12000, 3, 0.25), white_noise(12000, 4, 0.25));
             let mut s = EqSettings::default();
             s.low_cut.enabled = true;
             s.bells[0] = BellBand {
@@ -902,7 +891,7 @@ mod tests {
             }
         });
         let (mut eq_bad, mut eq_ref) = (eq_with(&s, 48000.0), eq_with(&s, 48000.0));
-        let input = noise(1024, 5);
+        let input = white_noise(1024, 5, 0.25);
         let mut bad = input.clone();
         bad[100..140].iter_mut().for_each(|v| *v = f32::NAN);
         bad[200] = f32::INFINITY;

@@ -2,16 +2,9 @@
 
 use super::*;
 use crate::dsp::filters::fir_design::tests::{cascade_magnitude, rbj_bell, rbj_high_pass};
+use crate::test_signals::white_noise;
 
 const FS: f32 = 48_000.0;
-
-/// Noise in [-0.5, 0.5): the convolver tests' generator at half scale (exact in f32).
-fn noise(len: usize, seed: u64) -> Vec<f32> {
-    crate::dsp::filters::partitioned_convolver::tests::noise(len, seed)
-        .into_iter()
-        .map(|x| 0.5 * x)
-        .collect()
-}
 
 fn bell_kernels(fs: f32, mid_db: f64, side_db: f64) -> Box<LinearPhaseKernels> {
     let f = fs as f64;
@@ -130,7 +123,7 @@ fn matches_direct_convolution_below_minus_120_db() {
         eq.partition_size(),
     )))
     .unwrap();
-    let input = noise(len + 4096, 7);
+    let input = white_noise(len + 4096, 7, 0.5);
     let mut mid = input.clone();
     let mut side = vec![0.0; input.len()];
     eq.process(&mut mid, &mut side);
@@ -156,8 +149,8 @@ fn matches_direct_convolution_below_minus_120_db() {
 /// (crossfade) picked up at the same partition boundary.
 #[test]
 fn output_independent_of_block_size() {
-    let input_mid = noise(12_000, 3);
-    let input_side = noise(12_000, 4);
+    let input_mid = white_noise(12_000, 3, 0.5);
+    let input_side = white_noise(12_000, 4, 0.5);
     let kernels = bell_kernels(FS, 6.0, -3.0);
     let mut results = Vec::new();
     for block in [1usize, 100, 4096] {
@@ -179,7 +172,7 @@ fn output_independent_of_block_size() {
 /// signal with the bad samples replaced by silence, and huge values are bounded.
 #[test]
 fn non_finite_input_is_contained() {
-    let clean = noise(16_384, 5);
+    let clean = white_noise(16_384, 5, 0.5);
     let mut poisoned = clean.clone();
     let mut zeroed = clean.clone();
     for i in 3000..3100 {

@@ -281,21 +281,7 @@ fn complex_multiply_accumulate(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-
-    /// Deterministic xorshift noise in [-1, 1); shared with the linear-phase tests.
-    pub(crate) fn noise(len: usize, seed: u64) -> Vec<f32> {
-        let mut state = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
-    }
+    use crate::test_signals::white_noise;
 
     /// Streams `input` through the convolver block by block (the output of block k is the
     /// convolution result for input block k, i.e. no extra delay at this level).
@@ -316,8 +302,8 @@ pub(crate) mod tests {
     #[test]
     fn matches_direct_convolution() {
         let b = 64;
-        let fir = noise(1000, 1);
-        let input = noise(4096, 2);
+        let fir = white_noise(1000, 1, 1.0);
+        let input = white_noise(4096, 2, 1.0);
         let out = run(&fir, b, &input);
         let mut err2 = 0.0f64;
         let mut ref2 = 0.0f64;

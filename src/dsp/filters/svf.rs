@@ -570,14 +570,8 @@ mod tests {
                     })
                     .collect();
                 for f in [50.0, 120.0, 700.0, 2_000.0, 9_000.0] {
-                    let w = 2.0 * PI * f / fs;
-                    let (mut re, mut im) = (0.0, 0.0);
-                    for (n, &h) in response.iter().enumerate() {
-                        re += h * (w * n as f64).cos();
-                        im -= h * (w * n as f64).sin();
-                    }
-                    let measured_db = 10.0 * (re * re + im * im).log10();
-                    let designed_db = 10.0 * coeffs.magnitude_sq(w).log10();
+                    let measured_db = crate::test_signals::dft_magnitude_db(&response, f, fs);
+                    let designed_db = 10.0 * coeffs.magnitude_sq(2.0 * PI * f / fs).log10();
                     assert!(
                         (measured_db - designed_db).abs() < 1e-6,
                         "{name} at {f} Hz, {fs} Hz: {measured_db} vs {designed_db} dB"

@@ -204,20 +204,9 @@ fn weighted_sums_avx_fma(weights: &[f32], left: &[f32], right: &[f32]) -> (f64, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_signals::white_noise;
 
     const FS: f32 = 48_000.0;
-
-    fn noise(n: usize, seed: u64) -> Vec<f32> {
-        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
-        (0..n)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
-            })
-            .collect()
-    }
 
     #[test]
     fn correlation_meter_reads_plus_one_minus_one_and_zero() {
@@ -233,7 +222,7 @@ mod tests {
         meter.process(&sine, &inverted);
         assert!((meter.correlation() + 1.0).abs() < 1e-4);
         meter.reset(FS);
-        let (a, b) = (noise(n, 11), noise(n, 12));
+        let (a, b) = (white_noise(n, 11, 1.0), white_noise(n, 12, 1.0));
         for (ca, cb) in a.chunks(512).zip(b.chunks(512)) {
             meter.process(ca, cb);
         }
@@ -293,7 +282,7 @@ mod tests {
         };
         for fs in [48_000.0f32, 192_000.0] {
             let signals = [
-                ("noise", noise(n, 21), noise(n, 22)),
+                ("noise", white_noise(n, 21, 1.0), white_noise(n, 22, 1.0)),
                 (
                     "sines 440/440+0.7 rad",
                     sine(440.0, 0.0, fs),
@@ -335,8 +324,8 @@ mod tests {
     fn weighted_sums_paths_agree_and_ignore_non_finite_samples() {
         let n = 517;
         let weights: Vec<f32> = (0..n).map(|i| 0.001 * (1.0 + (i % 7) as f32)).collect();
-        let mut left = noise(n, 41);
-        let mut right = noise(n, 42);
+        let mut left = white_noise(n, 41, 1.0);
+        let mut right = white_noise(n, 42, 1.0);
         left[3] = f32::NAN;
         right[200] = f32::INFINITY;
         left[516] = f32::NEG_INFINITY;
@@ -362,7 +351,7 @@ mod tests {
 
     #[test]
     fn correlation_meter_treats_non_finite_input_as_silence() {
-        let (left, right) = (noise(2000, 31), noise(2000, 32));
+        let (left, right) = (white_noise(2000, 31, 1.0), white_noise(2000, 32, 1.0));
         let (mut poisoned_left, mut poisoned_right) = (left.clone(), right.clone());
         let (mut clean_left, mut clean_right) = (left, right);
         for i in 500..900 {

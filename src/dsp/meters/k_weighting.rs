@@ -237,29 +237,34 @@ mod lanes {
     #[derive(Clone, Copy)]
     pub(super) struct Lanes(__m128d);
 
-    // SAFETY (all blocks below): SSE2 is part of the x86-64 baseline, so these instructions
-    // exist on every CPU this code can run on; no memory is accessed except `out`, which is
-    // a local array of exactly two f64.
+    // Every block below: SSE2 is part of the x86-64 baseline, so these instructions exist on
+    // every CPU this code can run on; no memory is accessed except `out`, a local array of
+    // exactly two f64.
     impl Lanes {
         #[inline(always)]
         pub(super) fn pair(left: f64, right: f64) -> Self {
+            // SAFETY: SSE2 is baseline on x86-64 (see above); registers only.
             Self(unsafe { _mm_set_pd(right, left) })
         }
         #[inline(always)]
         pub(super) fn mul(self, other: Self) -> Self {
+            // SAFETY: SSE2 is baseline on x86-64 (see above); registers only.
             Self(unsafe { _mm_mul_pd(self.0, other.0) })
         }
         #[inline(always)]
         pub(super) fn add(self, other: Self) -> Self {
+            // SAFETY: SSE2 is baseline on x86-64 (see above); registers only.
             Self(unsafe { _mm_add_pd(self.0, other.0) })
         }
         #[inline(always)]
         pub(super) fn sub(self, other: Self) -> Self {
+            // SAFETY: SSE2 is baseline on x86-64 (see above); registers only.
             Self(unsafe { _mm_sub_pd(self.0, other.0) })
         }
         #[inline(always)]
         pub(super) fn to_array(self) -> [f64; 2] {
             let mut out = [0.0f64; 2];
+            // SAFETY: SSE2 is baseline; `out` is a writable local of exactly two f64.
             unsafe { _mm_storeu_pd(out.as_mut_ptr(), self.0) };
             out
         }
@@ -769,7 +774,7 @@ mod tests {
             let channels: Vec<Vec<f32>> = (0..4)
                 .map(|c| {
                     let scale = 0.25 * (c + 1) as f32;
-                    let noise = crate::dsp::filters::partitioned_convolver::tests::noise(3_000, c);
+                    let noise = crate::test_signals::white_noise(3_000, c, 1.0);
                     noise.into_iter().map(|x| scale * x).collect()
                 })
                 .collect();

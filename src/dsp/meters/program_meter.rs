@@ -474,7 +474,7 @@ mod tests {
         let mut channels: Vec<Vec<f32>> = (0..4)
             .map(|c| {
                 let scale = 0.2 + 0.2 * c as f32;
-                let noise = crate::dsp::filters::partitioned_convolver::tests::noise(n, 10 + c);
+                let noise = crate::test_signals::white_noise(n, 10 + c, 1.0);
                 noise.into_iter().map(|x| scale * x).collect()
             })
             .collect();

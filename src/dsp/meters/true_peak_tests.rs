@@ -1,4 +1,5 @@
 use super::*;
+use crate::test_signals::white_noise;
 use std::f64::consts::PI;
 
 /// Sine with 5 ms raised-cosine fades at both ends: an abrupt start or end is a step whose
@@ -15,18 +16,6 @@ fn sine(freq: f64, sample_rate: f64, amplitude: f64, phase: f64, len: usize) -> 
                 1.0
             };
             (amplitude * ramp * (2.0 * PI * freq / sample_rate * i as f64 + phase).sin()) as f32
-        })
-        .collect()
-}
-
-fn noise(len: usize, seed: u32, amplitude: f32) -> Vec<f32> {
-    let mut state = seed | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            amplitude * ((state as f32 / u32::MAX as f32) * 2.0 - 1.0)
         })
         .collect()
 }
@@ -72,8 +61,8 @@ fn const_math_matches_std() {
 #[test]
 fn block_kernels_equal_the_per_sample_detector() {
     for &len in &[1usize, 7, 8, 9, 63, 64, 65, 200, 1000] {
-        let left = noise(len + TRUE_PEAK_HISTORY, 3 + len as u32, 0.9);
-        let right = noise(len + TRUE_PEAK_HISTORY, 11 + len as u32, 0.5);
+        let left = white_noise(len + TRUE_PEAK_HISTORY, 3 + len as u64, 0.9);
+        let right = white_noise(len + TRUE_PEAK_HISTORY, 11 + len as u64, 0.5);
         let mut fast = vec![0.0f32; len];
         let mut portable = vec![0.0f32; len];
         stereo_true_peak_block(&left, &right, &mut fast);
@@ -146,7 +135,7 @@ fn max_filter_gain_bounds_every_frame_and_is_reached_by_the_worst_sign_pattern()
     assert!(peak > (l1(worst_phase) * 0.999) as f32, "{peak}");
     assert!(peak <= TRUE_PEAK_MAX_FILTER_GAIN, "{peak}");
     for seed in 0..20 {
-        let n = noise(TRUE_PEAK_HISTORY + 64, seed, 1.0);
+        let n = white_noise(TRUE_PEAK_HISTORY + 64, seed, 1.0);
         let m = n.iter().fold(0.0f32, |m, x| m.max(x.abs()));
         assert!(stereo_true_peak_max(&n, &n) <= m * TRUE_PEAK_MAX_FILTER_GAIN);
     }
@@ -160,7 +149,7 @@ fn never_below_the_sample_peak_and_impulses_are_exact() {
         let tp = true_peak_dbtp(&x, &[]);
         assert!((tp - db(0.7)).abs() < 1e-5, "{tp}");
     }
-    let n = noise(5000, 9, 0.8);
+    let n = white_noise(5000, 9, 0.8);
     let sample_peak = n.iter().fold(0.0f32, |m, x| m.max(x.abs()));
     assert!(true_peak_dbtp(&n, &n) >= db(sample_peak));
 }

@@ -73,7 +73,7 @@ impl OnePole {
 
     /// Advances one sample and returns the new value; free when settled.
     #[inline]
-    pub fn next(&mut self) -> f64 {
+    pub fn advance(&mut self) -> f64 {
         if self.current != self.target {
             self.current = one_pole_step(self.current, self.target, self.coeff);
         }
@@ -117,7 +117,7 @@ mod tests {
         glide.target = 1.0;
         let tau = (0.01 * fs) as usize;
         for _ in 0..tau {
-            glide.next();
+            glide.advance();
         }
         let expected = 1.0 - (-1.0f64).exp();
         assert!(
@@ -128,7 +128,7 @@ mod tests {
         // ln(1e9) ≈ 20.7 time constants to get within 1e-9, then exact.
         let mut steps = tau;
         while !glide.is_settled() {
-            glide.next();
+            glide.advance();
             steps += 1;
             assert!(steps < 25 * tau, "never settled");
         }
