@@ -168,11 +168,7 @@ impl Chain {
     /// Allocates (and designs linear-phase kernels inline if needed): call from `activate` or
     /// offline code, never from the audio thread.
     pub fn reset(&mut self, sample_rate: f32) {
-        let fs = if sample_rate.is_finite() && sample_rate > 0.0 {
-            sample_rate
-        } else {
-            48_000.0
-        };
+        let fs = crate::dsp::util::usable_sample_rate(sample_rate);
         self.sample_rate = fs;
         // Any structural change waiting for a fade is applied at once: nothing is playing.
         if let Some(s) = self.pending_structure.take() {

@@ -126,11 +126,7 @@ impl Stereo {
 
     /// Clears filter state and recomputes coefficients; smoothed values jump to their targets.
     pub fn reset(&mut self, sample_rate: f32) {
-        self.sample_rate = if sample_rate.is_finite() && sample_rate >= 1000.0 {
-            sample_rate
-        } else {
-            48_000.0
-        };
+        self.sample_rate = crate::dsp::util::usable_sample_rate(sample_rate);
         self.clear_filters();
         let settings = self.settings;
         self.set(&settings);

@@ -102,11 +102,7 @@ impl Analyzer {
 
     /// Drains the rings and updates the display spectra. `dt`: seconds since the last call.
     pub fn update(&mut self, sample_rate: f32, dt: f32) {
-        let sample_rate = if sample_rate.is_finite() && sample_rate > 1000.0 {
-            sample_rate
-        } else {
-            48_000.0
-        };
+        let sample_rate = crate::dsp::util::usable_sample_rate(sample_rate);
         if self.mapped_rate != sample_rate {
             self.map_points(sample_rate);
         }

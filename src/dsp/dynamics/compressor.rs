@@ -353,11 +353,7 @@ impl Compressor {
     /// Clears all state and recomputes coefficients for `sample_rate` (no allocation needed).
     /// Smoothed parameters jump to their targets.
     pub fn reset(&mut self, sample_rate: f32) {
-        self.sample_rate = if sample_rate.is_finite() && sample_rate >= 1000.0 {
-            sample_rate
-        } else {
-            48_000.0
-        };
+        self.sample_rate = crate::dsp::util::usable_sample_rate(sample_rate);
         self.gain_reduction_fast_db = 0.0;
         self.gain_reduction_slow_db = 0.0;
         self.sidechain.state_left = SvfState::default();

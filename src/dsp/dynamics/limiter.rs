@@ -324,11 +324,7 @@ impl Limiter {
     /// Sets the sample rate, (re)allocates if the rate exceeds the preallocated maximum,
     /// clears all state. Not realtime-safe; call off the audio thread.
     pub fn reset(&mut self, sample_rate: f32) {
-        let sample_rate = if sample_rate.is_finite() && sample_rate > 0.0 {
-            sample_rate
-        } else {
-            48_000.0
-        };
+        let sample_rate = crate::dsp::util::usable_sample_rate(sample_rate);
         self.sample_rate = sample_rate;
         let capacity_rate = sample_rate.max(MAX_PREALLOCATED_SAMPLE_RATE);
         let max_w = Self::lookahead_to_samples(LOOKAHEAD_MS.max, capacity_rate) + 1;
@@ -441,31 +437,17 @@ impl Limiter {
         // setting is exact), detector input, and the audio delay line (undriven input and
         // the drive applied to it).
         let mut write = self.delay_write;
-        if self.drive.is_settled() {
-            // Steady drive (the usual case): the smoothing recursion is exactly constant.
-            let drive = self.drive.current as f32;
-            for i in 0..len {
-                let in_left = sanitize(left[i]);
-                let in_right = sanitize(right[i]);
-                self.detector_left[history + i] = in_left * drive;
-                self.detector_right[history + i] = in_right * drive;
-                self.delay_left[write] = in_left;
-                self.delay_right[write] = in_right;
-                self.delay_drive[write] = drive;
-                write = (write + 1) & self.delay_mask;
-            }
-        } else {
-            for i in 0..len {
-                let in_left = sanitize(left[i]);
-                let in_right = sanitize(right[i]);
-                let drive = self.drive.advance() as f32;
-                self.detector_left[history + i] = in_left * drive;
-                self.detector_right[history + i] = in_right * drive;
-                self.delay_left[write] = in_left;
-                self.delay_right[write] = in_right;
-                self.delay_drive[write] = drive;
-                write = (write + 1) & self.delay_mask;
-            }
+        for i in 0..len {
+            let in_left = sanitize(left[i]);
+            let in_right = sanitize(right[i]);
+            // One compare per sample once settled (the usual case: the value is then exact).
+            let drive = self.drive.advance() as f32;
+            self.detector_left[history + i] = in_left * drive;
+            self.detector_right[history + i] = in_right * drive;
+            self.delay_left[write] = in_left;
+            self.delay_right[write] = in_right;
+            self.delay_drive[write] = drive;
+            write = (write + 1) & self.delay_mask;
         }
 
         // Stage 2: stereo-linked true peak (8x interpolation with refinement, samples included)

@@ -174,11 +174,7 @@ impl EqSettings {
         sample_rate: f64,
         cache: &mut DesignCache,
     ) -> [(SvfCoeffs, BandChannels); NUM_SECTIONS] {
-        let fs = if sample_rate.is_finite() && sample_rate > 0.0 {
-            sample_rate
-        } else {
-            48000.0
-        };
+        let fs = f64::from(crate::dsp::util::usable_sample_rate(sample_rate as f32));
         let on = |c: SvfCoeffs, enabled: bool| {
             if enabled {
                 c
@@ -376,11 +372,7 @@ impl Eq {
 
     /// Sets the sample rate, clears all state and jumps to the current settings (no glide).
     pub fn reset(&mut self, sample_rate: f32) {
-        let fs = if sample_rate.is_finite() && sample_rate > 0.0 {
-            sample_rate as f64
-        } else {
-            48000.0
-        };
+        let fs = f64::from(crate::dsp::util::usable_sample_rate(sample_rate));
         self.sample_rate = fs;
         self.glide = -(-1.0 / (GLIDE_TAU_S * fs)).exp_m1();
         self.settle_len = (20.0 * GLIDE_TAU_S * fs).ceil() as u32;

@@ -47,11 +47,7 @@ impl CorrelationMeter {
 
     /// Clears the averages and sets the 300 ms integration for `sample_rate`. Allocation-free.
     pub fn reset(&mut self, sample_rate: f32) {
-        let fs = if sample_rate.is_finite() && sample_rate >= 1000.0 {
-            sample_rate
-        } else {
-            48_000.0
-        };
+        let fs = crate::dsp::util::usable_sample_rate(sample_rate);
         self.coeff = one_pole_coeff(CORRELATION_SECONDS, fs) as f64;
         // Repeated multiplication: at most 512 roundings, ≈ 6e-14 relative, far below the
         // rounding the per-sample recursion itself accumulates over a 300 ms time constant.

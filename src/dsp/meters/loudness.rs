@@ -99,11 +99,7 @@ impl LoudnessMeter {
     /// Does not allocate (storage is allocated in `new`).
     pub fn reset(&mut self, sample_rate: f32) {
         // A nonsensical rate from a host falls back to 48 kHz rather than breaking the meter.
-        let rate = if sample_rate.is_finite() && sample_rate > 0.0 {
-            f64::from(sample_rate)
-        } else {
-            48_000.0
-        };
+        let rate = f64::from(crate::dsp::util::usable_sample_rate(sample_rate));
         self.filter.reset(rate as f32);
         self.sub_block_length = ((rate * SUB_BLOCK_SECONDS).round() as usize).max(1);
         self.samples_in_sub_block = 0;

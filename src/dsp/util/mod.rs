@@ -8,6 +8,23 @@ pub mod range;
 pub mod simd;
 pub mod smoothing;
 
+/// Lowest sample rate a module accepts; anything lower (or non-finite) is a broken host.
+pub const MIN_SAMPLE_RATE: f32 = 1000.0;
+/// What a module runs at when the host reports an unusable rate.
+pub const FALLBACK_SAMPLE_RATE: f32 = 48_000.0;
+
+/// The one rule for a sample rate handed to `reset`: a finite rate of at least
+/// [`MIN_SAMPLE_RATE`] is used as it is, anything else becomes [`FALLBACK_SAMPLE_RATE`], so
+/// coefficient design never divides by zero or builds an unstable filter.
+#[inline]
+pub fn usable_sample_rate(sample_rate: f32) -> f32 {
+    if sample_rate.is_finite() && sample_rate >= MIN_SAMPLE_RATE {
+        sample_rate
+    } else {
+        FALLBACK_SAMPLE_RATE
+    }
+}
+
 /// Decibels to linear amplitude.
 #[inline]
 pub fn db_to_gain(db: f32) -> f32 {
