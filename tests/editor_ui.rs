@@ -353,6 +353,8 @@ fn every_parameter_has_a_visible_control() {
         let name = if id == "ab_bypass" {
             AB_BUTTON_LABEL.to_owned()
         } else {
+            // SAFETY: `ptr` comes from `param_map()` of `h.state().params`, an `Arc` that `h` keeps
+            // alive for the whole loop, so the parameter it points to is alive.
             unsafe { ptr.name() }.to_owned()
         };
         let node = h
@@ -394,6 +396,8 @@ fn factory_preset_is_applied_through_balanced_gestures() {
         if id == "target" {
             continue;
         }
+        // SAFETY: `ptr` comes from `param_map()` of `p`, a clone of the editor's
+        // `Arc<FairmasterParams>` held until the end of the test, so the parameter is alive.
         let (v, d) = unsafe {
             (
                 ptr.unmodulated_normalized_value(),

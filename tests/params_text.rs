@@ -53,7 +53,10 @@ fn params(host: &ClapTestHost, defaults: &FairmasterParams) -> Vec<Param> {
 impl Param {
     /// The plain value (dB, Hz, fraction, variant index, 0/1) of a value on the CLAP scale.
     fn plain(&self, clap: f64) -> f64 {
+        // SAFETY: `self.ptr` comes from `param_map()` of the `defaults` that `params()` borrows;
+        // each test keeps `defaults` alive while it uses the returned `Param`s.
         let steps = unsafe { self.ptr.step_count() }.unwrap_or(1) as f64;
+        // SAFETY: as above: the parameter `self.ptr` points to is alive.
         unsafe { self.ptr.preview_plain((clap / steps) as f32) as f64 }
     }
 

@@ -115,8 +115,11 @@ fn assert_v0_1_0_values(host: &ClapTestHost, what: &str) {
     let defaults = FairmasterParams::default();
     let mut checked = 0;
     for (id, ptr, _) in defaults.param_map() {
+        // SAFETY: `ptr` comes from `param_map()` of `defaults`, a local that outlives this loop, so
+        // the parameter it points to is alive.
         let steps = unsafe { ptr.step_count() }.unwrap_or(1) as f64;
         let normalized = host.param_clap_value(&id) / steps;
+        // SAFETY: as above: `ptr` points into `defaults`, still alive.
         let plain = unsafe { ptr.preview_plain(normalized as f32) } as f64;
         let expected = match V0_1_0_VALUES.iter().find(|(i, _)| *i == id) {
             Some(&(_, v)) => v,
@@ -125,6 +128,7 @@ fn assert_v0_1_0_values(host: &ClapTestHost, what: &str) {
                     ADDED_AFTER_V0_1_0.contains(&id.as_str()),
                     "{id} is not in the 0.1.0 session: list it in ADDED_AFTER_V0_1_0"
                 );
+                // SAFETY: as above: `ptr` points into `defaults`, still alive.
                 unsafe { ptr.default_plain_value() as f64 }
             }
         };

@@ -72,6 +72,9 @@ fn entry_acquire() {
     if *users == 0 {
         let init = entry().init.expect("clap_entry.init is null");
         assert!(
+            // SAFETY: `init` is the plugin's own `clap_entry.init`, called with a NUL-terminated
+            // C-string literal that lives for the whole program. The `ENTRY_USERS` lock makes this
+            // the first entry call and pairs it with exactly one `deinit`.
             unsafe { init(c"/tmp/fairmaster-test.clap".as_ptr()) },
             "clap_entry.init failed"
         );
@@ -84,6 +87,10 @@ fn entry_release() {
     *users -= 1;
     if *users == 0 {
         if let Some(deinit) = entry().deinit {
+            // SAFETY: this was the last user, so every `ClapTestHost` has already destroyed its
+            // plugin (it calls `entry_release` after `destroy`) and nothing uses the factory any
+            // more, as CLAP requires before `deinit`; the lock pairs this with the `init` in
+            // `entry_acquire`.
             unsafe { deinit() };
         }
     }
@@ -91,8 +98,13 @@ fn entry_release() {
 
 fn plugin_factory() -> &'static clap_plugin_factory {
     let get_factory = entry().get_factory.expect("clap_entry.get_factory is null");
+    // SAFETY: `get_factory` is the plugin's `clap_entry.get_factory`, given a NUL-terminated
+    // `&'static CStr` id; every caller ran `entry_acquire` first, so `init` has been called.
     let factory = unsafe { get_factory(CLAP_PLUGIN_FACTORY_ID.as_ptr()) };
     assert!(!factory.is_null(), "plugin has no clap.plugin-factory");
+    // SAFETY: `factory` is non-null (asserted) and was returned for `CLAP_PLUGIN_FACTORY_ID`, so it
+    // points to a `clap_plugin_factory`. CLAP only promises it valid until `deinit`, but
+    // nice-plug's `get_factory` returns the address of a static, valid for the whole program.
     unsafe { &*(factory as *const clap_plugin_factory) }
 }
 
@@ -105,10 +117,17 @@ pub fn clap_param_id(string_id: &str) -> clap_id {
     hash & !(1 << 31)
 }
 
+/// Copies a C string the plugin handed out.
+///
+/// # Safety
+///
+/// `p` must be null or point to a NUL-terminated string that stays valid for the call.
 unsafe fn c_str_to_string(p: *const c_char) -> Option<String> {
     if p.is_null() {
         None
     } else {
+        // SAFETY: `p` is non-null here and, by this function's contract, a NUL-terminated string
+        // valid for the call.
         Some(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
     }
 }
@@ -135,19 +154,35 @@ pub struct Descriptor {
 }
 
 impl Descriptor {
+    /// Copies a descriptor the plugin handed out.
+    ///
+    /// # Safety
+    ///
+    /// `d` must be a descriptor the plugin returned (`get_plugin_descriptor` or
+    /// `clap_plugin.desc`), with the entry still initialised: CLAP then guarantees its string
+    /// fields are NUL-terminated (or null where optional) and `features` is null or a
+    /// null-terminated array of such strings.
     unsafe fn from_raw(d: &clap_plugin_descriptor) -> Self {
         let mut features = Vec::new();
         if !d.features.is_null() {
             let mut i = 0;
             loop {
+                // SAFETY: `features` is non-null and, by this function's contract, a
+                // null-terminated array; the loop stops at the null entry, so index `i` is inside
+                // the array.
                 let f = unsafe { *d.features.add(i) };
                 if f.is_null() {
                     break;
                 }
+                // SAFETY: `f` is a non-null entry of the feature list, a NUL-terminated string
+                // valid for the call by this function's contract.
                 features.push(unsafe { c_str_to_string(f) }.unwrap());
                 i += 1;
             }
         }
+        // SAFETY: by this function's contract `id` and `name` (mandatory) and `vendor`, `url`,
+        // `version`, `description` (optional) are null or NUL-terminated strings valid for the
+        // call; `c_str_to_string` handles the null ones.
         unsafe {
             Self {
                 id: c_str_to_string(d.id).expect("descriptor id is null"),
@@ -166,11 +201,18 @@ impl Descriptor {
 pub fn plugin_descriptors() -> Vec<Descriptor> {
     entry_acquire();
     let factory = plugin_factory();
+    // SAFETY: `factory` is the plugin factory, valid while the entry is initialised (between
+    // `entry_acquire` above and `entry_release` below), and is passed as its own `self` argument.
     let count = unsafe { factory.get_plugin_count.unwrap()(factory) };
     let descriptors = (0..count)
         .map(|i| {
+            // SAFETY: as for `get_plugin_count`: the factory is valid and initialised, and `i` is
+            // below `count`, the index range CLAP allows.
             let d = unsafe { factory.get_plugin_descriptor.unwrap()(factory, i) };
             assert!(!d.is_null(), "descriptor {i} is null");
+            // SAFETY: `d` is non-null (asserted) and came from `get_plugin_descriptor` while the
+            // entry is initialised, as `from_raw` requires; it copies everything out before
+            // `entry_release`.
             unsafe { Descriptor::from_raw(&*d) }
         })
         .collect();
@@ -233,10 +275,22 @@ struct HostInner {
     counters: HostCounters,
 }
 
+/// The [`HostCounters`] of the host that `host` belongs to.
+///
+/// # Safety
+///
+/// `host` must be the `clap_host` a [`ClapTestHost`] gave the plugin (`HostInner::clap_host`),
+/// which is what the plugin passes back to every host callback; the boxed `HostInner` outlives the
+/// plugin instance, so it is alive during any callback.
 unsafe fn counters<'a>(host: *const clap_host) -> &'a HostCounters {
     assert!(!host.is_null(), "plugin passed a null clap_host");
+    // SAFETY: `host` is non-null (asserted) and, by this function's contract, points to the live
+    // `HostInner::clap_host`.
     let data = unsafe { (*host).host_data };
     assert!(!data.is_null(), "clap_host.host_data is null");
+    // SAFETY: `host_data` was set in `new_inactive` to the `HostCounters` in the same boxed
+    // `HostInner`, alive for as long as the `clap_host` is. The counters are only used through
+    // shared references (atomics), so sharing them, also across threads, is sound.
     unsafe { &*(data as *const HostCounters) }
 }
 
@@ -244,10 +298,15 @@ unsafe extern "C" fn host_get_extension(
     host: *const clap_host,
     extension_id: *const c_char,
 ) -> *const c_void {
+    // SAFETY: the plugin calls host callbacks with the `clap_host` it was created with, which is
+    // `HostInner::clap_host`, alive until after the plugin is destroyed; that is what `counters`
+    // requires (it is called here only for its null checks).
     let _ = unsafe { counters(host) };
     if extension_id.is_null() {
         return ptr::null();
     }
+    // SAFETY: `extension_id` is non-null (checked above); CLAP passes extension ids as
+    // NUL-terminated strings valid for the call.
     let id = unsafe { CStr::from_ptr(extension_id) };
     if id == CLAP_EXT_LATENCY {
         &HOST_LATENCY as *const clap_host_latency as *const c_void
@@ -261,24 +320,33 @@ unsafe extern "C" fn host_get_extension(
 }
 
 unsafe extern "C" fn host_request_restart(host: *const clap_host) {
+    // SAFETY: as in `host_get_extension`: `host` is the `clap_host` the plugin was created with, as
+    // `counters` requires.
     unsafe { counters(host) }
         .restart_requests
         .fetch_add(1, Ordering::SeqCst);
 }
 
 unsafe extern "C" fn host_request_process(host: *const clap_host) {
+    // SAFETY: as in `host_get_extension`: `host` is the `clap_host` the plugin was created with, as
+    // `counters` requires.
     unsafe { counters(host) }
         .process_requests
         .fetch_add(1, Ordering::SeqCst);
 }
 
 unsafe extern "C" fn host_request_callback(host: *const clap_host) {
+    // SAFETY: as in `host_get_extension`: `host` is the `clap_host` the plugin was created with, as
+    // `counters` requires.
     let c = unsafe { counters(host) };
     c.callback_requests.fetch_add(1, Ordering::SeqCst);
     c.callback_pending.store(true, Ordering::SeqCst);
 }
 
 unsafe extern "C" fn host_latency_changed(host: *const clap_host) {
+    // SAFETY: `clap_host_latency::changed` is only reachable through the `HOST_LATENCY` we return
+    // from `host_get_extension`, and the plugin calls it with its own `clap_host`, as `counters`
+    // requires.
     let c = unsafe { counters(host) };
     c.latency_changed.fetch_add(1, Ordering::SeqCst);
     if !c.activating.load(Ordering::SeqCst) {
@@ -288,6 +356,8 @@ unsafe extern "C" fn host_latency_changed(host: *const clap_host) {
 }
 
 unsafe extern "C" fn host_params_rescan(host: *const clap_host, _flags: clap_param_rescan_flags) {
+    // SAFETY: as for `host_latency_changed`: reached through `HOST_PARAMS`, called with the
+    // plugin's own `clap_host`.
     unsafe { counters(host) }
         .params_rescans
         .fetch_add(1, Ordering::SeqCst);
@@ -298,18 +368,24 @@ unsafe extern "C" fn host_params_clear(
     _param_id: clap_id,
     _flags: clap_param_clear_flags,
 ) {
+    // SAFETY: as for `host_latency_changed`: reached through `HOST_PARAMS`, called with the
+    // plugin's own `clap_host`.
     unsafe { counters(host) }
         .params_clears
         .fetch_add(1, Ordering::SeqCst);
 }
 
 unsafe extern "C" fn host_params_request_flush(host: *const clap_host) {
+    // SAFETY: as for `host_latency_changed`: reached through `HOST_PARAMS`, called with the
+    // plugin's own `clap_host`.
     unsafe { counters(host) }
         .params_flush_requests
         .fetch_add(1, Ordering::SeqCst);
 }
 
 unsafe extern "C" fn host_state_mark_dirty(host: *const clap_host) {
+    // SAFETY: as for `host_latency_changed`: reached through `HOST_STATE`, called with the plugin's
+    // own `clap_host`.
     unsafe { counters(host) }
         .state_dirty
         .fetch_add(1, Ordering::SeqCst);
@@ -333,6 +409,9 @@ static HOST_STATE: clap_host_state = clap_host_state {
 // they must not allocate: they only index a preallocated Vec.
 
 unsafe extern "C" fn in_events_size(list: *const clap_input_events) -> u32 {
+    // SAFETY: the plugin calls this only with the `clap_input_events` that `process_clap_no_pump`
+    // passes to `process`, during that call; `list` points to it and its `ctx` to `self.events`,
+    // which is not mutated until `process` returns.
     let events = unsafe { &*((*list).ctx as *const Vec<clap_event_param_value>) };
     events.len() as u32
 }
@@ -341,6 +420,8 @@ unsafe extern "C" fn in_events_get(
     list: *const clap_input_events,
     index: u32,
 ) -> *const clap_event_header {
+    // SAFETY: as in `in_events_size`: `list` is the host's input event list and `ctx` points to
+    // `self.events`, unchanged during the `process` call.
     let events = unsafe { &*((*list).ctx as *const Vec<clap_event_param_value>) };
     match events.get(index as usize) {
         Some(e) => &e.header,
@@ -352,6 +433,9 @@ unsafe extern "C" fn out_events_try_push(
     list: *const clap_output_events,
     _event: *const clap_event_header,
 ) -> bool {
+    // SAFETY: the plugin calls this only with the `clap_output_events` that `process_clap_no_pump`
+    // passes to `process`, during that call; its `ctx` points to the boxed `HostCounters`, only
+    // used through atomics.
     let c = unsafe { &*((*list).ctx as *const HostCounters) };
     c.output_events.fetch_add(1, Ordering::SeqCst);
     true
@@ -364,6 +448,9 @@ unsafe extern "C" fn ostream_write(
     buffer: *const c_void,
     size: u64,
 ) -> i64 {
+    // SAFETY: the plugin calls this only with the `clap_ostream` from `try_save_state`, during its
+    // `save` call; `ctx` points to that function's `out`, which nothing else touches until `save`
+    // returns, so this exclusive borrow is unique.
     let out = unsafe { &mut *((*stream).ctx as *mut Vec<u8>) };
     let n = (size as usize).min(OSTREAM_CHUNK);
     if n == 0 {
@@ -372,6 +459,8 @@ unsafe extern "C" fn ostream_write(
     if buffer.is_null() {
         return -1;
     }
+    // SAFETY: `buffer` is non-null (checked above) and CLAP's `write` contract makes it `size`
+    // readable bytes; `n <= size`.
     out.extend_from_slice(unsafe { std::slice::from_raw_parts(buffer as *const u8, n) });
     n as i64
 }
@@ -386,6 +475,9 @@ unsafe extern "C" fn istream_read(
     buffer: *mut c_void,
     size: u64,
 ) -> i64 {
+    // SAFETY: the plugin calls this only with the `clap_istream` from `load_state`, during its
+    // `load` call; `ctx` points to that function's `reader`, which nothing else touches until
+    // `load` returns, so this exclusive borrow is unique.
     let reader = unsafe { &mut *((*stream).ctx as *mut SliceReader) };
     let n = (size as usize)
         .min(ISTREAM_CHUNK)
@@ -396,6 +488,9 @@ unsafe extern "C" fn istream_read(
     if buffer.is_null() {
         return -1;
     }
+    // SAFETY: the source is `n <= data.len() - pos` bytes of `reader.data`; `buffer` is non-null
+    // (checked above) with room for `size >= n` bytes by CLAP's `read` contract; the plugin's
+    // buffer and the host's state slice are distinct memory, so they do not overlap.
     unsafe {
         ptr::copy_nonoverlapping(reader.data[reader.pos..].as_ptr(), buffer as *mut u8, n);
     }
@@ -477,6 +572,10 @@ impl ClapTestHost {
 
         let factory = plugin_factory();
         let id = CString::new(PLUGIN_ID).unwrap();
+        // SAFETY: `factory` is valid (the entry was initialised by `entry_acquire` above);
+        // `&inner.clap_host` is a fully initialised `clap_host` in a `Box` that `ClapTestHost`
+        // keeps until after `destroy`, as CLAP requires; `id` is a NUL-terminated `CString` alive
+        // for the call.
         let plugin =
             unsafe { factory.create_plugin.unwrap()(factory, &inner.clap_host, id.as_ptr()) };
         assert!(!plugin.is_null(), "factory could not create {PLUGIN_ID}");
@@ -499,6 +598,9 @@ impl ClapTestHost {
             out_bufs: Vec::new(),
         };
         assert!(
+            // SAFETY: `plugin` was just created by the factory (non-null, asserted) and not yet
+            // initialised; CLAP requires `init` once, on the main thread (this one), before any
+            // other plugin call.
             unsafe { host.p().init.unwrap()(plugin) },
             "clap_plugin.init failed"
         );
@@ -507,14 +609,24 @@ impl ClapTestHost {
     }
 
     fn p(&self) -> &clap_plugin {
+        // SAFETY: `self.plugin` is the non-null instance created in `new_inactive`; it is destroyed
+        // only in `Drop` (and nulled there, never read again), so it is valid for the borrow of
+        // `self`.
         unsafe { &*self.plugin }
     }
 
     fn ext<T>(&self, id: &CStr) -> Option<&T> {
+        // SAFETY: `self.plugin` is alive (see `p`) and initialised (`new_inactive` calls `init`
+        // before any `ext` call); `id` is a NUL-terminated `&CStr`; CLAP marks `get_extension`
+        // thread-safe.
         let e = unsafe { self.p().get_extension.unwrap()(self.plugin, id.as_ptr()) };
         if e.is_null() {
             None
         } else {
+            // SAFETY: `e` is non-null and is the plugin's extension struct for `id`; every caller
+            // names the struct type that belongs to `id` as `T` (e.g. `CLAP_EXT_LATENCY` ->
+            // `clap_plugin_latency`). CLAP keeps extension pointers valid for the plugin's
+            // lifetime, which outlives the borrow of `self`.
             Some(unsafe { &*(e as *const T) })
         }
     }
@@ -523,9 +635,15 @@ impl ClapTestHost {
         let ext: &clap_plugin_audio_ports_config = self
             .ext(CLAP_EXT_AUDIO_PORTS_CONFIG)
             .expect("plugin has no clap.audio-ports-config");
+        // SAFETY: `ext` is this plugin's `clap.audio-ports-config` (from `ext`), called with the
+        // plugin it belongs to, on the main thread as CLAP requires.
         let count = unsafe { ext.count.unwrap()(self.plugin) };
         for i in 0..count {
+            // SAFETY: `clap_audio_ports_config` is plain C data (integers, bools, a char array and
+            // nullable `*const c_char`s), for which all-zero bytes are a valid value.
             let mut cfg: clap_audio_ports_config = unsafe { std::mem::zeroed() };
+            // SAFETY: as for `count`; `i < count` and `cfg` is a writable `clap_audio_ports_config`
+            // that outlives the call.
             assert!(unsafe { ext.get.unwrap()(self.plugin, i, &mut cfg) });
             if cfg.has_main_input
                 && cfg.has_main_output
@@ -533,6 +651,9 @@ impl ClapTestHost {
                 && cfg.main_output_channel_count == channels
             {
                 assert!(
+                    // SAFETY: as for `count`; the plugin is not activated yet (this runs from
+                    // `new_inactive`), as CLAP requires for `select`, and `cfg.id` is one of its
+                    // own config ids.
                     unsafe { ext.select.unwrap()(self.plugin, cfg.id) },
                     "select({}) failed",
                     cfg.id
@@ -554,6 +675,8 @@ impl ClapTestHost {
         assert!(!self.active, "already active");
         assert!(min_frames >= 1 && min_frames <= max_frames);
         self.inner.counters.activating.store(true, Ordering::SeqCst);
+        // SAFETY: `self.plugin` is alive (see `p`), initialised and inactive (asserted above), and
+        // this is the main thread, as CLAP requires for `activate`.
         let ok =
             unsafe { self.p().activate.unwrap()(self.plugin, sample_rate, min_frames, max_frames) };
         self.inner
@@ -571,6 +694,8 @@ impl ClapTestHost {
         self.in_bufs = vec![vec![0.0; max_frames as usize]; self.channels as usize];
         self.out_bufs = vec![vec![0.0; max_frames as usize]; self.channels as usize];
         assert!(
+            // SAFETY: `self.plugin` is alive, just activated and not processing, as CLAP requires
+            // for `start_processing`; no other plugin call runs concurrently (`&mut self`).
             unsafe { self.p().start_processing.unwrap()(self.plugin) },
             "start_processing failed"
         );
@@ -581,10 +706,14 @@ impl ClapTestHost {
     /// Stops processing and deactivates the plugin.
     pub fn deactivate(&mut self) {
         if self.processing {
+            // SAFETY: `self.plugin` is alive, and `self.processing` means it is active and
+            // processing, as CLAP requires for `stop_processing`; no concurrent call (`&mut self`).
             unsafe { self.p().stop_processing.unwrap()(self.plugin) };
             self.processing = false;
         }
         if self.active {
+            // SAFETY: `self.plugin` is alive, and `self.active` means it is active, with processing
+            // stopped just above, as CLAP requires for `deactivate`; this is the main thread.
             unsafe { self.p().deactivate.unwrap()(self.plugin) };
             self.active = false;
         }
@@ -626,6 +755,9 @@ impl ClapTestHost {
 
     /// Calls `clap_plugin.reset` (what a DAW does on transport jumps).
     pub fn reset(&mut self) {
+        // SAFETY: `self.plugin` is alive (see `p`) and no other plugin call runs concurrently
+        // (`&mut self`). CLAP expects `reset` on an active plugin; this helper leaves that to its
+        // callers.
         unsafe { self.p().reset.unwrap()(self.plugin) };
     }
 
@@ -637,6 +769,8 @@ impl ClapTestHost {
             .callback_pending
             .swap(false, Ordering::SeqCst)
         {
+            // SAFETY: `self.plugin` is alive, it asked for this call with `request_callback`, and
+            // this is the main thread, as CLAP requires for `on_main_thread`.
             unsafe { self.p().on_main_thread.unwrap()(self.plugin) };
         }
     }
@@ -684,6 +818,8 @@ impl ClapTestHost {
     pub fn descriptor(&self) -> Descriptor {
         let d = self.p().desc;
         assert!(!d.is_null(), "clap_plugin.desc is null");
+        // SAFETY: `d` is `clap_plugin.desc` of a live instance (non-null, asserted), so the entry
+        // is initialised, as `from_raw` requires.
         unsafe { Descriptor::from_raw(&*d) }
     }
 
@@ -887,6 +1023,12 @@ impl ClapTestHost {
             out_events: &out_events,
         };
 
+        // SAFETY: `self.plugin` is alive, active and processing (asserted above) and no other
+        // plugin call runs concurrently (`&mut self`). Everything `process` points to outlives the
+        // call: `audio_in`/`audio_out` hold `channels` channel pointers, each to at least `n`
+        // frames (`left`/`right`, whose lengths were checked, or `in_bufs`/`out_bufs` of
+        // `max_frames >= n`), and the event lists' `ctx` point to `self.events` and
+        // `self.inner.counters`.
         let status = unsafe { self.p().process.unwrap()(self.plugin, &process) };
         assert_ne!(
             status, CLAP_PROCESS_ERROR,
@@ -916,6 +1058,8 @@ impl ClapTestHost {
         let ext: &clap_plugin_latency = self
             .ext(CLAP_EXT_LATENCY)
             .expect("plugin has no clap.latency");
+        // SAFETY: `ext` is this plugin's `clap.latency` (from `ext`), called with the plugin it
+        // belongs to, on the main thread.
         unsafe { ext.get.unwrap()(self.plugin) }
     }
 
@@ -927,6 +1071,9 @@ impl ClapTestHost {
             ctx: &mut out as *mut Vec<u8> as *mut c_void,
             write: Some(ostream_write),
         };
+        // SAFETY: `ext` is this plugin's `clap.state`, called with its plugin on the main thread;
+        // `stream` is a valid `clap_ostream` whose `write` is `ostream_write` and whose `ctx`
+        // points to `out`; both outlive the call.
         let ok = unsafe { ext.save.unwrap()(self.plugin, &stream) };
         ok.then_some(out)
     }
@@ -945,6 +1092,9 @@ impl ClapTestHost {
             ctx: &mut reader as *mut SliceReader as *mut c_void,
             read: Some(istream_read),
         };
+        // SAFETY: `ext` is this plugin's `clap.state`, called with its plugin on the main thread;
+        // `stream` is a valid `clap_istream` whose `read` is `istream_read` and whose `ctx` points
+        // to `reader`; both outlive the call.
         let ok = unsafe { ext.load.unwrap()(self.plugin, &stream) };
         self.pump_main_thread();
         ok
@@ -958,10 +1108,16 @@ impl ClapTestHost {
     /// All parameters as `clap.params` lists them.
     pub fn param_infos(&self) -> Vec<ParamInfo> {
         let ext = self.params_ext();
+        // SAFETY: `ext` is this plugin's `clap.params` (from `params_ext`), called with the plugin
+        // it belongs to, on the main thread.
         let count = unsafe { ext.count.unwrap()(self.plugin) };
         (0..count)
             .map(|i| {
+                // SAFETY: `clap_param_info` is plain C data (integers, floats, char arrays and a
+                // nullable cookie pointer), for which all-zero bytes are a valid value.
                 let mut info: clap_param_info = unsafe { std::mem::zeroed() };
+                // SAFETY: as for `count`; `i < count` and `info` is a writable `clap_param_info`
+                // that outlives the call.
                 assert!(unsafe { ext.get_info.unwrap()(self.plugin, i, &mut info) });
                 ParamInfo {
                     id: info.id,
@@ -980,6 +1136,8 @@ impl ClapTestHost {
     pub fn param_clap_value(&self, id: &str) -> f64 {
         let ext = self.params_ext();
         let mut v = f64::NAN;
+        // SAFETY: `ext` is this plugin's `clap.params`, called with its plugin on the main thread;
+        // `v` is a writable `f64` that outlives the call (an unknown id makes it return false).
         let ok = unsafe { ext.get_value.unwrap()(self.plugin, clap_param_id(id), &mut v) };
         assert!(ok, "get_value({id}) failed: unknown parameter?");
         v
@@ -1001,6 +1159,8 @@ impl ClapTestHost {
     pub fn param_value_to_text(&self, id: &str, clap_value: f64) -> Option<String> {
         let ext = self.params_ext();
         let mut buf = [0 as c_char; 256];
+        // SAFETY: `ext` is this plugin's `clap.params`, called with its plugin on the main thread;
+        // `buf` is writable for the `buf.len()` chars passed as its capacity.
         let ok = unsafe {
             ext.value_to_text.unwrap()(
                 self.plugin,
@@ -1018,6 +1178,8 @@ impl ClapTestHost {
         let ext = self.params_ext();
         let text = CString::new(text).ok()?;
         let mut v = f64::NAN;
+        // SAFETY: `ext` is this plugin's `clap.params`, called with its plugin on the main thread;
+        // `text` is a NUL-terminated `CString` and `v` a writable `f64`, both outliving the call.
         let ok = unsafe {
             ext.text_to_value.unwrap()(self.plugin, clap_param_id(id), text.as_ptr(), &mut v)
         };
@@ -1042,6 +1204,8 @@ impl ClapTestHost {
         } else {
             CLAP_RENDER_REALTIME
         };
+        // SAFETY: `ext` is this plugin's `clap.render` (from `ext`), called with the plugin it
+        // belongs to, on the main thread.
         let ok = unsafe { ext.set.unwrap()(self.plugin, mode) };
         self.pump_main_thread();
         self.handle_restart_requests();
@@ -1052,6 +1216,9 @@ impl ClapTestHost {
 impl Drop for ClapTestHost {
     fn drop(&mut self) {
         self.deactivate();
+        // SAFETY: `self.plugin` is alive and `deactivate` above left it inactive, as CLAP requires
+        // for `destroy`; it is destroyed once (nulled right after), and the host it points to
+        // (`self.inner`) is freed only after this `drop` returns.
         unsafe { self.p().destroy.unwrap()(self.plugin) };
         self.plugin = ptr::null();
         entry_release();

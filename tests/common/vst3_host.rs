@@ -79,6 +79,8 @@ impl IParamValueQueueTrait for ParamQueue {
     ) -> tresult {
         match usize::try_from(index).ok().and_then(|i| self.points.get(i)) {
             Some(&(offset, v)) if !sample_offset.is_null() && !value.is_null() => {
+                // SAFETY: both out-pointers are non-null (matched above), and `getPoint`'s contract
+                // has the caller (the plugin) pass writable `int32` and `ParamValue` locations.
                 unsafe {
                     *sample_offset = offset;
                     *value = v;
@@ -193,6 +195,14 @@ impl Vst3TestHost {
     /// Creates the plugin from its factory and runs the host's setup sequence up to
     /// `setProcessing(true)`, with `setup_mode` in `setupProcessing`.
     pub fn new(sample_rate: f64, max_block: usize, setup_mode: Mode) -> Self {
+        // SAFETY: the VST3 calls below follow the SDK's hosting sequence on live COM objects.
+        // `GetPluginFactory` returns a new owned `IPluginFactory` reference (nice-plug's
+        // `into_raw`), adopted by `from_raw`; `createInstance` writes an owned `IComponent`
+        // reference to `obj`, likewise adopted. Every pointer argument points to a live local
+        // (`info`, `cid`, the IID, `obj`, `controller_cid`, the speaker arrays, `setup`) or to
+        // `handler`, which `Self` keeps alive until `Drop` detaches it. `PClassInfo` is plain C
+        // data (integers and char arrays), so zeroing it is valid, and its `category` stays
+        // NUL-terminated: zeroed, then filled by nice-plug's `strlcpy`.
         unsafe {
             let factory = ComPtr::<IPluginFactory>::from_raw(fairmaster::GetPluginFactory().cast())
                 .expect("GetPluginFactory returned null");
@@ -271,11 +281,15 @@ impl Vst3TestHost {
 
     /// `IAudioProcessor::getLatencySamples`.
     pub fn latency(&self) -> usize {
+        // SAFETY: `self.processor` is a live `IAudioProcessor` reference this host owns (released
+        // on drop); the call takes no pointers.
         unsafe { self.processor.getLatencySamples() as usize }
     }
 
     /// `IAudioProcessor::setProcessing`.
     pub fn set_processing(&mut self, on: bool) {
+        // SAFETY: `self.processor` is a live `IAudioProcessor` reference of the component that
+        // `new` set active; the call takes no pointers.
         assert_eq!(unsafe { self.processor.setProcessing(on as u8) }, kResultOk);
         self.processing = on;
     }
@@ -328,6 +342,10 @@ impl Vst3TestHost {
             outputEvents: ptr::null_mut(),
             processContext: ptr::null_mut(),
         };
+        // SAFETY: `self.processor` is live and set up and active (`new`). `data` and all it points
+        // to outlive the call: `inputs`/`outputs` hold two channel pointers each, to `self.input`
+        // (`max_block >= n` frames) and to `left`/`right` (`n` frames, checked above), and
+        // `inputParameterChanges` points to `changes`, a live COM object.
         assert_eq!(unsafe { self.processor.process(&mut data) }, kResultOk);
     }
 
@@ -352,22 +370,32 @@ impl Vst3TestHost {
 
     /// `IEditController::getParamNormalized`.
     pub fn param_normalized(&self, id: ParamID) -> ParamValue {
+        // SAFETY: `self.controller` is a live `IEditController` reference this host owns; the call
+        // takes no pointers.
         unsafe { self.controller.getParamNormalized(id) }
     }
 
     /// `IEditController::setParamNormalized`.
     pub fn set_param_normalized(&self, id: ParamID, value: ParamValue) -> tresult {
+        // SAFETY: as in `param_normalized`: `self.controller` is live and the call takes no
+        // pointers.
         unsafe { self.controller.setParamNormalized(id, value) }
     }
 
     /// `IEditController::plainParamToNormalized`: the plugin's own mapping, as a host uses it.
     pub fn plain_to_normalized(&self, id: ParamID, plain: f64) -> ParamValue {
+        // SAFETY: as in `param_normalized`: `self.controller` is live and the call takes no
+        // pointers.
         unsafe { self.controller.plainParamToNormalized(id, plain) }
     }
 }
 
 impl Drop for Vst3TestHost {
     fn drop(&mut self) {
+        // SAFETY: the SDK's teardown order on interfaces that are still live (the `ComPtr` fields
+        // are released only after this): stop processing if on, deactivate, detach the handler
+        // (null is accepted: nice-plug then drops its reference) while `_handler` is still alive,
+        // then `terminate`.
         unsafe {
             if self.processing {
                 self.processor.setProcessing(0);
