@@ -437,7 +437,7 @@ impl AbMonitor {
         }
         for i in 0..left.len() {
             if self.pending_latency.is_some() {
-                self.tap_gain = (self.tap_gain - self.tap_step).max(0.0);
+                self.tap_gain = approach(self.tap_gain, 0.0, self.tap_step);
                 if self.tap_gain == 0.0 {
                     if let Some(latency) = self.pending_latency.take() {
                         self.latency = latency;
@@ -445,7 +445,7 @@ impl AbMonitor {
                     }
                 }
             } else if self.tap_gain < 1.0 {
-                self.tap_gain = (self.tap_gain + self.tap_step).min(1.0);
+                self.tap_gain = approach(self.tap_gain, 1.0, self.tap_step);
             }
             let b_delay = self.latency.saturating_sub(self.safety_latency);
             let ((bl, br), (rl, rr)) =

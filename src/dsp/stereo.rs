@@ -10,9 +10,7 @@
 //! LP₂² + HP₂² = AP₂ exactly, and the structure tolerates per-sample cutoff modulation.
 //! Zero latency.
 
-use crate::dsp::filters::svf::{
-    allpass_mix, highpass_mix, mix_output, multipliers, prewarp, SvfState, BUTTERWORTH_K,
-};
+use crate::dsp::filters::svf::{multipliers, prewarp, SvfState, BUTTERWORTH_K};
 use crate::dsp::util::range::Range;
 use crate::dsp::util::smoothing::{approach, one_pole_step};
 use crate::dsp::util::{one_pole_coeff, sanitize};
@@ -64,10 +62,6 @@ impl StereoSettings {
 fn crossover_g(cutoff_hz: f32, sample_rate: f32) -> f64 {
     prewarp(cutoff_hz as f64, sample_rate as f64)
 }
-
-/// Each LR4 half is a Butterworth high-pass; the mid's matching all-pass has the same poles.
-const SIDE_HIGHPASS: [f64; 3] = highpass_mix(BUTTERWORTH_K);
-const MID_ALLPASS: [f64; 3] = allpass_mix(BUTTERWORTH_K);
 
 /// Width and mono-bass processor (zero latency).
 ///
@@ -204,12 +198,9 @@ impl Stereo {
                     self.coeffs = multipliers(self.g, BUTTERWORTH_K);
                 }
                 let (a, fade) = (&self.coeffs, self.mono_bass_mix);
-                let (mid_band, mid_low) = self.mid_allpass.tick(mid, a);
-                let mid_allpassed = mix_output(&MID_ALLPASS, mid, mid_band, mid_low);
-                let (band, low) = self.side_highpass_1.tick(side, a);
-                let side_high_1 = mix_output(&SIDE_HIGHPASS, side, band, low);
-                let (band, low) = self.side_highpass_2.tick(side_high_1, a);
-                let side_high = mix_output(&SIDE_HIGHPASS, side_high_1, band, low);
+                let mid_allpassed = self.mid_allpass.allpass(mid, a, BUTTERWORTH_K);
+                let side_high_1 = self.side_highpass_1.highpass(side, a, BUTTERWORTH_K);
+                let side_high = self.side_highpass_2.highpass(side_high_1, a, BUTTERWORTH_K);
                 mid += fade * (mid_allpassed - mid);
                 side += fade * (side_high - side);
             } else if self.g != self.g_target {
@@ -281,10 +272,7 @@ mod tests {
             let (mut lp1, mut lp2, mut hp1, mut hp2): (SvfState, SvfState, SvfState, SvfState) =
                 Default::default();
             let lowpass = |state: &mut SvfState, x: f64| state.tick(x, &a).1;
-            let highpass = |state: &mut SvfState, x: f64| {
-                let (band, low) = state.tick(x, &a);
-                mix_output(&SIDE_HIGHPASS, x, band, low)
-            };
+            let highpass = |state: &mut SvfState, x: f64| state.highpass(x, &a, BUTTERWORTH_K);
             let len = (fs * 0.2) as usize;
             let mut sum = Vec::with_capacity(len);
             let mut high = Vec::with_capacity(len);

@@ -10,9 +10,7 @@
 //!
 //! No lookahead: latency is zero samples.
 
-use crate::dsp::filters::svf::{
-    highpass_mix, mix_output, multipliers, prewarp, SvfState, BUTTERWORTH_K,
-};
+use crate::dsp::filters::svf::{multipliers, prewarp, SvfState, BUTTERWORTH_K};
 use crate::dsp::util::range::Range;
 use crate::dsp::util::smoothing::OnePole;
 use crate::dsp::util::{db_to_gain, one_pole_coeff, sanitize};
@@ -21,8 +19,6 @@ use crate::dsp::util::{db_to_gain, one_pole_coeff, sanitize};
 const DB_PER_LOG2: f32 = 6.020_6;
 /// log2 per dB: 1 / DB_PER_LOG2.
 const LOG2_PER_DB: f64 = 0.166_096_404_744_368_1;
-/// The side-chain filter is a 2nd-order Butterworth high-pass.
-const HIGHPASS: [f64; 3] = highpass_mix(BUTTERWORTH_K);
 /// Time constant for click-free makeup/mix/side-chain changes.
 const PARAMETER_SMOOTHING_SECONDS: f32 = 0.02;
 /// Auto-release: transients recover this many times faster than `release_ms`.
@@ -235,8 +231,7 @@ impl SidechainHighPass {
     /// One high-pass sample (Simper's trapezoidal SVF, the shared [`SvfState`]).
     #[inline]
     fn tick(state: &mut SvfState, x: f64, a: &[f64; 3]) -> f64 {
-        let (band, low) = state.tick(x, a);
-        mix_output(&HIGHPASS, x, band, low)
+        state.highpass(x, a, BUTTERWORTH_K)
     }
 
     /// Returns the detector signals (left, right) for one stereo sample.

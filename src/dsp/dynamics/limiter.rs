@@ -41,7 +41,7 @@ use crate::dsp::meters::true_peak::{
     stereo_true_peak_block, TRUE_PEAK_DELAY, TRUE_PEAK_HISTORY, TRUE_PEAK_MAX_FILTER_GAIN,
 };
 use crate::dsp::util::range::Range;
-use crate::dsp::util::smoothing::OnePole;
+use crate::dsp::util::smoothing::{approach, OnePole};
 use crate::dsp::util::{db_to_gain, gain_to_db, one_pole_coeff, sanitize};
 
 /// Frames per internal chunk. `process` runs each stage over a chunk in its own tight loop
@@ -614,11 +614,7 @@ impl Limiter {
 
             // Bypass crossfade.
             if self.mix != mix_target {
-                self.mix = if mix_target > self.mix {
-                    (self.mix + self.mix_step).min(1.0)
-                } else {
-                    (self.mix - self.mix_step).max(0.0)
-                };
+                self.mix = approach(self.mix, mix_target, self.mix_step);
             }
             let total_gain =
                 self.fade * (self.mix * (self.delay_drive[read] * gain) + (1.0 - self.mix));

@@ -223,6 +223,22 @@ impl SvfState {
         tick(&mut self.ic1, &mut self.ic2, a, x)
     }
 
+    /// One high-pass sample `x − k·bp − lp` (the response of [`highpass_mix`], written out so
+    /// no multiply by a constant 1 is spent in the per-sample loops that run it).
+    #[inline(always)]
+    pub fn highpass(&mut self, x: f64, a: &[f64; 3], k: f64) -> f64 {
+        let (band, low) = self.tick(x, a);
+        x - k * band - low
+    }
+
+    /// One all-pass sample `x − 2k·bp` (the response of [`allpass_mix`], written out: the mix
+    /// form would add `0·lp`, which the compiler must keep for NaN/Inf semantics).
+    #[inline(always)]
+    pub fn allpass(&mut self, x: f64, a: &[f64; 3], k: f64) -> f64 {
+        let (band, _) = self.tick(x, a);
+        x - 2.0 * k * band
+    }
+
     /// Once per block: non-finite state (a bad sample got in) or a decayed, denormal-range
     /// state (below 1e-30) becomes 0, so the filter neither stays poisoned nor slows down.
     pub fn guard(&mut self) {
@@ -569,6 +585,19 @@ mod tests {
                         mix_output(&coeffs.mix, x, band, low)
                     })
                     .collect();
+                // The written-out forms the per-sample loops run are the mix forms exactly.
+                let written_out = |state: &mut SvfState, x: f64| match name {
+                    "high-pass" => Some(state.highpass(x, &a, coeffs.k)),
+                    "all-pass" => Some(state.allpass(x, &a, coeffs.k)),
+                    _ => None,
+                };
+                let mut state = SvfState::default();
+                for (n, &want) in response.iter().enumerate() {
+                    let x = if n == 0 { 1.0 } else { 0.0 };
+                    if let Some(got) = written_out(&mut state, x) {
+                        assert_eq!(got, want, "{name}, sample {n}");
+                    }
+                }
                 for f in [50.0, 120.0, 700.0, 2_000.0, 9_000.0] {
                     let measured_db = crate::test_signals::dft_magnitude_db(&response, f, fs);
                     let designed_db = 10.0 * coeffs.magnitude_sq(2.0 * PI * f / fs).log10();
