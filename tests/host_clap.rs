@@ -15,10 +15,7 @@ const OUT: &str = "output_gain";
 const RAMP_SECONDS: f64 = 0.020;
 
 fn sine(fs: f64, freq: f64, peak_dbfs: f64, phase: f64, n: usize) -> Vec<f32> {
-    let amp = 10f64.powf(peak_dbfs / 20.0);
-    (0..n)
-        .map(|i| (amp * (2.0 * std::f64::consts::PI * freq * i as f64 / fs + phase).sin()) as f32)
-        .collect()
+    common::signals::sine_f64(n, freq, fs, 10f64.powf(peak_dbfs / 20.0), phase)
 }
 
 fn rms(x: &[f32]) -> f64 {

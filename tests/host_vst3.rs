@@ -174,10 +174,7 @@ fn realtime_and_prefetch_calls_play_the_original_with_b_selected() {
 // The edit controller while processing
 
 fn sine(n: usize, freq: f64, peak_dbfs: f64) -> Vec<f32> {
-    let amp = 10f64.powf(peak_dbfs / 20.0);
-    (0..n)
-        .map(|i| (amp * (2.0 * std::f64::consts::PI * freq * i as f64 / FS).sin()) as f32)
-        .collect()
+    common::signals::sine_f64(n, freq, FS, 10f64.powf(peak_dbfs / 20.0), 0.0)
 }
 
 /// Gain of the plugin in dB on 200 ms of a -20 dBFS 1 kHz sine, with `changes` in the first

@@ -319,9 +319,7 @@ mod tests {
     const LSB16: f64 = 1.0 / 32768.0;
 
     fn sine(freq: f64, fs: f64, amp: f64, len: usize) -> Vec<f32> {
-        (0..len)
-            .map(|i| (amp * (2.0 * PI * freq * i as f64 / fs).sin()) as f32)
-            .collect()
+        crate::test_signals::sine_f64(len, freq, fs, amp, 0.0)
     }
 
     fn run(

@@ -80,6 +80,14 @@ pub fn multitone_mix(n: usize, fs: f32) -> (Vec<f32>, Vec<f32>) {
     (left, right)
 }
 
+/// `n` samples of `amp · sin(2π f i / fs + phase)` computed in f64 (phase-accurate over long
+/// signals), rounded to f32.
+pub fn sine_f64(n: usize, freq: f64, fs: f64, amp: f64, phase: f64) -> Vec<f32> {
+    (0..n)
+        .map(|i| (amp * (2.0 * std::f64::consts::PI * freq * i as f64 / fs + phase).sin()) as f32)
+        .collect()
+}
+
 pub fn sine(n: usize, freq: f32, fs: f32, amp: f32) -> Vec<f32> {
     (0..n)
         .map(|i| amp * (2.0 * PI * freq * i as f32 / fs).sin())
