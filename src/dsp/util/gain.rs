@@ -7,6 +7,7 @@
 //! on how the host splits blocks.
 
 use crate::dsp::util::range::Range;
+use crate::dsp::util::smoothing::Ramp;
 use crate::dsp::util::{db_to_gain, sanitize};
 
 /// Time a gain change takes to complete. 20 ms is long enough that even a 48 dB jump moves by
@@ -19,11 +20,8 @@ pub const GAIN_DB: Range = Range::new(-24.0, 24.0, 0.0, "dB");
 /// A stereo gain stage with a per-sample dB ramp.
 #[derive(Debug, Clone)]
 pub struct Gain {
-    ramp_len: u32,
-    current_db: f32,
-    target_db: f32,
-    step_db: f32,
-    remaining: u32,
+    /// The gain in dB, ramped linearly (equal loudness steps).
+    db: Ramp,
     current_gain: f32,
 }
 
@@ -36,11 +34,7 @@ impl Default for Gain {
 impl Gain {
     pub fn new() -> Self {
         Self {
-            ramp_len: (GAIN_RAMP_SECONDS * 48_000.0) as u32,
-            current_db: 0.0,
-            target_db: 0.0,
-            step_db: 0.0,
-            remaining: 0,
+            db: Ramp::new(0.0, (GAIN_RAMP_SECONDS * 48_000.0) as u32),
             current_gain: 1.0,
         }
     }
@@ -48,32 +42,32 @@ impl Gain {
     /// Sets the ramp length for `sample_rate` and jumps to the current target (no ramp after a
     /// reset: there is no previous audio to be continuous with).
     pub fn reset(&mut self, sample_rate: f32) {
-        self.ramp_len = ((GAIN_RAMP_SECONDS * sample_rate).round() as u32).max(1);
-        self.current_db = self.target_db;
-        self.current_gain = db_to_gain(self.current_db);
-        self.remaining = 0;
-        self.step_db = 0.0;
+        self.db
+            .set_len(((GAIN_RAMP_SECONDS * sample_rate).round() as u32).max(1));
+        self.db.snap();
+        self.current_gain = db_to_gain(self.db.current());
     }
 
     /// Sets the target gain in dB. Calling it every block with the same value is free.
     pub fn set_gain_db(&mut self, gain_db: f32) {
-        let gain_db = if gain_db.is_finite() { gain_db } else { 0.0 };
-        if gain_db == self.target_db {
-            return;
-        }
-        self.target_db = gain_db;
-        self.remaining = self.ramp_len;
-        self.step_db = (self.target_db - self.current_db) / self.ramp_len as f32;
+        // Non-finite: the default, as `Range::sanitize`; no clamp here, the album balancing
+        // of the offline renderer may ask for gains beyond the parameter's range.
+        let gain_db = if gain_db.is_finite() {
+            gain_db
+        } else {
+            GAIN_DB.default
+        };
+        self.db.set_target(gain_db);
     }
 
     /// The gain in dB being applied right now (mid-ramp values included).
     pub fn current_db(&self) -> f32 {
-        self.current_db
+        self.db.current()
     }
 
     /// True while a ramp is in progress.
     pub fn is_ramping(&self) -> bool {
-        self.remaining > 0
+        self.db.is_ramping()
     }
 
     /// Applies the gain in place to both channels.
@@ -81,14 +75,8 @@ impl Gain {
         let len = left.len().min(right.len());
         let mut i = 0;
         // Ramp part: one exp per sample, only while a change is in progress.
-        while self.remaining > 0 && i < len {
-            self.remaining -= 1;
-            self.current_db = if self.remaining == 0 {
-                self.target_db
-            } else {
-                self.current_db + self.step_db
-            };
-            self.current_gain = db_to_gain(self.current_db);
+        while self.db.is_ramping() && i < len {
+            self.current_gain = db_to_gain(self.db.advance());
             left[i] = sanitize(left[i]) * self.current_gain;
             right[i] = sanitize(right[i]) * self.current_gain;
             i += 1;

@@ -9,8 +9,9 @@
 //!   10 ms time constant stalls short of its target once the step falls below half an ulp.
 //! - [`approach`]: linear ramp by a fixed step per sample, arriving exactly. For crossfades
 //!   whose *duration* is the promise: bypass fades, the A/B switch, the mono-bass on/off fade,
-//!   the chain's structural fade. The gain stage ramps in dB over a fixed time with the same
-//!   exact arrival (see [`crate::dsp::util::gain`]).
+//!   the chain's structural fade.
+//! - [`Ramp`]: a linear ramp over a fixed number of samples whatever the distance, landing on
+//!   the target on its last sample: the gain stage's dB ramp (every jump takes 20 ms).
 
 use std::ops::{Add, Sub};
 
@@ -105,6 +106,80 @@ where
     }
 }
 
+/// A linear ramp to a new target in exactly `len` samples (set by [`Ramp::set_len`]), so each
+/// step is `(target − current) / len` and the last one lands on the target exactly.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ramp {
+    current: f32,
+    target: f32,
+    step: f32,
+    remaining: u32,
+    len: u32,
+}
+
+impl Ramp {
+    /// Settled at `value`; ramps take `len` samples (at least 1).
+    pub fn new(value: f32, len: u32) -> Self {
+        Self {
+            current: value,
+            target: value,
+            step: 0.0,
+            remaining: 0,
+            len: len.max(1),
+        }
+    }
+
+    /// Ramp length for later targets, in samples (at least 1).
+    pub fn set_len(&mut self, len: u32) {
+        self.len = len.max(1);
+    }
+
+    /// Jumps to the target and ends any ramp in progress.
+    pub fn snap(&mut self) {
+        self.current = self.target;
+        self.remaining = 0;
+        self.step = 0.0;
+    }
+
+    /// Starts a ramp from the current value to `target`; the same target again is free.
+    pub fn set_target(&mut self, target: f32) {
+        if target == self.target {
+            return;
+        }
+        self.target = target;
+        self.remaining = self.len;
+        self.step = (self.target - self.current) / self.len as f32;
+    }
+
+    pub fn current(&self) -> f32 {
+        self.current
+    }
+
+    pub fn target(&self) -> f32 {
+        self.target
+    }
+
+    /// True while a ramp is in progress.
+    #[inline]
+    pub fn is_ramping(&self) -> bool {
+        self.remaining > 0
+    }
+
+    /// Advances one sample (only while ramping) and returns the new value.
+    #[inline]
+    pub fn advance(&mut self) -> f32 {
+        if self.remaining > 0 {
+            self.remaining -= 1;
+            self.current = if self.remaining == 0 {
+                self.target
+            } else {
+                self.current + self.step
+            };
+        }
+        self.current
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +212,26 @@ mod tests {
             "settled after {steps}"
         );
         assert_eq!(glide.current.to_bits(), 1.0f64.to_bits());
+    }
+
+    #[test]
+    fn ramp_takes_its_length_whatever_the_distance_and_lands_exactly() {
+        for (from, to) in [(0.0f32, 24.0f32), (-3.0, -2.9), (12.0, -48.0)] {
+            let mut ramp = Ramp::new(from, 960);
+            ramp.set_target(to);
+            let mut steps = 0;
+            while ramp.is_ramping() {
+                let before = ramp.current();
+                let now = ramp.advance();
+                steps += 1;
+                if ramp.is_ramping() {
+                    let step = now - before;
+                    assert!((step - (to - from) / 960.0).abs() <= 1e-4 * (to - from).abs());
+                }
+            }
+            assert_eq!(steps, 960);
+            assert_eq!(ramp.current(), to);
+        }
     }
 
     #[test]
