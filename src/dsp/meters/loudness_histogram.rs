@@ -214,34 +214,33 @@ mod tests {
         }
     }
 
-    /// Exact BS.1770-4 gating over a list of block mean squares (sorting reference).
-    fn exact_gated_loudness(blocks: &[f64], relative_gate_lu: f64) -> f64 {
+    /// The blocks above the absolute gate and the relative gate `relative_lu` below their mean
+    /// loudness (BS.1770-4 gating, by sorting-free filtering: the reference).
+    fn relatively_gated(blocks: &[f64], relative_lu: f64) -> Vec<f64> {
         let absolute: Vec<f64> = blocks
             .iter()
             .copied()
             .filter(|&z| mean_square_to_lufs(z) > ABSOLUTE_GATE_LUFS)
             .collect();
         let mean = absolute.iter().sum::<f64>() / absolute.len() as f64;
-        let gate = mean_square_to_lufs(mean) + relative_gate_lu;
-        let kept: Vec<f64> = absolute
+        let gate = mean_square_to_lufs(mean) + relative_lu;
+        absolute
             .into_iter()
             .filter(|&z| mean_square_to_lufs(z) > gate)
-            .collect();
+            .collect()
+    }
+
+    /// Exact BS.1770-4 gated loudness over a list of block mean squares (sorting reference).
+    fn exact_gated_loudness(blocks: &[f64], relative_gate_lu: f64) -> f64 {
+        let kept = relatively_gated(blocks, relative_gate_lu);
         mean_square_to_lufs(kept.iter().sum::<f64>() / kept.len() as f64)
     }
 
+    /// Exact EBU Tech 3342 loudness range (10th to 95th percentile above the -20 LU gate).
     fn exact_loudness_range(blocks: &[f64]) -> f64 {
-        let absolute: Vec<f64> = blocks
-            .iter()
-            .copied()
-            .filter(|&z| mean_square_to_lufs(z) > ABSOLUTE_GATE_LUFS)
-            .collect();
-        let mean = absolute.iter().sum::<f64>() / absolute.len() as f64;
-        let gate = mean_square_to_lufs(mean) - 20.0;
-        let mut kept: Vec<f64> = absolute
+        let mut kept: Vec<f64> = relatively_gated(blocks, -20.0)
             .into_iter()
             .map(mean_square_to_lufs)
-            .filter(|&l| l > gate)
             .collect();
         kept.sort_by(f64::total_cmp);
         let n = kept.len();
