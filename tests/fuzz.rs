@@ -597,6 +597,21 @@ impl Fuzz {
         s
     }
 
+    /// [`Self::block`] with parameter events drawn for it (any parameter when nothing is
+    /// promised, else only the ones that keep the promise).
+    fn block_with_random_events(
+        &mut self,
+        host: &mut ClapTestHost,
+        left: &mut [f32],
+        right: Option<&mut [f32]>,
+        promise: Promise,
+        capture: &mut Capture,
+        run: &str,
+    ) {
+        let events = self.random_events(left.len(), promise == Promise::None);
+        self.block(host, left, right, &events, capture, run);
+    }
+
     /// Processes one block: checks every output sample, captures it if it is held to a bound,
     /// and honours restart requests as a DAW does.
     #[allow(clippy::too_many_arguments)]
@@ -869,15 +884,8 @@ impl Fuzz {
         while done < total {
             let n = self.random_block_len(max).min(total - done);
             signal.fill(fs, &mut l[..n], stereo.then_some(&mut r[..n]));
-            let events = self.random_events(n, promise == Promise::None);
-            self.block(
-                host,
-                &mut l[..n],
-                stereo.then_some(&mut r[..n]),
-                &events,
-                &mut capture,
-                run_name,
-            );
+            let (left, right) = (&mut l[..n], stereo.then_some(&mut r[..n]));
+            self.block_with_random_events(host, left, right, promise, &mut capture, run_name);
             done += n;
         }
 
@@ -911,15 +919,8 @@ impl Fuzz {
             let n = self.random_block_len(max).min(quiet_window.max(1));
             let n = if done < tail { n.min(tail - done) } else { n };
             signal.silence(&mut l[..n], stereo.then_some(&mut r[..n]));
-            let events = self.random_events(n, promise == Promise::None);
-            self.block(
-                host,
-                &mut l[..n],
-                stereo.then_some(&mut r[..n]),
-                &events,
-                &mut capture,
-                run_name,
-            );
+            let (left, right) = (&mut l[..n], stereo.then_some(&mut r[..n]));
+            self.block_with_random_events(host, left, right, promise, &mut capture, run_name);
             done += n;
         }
 

@@ -648,9 +648,8 @@ impl Limiter {
                 }
             }
             LookaheadFade::FadingOut => {
-                self.fade -= self.fade_step;
-                if self.fade <= 0.0 {
-                    self.fade = 0.0;
+                self.fade = approach(self.fade, 0.0, self.fade_step);
+                if self.fade == 0.0 {
                     self.switch_lookahead();
                     self.fade_state = LookaheadFade::FadingIn;
                 }
@@ -659,9 +658,8 @@ impl Limiter {
                 if self.target_lookahead_samples != self.lookahead_samples {
                     self.fade_state = LookaheadFade::FadingOut;
                 } else {
-                    self.fade += self.fade_step;
-                    if self.fade >= 1.0 {
-                        self.fade = 1.0;
+                    self.fade = approach(self.fade, 1.0, self.fade_step);
+                    if self.fade == 1.0 {
                         self.fade_state = LookaheadFade::Idle;
                     }
                 }
