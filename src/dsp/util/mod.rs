@@ -1,4 +1,8 @@
-//! Small numeric helpers shared by the DSP modules. Plain Rust, no framework types.
+//! The small building blocks every DSP module shares, each once: [`range`] (ranges, defaults
+//! and the non-finite rule), [`smoothing`] (one-pole, linear ramps), [`gain`], [`delay`],
+//! [`bypass`] (click-free module switching), [`denormals`], [`simd`] (the one CPU-feature
+//! check), and below, the numeric helpers (dB conversion, input conditioning, the sample-rate
+//! rule).
 
 pub mod bypass;
 pub mod delay;
