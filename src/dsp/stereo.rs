@@ -12,8 +12,8 @@
 
 use crate::dsp::filters::svf::{multipliers, prewarp, SvfState, BUTTERWORTH_K};
 use crate::dsp::util::range::Range;
-use crate::dsp::util::smoothing::{approach, one_pole_step};
-use crate::dsp::util::{one_pole_coeff, sanitize};
+use crate::dsp::util::sanitize;
+use crate::dsp::util::smoothing::{approach, OnePole};
 
 /// Time constant of the per-sample width and crossover-frequency smoothing.
 const SMOOTHING_SECONDS: f32 = 0.01;
@@ -74,11 +74,9 @@ fn crossover_g(cutoff_hz: f32, sample_rate: f32) -> f64 {
 pub struct Stereo {
     sample_rate: f32,
     settings: StereoSettings,
-    smoothing_coeff: f64,
-    width: f64,
-    width_target: f64,
-    g: f64,
-    g_target: f64,
+    /// Side gain and prewarped crossover coefficient, each gliding (one-pole, 10 ms).
+    width: OnePole,
+    g: OnePole,
     coeffs: [f64; 3],
     /// Mono-bass crossfade position 0..1 and its per-sample step.
     mono_bass_mix: f64,
@@ -95,11 +93,8 @@ impl Stereo {
         let mut stereo = Self {
             sample_rate: 48_000.0,
             settings: StereoSettings::default(),
-            smoothing_coeff: 0.0,
-            width: 1.0,
-            width_target: 1.0,
-            g: 0.0,
-            g_target: 0.0,
+            width: OnePole::new(1.0),
+            g: OnePole::new(0.0),
             coeffs: [1.0, 0.0, 0.0],
             mono_bass_mix: 0.0,
             mono_bass_mix_target: 0.0,
@@ -124,9 +119,9 @@ impl Stereo {
         self.clear_filters();
         let settings = self.settings;
         self.set(&settings);
-        self.width = self.width_target;
-        self.g = self.g_target;
-        self.coeffs = multipliers(self.g, BUTTERWORTH_K);
+        self.width.snap();
+        self.g.snap();
+        self.coeffs = multipliers(self.g.current, BUTTERWORTH_K);
         self.mono_bass_mix = self.mono_bass_mix_target;
     }
 
@@ -141,10 +136,11 @@ impl Stereo {
         let s = settings.sanitized();
         self.settings = s;
         let fs = self.sample_rate;
-        self.smoothing_coeff = one_pole_coeff(SMOOTHING_SECONDS, fs) as f64;
+        self.width.set_time(SMOOTHING_SECONDS, fs);
+        self.g.set_time(SMOOTHING_SECONDS, fs);
         self.mono_bass_step = 1.0 / (MONO_BASS_FADE_SECONDS as f64 * fs as f64);
-        self.width_target = s.width as f64;
-        self.g_target = crossover_g(s.mono_bass_hz, fs);
+        self.width.target = s.width as f64;
+        self.g.target = crossover_g(s.mono_bass_hz, fs);
         self.mono_bass_mix_target = if s.mono_bass_enabled { 1.0 } else { 0.0 };
     }
 
@@ -160,8 +156,8 @@ impl Stereo {
 
     /// Processes a stereo block in place (common length of both slices). Never panics.
     pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
-        let neutral_targets = self.width_target == 1.0 && self.mono_bass_mix_target == 0.0;
-        if neutral_targets && self.width == 1.0 && self.mono_bass_mix == 0.0 {
+        let neutral_targets = self.width.target == 1.0 && self.mono_bass_mix_target == 0.0;
+        if neutral_targets && self.width.current == 1.0 && self.mono_bass_mix == 0.0 {
             for (l, r) in left.iter_mut().zip(right.iter_mut()) {
                 *l = sanitize(*l);
                 *r = sanitize(*r);
@@ -171,9 +167,7 @@ impl Stereo {
         for (l, r) in left.iter_mut().zip(right.iter_mut()) {
             let in_left = sanitize(*l);
             let in_right = sanitize(*r);
-            if self.width != self.width_target {
-                self.width = one_pole_step(self.width, self.width_target, self.smoothing_coeff);
-            }
+            self.width.advance();
             if self.mono_bass_mix != self.mono_bass_mix_target {
                 self.mono_bass_mix = approach(
                     self.mono_bass_mix,
@@ -185,7 +179,7 @@ impl Stereo {
                     self.clear_filters();
                 }
             }
-            if self.width == 1.0 && self.mono_bass_mix == 0.0 {
+            if self.width.current == 1.0 && self.mono_bass_mix == 0.0 {
                 *l = in_left;
                 *r = in_right;
                 continue;
@@ -193,9 +187,8 @@ impl Stereo {
             let mut mid = 0.5 * (in_left as f64 + in_right as f64);
             let mut side = 0.5 * (in_left as f64 - in_right as f64);
             if self.mono_bass_mix > 0.0 {
-                if self.g != self.g_target {
-                    self.g = one_pole_step(self.g, self.g_target, self.smoothing_coeff);
-                    self.coeffs = multipliers(self.g, BUTTERWORTH_K);
+                if !self.g.is_settled() {
+                    self.coeffs = multipliers(self.g.advance(), BUTTERWORTH_K);
                 }
                 let (a, fade) = (&self.coeffs, self.mono_bass_mix);
                 let mid_allpassed = self.mid_allpass.allpass(mid, a, BUTTERWORTH_K);
@@ -203,12 +196,12 @@ impl Stereo {
                 let side_high = self.side_highpass_2.highpass(side_high_1, a, BUTTERWORTH_K);
                 mid += fade * (mid_allpassed - mid);
                 side += fade * (side_high - side);
-            } else if self.g != self.g_target {
+            } else if !self.g.is_settled() {
                 // Mono-bass off: frequency changes apply immediately (nothing audible yet).
-                self.g = self.g_target;
-                self.coeffs = multipliers(self.g, BUTTERWORTH_K);
+                self.g.snap();
+                self.coeffs = multipliers(self.g.current, BUTTERWORTH_K);
             }
-            side *= self.width;
+            side *= self.width.current;
             *l = (mid + side) as f32;
             *r = (mid - side) as f32;
         }

@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 
 use nice_plug::context::gui::GuiContext;
 use nice_plug::plugin::PluginState;
-use nice_plug::prelude::Param;
-
-use nice_plug::prelude::{BoolParam, Enum, EnumParam, FloatParam};
+use nice_plug::prelude::{BoolParam, Enum, EnumParam, FloatParam, Param};
 
 use super::widgets::Ctl;
 use crate::chain::ChainSettings;

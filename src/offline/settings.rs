@@ -144,7 +144,9 @@ impl ParamSet {
             .ok_or("preset must be a JSON object with \"fairmaster_preset\" and \"params\"")?;
         if !object.contains_key("fairmaster_preset") && object.contains_key("params") {
             // A user preset saved by the editor: the plugin's own state format.
-            let mut set = Self::from_state_bytes(text.as_bytes())?;
+            let state: PluginState = serde_json::from_value(json)
+                .map_err(|e| format!("not a Fairmaster user preset (nice-plug JSON): {e}"))?;
+            let mut set = Self::from_state(state)?;
             set.source = "user preset".into();
             return Ok(set);
         }
@@ -190,8 +192,13 @@ impl ParamSet {
 
     pub fn from_state_bytes(bytes: &[u8]) -> Result<Box<Self>, String> {
         let body = strip_clap_length_header(bytes);
-        let mut state: PluginState = serde_json::from_slice(body)
+        let state: PluginState = serde_json::from_slice(body)
             .map_err(|e| format!("not a Fairmaster plugin state (nice-plug JSON): {e}"))?;
+        Self::from_state(state)
+    }
+
+    /// Applies a parsed plugin state the way the plugin loads it.
+    fn from_state(mut state: PluginState) -> Result<Box<Self>, String> {
         // The same migration the plugin applies when a host loads the state.
         crate::params::migrate_state(&mut state);
         let mut set = Self::plugin_default();

@@ -220,24 +220,14 @@ impl SidechainHighPass {
         }
     }
 
-    fn prewarped_g(cutoff_hz: f32, sample_rate: f32) -> f64 {
-        prewarp(cutoff_hz as f64, sample_rate as f64)
-    }
-
     fn update_a1(&mut self) {
         self.a = multipliers(self.g.current, BUTTERWORTH_K);
-    }
-
-    /// One high-pass sample (Simper's trapezoidal SVF, the shared [`SvfState`]).
-    #[inline]
-    fn tick(state: &mut SvfState, x: f64, a: &[f64; 3]) -> f64 {
-        state.highpass(x, a, BUTTERWORTH_K)
     }
 
     /// Returns the detector signals (left, right) for one stereo sample.
     #[inline]
     fn process(&mut self, left: f32, right: f32) -> (f32, f32) {
-        if self.g.current != self.g.target {
+        if !self.g.is_settled() {
             self.g.advance();
             self.update_a1();
         }
@@ -248,8 +238,8 @@ impl SidechainHighPass {
         }
         let a = self.a;
         let (x_left, x_right) = (left as f64, right as f64);
-        let high_left = Self::tick(&mut self.state_left, x_left, &a);
-        let high_right = Self::tick(&mut self.state_right, x_right, &a);
+        let high_left = self.state_left.highpass(x_left, &a, BUTTERWORTH_K);
+        let high_right = self.state_right.highpass(x_right, &a, BUTTERWORTH_K);
         (
             (x_left + blend * (high_left - x_left)) as f32,
             (x_right + blend * (high_right - x_right)) as f32,
@@ -362,7 +352,7 @@ impl Compressor {
             &mut self.sidechain.g,
             &mut self.sidechain.blend,
         ] {
-            p.current = p.target;
+            p.snap();
         }
         self.sidechain.update_a1();
     }
@@ -396,7 +386,7 @@ impl Compressor {
         }
         self.mix.target = s.mix as f64;
         self.makeup_gain.target = db_to_gain(s.makeup_db) as f64;
-        self.sidechain.g.target = SidechainHighPass::prewarped_g(s.sidechain_hpf_hz, fs);
+        self.sidechain.g.target = prewarp(s.sidechain_hpf_hz as f64, fs as f64);
         self.sidechain.blend.target = if s.sidechain_hpf_enabled { 1.0 } else { 0.0 };
     }
 

@@ -40,11 +40,6 @@ impl Range {
             self.default
         }
     }
-
-    /// True if `value` lies inside the range (used by tests and the preset checks).
-    pub fn contains(&self, value: f32) -> bool {
-        (self.min..=self.max).contains(&value)
-    }
 }
 
 #[cfg(test)]
@@ -61,6 +56,5 @@ mod tests {
         assert_eq!(r.sanitize(f32::INFINITY), -1.0);
         assert_eq!(r.sanitize(f32::NEG_INFINITY), -1.0);
         assert_eq!(r.with_default(-6.0).sanitize(f32::NAN), -6.0);
-        assert!(r.contains(r.default) && !r.contains(0.5));
     }
 }

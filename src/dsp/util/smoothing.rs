@@ -56,11 +56,6 @@ impl OnePole {
         self.coeff = one_pole_coeff(seconds, sample_rate) as f64;
     }
 
-    /// Sets the coefficient directly (several glides sharing one time constant).
-    pub fn set_coeff(&mut self, coeff: f64) {
-        self.coeff = coeff;
-    }
-
     /// Jumps to the target (after a reset there is no earlier audio to be continuous with).
     pub fn snap(&mut self) {
         self.current = self.target;
@@ -153,10 +148,6 @@ impl Ramp {
 
     pub fn current(&self) -> f32 {
         self.current
-    }
-
-    pub fn target(&self) -> f32 {
-        self.target
     }
 
     /// True while a ramp is in progress.
