@@ -109,6 +109,49 @@ fn benches(c: &mut Criterion) {
         engine.process_stereo(l, r)
     });
 
+    // The same engine with a reference loaded in a synced slot, while hearing the master (the
+    // reference costs nothing but its clock) and while hearing the reference (playback, match
+    // gain, safety limiter and its loss meters): issue 13's budget is < 5 % over hearing A.
+    let reference_track = {
+        let n = SAMPLE_RATE as usize * 20;
+        let decoded = fairmaster::reference::decode::DecodedStereo {
+            left: programme(n, 7),
+            right: programme(n, 8),
+            sample_rate: SAMPLE_RATE as u32,
+            source_rate: SAMPLE_RATE as u32,
+            source_channels: 2,
+            format: "bench".into(),
+            content_hash: 0,
+        };
+        std::sync::Arc::new(fairmaster::reference::track::ReferenceTrack::analyse(
+            decoded,
+            "bench.wav".into(),
+        ))
+    };
+    for (name, listen_reference) in [
+        ("engine_reference_loaded_hearing_master", false),
+        ("engine_hearing_reference", true),
+    ] {
+        let mut engine = Engine::new();
+        let ab = AbSettings {
+            listen_reference,
+            ..AbSettings::default()
+        };
+        engine.set(&settings, &ab);
+        engine.set_reference(&fairmaster::reference::playback::ReferenceSettings::default());
+        engine.reset(SAMPLE_RATE, false, false);
+        drop(engine.install_reference(0, Some(reference_track.clone())));
+        let mut position = 0i64;
+        bench_stereo(c, name, |l, r| {
+            engine.set_transport(fairmaster::reference::playback::Transport {
+                playing: true,
+                position_samples: Some(position),
+            });
+            position = (position + BLOCK as i64) % (SAMPLE_RATE as i64 * 15);
+            engine.process_stereo(l, r)
+        });
+    }
+
     // The same engine, and the plugin's default state (limiter only, what clap-validator
     // runs), on subnormal input. Each on a fresh engine, so no state carries over.
     let (sub_l, sub_r) = (

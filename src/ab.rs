@@ -39,6 +39,8 @@ use crate::dsp::meters::program_meter::{ProgramMeterPair, ProgramReadings};
 use crate::dsp::util::db_to_gain;
 use crate::dsp::util::delay::StereoDelay;
 use crate::dsp::util::smoothing::approach;
+use crate::reference::playback::{MatchMode, ReferenceLoudness};
+use crate::targets::PLATFORMS;
 
 /// A/B crossfade length (equal power). 20 ms: no click, and short enough to compare transients.
 pub const AB_FADE_SECONDS: f32 = 0.020;
@@ -77,6 +79,12 @@ pub struct AbSettings {
     pub host_bypass: bool,
     /// Ceiling of the master limiter (dBTP); the B safety limiter uses the same.
     pub ceiling_db: f32,
+    /// `listen_reference`: hear the selected reference track (overrides `listen_original`).
+    pub listen_reference: bool,
+    /// `reference_match`: how the reference is brought to the master's loudness.
+    pub reference_match: MatchMode,
+    /// `reference_platform`: index into `targets::PLATFORMS` for [`MatchMode::AsStreamed`].
+    pub platform: usize,
 }
 
 impl Default for AbSettings {
@@ -87,6 +95,9 @@ impl Default for AbSettings {
             freeze: false,
             host_bypass: false,
             ceiling_db: -1.0,
+            listen_reference: false,
+            reference_match: MatchMode::Integrated,
+            platform: 0,
         }
     }
 }
@@ -103,6 +114,23 @@ pub struct AbStatus {
     /// Loudness the safety limiter takes off the raised original, in LU, included in
     /// `match_offset_db`.
     pub safety_loss_db: f32,
+    /// Gain applied to the reference (match + trim + its safety limiter's loss), dB.
+    pub reference_offset_db: f32,
+    /// 0 = not hearing the reference, 1 = hearing it.
+    pub reference_position: f32,
+    /// Gain reduction of the reference's safety limiter, dB.
+    pub reference_limited_db: f32,
+    /// Gain the streaming normalisation applies to the master (and original) in the
+    /// as-streamed mode, dB (0 otherwise).
+    pub master_streamed_db: f32,
+}
+
+/// One block of the selected reference, rendered raw by the player (lead by the reference
+/// path's safety-limiter latency, [`AbMonitor::reference_lead`]), and its loudness figures.
+pub struct ReferenceBlock<'a> {
+    pub left: &'a mut [f32],
+    pub right: &'a mut [f32],
+    pub loudness: ReferenceLoudness,
 }
 
 pub struct AbMonitor {
@@ -145,6 +173,9 @@ pub struct AbMonitor {
     safety_in_right: Vec<f32>,
     raw_left: Vec<f32>,
     raw_right: Vec<f32>,
+    /// The reference's listening path and its crossfade position (0 = not heard).
+    reference: ReferencePath,
+    ref_position: f32,
 }
 
 impl Default for AbMonitor {
@@ -187,6 +218,8 @@ impl AbMonitor {
             safety_in_right: vec![0.0; MAX_CHUNK],
             raw_left: vec![0.0; MAX_CHUNK],
             raw_right: vec![0.0; MAX_CHUNK],
+            reference: ReferencePath::new(),
+            ref_position: 0.0,
         }
     }
 
@@ -216,6 +249,8 @@ impl AbMonitor {
         self.applied_gain = 1.0;
         self.fade_step = 1.0 / (AB_FADE_SECONDS * sample_rate);
         self.ab_position = self.ab_target();
+        self.reference.reset(sample_rate, self.settings.ceiling_db);
+        self.ref_position = self.ref_target();
         self.bypass_position = if self.settings.host_bypass { 1.0 } else { 0.0 };
     }
 
@@ -228,6 +263,41 @@ impl AbMonitor {
             auto_release: true,
             lookahead_ms: SAFETY_LOOKAHEAD_MS,
         });
+    }
+
+    fn ref_target(&self) -> f32 {
+        if self.settings.listen_reference && !self.offline {
+            1.0
+        } else {
+            0.0
+        }
+    }
+
+    /// Whether the reference is (or is fading) audible: the engine renders it only then.
+    pub fn reference_audible(&self) -> bool {
+        self.ref_target() > 0.0 || self.ref_position > 0.0
+    }
+
+    /// Frames the player must read ahead so the reference is aligned after its safety limiter.
+    pub fn reference_lead(&self) -> usize {
+        self.reference.safety_latency
+    }
+
+    /// The reference path is audible but not running yet: the engine calls
+    /// [`Self::start_reference`] with the frames before the next block first.
+    pub fn reference_needs_start(&self) -> bool {
+        self.reference_audible() && !self.reference.active
+    }
+
+    /// Starts the reference path (settled limiter, the match applied at once).
+    pub fn start_reference(&mut self, preceding: ReferenceBlock<'_>) {
+        let target = self.reference.target_db(
+            &self.settings,
+            &preceding.loudness,
+            self.meters.processed_short_term_lufs(),
+        );
+        self.reference
+            .start(preceding.left, preceding.right, target);
     }
 
     fn ab_target(&self) -> f32 {
@@ -244,6 +314,9 @@ impl AbMonitor {
     pub fn set_offline(&mut self, offline: bool) {
         if offline && !self.offline {
             self.ab_position = 0.0;
+            self.ref_position = 0.0;
+            self.reference.master_applied_gain = 1.0;
+            self.reference.master_streamed_db = 0.0;
         }
         self.offline = offline;
     }
@@ -255,6 +328,7 @@ impl AbMonitor {
             // `exp`) only when something changed.
             self.settings = *settings;
             self.apply_safety_settings();
+            self.reference.set_ceiling(settings.ceiling_db);
         }
         let latency = (chain_latency as usize).min(MAX_ALIGN_SAMPLES);
         self.pending_latency = (latency != self.latency).then_some(latency);
@@ -280,6 +354,14 @@ impl AbMonitor {
                 0.0
             },
             safety_loss_db: self.safety_loss_db,
+            reference_offset_db: self.reference.gain_db,
+            reference_position: self.ref_position,
+            reference_limited_db: if self.reference.active {
+                self.reference.safety.gain_reduction_db()
+            } else {
+                0.0
+            },
+            master_streamed_db: self.reference.master_streamed_db,
         }
     }
 
@@ -292,6 +374,25 @@ impl AbMonitor {
         original_right: &[f32],
         output_left: &mut [f32],
         output_right: &mut [f32],
+    ) {
+        self.process_with_reference(
+            original_left,
+            original_right,
+            output_left,
+            output_right,
+            None,
+        );
+    }
+
+    /// [`Self::process`] with the selected reference's raw block (when it is audible; `None`
+    /// plays silence for it, e.g. an empty slot).
+    pub fn process_with_reference(
+        &mut self,
+        original_left: &[f32],
+        original_right: &[f32],
+        output_left: &mut [f32],
+        output_right: &mut [f32],
+        mut reference: Option<ReferenceBlock<'_>>,
     ) {
         let n = original_left
             .len()
@@ -313,17 +414,64 @@ impl AbMonitor {
             [&output_left[..n], &output_right[..n]],
         );
         self.update_match(n);
+        self.update_master_readings(n);
 
         let target_gain = self.b_gain_target();
         if !self.b_path_active {
             // Hearing A: B is silent in the mix, so it is not computed.
             self.applied_gain = target_gain;
-            self.mix_outputs(&mut output_left[..n], &mut output_right[..n]);
+        } else {
+            // B: the aligned original at the matched level, through the safety limiter.
+            self.limit_and_measure_b(n, target_gain);
+        }
+        let reference_audible = self.reference_audible();
+        if !reference_audible {
+            self.reference.active = false;
+        }
+        let reference = match reference.as_mut() {
+            Some(block) if reference_audible => {
+                let target = self.reference.target_db(
+                    &self.settings,
+                    &block.loudness,
+                    self.meters.processed_short_term_lufs(),
+                );
+                let (left, right) = (&mut block.left[..n], &mut block.right[..n]);
+                self.reference.process(left, right, target);
+                Some((&*left, &*right))
+            }
+            _ => None,
+        };
+        self.mix_outputs(&mut output_left[..n], &mut output_right[..n], reference);
+    }
+
+    /// Refreshes the master's integrated loudness and true peak for the reference match and
+    /// the as-streamed gain, and glides that gain (1 s, like the match).
+    fn update_master_readings(&mut self, n: usize) {
+        let wanted =
+            self.reference_audible() || self.settings.reference_match == MatchMode::AsStreamed;
+        if !wanted {
             return;
         }
-        // B: the aligned original at the matched level, through the safety limiter.
-        self.limit_and_measure_b(n, target_gain);
-        self.mix_outputs(&mut output_left[..n], &mut output_right[..n]);
+        if self.reference.frames_until_master_reading <= n {
+            let (_, processed) = self.meters.readings();
+            self.reference.master_integrated_lufs = processed.integrated_lufs;
+            self.reference.master_true_peak_dbtp = processed.true_peak_max_dbtp;
+            self.reference.frames_until_master_reading =
+                ((MASTER_READING_SECONDS * self.sample_rate) as usize).max(1);
+        } else {
+            self.reference.frames_until_master_reading -= n;
+        }
+        let target = if self.offline {
+            0.0
+        } else {
+            self.reference.master_streamed_target_db(&self.settings)
+        };
+        let k = 1.0 - (-(n as f32) / (MATCH_SMOOTHING_SECONDS * self.sample_rate)).exp();
+        let streamed = &mut self.reference.master_streamed_db;
+        *streamed += (target - *streamed) * k;
+        if (*streamed - target).abs() < 1e-4 {
+            *streamed = target;
+        }
     }
 
     fn b_gain_target(&self) -> f32 {
@@ -493,33 +641,271 @@ impl AbMonitor {
         self.match_db += (target - self.match_db) * k;
     }
 
-    fn mix_outputs(&mut self, left: &mut [f32], right: &mut [f32]) {
+    /// Mixes what is heard: A/B (equal-power crossfade) at the as-streamed master gain, then
+    /// the reference (equal-power crossfade from the A/B mix), then the host bypass (to the
+    /// unmatched delayed original).
+    fn mix_outputs(
+        &mut self,
+        left: &mut [f32],
+        right: &mut [f32],
+        reference: Option<(&[f32], &[f32])>,
+    ) {
+        let n = left.len();
         let ab_target = self.ab_target();
+        let ref_target = self.ref_target();
         let bypass_target = if self.settings.host_bypass { 1.0 } else { 0.0 };
-        let steady = self.ab_position == ab_target && self.bypass_position == bypass_target;
-        if steady && ab_target == 0.0 && bypass_target == 0.0 {
-            return; // hearing A: the processed signal as it is
-        }
+        let master_start = self.reference.master_applied_gain;
+        let master_target = db_to_gain(self.reference.master_streamed_db);
+        self.reference.master_applied_gain = master_target;
+        let steady = self.ab_position == ab_target
+            && self.bypass_position == bypass_target
+            && self.ref_position == ref_target
+            && master_start == master_target;
         if steady && bypass_target == 1.0 {
-            left.copy_from_slice(&self.raw_left[..left.len()]);
-            right.copy_from_slice(&self.raw_right[..right.len()]);
+            left.copy_from_slice(&self.raw_left[..n]);
+            right.copy_from_slice(&self.raw_right[..n]);
             return;
         }
-        if steady && ab_target == 1.0 {
-            left.copy_from_slice(&self.b_left[..left.len()]);
-            right.copy_from_slice(&self.b_right[..right.len()]);
+        if steady && ref_target == 1.0 {
+            match reference {
+                Some((rl, rr)) => {
+                    left.copy_from_slice(&rl[..n]);
+                    right.copy_from_slice(&rr[..n]);
+                }
+                None => {
+                    left.fill(0.0);
+                    right.fill(0.0);
+                }
+            }
+            return;
+        }
+        if steady && master_target == 1.0 {
+            if ab_target == 0.0 {
+                return; // hearing A: the processed signal as it is
+            }
+            left.copy_from_slice(&self.b_left[..n]);
+            right.copy_from_slice(&self.b_right[..n]);
             return;
         }
         let half_pi = std::f32::consts::FRAC_PI_2;
-        for i in 0..left.len() {
+        let master_step = (master_target - master_start) / n.max(1) as f32;
+        for i in 0..n {
             self.ab_position = approach(self.ab_position, ab_target, self.fade_step);
+            self.ref_position = approach(self.ref_position, ref_target, self.fade_step);
             self.bypass_position = approach(self.bypass_position, bypass_target, self.fade_step);
             let (b_gain, a_gain) = (self.ab_position * half_pi).sin_cos();
+            let (ref_gain, ab_gain) = (self.ref_position * half_pi).sin_cos();
             let (raw_gain, monitor_gain) = (self.bypass_position * half_pi).sin_cos();
-            let monitor_l = left[i] * a_gain + self.b_left[i] * b_gain;
-            let monitor_r = right[i] * a_gain + self.b_right[i] * b_gain;
+            let master = (master_start + master_step * (i + 1) as f32) * ab_gain;
+            let (rl, rr) = reference.map_or((0.0, 0.0), |(l, r)| (l[i], r[i]));
+            let monitor_l = (left[i] * a_gain + self.b_left[i] * b_gain) * master + rl * ref_gain;
+            let monitor_r = (right[i] * a_gain + self.b_right[i] * b_gain) * master + rr * ref_gain;
             left[i] = monitor_l * monitor_gain + self.raw_left[i] * raw_gain;
             right[i] = monitor_r * monitor_gain + self.raw_right[i] * raw_gain;
         }
+    }
+}
+
+/// Below this integrated/short-term loudness the reference match is held (silence, a fade).
+const REFERENCE_GATE_LUFS: f32 = MATCH_GATE_LUFS;
+/// The master's integrated loudness is re-read from its histogram this often (the reading
+/// sums 10 000 bins; the match does not need it every chunk).
+const MASTER_READING_SECONDS: f32 = 0.1;
+
+/// The reference's listening path: match gain, safety limiter (the same design as B's: the
+/// reference is raised to the master's loudness, and the peaks that pushes over the master's
+/// ceiling are held there, so every source shares one peak ceiling), the loudness that
+/// limiter takes off (added back into the match, as for B), and the as-streamed master gain.
+struct ReferencePath {
+    sample_rate: f32,
+    safety: Limiter,
+    safety_latency: usize,
+    in_meter: LoudnessMeter,
+    out_meter: LoudnessMeter,
+    samples_since_limited: usize,
+    loss_db: f32,
+    /// Smoothed match target (dB) and the linear gain applied at the end of the last chunk.
+    gain_db: f32,
+    applied_gain: f32,
+    active: bool,
+    /// Master readings, refreshed every [`MASTER_READING_SECONDS`].
+    master_integrated_lufs: f32,
+    master_true_peak_dbtp: f32,
+    frames_until_master_reading: usize,
+    /// As-streamed gain of the master (dB, smoothed) and its applied linear value.
+    master_streamed_db: f32,
+    master_applied_gain: f32,
+    pre_left: Vec<f32>,
+    pre_right: Vec<f32>,
+}
+
+impl ReferencePath {
+    fn new() -> Self {
+        Self {
+            sample_rate: 48_000.0,
+            safety: Limiter::new(48_000.0),
+            safety_latency: 0,
+            in_meter: LoudnessMeter::new(),
+            out_meter: LoudnessMeter::new(),
+            samples_since_limited: usize::MAX,
+            loss_db: 0.0,
+            gain_db: 0.0,
+            applied_gain: 1.0,
+            active: false,
+            master_integrated_lufs: f32::NEG_INFINITY,
+            master_true_peak_dbtp: f32::NEG_INFINITY,
+            frames_until_master_reading: 0,
+            master_streamed_db: 0.0,
+            master_applied_gain: 1.0,
+            pre_left: vec![0.0; MAX_CHUNK],
+            pre_right: vec![0.0; MAX_CHUNK],
+        }
+    }
+
+    fn reset(&mut self, sample_rate: f32, ceiling_db: f32) {
+        self.sample_rate = sample_rate;
+        self.safety.reset(sample_rate);
+        self.set_ceiling(ceiling_db);
+        self.safety.clear();
+        self.safety_latency = self.safety.latency_samples() as usize;
+        self.in_meter.reset(sample_rate);
+        self.out_meter.reset(sample_rate);
+        self.samples_since_limited = usize::MAX;
+        self.loss_db = 0.0;
+        self.gain_db = 0.0;
+        self.applied_gain = 1.0;
+        self.active = false;
+        self.master_integrated_lufs = f32::NEG_INFINITY;
+        self.master_true_peak_dbtp = f32::NEG_INFINITY;
+        self.frames_until_master_reading = 0;
+        self.master_streamed_db = 0.0;
+        self.master_applied_gain = 1.0;
+    }
+
+    fn set_ceiling(&mut self, ceiling_db: f32) {
+        self.safety.set(&LimiterSettings {
+            enabled: true,
+            drive_db: 0.0,
+            ceiling_db,
+            release_ms: 100.0,
+            auto_release: true,
+            lookahead_ms: SAFETY_LOOKAHEAD_MS,
+        });
+    }
+
+    /// The match target in dB for the reference (before smoothing), or `None` to hold.
+    fn target_db(
+        &self,
+        settings: &AbSettings,
+        loudness: &ReferenceLoudness,
+        master_short_term: f32,
+    ) -> Option<f32> {
+        let gated = |x: f32| x.is_finite() && x > REFERENCE_GATE_LUFS;
+        let base = match settings.reference_match {
+            MatchMode::Integrated => {
+                // Until the master has 400 ms of integrated measurement, its short-term.
+                let master = if gated(self.master_integrated_lufs) {
+                    self.master_integrated_lufs
+                } else {
+                    master_short_term
+                };
+                let reference = loudness.loop_integrated_lufs;
+                (gated(master) && gated(reference)).then(|| master - reference)?
+            }
+            MatchMode::ShortTerm => {
+                let reference = loudness.short_term_lufs;
+                (gated(master_short_term) && gated(reference))
+                    .then(|| master_short_term - reference)?
+            }
+            MatchMode::AsStreamed => {
+                let platform = PLATFORMS[settings.platform.min(PLATFORMS.len() - 1)];
+                platform.normalisation_gain_db(
+                    loudness.track_integrated_lufs,
+                    loudness.track_true_peak_dbtp,
+                )?
+            }
+        };
+        Some((base + loudness.trim_db + self.loss_db).clamp(-MATCH_RANGE_DB, MATCH_RANGE_DB))
+    }
+
+    /// The as-streamed gain of the master in dB (0 in the other modes).
+    fn master_streamed_target_db(&self, settings: &AbSettings) -> f32 {
+        if settings.reference_match != MatchMode::AsStreamed {
+            return 0.0;
+        }
+        let platform = PLATFORMS[settings.platform.min(PLATFORMS.len() - 1)];
+        platform
+            .normalisation_gain_db(self.master_integrated_lufs, self.master_true_peak_dbtp)
+            .unwrap_or(self.master_streamed_db)
+    }
+
+    /// Brings the raw reference block to its matched level and through the safety limiter,
+    /// in place. `target` = the match target (None = hold).
+    fn process(&mut self, left: &mut [f32], right: &mut [f32], target: Option<f32>) {
+        let n = left.len().min(right.len());
+        if let Some(target) = target {
+            let k = 1.0 - (-(n as f32) / (MATCH_SMOOTHING_SECONDS * self.sample_rate)).exp();
+            self.gain_db += (target - self.gain_db) * k;
+        }
+        let target_gain = db_to_gain(self.gain_db);
+        let start_gain = self.applied_gain;
+        let step = (target_gain - start_gain) / n.max(1) as f32;
+        for i in 0..n {
+            let g = start_gain + step * (i + 1) as f32;
+            left[i] *= g;
+            right[i] *= g;
+        }
+        self.applied_gain = target_gain;
+        self.pre_left[..n].copy_from_slice(&left[..n]);
+        self.pre_right[..n].copy_from_slice(&right[..n]);
+        self.safety.process(&mut left[..n], &mut right[..n]);
+        self.samples_since_limited = if self.safety.gain_reduction_db() > 0.0 {
+            0
+        } else {
+            self.samples_since_limited.saturating_add(n)
+        };
+        self.in_meter
+            .process(&self.pre_left[..n], Some(&self.pre_right[..n]));
+        self.out_meter.process(&left[..n], Some(&right[..n]));
+        let window = (SHORT_TERM_SECONDS * self.sample_rate) as usize;
+        self.loss_db = if self.samples_since_limited > window {
+            0.0
+        } else {
+            let (before, after) = (
+                self.in_meter.short_term_lufs(),
+                self.out_meter.short_term_lufs(),
+            );
+            if before.is_finite() && after.is_finite() {
+                (before - after).max(0.0)
+            } else {
+                self.loss_db
+            }
+        };
+    }
+
+    /// Starts the path with a settled limiter: clears it and runs it over the frames that
+    /// precede the first audible block (`preceding_*`, rendered by the player), at the target
+    /// gain, output discarded.
+    fn start(
+        &mut self,
+        preceding_left: &mut [f32],
+        preceding_right: &mut [f32],
+        target: Option<f32>,
+    ) {
+        self.safety.clear();
+        self.in_meter.reset(self.sample_rate);
+        self.out_meter.reset(self.sample_rate);
+        self.samples_since_limited = usize::MAX;
+        self.loss_db = 0.0;
+        if let Some(target) = target {
+            self.gain_db = target; // the first listen is matched at once, not after a glide
+        }
+        self.applied_gain = db_to_gain(self.gain_db);
+        let n = preceding_left
+            .len()
+            .min(preceding_right.len())
+            .min(MAX_CHUNK);
+        self.process(&mut preceding_left[..n], &mut preceding_right[..n], None);
+        self.active = true;
     }
 }

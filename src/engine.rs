@@ -2,12 +2,23 @@
 //! the host-block splitting and mono handling. The plugin (`lib.rs`), the tests and the offline
 //! renderer all run audio through this one type, so they share one code path.
 
-use crate::ab::{AbMonitor, AbSettings, AbStatus};
+use std::sync::Arc;
+
+use crate::ab::{AbMonitor, AbSettings, AbStatus, ReferenceBlock};
 use crate::chain::{Chain, ChainMeters, ChainSettings, MAX_CHUNK};
 use crate::dsp::meters::correlation::CorrelationMeter;
 use crate::dsp::meters::program_meter::ProgramReadings;
+use crate::dsp::monitor::{Monitor, MonitorSettings};
 use crate::dsp::util::condition_input;
 use crate::dsp::util::denormals::{flush_output, DenormalGuard};
+use crate::reference::playback::{
+    ReferenceLoudness, ReferencePlayer, ReferenceSettings, Transport,
+};
+use crate::reference::track::ReferenceTrack;
+
+/// Frames of the reference the path's safety limiter is primed with when the reference
+/// becomes audible (as B's prime, `ab::B_PRIME_SECONDS`), plus its lookahead.
+const REFERENCE_PRIME_FRAMES: usize = 1024;
 
 pub struct Engine {
     chain: Chain,
@@ -20,6 +31,15 @@ pub struct Engine {
     /// Second channel for mono layouts: the chain always runs in stereo and a mono input is
     /// processed as identical left and right (so width/side processing is neutral on it).
     mono_scratch: Vec<f32>,
+    /// Reference playback (tracks handed over by `reference::library`) and its block scratch.
+    reference: ReferencePlayer,
+    reference_left: Vec<f32>,
+    reference_right: Vec<f32>,
+    /// Monitoring aids (mono/side/L/R, band solo) on whatever is heard, after matching.
+    monitor: Monitor,
+    monitor_settings: MonitorSettings,
+    offline: bool,
+    mono: bool,
 }
 
 impl Default for Engine {
@@ -39,6 +59,13 @@ impl Engine {
             original_left: vec![0.0; MAX_CHUNK],
             original_right: vec![0.0; MAX_CHUNK],
             mono_scratch: vec![0.0; MAX_CHUNK],
+            reference: ReferencePlayer::new(),
+            reference_left: vec![0.0; MAX_CHUNK.max(REFERENCE_PRIME_FRAMES)],
+            reference_right: vec![0.0; MAX_CHUNK.max(REFERENCE_PRIME_FRAMES)],
+            monitor: Monitor::new(),
+            monitor_settings: MonitorSettings::default(),
+            offline: false,
+            mono: false,
         }
     }
 
@@ -50,6 +77,49 @@ impl Engine {
         self.ab.set(&self.ab_settings, latency);
         self.ab.reset(sample_rate, latency, offline, mono);
         self.correlation.reset(sample_rate);
+        self.reference.reset(sample_rate);
+        self.monitor.reset(sample_rate);
+        self.offline = offline;
+        self.mono = mono;
+    }
+
+    /// Monitoring aids. Never applied to an offline render or with the host bypass on: they
+    /// are for listening, like the A/B.
+    pub fn set_monitor(&mut self, settings: &MonitorSettings) {
+        self.monitor_settings = *settings;
+    }
+
+    fn apply_monitor_settings(&mut self) {
+        let settings = if self.offline || self.ab_settings.host_bypass {
+            MonitorSettings::default()
+        } else {
+            self.monitor_settings
+        };
+        self.monitor.set(&settings);
+    }
+
+    /// Reference slot selection, match mode, loops, trims and offsets.
+    pub fn set_reference(&mut self, settings: &ReferenceSettings) {
+        self.reference.set(settings);
+    }
+
+    /// The host transport of the coming block (reference sync mode).
+    pub fn set_transport(&mut self, transport: Transport) {
+        self.reference.set_transport(transport);
+    }
+
+    /// Puts a loaded reference in a slot; returns the track it replaces, which must be retired
+    /// off the audio thread (never dropped here). Allocation-free.
+    pub fn install_reference(
+        &mut self,
+        slot: usize,
+        track: Option<Arc<ReferenceTrack>>,
+    ) -> Option<Arc<ReferenceTrack>> {
+        self.reference.install(slot, track)
+    }
+
+    pub fn reference_player(&self) -> &ReferencePlayer {
+        &self.reference
     }
 
     /// Applies new settings. Allocation-free (when a linear-phase designer is attached).
@@ -70,6 +140,7 @@ impl Engine {
     /// forces the A/B to A at once (render safety, see `ab.rs`). Hosts switch it while active
     /// (CLAP's render extension, VST3's per-block `processMode`).
     pub fn set_offline(&mut self, offline: bool) {
+        self.offline = offline;
         self.ab.set_offline(offline);
     }
 
@@ -92,8 +163,23 @@ impl Engine {
             self.original_right[..n].copy_from_slice(r);
             self.chain.process(l, r);
             self.ab.set(&self.ab_settings, self.chain.latency_samples());
-            self.ab
-                .process(&self.original_left[..n], &self.original_right[..n], l, r);
+            let reference = self.render_reference(n).map(|loudness| ReferenceBlock {
+                left: &mut self.reference_left[..n],
+                right: &mut self.reference_right[..n],
+                loudness,
+            });
+            self.ab.process_with_reference(
+                &self.original_left[..n],
+                &self.original_right[..n],
+                l,
+                r,
+                reference,
+            );
+            self.apply_monitor_settings();
+            if !self.offline {
+                // Offline: the render is the master from its first sample (no fade out).
+                self.monitor.process(l, r);
+            }
             flush_output(l);
             flush_output(r);
             self.correlation.process(l, r);
@@ -111,14 +197,62 @@ impl Engine {
             scratch.copy_from_slice(m);
             self.chain.process(m, scratch);
             self.ab.set(&self.ab_settings, self.chain.latency_samples());
-            self.ab.process(
+            let reference = self.render_reference(n).map(|loudness| ReferenceBlock {
+                left: &mut self.reference_left[..n],
+                right: &mut self.reference_right[..n],
+                loudness,
+            });
+            self.ab.process_with_reference(
                 &self.original_left[..n],
                 &self.original_left[..n],
                 m,
-                scratch,
+                &mut self.mono_scratch[..n],
+                reference,
             );
+            self.apply_monitor_settings();
+            if !self.offline {
+                self.monitor.process(m, &mut self.mono_scratch[..n]);
+            }
             flush_output(m);
         }
+    }
+
+    /// Renders the selected reference for the next `n` frames when it is audible (starting
+    /// its path first when it just became so), else only advances playback.
+    /// Returns its loudness figures; the block is in `reference_left/right[..n]`.
+    fn render_reference(&mut self, n: usize) -> Option<ReferenceLoudness> {
+        if !self.ab.reference_audible() {
+            self.reference.skip(n);
+            return None;
+        }
+        let latency = self.chain.latency_samples() as usize;
+        let lead = self.ab.reference_lead();
+        let loudness = self.reference.loudness()?;
+        if self.ab.reference_needs_start() {
+            let prime = REFERENCE_PRIME_FRAMES.min(self.reference_left.len());
+            let (left, right) = (
+                &mut self.reference_left[..prime],
+                &mut self.reference_right[..prime],
+            );
+            self.reference.render_preceding(left, right, latency, lead);
+            if self.mono {
+                fold_to_mono(left, right);
+            }
+            self.ab.start_reference(ReferenceBlock {
+                left,
+                right,
+                loudness,
+            });
+        }
+        let (left, right) = (
+            &mut self.reference_left[..n],
+            &mut self.reference_right[..n],
+        );
+        self.reference.render(left, right, latency, lead);
+        if self.mono {
+            fold_to_mono(left, right);
+        }
+        Some(loudness)
     }
 
     /// The meter reset button: integrated loudness, LRA, true-peak maxima.
@@ -141,5 +275,13 @@ impl Engine {
 
     pub fn correlation(&self) -> f32 {
         self.correlation.correlation()
+    }
+}
+
+/// A stereo reference heard on a mono bus: (L + R) / 2 on both (a centred signal at unity).
+fn fold_to_mono(left: &mut [f32], right: &mut [f32]) {
+    for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+        *l = 0.5 * (*l + *r);
+        *r = *l;
     }
 }

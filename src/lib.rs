@@ -17,6 +17,7 @@ pub mod engine;
 pub mod offline;
 pub mod params;
 pub mod presets;
+pub mod reference;
 pub mod shared_state;
 pub mod targets;
 
@@ -30,6 +31,8 @@ pub(crate) mod test_signals;
 use dsp::filters::linear_phase_designer::LinearPhaseDesigner;
 use engine::Engine;
 use params::FairmasterParams;
+use reference::library::{AudioHandover, ReferenceLibrary};
+use reference::playback::Transport;
 use shared_state::{SharedState, SpectrumConsumer, SpectrumProducer};
 
 /// How often meters are published to the editor.
@@ -51,15 +54,23 @@ pub struct Fairmaster {
     spectrum: SpectrumProducer,
     /// Editor end, handed to the editor when it is created.
     spectrum_consumer: Option<SpectrumConsumer>,
+    /// Loads reference tracks on its own thread (`reference::library`).
+    references: ReferenceLibrary,
+    /// The audio thread's end of the reference hand-over.
+    reference_handover: AudioHandover,
 }
 
 impl Default for Fairmaster {
     fn default() -> Self {
         let (spectrum, spectrum_consumer) =
             shared_state::spectrum_rings(shared_state::SPECTRUM_RING_CAPACITY);
+        let params = Arc::new(FairmasterParams::default());
+        let shared = Arc::new(SharedState::default());
+        let (references, reference_handover) =
+            ReferenceLibrary::spawn(params.references.0.clone(), shared.reference_status.clone());
         Self {
-            params: Arc::new(FairmasterParams::default()),
-            shared: Arc::new(SharedState::default()),
+            params,
+            shared,
             engine: Engine::new(),
             designer: None,
             reported_latency: 0,
@@ -67,6 +78,8 @@ impl Default for Fairmaster {
             publish_interval: 1600,
             spectrum,
             spectrum_consumer: Some(spectrum_consumer),
+            references,
+            reference_handover,
         }
     }
 }
@@ -135,6 +148,7 @@ impl Plugin for Fairmaster {
         self.shared
             .sample_rate
             .store(fs, std::sync::atomic::Ordering::Relaxed);
+        self.references.set_sample_rate(fs);
         context.set_latency_samples(self.reported_latency);
         true
     }
@@ -161,6 +175,14 @@ impl Plugin for Fairmaster {
         // a bounce must be the master from its first sample on.
         self.engine
             .set_offline(context.process_mode() == ProcessMode::Offline);
+        self.engine.set_reference(&self.params.reference_settings());
+        self.engine.set_monitor(&self.params.monitor_settings());
+        self.reference_handover.poll(&mut self.engine);
+        let transport = context.transport();
+        self.engine.set_transport(Transport {
+            playing: transport.playing,
+            position_samples: transport.pos_samples(),
+        });
         let frames = buffer.samples();
         let spectrum = self
             .shared

@@ -15,9 +15,12 @@ use crate::ab::AbSettings;
 use crate::chain::ChainSettings;
 use crate::dsp::dynamics::{compressor, limiter};
 use crate::dsp::filters::eq;
+use crate::dsp::monitor::{Monitor, MonitorChannels, MonitorSettings, SOLO_BANDS};
 use crate::dsp::util::gain;
 use crate::dsp::util::range::Range;
 use crate::dsp::{dither, stereo};
+use crate::reference::playback::{MatchMode, ReferenceSettings, REFERENCE_SLOTS};
+use crate::reference::state::PersistedReferences;
 use crate::targets::{Target, CUSTOM_TARGET_LUFS, PRESET_TARGETS};
 
 /// Editor window size in logical pixels, persisted in the plugin state so a session reopens the
@@ -230,6 +233,34 @@ pub struct FairmasterParams {
     #[id = "target_lufs"]
     pub custom_target_lufs: FloatParam,
 
+    /// Hear the selected reference track, level-matched to the master (overrides the A/B).
+    #[id = "listen_reference"]
+    pub listen_reference: BoolParam,
+
+    /// The reference slot compared (1-8).
+    #[id = "reference_slot"]
+    pub reference_slot: IntParam,
+
+    /// How the reference is level-matched to the master.
+    #[id = "reference_match"]
+    pub reference_match: EnumParam<ReferenceMatchParam>,
+
+    /// The streaming service of the as-streamed match.
+    #[id = "reference_platform"]
+    pub reference_platform: EnumParam<PlatformParam>,
+
+    /// Reference playback follows the host transport (off: loops on its own).
+    #[id = "reference_sync"]
+    pub reference_sync: BoolParam,
+
+    /// Monitoring aid for every source: stereo, mono, side, left, right.
+    #[id = "monitor"]
+    pub monitor: EnumParam<MonitorParam>,
+
+    /// Band solo of the monitoring aids (0 = full band).
+    #[id = "solo_band"]
+    pub solo_band: IntParam,
+
     #[nested(group = "EQ")]
     pub eq: EqParams,
 
@@ -248,6 +279,10 @@ pub struct FairmasterParams {
     /// Editor size; written by the GUI thread (and by a state restore).
     #[persist = "editor_size"]
     pub editor_size: PersistedEditorSize,
+
+    /// Reference slots: paths, loops, trims, offsets, content hashes and cached analysis.
+    #[persist = "references"]
+    pub references: PersistedReferences,
 
     /// Format version of the saved state; see [`STATE_VERSION`].
     #[persist = "state_version"]
@@ -278,12 +313,50 @@ impl Default for FairmasterParams {
             .with_step_size(0.1)
             .with_value_to_string(formatters::v2s_f32_rounded(1))
             .with_string_to_value(parse_number_with_unit(&[("LUFS", 1.0)])),
+            listen_reference: BoolParam::new("Reference", false)
+                .with_value_to_string(Arc::new(|b| if b { "Reference" } else { "Off" }.into()))
+                .with_string_to_value(Arc::new(|text| {
+                    let t = text.trim();
+                    if t.eq_ignore_ascii_case("reference") || t.eq_ignore_ascii_case("r") {
+                        Some(true)
+                    } else {
+                        parse_on_off(t)
+                    }
+                })),
+            reference_slot: IntParam::new(
+                "Reference Slot",
+                1,
+                IntRange::Linear {
+                    min: 1,
+                    max: REFERENCE_SLOTS as i32,
+                },
+            ),
+            reference_match: EnumParam::new("Reference Match", ReferenceMatchParam::Integrated),
+            reference_platform: EnumParam::new("Streamed As", PlatformParam::Spotify),
+            reference_sync: switch_param("Reference Sync", true),
+            monitor: EnumParam::new("Monitor", MonitorParam::Stereo),
+            solo_band: IntParam::new(
+                "Solo Band",
+                0,
+                IntRange::Linear {
+                    min: 0,
+                    max: SOLO_BANDS as i32,
+                },
+            )
+            .with_value_to_string(Arc::new(|band| {
+                if band <= 0 {
+                    "Off".into()
+                } else {
+                    Monitor::band_label(band as usize - 1).into()
+                }
+            })),
             eq: EqParams::default(),
             comp: CompressorParams::default(),
             stereo: StereoParams::default(),
             limiter: LimiterParams::default(),
             dither: DitherParams::default(),
             editor_size: PersistedEditorSize::default(),
+            references: PersistedReferences::default(),
             state_version: StateVersion::default(),
         }
     }
@@ -317,6 +390,42 @@ impl FairmasterParams {
             freeze: self.match_freeze.value(),
             host_bypass: self.bypass.value(),
             ceiling_db: in_range(&self.limiter.ceiling),
+            listen_reference: self.listen_reference.value(),
+            reference_match: match self.reference_match.value() {
+                ReferenceMatchParam::Integrated => MatchMode::Integrated,
+                ReferenceMatchParam::ShortTerm => MatchMode::ShortTerm,
+                ReferenceMatchParam::AsStreamed => MatchMode::AsStreamed,
+            },
+            platform: self.reference_platform.value() as usize,
+        }
+    }
+
+    /// Reference playback settings: the parameters plus the persisted slot controls.
+    /// Allocation- and lock-free.
+    pub fn reference_settings(&self) -> ReferenceSettings {
+        ReferenceSettings {
+            slot: (self.reference_slot.value().clamp(1, REFERENCE_SLOTS as i32) - 1) as usize,
+            sync_to_host: self.reference_sync.value(),
+            match_mode: self.ab_settings().reference_match,
+            platform: self.reference_platform.value() as usize,
+            slots: self.references.0.controls(),
+        }
+    }
+
+    /// Monitoring aids for `dsp::monitor`.
+    pub fn monitor_settings(&self) -> MonitorSettings {
+        let band = self.solo_band.value();
+        MonitorSettings {
+            channels: match self.monitor.value() {
+                MonitorParam::Stereo => MonitorChannels::Stereo,
+                MonitorParam::Mono => MonitorChannels::Mono,
+                MonitorParam::Side => MonitorChannels::Side,
+                MonitorParam::Left => MonitorChannels::Left,
+                MonitorParam::Right => MonitorChannels::Right,
+            },
+            solo_band: (1..=SOLO_BANDS as i32)
+                .contains(&band)
+                .then(|| band as usize - 1),
         }
     }
 
@@ -334,6 +443,64 @@ impl FairmasterParams {
             },
         }
     }
+}
+
+/// The reference match modes (`reference::playback::MatchMode`).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferenceMatchParam {
+    #[id = "integrated"]
+    #[name = "Integrated"]
+    Integrated,
+    #[id = "short_term"]
+    #[name = "Short-term"]
+    ShortTerm,
+    #[id = "as_streamed"]
+    #[name = "As streamed"]
+    AsStreamed,
+}
+
+/// The streaming services of `targets::PLATFORMS`, in its order (the index is the
+/// discriminant; `tests` check the names agree).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlatformParam {
+    #[id = "spotify"]
+    #[name = "Spotify"]
+    Spotify,
+    #[id = "youtube"]
+    #[name = "YouTube"]
+    YouTube,
+    #[id = "apple_music"]
+    #[name = "Apple Music"]
+    AppleMusic,
+    #[id = "tidal"]
+    #[name = "Tidal"]
+    Tidal,
+    #[id = "amazon_music"]
+    #[name = "Amazon Music"]
+    AmazonMusic,
+    #[id = "deezer"]
+    #[name = "Deezer"]
+    Deezer,
+}
+
+/// Monitoring aids (`dsp::monitor::MonitorChannels`).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MonitorParam {
+    #[id = "stereo"]
+    #[name = "Stereo"]
+    Stereo,
+    #[id = "mono"]
+    #[name = "Mono"]
+    Mono,
+    #[id = "side"]
+    #[name = "Side"]
+    Side,
+    #[id = "left"]
+    #[name = "Left"]
+    Left,
+    #[id = "right"]
+    #[name = "Right"]
+    Right,
 }
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

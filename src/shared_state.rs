@@ -6,9 +6,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use atomic_float::AtomicF32;
 use rtrb::{Consumer, Producer, RingBuffer};
 
+use std::sync::Arc;
+
 use crate::ab::AbStatus;
 use crate::chain::ChainMeters;
 use crate::dsp::meters::program_meter::ProgramReadings;
+use crate::reference::library::LibraryStatus;
 
 /// One signal's loudness/peak readings as atomics.
 #[derive(Debug)]
@@ -80,6 +83,15 @@ pub struct SharedState {
     pub sample_rate: AtomicF32,
     /// Set while the editor window is open: the audio thread feeds the spectrum rings only then.
     pub spectrum_wanted: AtomicBool,
+    /// The reference path: gain applied (dB), crossfade position, safety-limiter reduction.
+    pub reference_offset_db: AtomicF32,
+    pub reference_position: AtomicF32,
+    pub reference_limited_db: AtomicF32,
+    /// The as-streamed gain on the master (dB; 0 outside that match mode).
+    pub master_streamed_db: AtomicF32,
+    /// What the reference loader thread reports per slot (loader and editor only; never the
+    /// audio thread).
+    pub reference_status: Arc<LibraryStatus>,
 }
 
 impl Default for SharedState {
@@ -96,6 +108,11 @@ impl Default for SharedState {
             reset_meters_requested: AtomicBool::new(false),
             sample_rate: AtomicF32::new(48_000.0),
             spectrum_wanted: AtomicBool::new(false),
+            reference_offset_db: AtomicF32::new(0.0),
+            reference_position: AtomicF32::new(0.0),
+            reference_limited_db: AtomicF32::new(0.0),
+            master_streamed_db: AtomicF32::new(0.0),
+            reference_status: Arc::new(LibraryStatus::default()),
         }
     }
 }
@@ -117,6 +134,14 @@ impl SharedState {
         self.limiter_gr_db
             .store(chain.limiter_gr_db, Ordering::Relaxed);
         self.correlation.store(correlation, Ordering::Relaxed);
+        self.reference_offset_db
+            .store(ab.reference_offset_db, Ordering::Relaxed);
+        self.reference_position
+            .store(ab.reference_position, Ordering::Relaxed);
+        self.reference_limited_db
+            .store(ab.reference_limited_db, Ordering::Relaxed);
+        self.master_streamed_db
+            .store(ab.master_streamed_db, Ordering::Relaxed);
         self.match_offset_db
             .store(ab.match_offset_db, Ordering::Relaxed);
         self.ab_position.store(ab.position, Ordering::Relaxed);

@@ -19,6 +19,25 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if options.listen.is_some() {
+        return match cli::run_listen(&options) {
+            Ok(report) => {
+                if options.json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&report).unwrap_or_default()
+                    );
+                } else {
+                    print!("{}", report.to_table());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("fairmaster-render: error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match cli::run(&options) {
         Ok(report) => {
             if options.json {

@@ -7,11 +7,13 @@
 //! - [`stereo`]: width and mono-bass.
 //! - [`dither`]: TPDF dither and noise shaping.
 //! - [`meters`]: loudness (BS.1770-4 / EBU R128), true peak, correlation.
+//! - [`monitor`]: monitoring aids (mono, side, one channel, LR4 band solo).
 //! - [`util`]: small shared blocks: gain, delay, bypass fades, denormal protection.
 
 pub mod dither;
 pub mod dynamics;
 pub mod filters;
 pub mod meters;
+pub mod monitor;
 pub mod stereo;
 pub mod util;

@@ -12,7 +12,7 @@
 //! argument: the plugin passes nice-plug's [`GuiContext`], tests and benchmarks pass one built on
 //! [`test_host::RecordingHost`], so the real UI is tested without a window or a DAW.
 //!
-//! Keyboard: `B` toggles A/B (when no text field has focus).
+//! Keyboard: `B` toggles A/B, `R` the reference (when no text field has focus).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -33,6 +33,7 @@ pub mod ab_panel;
 pub mod chain_panel;
 pub mod meters;
 pub mod presets;
+pub mod reference_panel;
 pub mod spectrum;
 pub mod test_host;
 pub mod theme;
@@ -124,6 +125,8 @@ pub struct EditorUi {
     continuous_repaint: bool,
     /// Height of the chain cards in the last frame.
     chain_height: f32,
+    /// The reference block's typed paths and messages.
+    reference: reference_panel::ReferencePanel,
 }
 
 impl EditorUi {
@@ -146,6 +149,7 @@ impl EditorUi {
             pending_size: None,
             continuous_repaint: true,
             chain_height: 380.0,
+            reference: reference_panel::ReferencePanel::default(),
         }
     }
 
@@ -172,6 +176,11 @@ impl EditorUi {
     /// Sets the user preset field (as if typed).
     pub fn set_preset_path(&mut self, path: impl Into<String>) {
         self.preset_path = path.into();
+    }
+
+    /// The reference block's editor state (tests type paths through it).
+    pub fn reference_panel_mut(&mut self) -> &mut reference_panel::ReferencePanel {
+        &mut self.reference
     }
 
     /// A size chosen with the S/M/L buttons (consumed by the window).
@@ -208,6 +217,14 @@ impl EditorUi {
         {
             ctl.set(&self.params.ab_bypass, !self.params.ab_bypass.value());
         }
+        if !ctx.text_edit_focused()
+            && ui.input(|i| i.key_pressed(egui::Key::R) && !i.modifiers.any())
+        {
+            ctl.set(
+                &self.params.listen_reference,
+                !self.params.listen_reference.value(),
+            );
+        }
 
         let params = self.params.clone();
         let shared = self.shared.clone();
@@ -218,6 +235,7 @@ impl EditorUi {
                     .inner_margin(egui::Margin::symmetric(10, 6)),
             )
             .show(ui, |ui| self.top_bar(ui, &ctl, gui));
+        let reference = &mut self.reference;
         egui::Panel::right("fm_side")
             .resizable(false)
             .exact_size(SIDE_WIDTH)
@@ -233,6 +251,11 @@ impl EditorUi {
                         theme::card().show(ui, |ui| {
                             ui.set_width(ui.available_width());
                             ab_panel::show(ui, &ctl, &params, &shared);
+                        });
+                        ui.add_space(6.0);
+                        theme::card().show(ui, |ui| {
+                            ui.set_width(ui.available_width());
+                            reference_panel::show(ui, &ctl, &params, &shared, reference);
                         });
                         ui.add_space(6.0);
                         theme::card().show(ui, |ui| {

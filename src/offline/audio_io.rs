@@ -1,28 +1,25 @@
 //! Reading WAV/FLAC/AIFF and writing WAV.
 //!
-//! Decoding uses symphonia with only the RIFF (WAV/AIFF) and FLAC readers and the PCM codecs.
-//! Every failure names the file and the reason: missing, unreadable, not a supported format,
-//! truncated (fewer frames than the header promises), more than two channels, no audio, or a
-//! sample rate outside the chain's 44.1-192 kHz.
+//! Decoding is the one symphonia decoder of the code base, shared with the reference tracks
+//! ([`crate::reference::decode`]); the renderer accepts WAV (PCM), AIFF and FLAC from it. Every
+//! failure names the file and the reason: missing, unreadable, a directory, empty, not a
+//! supported format, truncated (fewer frames than the header promises, with where the audio
+//! breaks off) or corrupt, more than two channels, no audio, or a sample rate outside the
+//! chain's 44.1-192 kHz.
 //!
 //! Writing uses hound and is atomic: samples go to a hidden temporary file in the output's
 //! directory, which is renamed over the final name only when complete, so a failed render never
 //! leaves a half-written file; an existing output is replaced only with `force`.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
-use symphonia::core::errors::Error as SymphoniaError;
-use symphonia::core::formats::FormatOptions;
-use symphonia::core::io::MediaSourceStream;
-use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
+use symphonia::core::codecs::CODEC_TYPE_FLAC;
 
 use super::{Audio, OfflineError, SUPPORTED_RATES_HZ};
 use crate::dsp::dither::DitherMode;
+use crate::reference::decode::{decode_planar, is_pcm, Container, DecodeRules, StreamInfo};
 
 /// Output sample format of a written WAV file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,171 +61,49 @@ impl OutputFormat {
     }
 }
 
+/// What the renderer reads, named in its "unsupported or unrecognised format" errors.
+const RENDERER_FORMATS: &str = "WAV, FLAC and AIFF are supported";
+
 /// Decodes a whole WAV, FLAC or AIFF file into memory.
+///
+/// The decoding itself is the reference loader's ([`decode_planar`]), with its messages for
+/// missing, unreadable, empty, truncated or corrupt files; this adds the renderer's own rules.
+/// The renderer still accepts only WAV, FLAC and AIFF (PCM or FLAC audio), although the decoder
+/// also reads MP3, Ogg Vorbis and AAC/ALAC for reference tracks: a master is made from a
+/// lossless mix, and a lossy input would be a mistake worth stopping for. Mono or stereo only,
+/// at 44.1-192 kHz ([`check_sample_rate`]); nothing is resampled.
 pub fn read_audio_file(path: &Path) -> Result<Audio, OfflineError> {
-    let err = |reason: String| OfflineError::file(path, reason);
-    let metadata = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => err("file not found".into()),
-        _ => err(format!("cannot read: {e}")),
-    })?;
-    if metadata.is_dir() {
-        return Err(err("is a directory, not an audio file".into()));
-    }
-    if metadata.len() == 0 {
-        return Err(err("file is empty (0 bytes)".into()));
-    }
-    let file = File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
-    let stream = MediaSourceStream::new(Box::new(file), Default::default());
-    let mut hint = Hint::new();
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-        hint.with_extension(ext);
-    }
-    let probed = symphonia::default::get_probe()
-        .format(
-            &hint,
-            stream,
-            &FormatOptions::default(),
-            &MetadataOptions::default(),
-        )
-        .map_err(|e| {
-            err(format!(
-                "unsupported or unrecognised format (WAV, FLAC and AIFF are supported): {}",
-                describe(&e)
-            ))
-        })?;
-    let mut format = probed.format;
-    let track = format
-        .tracks()
-        .iter()
-        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-        .ok_or_else(|| err("contains no audio track".into()))?
-        .clone();
-    let params = &track.codec_params;
-    let channel_count = params.channels.map_or(0, |c| c.count());
-    if channel_count == 0 {
-        return Err(err("channel count unknown or zero".into()));
-    }
-    if channel_count > 2 {
-        return Err(err(format!(
-            "has {channel_count} channels; only mono and stereo are supported"
-        )));
-    }
-    let sample_rate = params
-        .sample_rate
-        .ok_or_else(|| err("sample rate unknown".into()))?;
-    check_sample_rate(sample_rate).map_err(err)?;
-    // symphonia 0.5 counts the SSND chunk's 8-byte offset/block-size header of an AIFF file as
-    // audio (n_frames 2 too many for 16-bit stereo); the COMM chunk's frame count is exact.
-    let expected_frames = match aiff_frame_count(path) {
-        Some(frames) => Some(frames),
-        None => params.n_frames,
+    let check_stream = |info: &StreamInfo| -> Result<(), String> {
+        let lossless = is_pcm(info.codec) || info.codec == CODEC_TYPE_FLAC;
+        let container = matches!(
+            info.container,
+            Container::Wav | Container::Aiff | Container::Flac
+        );
+        if !(lossless && container) {
+            return Err(format!(
+                "unsupported or unrecognised format ({RENDERER_FORMATS}): this file is {}",
+                info.format
+            ));
+        }
+        if info.channels > 2 {
+            return Err(format!(
+                "has {} channels; only mono and stereo are supported",
+                info.channels
+            ));
+        }
+        check_sample_rate(info.sample_rate)
     };
-    if expected_frames == Some(0) {
-        return Err(err("contains no audio (0 frames)".into()));
-    }
-    let mut decoder = symphonia::default::get_codecs()
-        .make(params, &DecoderOptions::default())
-        .map_err(|e| err(format!("unsupported codec: {}", describe(&e))))?;
-
-    let capacity = expected_frames.unwrap_or(0).min(1 << 28) as usize;
-    let mut channels: Vec<Vec<f32>> = (0..channel_count)
-        .map(|_| Vec::with_capacity(capacity))
-        .collect();
-    let mut buffer: Option<SampleBuffer<f32>> = None;
-    loop {
-        let packet = match format.next_packet() {
-            Ok(packet) => packet,
-            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                break
-            }
-            Err(e) => return Err(err(format!("read error: {}", describe(&e)))),
-        };
-        if packet.track_id() != track.id {
-            continue;
-        }
-        let decoded = match decoder.decode(&packet) {
-            Ok(decoded) => decoded,
-            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                break
-            }
-            Err(e) => return Err(err(format!("corrupt audio data: {}", describe(&e)))),
-        };
-        let frames = decoded.frames();
-        if frames == 0 {
-            continue;
-        }
-        if decoded.spec().channels.count() != channel_count {
-            return Err(err("channel count changes inside the file".into()));
-        }
-        let buf = match &mut buffer {
-            Some(b) if b.capacity() >= decoded.capacity() => b,
-            _ => buffer.insert(SampleBuffer::new(
-                decoded.capacity() as u64,
-                *decoded.spec(),
-            )),
-        };
-        buf.copy_planar_ref(decoded);
-        let samples = buf.samples();
-        for (c, channel) in channels.iter_mut().enumerate() {
-            channel.extend_from_slice(&samples[c * frames..(c + 1) * frames]);
-        }
-    }
-    if let Some(expected) = expected_frames {
-        // Never read past the declared end (bytes of a following chunk are not audio).
-        for channel in &mut channels {
-            channel.truncate(expected as usize);
-        }
-    }
-    let frames = channels[0].len() as u64;
-    if frames == 0 {
-        return Err(err("contains no audio (0 frames)".into()));
-    }
-    if let Some(expected) = expected_frames {
-        if frames < expected {
-            return Err(err(format!(
-                "truncated: the header promises {expected} frames but the file holds {frames}"
-            )));
-        }
-    }
+    let rules = DecodeRules {
+        unrecognised: &format!("unsupported or unrecognised format ({RENDERER_FORMATS})"),
+        check_stream: &check_stream,
+        frame_limit: &|_| u64::MAX,
+        over_limit: &|_, _| String::new(),
+    };
+    let planar = decode_planar(path, &rules).map_err(|reason| OfflineError::file(path, reason))?;
     Ok(Audio {
-        sample_rate,
-        channels,
+        sample_rate: planar.sample_rate,
+        channels: planar.channels,
     })
-}
-
-/// `numSampleFrames` of the COMM chunk when `path` is an AIFF/AIFC file (AIFF 1.3 spec: FORM
-/// container of big-endian, even-padded chunks); `None` for anything else.
-fn aiff_frame_count(path: &Path) -> Option<u64> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut file = std::io::BufReader::new(File::open(path).ok()?);
-    let mut header = [0u8; 12];
-    file.read_exact(&mut header).ok()?;
-    if &header[..4] != b"FORM" || !(&header[8..] == b"AIFF" || &header[8..] == b"AIFC") {
-        return None;
-    }
-    loop {
-        let mut chunk = [0u8; 8];
-        file.read_exact(&mut chunk).ok()?;
-        let size = u32::from_be_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]);
-        if &chunk[..4] == b"COMM" {
-            let mut comm = [0u8; 6];
-            file.read_exact(&mut comm).ok()?;
-            return Some(u64::from(u32::from_be_bytes([
-                comm[2], comm[3], comm[4], comm[5],
-            ])));
-        }
-        let padded = i64::from(size) + i64::from(size % 2);
-        file.seek(SeekFrom::Current(padded)).ok()?;
-    }
-}
-
-fn describe(e: &SymphoniaError) -> String {
-    match e {
-        SymphoniaError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            "unexpected end of file (truncated?)".into()
-        }
-        other => other.to_string(),
-    }
 }
 
 /// The chain is designed for 44.1-192 kHz; other rates are rejected rather than resampled.

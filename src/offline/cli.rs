@@ -10,6 +10,7 @@ use super::album::{self, AlbumMode, AlbumSummary};
 use super::analysis::analyse;
 use super::audio_io::{self, OutputFormat};
 use super::demo::demo_mix;
+use super::listen::{render_listening, ListenMode, ListenReport};
 use super::render::{self, LoudnessTarget, TargetedRender};
 use super::report::{FileReport, RunReport, TargetReport};
 use super::settings::{is_builtin_preset, ParamSet};
@@ -44,6 +45,18 @@ LOUDNESS:
     --album-mode MODE      with several inputs: 'relative' (default; keeps the mix's loudness
                            differences, the loudest track hits T) or 'same' (all tracks at T)
     --preview FILE         also write the masters concatenated gaplessly (album preview)
+
+LISTENING (what the plugin plays; one input):
+    --listen MODE          master | original | reference: render what the plugin plays with
+                           that source selected (realtime semantics, level-matched, the host
+                           transport playing from the start), e.g. to check the match with
+                           another meter. Written as 32-bit float unless --bits is given.
+    --reference FILE       the reference track (WAV, AIFF, FLAC, MP3, Ogg Vorbis, AAC/M4A;
+                           resampled to the input's rate). Match mode and platform as plugin
+                           parameters: --set reference_match=integrated|short_term|as_streamed,
+                           --set reference_platform=spotify|youtube|apple_music|...
+    --loop START:END       the reference's loop in seconds (default: the whole track)
+    --reference-trim DB    extra reference gain after matching
 
 OUTPUT:
     -o, --output FILE      output file (one input only); default INPUT_DIR/NAME.master.wav
@@ -116,6 +129,12 @@ pub struct Options {
     pub force: bool,
     pub dry_run: bool,
     pub quiet: bool,
+    pub listen: Option<ListenMode>,
+    pub reference: Option<PathBuf>,
+    pub loop_seconds: Option<(f64, f64)>,
+    pub reference_trim_db: Option<f32>,
+    /// `--bits` was given (a listening render defaults to 32-bit float otherwise).
+    pub format_given: bool,
 }
 
 impl Default for Options {
@@ -140,6 +159,11 @@ impl Default for Options {
             force: false,
             dry_run: false,
             quiet: false,
+            listen: None,
+            reference: None,
+            loop_seconds: None,
+            reference_trim_db: None,
+            format_given: false,
         }
     }
 }
@@ -192,6 +216,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
                 let v = value()?;
                 o.format = OutputFormat::parse(&v)
                     .ok_or_else(|| format!("--bits must be 16, 24 or 32f, got '{v}'"))?;
+                o.format_given = true;
             }
             "--noise-shaping" => o.noise_shaping = Some(true),
             "--no-noise-shaping" => o.noise_shaping = Some(false),
@@ -201,6 +226,36 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
                     .ok_or_else(|| format!("--album-mode must be relative or same, got '{v}'"))?;
             }
             "--preview" => o.preview = Some(value()?.into()),
+            "--listen" => {
+                let v = value()?;
+                o.listen = Some(ListenMode::parse(&v).ok_or_else(|| {
+                    format!("--listen must be master, original or reference, got '{v}'")
+                })?);
+            }
+            "--reference" => o.reference = Some(value()?.into()),
+            "--loop" => {
+                let v = value()?;
+                let parsed = v.split_once(':').and_then(|(a, b)| {
+                    let (a, b) = (a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?);
+                    (a.is_finite() && b.is_finite() && a >= 0.0 && b > a).then_some((a, b))
+                });
+                o.loop_seconds = Some(parsed.ok_or_else(|| {
+                    format!("--loop needs START:END in seconds with END > START >= 0, got '{v}'")
+                })?);
+            }
+            "--reference-trim" => {
+                let v = value()?;
+                let trim = v
+                    .trim()
+                    .trim_end_matches("dB")
+                    .trim()
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|t| t.is_finite() && t.abs() <= 24.0);
+                o.reference_trim_db = Some(trim.ok_or_else(|| {
+                    format!("--reference-trim needs a gain from -24 to 24 dB, got '{v}'")
+                })?);
+            }
             "--json" => o.json = true,
             "--force" => o.force = true,
             "--dry-run" => o.dry_run = true,
@@ -221,7 +276,118 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
     if o.output.is_some() && o.out_dir.is_some() {
         return Err("--output and --out-dir are alternatives; give one".into());
     }
+    match o.listen {
+        Some(mode) => {
+            if o.inputs.len() != 1 {
+                return Err("--listen renders one input".into());
+            }
+            if mode == ListenMode::Reference && o.reference.is_none() {
+                return Err("--listen reference needs --reference FILE".into());
+            }
+            if o.target.is_some() || o.preview.is_some() {
+                return Err(
+                    "--listen renders what the plugin plays with the settings as \
+                            given; --target and --preview do not apply"
+                        .into(),
+                );
+            }
+        }
+        None if o.reference.is_some() => {
+            return Err(
+                "--reference is used with --listen in this version (mastering \
+                        toward a reference is not built yet)"
+                    .into(),
+            );
+        }
+        None => {}
+    }
     Ok(Command::Render(Box::new(o)))
+}
+
+/// The `--listen` job: decode the input (and the reference, at the input's rate), render what
+/// the plugin plays in that mode, write it.
+pub fn run_listen(o: &Options) -> Result<ListenReport, OfflineError> {
+    let mode = o
+        .listen
+        .ok_or_else(|| OfflineError::new("no --listen mode given"))?;
+    let params = build_settings(o)?;
+    let path = o
+        .inputs
+        .first()
+        .ok_or_else(|| OfflineError::new("--listen renders one input"))?;
+    let input = audio_io::read_audio_file(path)?;
+    let format = if o.format_given {
+        o.format
+    } else {
+        OutputFormat::Float32
+    };
+    // What the plugin plays includes its own dither settings; only an explicit --bits
+    // changes them (to the word length written).
+    let mut chain = params.chain_settings();
+    if o.format_given {
+        chain.dither.mode = format.dither_mode();
+    }
+    if let Some(shaping) = o.noise_shaping {
+        chain.dither.noise_shaping = shaping;
+    }
+    let ab = params.ab_settings();
+    let output = if o.dry_run {
+        None
+    } else {
+        Some(o.output.clone().unwrap_or_else(|| {
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "output".into());
+            let name = format!("{stem}.heard-{}.wav", format!("{mode:?}").to_lowercase());
+            match &o.out_dir {
+                Some(dir) => dir.join(name),
+                None => path.with_file_name(name),
+            }
+        }))
+    };
+    if let Some(out) = &output {
+        audio_io::check_output_free(out, o.force)?;
+    }
+    let track = match &o.reference {
+        Some(reference) => {
+            let decoded = crate::reference::decode::decode_reference(
+                reference,
+                input.sample_rate,
+                crate::reference::decode::MAX_REFERENCE_BYTES,
+            )
+            .map_err(|e| OfflineError::file(&e.path, e.reason))?;
+            Some(std::sync::Arc::new(
+                crate::reference::track::ReferenceTrack::analyse(decoded, reference.clone()),
+            ))
+        }
+        None => None,
+    };
+    let mut reference_settings = params.params().reference_settings();
+    let slot = reference_settings.slot;
+    if let Some((start, end)) = o.loop_seconds {
+        reference_settings.slots[slot].loop_start_seconds = start;
+        reference_settings.slots[slot].loop_end_seconds = end;
+    }
+    if let Some(trim) = o.reference_trim_db {
+        reference_settings.slots[slot].trim_db = trim;
+    }
+    let loop_lufs = track.as_ref().map(|t| {
+        let mut player = crate::reference::playback::ReferencePlayer::new();
+        player.reset(t.sample_rate);
+        player.set(&reference_settings);
+        player.install(slot, Some(t.clone()));
+        player
+            .loudness()
+            .map_or(f32::NEG_INFINITY, |l| l.loop_integrated_lufs)
+    });
+    let heard = render_listening(&input, &chain, &ab, mode, track, &reference_settings);
+    if let Some(out) = &output {
+        audio_io::write_wav_atomic(out, &heard.audio, format, o.force)?;
+    }
+    let mut report = ListenReport::new(mode, output.map(|p| p.display().to_string()), &heard);
+    report.reference_loop_lufs = loop_lufs;
+    Ok(report)
 }
 
 /// One job: a decoded input, its name and where its master goes.

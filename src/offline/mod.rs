@@ -14,6 +14,7 @@
 //! * [`report`]: the before/after table and JSON.
 //! * [`album`]: per-track targets of an album, loudness spread, gapless preview.
 //! * [`demo`]: the built-in synthesised demo mix.
+//! * [`listen`]: `--listen`: what the plugin plays with master, original or reference selected.
 //! * [`cli`]: command-line parsing and the whole job (`run`), used by the binary and the tests.
 
 pub mod album;
@@ -21,6 +22,7 @@ pub mod analysis;
 pub mod audio_io;
 pub mod cli;
 pub mod demo;
+pub mod listen;
 pub mod render;
 pub mod report;
 pub mod settings;

@@ -28,8 +28,9 @@ use std::sync::Mutex;
 use clap_sys::audio_buffer::clap_audio_buffer;
 use clap_sys::entry::clap_plugin_entry;
 use clap_sys::events::{
-    clap_event_header, clap_event_param_value, clap_input_events, clap_output_events,
-    CLAP_CORE_EVENT_SPACE_ID, CLAP_EVENT_PARAM_VALUE,
+    clap_event_header, clap_event_param_value, clap_event_transport, clap_input_events,
+    clap_output_events, CLAP_CORE_EVENT_SPACE_ID, CLAP_EVENT_PARAM_VALUE, CLAP_EVENT_TRANSPORT,
+    CLAP_TRANSPORT_HAS_SECONDS_TIMELINE, CLAP_TRANSPORT_IS_PLAYING,
 };
 use clap_sys::ext::audio_ports_config::{
     clap_audio_ports_config, clap_plugin_audio_ports_config, CLAP_EXT_AUDIO_PORTS_CONFIG,
@@ -44,6 +45,7 @@ use clap_sys::ext::render::{
 };
 use clap_sys::ext::state::{clap_host_state, clap_plugin_state, CLAP_EXT_STATE};
 use clap_sys::factory::plugin_factory::{clap_plugin_factory, CLAP_PLUGIN_FACTORY_ID};
+use clap_sys::fixedpoint::CLAP_SECTIME_FACTOR;
 use clap_sys::host::clap_host;
 use clap_sys::id::clap_id;
 use clap_sys::plugin::{clap_plugin, clap_plugin_descriptor};
@@ -536,6 +538,9 @@ pub struct ClapTestHost {
     events: Vec<clap_event_param_value>,
     in_bufs: Vec<Vec<f32>>,
     out_bufs: Vec<Vec<f32>>,
+    /// The transport sent with every block: playing from `transport_start` samples, advancing
+    /// with the blocks (`None` = no transport, as today's default).
+    transport: Option<(bool, i64)>,
 }
 
 impl ClapTestHost {
@@ -596,6 +601,7 @@ impl ClapTestHost {
             events: Vec::with_capacity(64),
             in_bufs: Vec::new(),
             out_bufs: Vec::new(),
+            transport: None,
         };
         assert!(
             // SAFETY: `plugin` was just created by the factory (non-null, asserted) and not yet
@@ -751,6 +757,12 @@ impl ClapTestHost {
     /// Restarts the host performed on the plugin's request or through [`Self::restart`].
     pub fn restarts_done(&self) -> u32 {
         self.restarts_done
+    }
+
+    /// Sends a transport with the following blocks: `playing`, at timeline position
+    /// `position_samples` for the next block, advancing by each block's length while playing.
+    pub fn set_transport(&mut self, playing: bool, position_samples: i64) {
+        self.transport = Some((playing, position_samples));
     }
 
     /// Calls `clap_plugin.reset` (what a DAW does on transport jumps).
@@ -1011,10 +1023,47 @@ impl ClapTestHost {
             ctx: &self.inner.counters as *const HostCounters as *mut c_void,
             try_push: Some(out_events_try_push),
         };
+        let transport = self.transport.map(|(playing, position)| {
+            let seconds = position as f64 / self.sample_rate;
+            clap_event_transport {
+                header: clap_event_header {
+                    size: std::mem::size_of::<clap_event_transport>() as u32,
+                    time: 0,
+                    space_id: CLAP_CORE_EVENT_SPACE_ID,
+                    type_: CLAP_EVENT_TRANSPORT,
+                    flags: 0,
+                },
+                flags: CLAP_TRANSPORT_HAS_SECONDS_TIMELINE
+                    | if playing {
+                        CLAP_TRANSPORT_IS_PLAYING
+                    } else {
+                        0
+                    },
+                song_pos_beats: 0,
+                song_pos_seconds: (seconds * CLAP_SECTIME_FACTOR as f64).round() as i64,
+                tempo: 120.0,
+                tempo_inc: 0.0,
+                loop_start_beats: 0,
+                loop_end_beats: 0,
+                loop_start_seconds: 0,
+                loop_end_seconds: 0,
+                bar_start: 0,
+                bar_number: 0,
+                tsig_num: 4,
+                tsig_denom: 4,
+            }
+        });
+        if let Some((playing, position)) = self.transport.as_mut() {
+            if *playing {
+                *position += n as i64;
+            }
+        }
         let process = clap_process {
             steady_time: self.steady_time,
             frames_count: n as u32,
-            transport: ptr::null(),
+            transport: transport
+                .as_ref()
+                .map_or(ptr::null(), |t| t as *const clap_event_transport),
             audio_inputs: &audio_in,
             audio_outputs: &mut audio_out,
             audio_inputs_count: 1,

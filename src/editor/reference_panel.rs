@@ -1,0 +1,629 @@
+//! The reference block: listen to a reference (shortcut: the R key), pick one of the eight
+//! slots, load a file into it by path, set its loop on the waveform, its trim and whether it is
+//! a song of this record; the match mode; the monitoring aids; and the album view (every song
+//! of the record beside the master).
+//!
+//! The editor only writes host parameters (with gestures) and the slots' persisted state
+//! (`reference::state`); the loader thread does the loading and reports through
+//! `SharedState::reference_status`.
+
+use std::sync::atomic::Ordering;
+
+use egui::{Align2, CornerRadius, FontId, Sense, Stroke, Ui, WidgetInfo};
+
+use super::meters::db;
+use super::theme;
+use super::widgets::{self, Ctl};
+use crate::dsp::monitor::{Monitor, SOLO_BANDS};
+use crate::params::{FairmasterParams, ReferenceMatchParam};
+use crate::reference::library::{SlotState, SlotStatus};
+use crate::reference::playback::{SlotControls, REFERENCE_SLOTS};
+use crate::reference::state::SlotFile;
+use crate::reference::track::TrackSummary;
+use crate::shared_state::SharedState;
+
+/// Accessible label of the R button.
+pub const REFERENCE_BUTTON_LABEL: &str = "Reference compare";
+/// Accessible label of the path field.
+pub const PATH_FIELD_LABEL: &str = "Reference file path";
+/// Accessible label of the load button.
+pub const LOAD_BUTTON_LABEL: &str = "Load reference";
+/// Accessible label of the waveform (drag on it to set the loop).
+pub const WAVEFORM_LABEL: &str = "Reference waveform";
+/// Accessible label of the "song of this record" check box.
+pub const SONG_LABEL: &str = "Song of this record";
+
+/// Editor-side state of the panel (text being typed, the last message).
+#[derive(Debug, Default)]
+pub struct ReferencePanel {
+    path_text: [String; REFERENCE_SLOTS],
+    /// Loop drag on the waveform: where it started (seconds).
+    drag_from: Option<f64>,
+    message: Option<(String, bool)>,
+}
+
+impl ReferencePanel {
+    /// Sets the path field of a slot (as if typed).
+    pub fn set_path_text(&mut self, slot: usize, text: impl Into<String>) {
+        if let Some(t) = self.path_text.get_mut(slot) {
+            *t = text.into();
+        }
+    }
+}
+
+/// The selected slot, 0-based.
+fn selected_slot(params: &FairmasterParams) -> usize {
+    (params
+        .reference_slot
+        .value()
+        .clamp(1, REFERENCE_SLOTS as i32)
+        - 1) as usize
+}
+
+/// The file name of a path, for lists.
+fn file_name(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.to_owned())
+}
+
+/// The slot's figures: from the loaded track, else the analysis cached in the session.
+fn summary_of(status: &SlotStatus, file: &SlotFile) -> Option<TrackSummary> {
+    status.track.as_ref().map(|t| t.summary).or(file.summary)
+}
+
+/// What is being heard, in words (the reference part; the A/B block says the rest).
+pub fn hearing_text(params: &FairmasterParams, shared: &SharedState) -> String {
+    let slot = selected_slot(params);
+    let status = &shared.reference_status.slots()[slot];
+    let offset = shared.reference_offset_db.load(Ordering::Relaxed);
+    let mode = match params.reference_match.value() {
+        ReferenceMatchParam::Integrated => "integrated",
+        ReferenceMatchParam::ShortTerm => "short-term",
+        ReferenceMatchParam::AsStreamed => "as streamed",
+    };
+    match (&status.state, status.track.is_some()) {
+        (_, true) => format!("Reference {}: matched {offset:+.1} dB ({mode})", slot + 1),
+        (SlotState::Loading, _) => format!("Reference {}: loading…", slot + 1),
+        _ => format!("Reference {}: empty slot (silence)", slot + 1),
+    }
+}
+
+pub fn show(
+    ui: &mut Ui,
+    ctl: &Ctl,
+    params: &FairmasterParams,
+    shared: &SharedState,
+    panel: &mut ReferencePanel,
+) {
+    let slots = &params.references.0;
+    let statuses = shared.reference_status.slots();
+    let files = slots.files();
+    let slot = selected_slot(params);
+    let listening = params.listen_reference.value();
+
+    ui.horizontal(|ui| {
+        ctl.saw(&params.listen_reference);
+        let (rect, mut response) = ui.allocate_exact_size(egui::vec2(96.0, 40.0), Sense::click());
+        if response.clicked() {
+            ctl.set(&params.listen_reference, !listening);
+            response.mark_changed();
+        }
+        let on = params.listen_reference.value();
+        let text = if on {
+            format!(
+                "R {:+.1}",
+                shared.reference_offset_db.load(Ordering::Relaxed)
+            )
+        } else {
+            "R".to_owned()
+        };
+        response.widget_info(|| {
+            let mut info =
+                WidgetInfo::selected(egui::Role::Button, true, on, REFERENCE_BUTTON_LABEL);
+            info.current_text_value = Some(text.clone());
+            info
+        });
+        if ui.is_rect_visible(rect) {
+            let painter = ui.painter();
+            let color = if on { theme::EQ_CURVE } else { theme::TEXT_DIM };
+            let radius = CornerRadius::same(6);
+            painter.rect_filled(rect, radius, color.gamma_multiply(0.18));
+            painter.rect_stroke(
+                rect,
+                radius,
+                Stroke::new(1.5, color),
+                egui::StrokeKind::Inside,
+            );
+            painter.text(
+                rect.center(),
+                Align2::CENTER_CENTER,
+                text,
+                FontId::proportional(18.0),
+                color,
+            );
+        }
+        response.on_hover_text(
+            "Hear the selected reference, level-matched to the master (shortcut: R key)",
+        );
+        ui.vertical(|ui| {
+            ui.horizontal(|ui| {
+                widgets::caption(ui, "Match");
+                widgets::choice(ui, ctl, &params.reference_match, 96.0);
+                widgets::toggle(ui, ctl, &params.reference_sync, "Sync");
+            });
+            if params.reference_match.value() == ReferenceMatchParam::AsStreamed {
+                ui.horizontal(|ui| {
+                    widgets::caption(ui, "on");
+                    widgets::choice(ui, ctl, &params.reference_platform, 110.0);
+                });
+                let master = shared.master_streamed_db.load(Ordering::Relaxed);
+                ui.label(theme::caption(format!("master streamed {master:+.1} dB")));
+            }
+        });
+    });
+    ui.label(
+        egui::RichText::new(hearing_text(params, shared))
+            .size(12.0)
+            .color(if listening {
+                theme::EQ_CURVE
+            } else {
+                theme::TEXT_DIM
+            }),
+    );
+    let limited = shared.reference_limited_db.load(Ordering::Relaxed);
+    if listening && limited > 0.1 {
+        ui.label(
+            egui::RichText::new(format!("Reference safety limiter: {limited:.1} dB"))
+                .size(11.0)
+                .color(theme::WARN),
+        );
+    }
+
+    // Slot buttons, coloured by state.
+    ui.horizontal(|ui| {
+        ctl.saw(&params.reference_slot);
+        for (i, status) in statuses.iter().enumerate() {
+            let color = match status.state {
+                SlotState::Ready => theme::ACCENT,
+                SlotState::Failed(_) => theme::WARN,
+                SlotState::Loading => theme::ORIGINAL,
+                SlotState::Empty => theme::TEXT_DIM,
+            };
+            let label = egui::RichText::new(format!("{}", i + 1)).color(color);
+            let response = ui.selectable_label(i == slot, label);
+            let response =
+                response.on_hover_text(files[i].path.clone().unwrap_or_else(|| "empty".into()));
+            if response.clicked() && i != slot {
+                ctl.set(&params.reference_slot, i as i32 + 1);
+            }
+        }
+    });
+
+    // The selected slot's file.
+    let file = &files[slot];
+    let status = &statuses[slot];
+    if panel.path_text[slot].is_empty() {
+        if let Some(p) = &file.path {
+            panel.path_text[slot] = p.clone();
+        }
+    }
+    ui.horizontal(|ui| {
+        let field = ui.add(
+            egui::TextEdit::singleline(&mut panel.path_text[slot])
+                .hint_text("path to a WAV/FLAC/AIFF/MP3/OGG/M4A file")
+                .desired_width(190.0),
+        );
+        field.widget_info(|| WidgetInfo::labeled(egui::Role::TextInput, true, PATH_FIELD_LABEL));
+        let load = ui.button("Load");
+        load.widget_info(|| WidgetInfo::labeled(egui::Role::Button, true, LOAD_BUTTON_LABEL));
+        let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if load.clicked() || enter {
+            let text = panel.path_text[slot].trim().to_owned();
+            if text.is_empty() {
+                panel.message = Some(("Type a file path first".into(), true));
+            } else {
+                let absolute = std::path::absolute(&text)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or(text);
+                panel.path_text[slot] = absolute.clone();
+                let same = file.path.as_deref() == Some(absolute.as_str());
+                slots.update_file(slot, |f| {
+                    f.path = Some(absolute.clone());
+                    if !same {
+                        f.content_hash = None;
+                        f.summary = None;
+                    }
+                });
+                if same {
+                    slots.request_reload();
+                }
+                panel.message = None;
+            }
+        }
+        if file.path.is_some()
+            && ui
+                .small_button("✕")
+                .on_hover_text("Empty this slot")
+                .clicked()
+        {
+            slots.update_file(slot, |f| *f = SlotFile::default());
+            panel.path_text[slot].clear();
+        }
+    });
+    match &status.state {
+        SlotState::Failed(reason) => {
+            ui.label(egui::RichText::new(reason).size(11.0).color(theme::WARN));
+            if file.summary.is_some() {
+                ui.label(theme::caption(
+                    "showing the analysis saved with the session",
+                ));
+            }
+        }
+        SlotState::Loading => {
+            ui.label(theme::caption("loading…"));
+        }
+        _ => {}
+    }
+    if let Some(w) = &status.warning {
+        ui.label(egui::RichText::new(w).size(11.0).color(theme::ORIGINAL));
+    }
+    if let Some((text, error)) = &panel.message {
+        let color = if *error { theme::WARN } else { theme::TEXT_DIM };
+        ui.label(egui::RichText::new(text).size(11.0).color(color));
+    }
+    if let Some(track) = &status.track {
+        ui.label(theme::caption(format!(
+            "{} · {} · {} Hz, {} ch",
+            file_name(&track.source.path.display().to_string()),
+            track.source.format,
+            track.source.source_rate,
+            track.source.source_channels
+        )));
+    }
+    if let Some(summary) = summary_of(status, file) {
+        figures_row(ui, "Reference", &summary);
+    }
+    let master = shared.output.load();
+    figures_row(
+        ui,
+        "Master",
+        &TrackSummary {
+            duration_seconds: 0.0,
+            integrated_lufs: master.integrated_lufs,
+            loudness_range_lu: master.loudness_range_lu,
+            true_peak_dbtp: master.true_peak_max_dbtp,
+            plr_db: master.true_peak_max_dbtp - master.integrated_lufs,
+        },
+    );
+
+    // Waveform with the loop; drag to set it.
+    let controls = slots.controls()[slot];
+    if let Some(track) = &status.track {
+        waveform(ui, slots, slot, &controls, track, panel);
+    }
+    ui.horizontal(|ui| {
+        let mut c = controls;
+        let duration = summary_of(status, file).map_or(3600.0, |s| s.duration_seconds);
+        let mut changed = false;
+        widgets::caption(ui, "Loop");
+        changed |= ui
+            .add(
+                egui::DragValue::new(&mut c.loop_start_seconds)
+                    .range(0.0..=duration)
+                    .speed(0.1)
+                    .suffix(" s"),
+            )
+            .changed();
+        let mut end = if c.loop_end_seconds > c.loop_start_seconds {
+            c.loop_end_seconds
+        } else {
+            duration
+        };
+        if ui
+            .add(
+                egui::DragValue::new(&mut end)
+                    .range(0.0..=duration)
+                    .speed(0.1)
+                    .suffix(" s"),
+            )
+            .changed()
+        {
+            c.loop_end_seconds = end;
+            changed = true;
+        }
+        if ui
+            .small_button("All")
+            .on_hover_text("Loop the whole track")
+            .clicked()
+        {
+            c.loop_start_seconds = 0.0;
+            c.loop_end_seconds = 0.0;
+            changed = true;
+        }
+        widgets::caption(ui, "Trim");
+        changed |= ui
+            .add(
+                egui::DragValue::new(&mut c.trim_db)
+                    .range(-24.0..=24.0)
+                    .speed(0.05)
+                    .fixed_decimals(1)
+                    .suffix(" dB"),
+            )
+            .changed();
+        if changed {
+            slots.set_controls(slot, c);
+        }
+    });
+    let mut song = file.song_of_record;
+    let check = ui.checkbox(&mut song, SONG_LABEL);
+    if check.changed() {
+        slots.update_file(slot, |f| f.song_of_record = song);
+    }
+
+    ui.separator();
+    ui.horizontal(|ui| {
+        widgets::caption(ui, "Monitor");
+        widgets::choice(ui, ctl, &params.monitor, 70.0);
+        widgets::caption(ui, "Solo");
+        ctl.saw(&params.solo_band);
+        let band = params.solo_band.value();
+        let text = if band <= 0 {
+            "Full band".to_owned()
+        } else {
+            Monitor::band_label(band as usize - 1).to_owned()
+        };
+        let mut chosen = None;
+        egui::ComboBox::from_id_salt("solo_band")
+            .width(90.0)
+            .selected_text(text.clone())
+            .show_ui(ui, |ui| {
+                if ui.selectable_label(band == 0, "Full band").clicked() {
+                    chosen = Some(0);
+                }
+                for b in 0..SOLO_BANDS {
+                    if ui
+                        .selectable_label(band == b as i32 + 1, Monitor::band_label(b))
+                        .clicked()
+                    {
+                        chosen = Some(b as i32 + 1);
+                    }
+                }
+            })
+            .response
+            .widget_info(|| {
+                let mut info = WidgetInfo::labeled(egui::Role::ComboBox, true, "Solo Band");
+                info.current_text_value = Some(text.clone());
+                info
+            });
+        if let Some(b) = chosen {
+            ctl.set(&params.solo_band, b);
+        }
+    });
+
+    album_view(ui, ctl, params, shared, &statuses, &files);
+}
+
+fn figures_row(ui: &mut Ui, who: &str, s: &TrackSummary) {
+    ui.label(
+        egui::RichText::new(format!(
+            "{who:<9} I {:>6} LUFS  LRA {:>4} LU  TP {:>5}  PLR {:>4}",
+            db(s.integrated_lufs, 1),
+            db(s.loudness_range_lu, 1),
+            db(s.true_peak_dbtp, 1),
+            db(s.plr_db, 1)
+        ))
+        .monospace()
+        .size(11.0)
+        .color(theme::TEXT),
+    );
+}
+
+fn waveform(
+    ui: &mut Ui,
+    slots: &crate::reference::state::ReferenceSlots,
+    slot: usize,
+    controls: &SlotControls,
+    track: &crate::reference::track::ReferenceTrack,
+    panel: &mut ReferencePanel,
+) {
+    let width = ui.available_width().max(100.0);
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(width, 44.0), Sense::click_and_drag());
+    response.widget_info(|| WidgetInfo::labeled(egui::Role::Image, true, WAVEFORM_LABEL));
+    let duration = track.summary.duration_seconds.max(1e-3);
+    let to_seconds =
+        |x: f32| (f64::from((x - rect.left()) / rect.width())).clamp(0.0, 1.0) * duration;
+    if response.drag_started() {
+        panel.drag_from = response.interact_pointer_pos().map(|p| to_seconds(p.x));
+    }
+    if response.dragged() {
+        if let (Some(from), Some(p)) = (panel.drag_from, response.interact_pointer_pos()) {
+            let to = to_seconds(p.x);
+            let (a, b) = if to < from { (to, from) } else { (from, to) };
+            if b - a > 0.1 {
+                slots.set_controls(
+                    slot,
+                    SlotControls {
+                        loop_start_seconds: a,
+                        loop_end_seconds: b,
+                        ..*controls
+                    },
+                );
+            }
+        }
+    }
+    if response.drag_stopped() {
+        panel.drag_from = None;
+    }
+    if !ui.is_rect_visible(rect) {
+        return;
+    }
+    let painter = ui.painter();
+    painter.rect_filled(rect, CornerRadius::same(3), theme::PLOT_BG);
+    let (start, end) = (
+        controls.loop_start_seconds,
+        if controls.loop_end_seconds > controls.loop_start_seconds {
+            controls.loop_end_seconds
+        } else {
+            duration
+        },
+    );
+    let x = |s: f64| rect.left() + rect.width() * (s / duration).clamp(0.0, 1.0) as f32;
+    painter.rect_filled(
+        egui::Rect::from_x_y_ranges(x(start)..=x(end), rect.y_range()),
+        CornerRadius::ZERO,
+        theme::FILL.gamma_multiply(0.35),
+    );
+    let columns = track.overview.len().max(1);
+    let mid = rect.center().y;
+    for (i, &peak) in track.overview.iter().enumerate() {
+        let px = rect.left() + rect.width() * (i as f32 + 0.5) / columns as f32;
+        let h = peak.clamp(0.0, 1.0) * rect.height() * 0.48;
+        painter.line_segment(
+            [egui::pos2(px, mid - h), egui::pos2(px, mid + h)],
+            Stroke::new(1.0, theme::SPECTRUM_IN),
+        );
+    }
+    response.on_hover_text("Drag to set the loop");
+}
+
+/// The album view: every slot marked as a song of this record, with the master beside them.
+fn album_view(
+    ui: &mut Ui,
+    ctl: &Ctl,
+    params: &FairmasterParams,
+    shared: &SharedState,
+    statuses: &[SlotStatus; REFERENCE_SLOTS],
+    files: &[SlotFile; REFERENCE_SLOTS],
+) {
+    let songs: Vec<(usize, TrackSummary, String)> = (0..REFERENCE_SLOTS)
+        .filter(|&i| files[i].song_of_record)
+        .filter_map(|i| {
+            let name = files[i].path.as_deref().map(file_name)?;
+            Some((i, summary_of(&statuses[i], &files[i])?, name))
+        })
+        .collect();
+    egui::CollapsingHeader::new(format!("Album ({} songs)", songs.len()))
+        .id_salt("album_view")
+        .default_open(true)
+        .show(ui, |ui| {
+            if songs.is_empty() {
+                ui.label(theme::caption(
+                    "Mark slots as \"Song of this record\" to balance the record's songs",
+                ));
+                return;
+            }
+            let master = shared.output.load();
+            egui::Grid::new("album_grid").striped(true).show(ui, |ui| {
+                for h in ["", "song", "I", "LRA", "TP", "PLR", ""] {
+                    ui.label(theme::caption(h));
+                }
+                ui.end_row();
+                for (i, s, name) in &songs {
+                    ui.label(theme::caption(format!("{}", i + 1)));
+                    ui.label(egui::RichText::new(truncate(name, 16)).size(11.0));
+                    for v in [
+                        s.integrated_lufs,
+                        s.loudness_range_lu,
+                        s.true_peak_dbtp,
+                        s.plr_db,
+                    ] {
+                        ui.label(egui::RichText::new(db(v, 1)).monospace().size(11.0));
+                    }
+                    let compare = ui.small_button("Compare").on_hover_text(
+                        "Load this song as the reference and listen to it, level-matched",
+                    );
+                    if compare.clicked() {
+                        ctl.set(&params.reference_slot, *i as i32 + 1);
+                        ctl.set(&params.listen_reference, true);
+                    }
+                    ui.end_row();
+                }
+                ui.label(theme::caption("▶"));
+                ui.label(
+                    egui::RichText::new("this master")
+                        .size(11.0)
+                        .color(theme::ACCENT),
+                );
+                for v in [
+                    master.integrated_lufs,
+                    master.loudness_range_lu,
+                    master.true_peak_max_dbtp,
+                    master.true_peak_max_dbtp - master.integrated_lufs,
+                ] {
+                    ui.label(
+                        egui::RichText::new(db(v, 1))
+                            .monospace()
+                            .size(11.0)
+                            .color(theme::ACCENT),
+                    );
+                }
+                ui.end_row();
+            });
+            let loudness: Vec<f32> = songs
+                .iter()
+                .map(|(_, s, _)| s.integrated_lufs)
+                .filter(|l| l.is_finite())
+                .collect();
+            if let Some(text) = album_position_text(&loudness, master.integrated_lufs) {
+                ui.label(theme::caption(text));
+            }
+        });
+}
+
+/// "Album spread 3.2 LU (-11.0 … -7.8 LUFS); this master -9.1 LUFS: 0.4 LU below the
+/// median" — where the master sits among the songs of the record.
+pub fn album_position_text(song_lufs: &[f32], master_lufs: f32) -> Option<String> {
+    if song_lufs.is_empty() {
+        return None;
+    }
+    let mut sorted = song_lufs.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let (low, high) = (sorted[0], sorted[sorted.len() - 1]);
+    let median = if sorted.len() % 2 == 1 {
+        sorted[sorted.len() / 2]
+    } else {
+        0.5 * (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2])
+    };
+    let mut text = format!(
+        "Album spread {:.1} LU ({low:.1} … {high:.1} LUFS)",
+        high - low
+    );
+    if master_lufs.is_finite() {
+        let d = master_lufs - median;
+        let side = if d >= 0.0 { "above" } else { "below" };
+        text.push_str(&format!(
+            "; this master {master_lufs:.1} LUFS: {:.1} LU {side} the median",
+            d.abs()
+        ));
+    }
+    Some(text)
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let mut t: String = text.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn album_position_names_the_spread_and_the_master_against_the_median() {
+        let t = album_position_text(&[-11.0, -7.8, -9.0], -9.4).unwrap();
+        assert_eq!(
+            t,
+            "Album spread 3.2 LU (-11.0 … -7.8 LUFS); this master -9.4 LUFS: 0.4 LU below the median"
+        );
+        assert!(album_position_text(&[], -9.0).is_none());
+        let t = album_position_text(&[-10.0, -8.0], f32::NEG_INFINITY).unwrap();
+        assert_eq!(t, "Album spread 2.0 LU (-10.0 … -8.0 LUFS)");
+    }
+}

@@ -1,0 +1,381 @@
+//! Acceptance tests of the reference tracks in the engine (issue 13): listen three ways, the
+//! level match measured by the independent `ebur128` crate, host sync and latency
+//! compensation, click-free switching, render safety.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::signals::{largest_step, multitone_mix, pink_noise};
+use ebur128::{EbuR128, Mode};
+use fairmaster::ab::AbSettings;
+use fairmaster::chain::ChainSettings;
+use fairmaster::engine::Engine;
+use fairmaster::offline::listen::{render_listening, ListenMode};
+use fairmaster::offline::Audio;
+use fairmaster::reference::decode::DecodedStereo;
+use fairmaster::reference::playback::{MatchMode, ReferenceSettings, Transport};
+use fairmaster::reference::track::ReferenceTrack;
+use fairmaster::targets::PLATFORMS;
+
+const FS: u32 = 48_000;
+
+fn track(left: Vec<f32>, right: Vec<f32>) -> Arc<ReferenceTrack> {
+    Arc::new(ReferenceTrack::analyse(
+        DecodedStereo {
+            left,
+            right,
+            sample_rate: FS,
+            source_rate: FS,
+            source_channels: 2,
+            format: "test".into(),
+            content_hash: 1,
+        },
+        "generated.wav".into(),
+    ))
+}
+
+/// A loud master: +6 dB into the limiter.
+fn loud_master() -> ChainSettings {
+    let mut s = ChainSettings::default();
+    s.limiter.drive_db = 6.0;
+    s
+}
+
+fn mix(seconds: usize) -> Audio {
+    let (l, r) = multitone_mix(seconds * FS as usize, FS as f32);
+    Audio {
+        sample_rate: FS,
+        channels: vec![l, r],
+    }
+}
+
+/// Integrated loudness by the `ebur128` crate (independent of our meter) of frames
+/// `[from, to)`.
+fn ebur128_lufs(audio: &Audio, from: usize, to: usize) -> f64 {
+    let mut m = EbuR128::new(2, audio.sample_rate, Mode::I).unwrap();
+    m.add_frames_planar_f32(&[&audio.channels[0][from..to], &audio.channels[1][from..to]])
+        .unwrap();
+    m.loudness_global().unwrap()
+}
+
+fn heard(
+    input: &Audio,
+    chain: &ChainSettings,
+    ab: &AbSettings,
+    mode: ListenMode,
+    reference: &Arc<ReferenceTrack>,
+    settings: &ReferenceSettings,
+) -> Audio {
+    render_listening(input, chain, ab, mode, Some(reference.clone()), settings).audio
+}
+
+/// A dynamic, quiet reference (-30 dBFS RMS pink noise with a -6 dBFS click every second:
+/// raising it to a loud master pushes those peaks over the ceiling, so its safety limiter
+/// acts) and a loud one.
+fn references() -> Vec<(&'static str, Arc<ReferenceTrack>)> {
+    let n = 30 * FS as usize;
+    let mut quiet = pink_noise(n, 5, -30.0);
+    for i in (0..n).step_by(FS as usize) {
+        quiet[i] = 0.5;
+    }
+    let quiet_right: Vec<f32> = quiet.iter().rev().copied().collect();
+    let loud = pink_noise(n, 6, -10.0);
+    let loud_right = pink_noise(n, 7, -10.0);
+    vec![
+        ("quiet dynamic reference", track(quiet, quiet_right)),
+        ("loud reference", track(loud, loud_right)),
+    ]
+}
+
+#[test]
+fn the_heard_reference_is_within_0_3_lu_of_the_heard_master_in_every_match_mode() {
+    let input = mix(24);
+    let chain = loud_master();
+    let from = 8 * FS as usize; // the last 16 s: the engineer has been listening a while
+    let to = input.frames();
+    for (name, reference) in references() {
+        for mode in [
+            MatchMode::Integrated,
+            MatchMode::ShortTerm,
+            MatchMode::AsStreamed,
+        ] {
+            let ab = AbSettings {
+                reference_match: mode,
+                ..AbSettings::default()
+            };
+            let mut settings = ReferenceSettings {
+                match_mode: mode,
+                ..ReferenceSettings::default()
+            };
+            // A 12 s loop inside the track.
+            settings.slots[0].loop_start_seconds = 4.0;
+            settings.slots[0].loop_end_seconds = 16.0;
+            let master = heard(
+                &input,
+                &chain,
+                &ab,
+                ListenMode::Master,
+                &reference,
+                &settings,
+            );
+            let refr = heard(
+                &input,
+                &chain,
+                &ab,
+                ListenMode::Reference,
+                &reference,
+                &settings,
+            );
+            let (m, r) = (
+                ebur128_lufs(&master, from, to),
+                ebur128_lufs(&refr, from, to),
+            );
+            if mode == MatchMode::AsStreamed {
+                // Not matched to each other but each as Spotify plays it: a master louder
+                // than -14 LUFS is turned down to -14, and so is the loud reference; the
+                // quiet one is raised only as far as its true peak allows (to -1 dBTP).
+                assert!((m + 14.0).abs() < 0.5, "{name}: streamed master at {m:.2}");
+                let gain = PLATFORMS[0]
+                    .normalisation_gain_db(
+                        reference.summary.integrated_lufs,
+                        reference.summary.true_peak_dbtp,
+                    )
+                    .unwrap();
+                let (a, b) = (4 * FS as usize, 16 * FS as usize);
+                let own = {
+                    let mut meter = EbuR128::new(2, FS, Mode::I).unwrap();
+                    meter
+                        .add_frames_planar_f32(&[&reference.left[a..b], &reference.right[a..b]])
+                        .unwrap();
+                    meter.loudness_global().unwrap()
+                };
+                let want = own + f64::from(gain);
+                assert!(
+                    (r - want).abs() <= 0.3,
+                    "{name}: streamed reference at {r:.2} LUFS, Spotify would play it at {want:.2}"
+                );
+            } else {
+                assert!(
+                    (m - r).abs() <= 0.3,
+                    "{name}, {mode:?}: master {m:.2} LUFS, reference heard at {r:.2} LUFS"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_reference_is_never_processed_by_the_chain() {
+    // An extreme chain (+12 dB shelf, heavy limiting) must not colour the reference: the
+    // heard reference is the track times one gain.
+    let mut chain = loud_master();
+    chain.limiter.drive_db = 18.0;
+    chain.eq_enabled = true;
+    chain.eq.high_shelf.enabled = true;
+    chain.eq.high_shelf.gain_db = 12.0;
+    let input = mix(12);
+    let n = 12 * FS as usize;
+    // Low-crest tones (a sine's crest is 3 dB), so raising them to the loud master keeps
+    // their peaks below the ceiling and the safety limiter (which does act on the reference,
+    // by design) stays idle: what is left is the match gain alone.
+    let left = common::signals::sine(n, 997.0, FS as f32, 0.1);
+    let right = common::signals::sine(n, 1499.0, FS as f32, 0.1);
+    let reference = track(left.clone(), right.clone());
+    let ab = AbSettings {
+        reference_match: MatchMode::Integrated,
+        ..AbSettings::default()
+    };
+    let settings = ReferenceSettings::default();
+    let out = heard(
+        &input,
+        &chain,
+        &ab,
+        ListenMode::Reference,
+        &reference,
+        &settings,
+    );
+    // After the match has settled (the master's integrated loudness moves little after 6 s),
+    // the ratio heard / track is one number (its slow glide aside) and the reference is
+    // sample-aligned with the timeline (sync mode, latency compensated).
+    let (a, b) = (8 * FS as usize, 8 * FS as usize + 4800);
+    let ratios: Vec<f64> = (a..b)
+        .filter(|&i| left[i].abs() > 0.05)
+        .map(|i| f64::from(out.channels[0][i]) / f64::from(left[i]))
+        .collect();
+    let mean = ratios.iter().sum::<f64>() / ratios.len() as f64;
+    let spread = ratios
+        .iter()
+        .map(|r| (r / mean).log10().abs() * 20.0)
+        .fold(0.0, f64::max);
+    assert!(
+        mean > 1.0,
+        "the quiet reference is raised to the loud master: {mean}"
+    );
+    assert!(
+        spread < 0.01,
+        "the reference was altered: {spread} dB spread of heard/track"
+    );
+    let right_ratio = f64::from(out.channels[1][a + 100]) / f64::from(right[a + 100]);
+    assert!((right_ratio / mean - 1.0).abs() < 1e-3);
+}
+
+#[test]
+fn sync_mode_lands_on_the_same_musical_moment_whatever_the_chain_latency() {
+    // The reference is a bounce of the mix itself: master and reference must line up to the
+    // sample, with the limiter's lookahead and with the linear-phase EQ's long latency.
+    let input = mix(6);
+    let reference = track(input.channels[0].clone(), input.channels[1].clone());
+    for linear_phase in [false, true] {
+        let mut chain = ChainSettings::default();
+        chain.eq_enabled = linear_phase;
+        chain.eq_linear_phase = linear_phase;
+        let ab = AbSettings::default();
+        let settings = ReferenceSettings::default();
+        let master = render_listening(
+            &input,
+            &chain,
+            &ab,
+            ListenMode::Master,
+            Some(reference.clone()),
+            &settings,
+        );
+        let refr = heard(
+            &input,
+            &chain,
+            &ab,
+            ListenMode::Reference,
+            &reference,
+            &settings,
+        );
+        // Cross-correlation peak between the heard master and the heard reference.
+        let (a, len) = (2 * FS as usize, FS as usize);
+        let best = (-50i64..=50)
+            .max_by(|&x, &y| {
+                let c = |lag: i64| -> f64 {
+                    (a..a + len)
+                        .map(|i| {
+                            f64::from(master.audio.channels[0][i])
+                                * f64::from(refr.channels[0][(i as i64 + lag) as usize])
+                        })
+                        .sum()
+                };
+                c(x).total_cmp(&c(y))
+            })
+            .unwrap();
+        assert_eq!(
+            best, 0,
+            "linear phase {linear_phase}: latency {} samples, reference off by {best}",
+            master.latency_samples
+        );
+    }
+}
+
+#[test]
+fn switching_between_master_original_and_reference_is_click_free() {
+    let input = mix(8);
+    // A smooth reference (a 220 Hz tone): a hard switch to or from it would step by up to the
+    // master's full amplitude, far beyond either programme's own largest step.
+    let n = 30 * FS as usize;
+    let tone = common::signals::sine(n, 220.0, FS as f32, 0.3);
+    let reference = track(tone.clone(), tone);
+    let mut engine = Engine::new();
+    let chain = loud_master();
+    let mut ab = AbSettings::default();
+    engine.set(&chain, &ab);
+    engine.set_reference(&ReferenceSettings::default());
+    engine.reset(FS as f32, false, false);
+    engine.install_reference(0, Some(reference));
+    let (mut l, mut r) = (input.channels[0].clone(), input.channels[1].clone());
+    let block = 256;
+    let mut position = 0;
+    let mut switches = Vec::new();
+    for (k, (bl, br)) in l.chunks_mut(block).zip(r.chunks_mut(block)).enumerate() {
+        // Every 0.5 s: master -> reference -> original -> reference -> master ...
+        if k > 0 && k % 94 == 0 {
+            let step = (k / 94) % 4;
+            ab.listen_reference = step % 2 == 1;
+            ab.listen_original = step == 2;
+            engine.set(&chain, &ab);
+            switches.push(position);
+        }
+        engine.set_transport(Transport {
+            playing: true,
+            position_samples: Some(position as i64),
+        });
+        engine.process_stereo(bl, br);
+        position += bl.len();
+    }
+    // The largest sample step around each switch is within an equal-power fade's √2 of the
+    // largest step the sources make on their own between switches (a hard switch between
+    // unrelated signals jumps by up to their sum).
+    let steady = switches
+        .windows(2)
+        .map(|w| largest_step(&l[w[0] + 2000..w[1]]))
+        .fold(0.0f32, f32::max);
+    for &s in &switches[1..] {
+        let around = largest_step(&l[s - 100..s + 2000]);
+        assert!(
+            around <= steady * 1.5,
+            "switch at {s}: step {around} vs the sources' own {steady}"
+        );
+    }
+}
+
+#[test]
+fn an_offline_render_is_the_master_even_with_the_reference_selected() {
+    let input = mix(3);
+    let reference = references().remove(0).1;
+    let chain = loud_master();
+    let ab = AbSettings {
+        listen_reference: true,
+        ..AbSettings::default()
+    };
+    let run = |offline: bool| {
+        let mut engine = Engine::new();
+        engine.set(&chain, &if offline { ab } else { AbSettings::default() });
+        engine.set_reference(&ReferenceSettings::default());
+        engine.reset(FS as f32, offline, false);
+        engine.install_reference(0, Some(reference.clone()));
+        let (mut l, mut r) = (input.channels[0].clone(), input.channels[1].clone());
+        for (bl, br) in l.chunks_mut(512).zip(r.chunks_mut(512)) {
+            engine.set_transport(Transport {
+                playing: true,
+                position_samples: Some(0),
+            });
+            engine.process_stereo(bl, br);
+        }
+        l
+    };
+    assert_eq!(
+        run(true),
+        run(false),
+        "offline render with R selected != the master"
+    );
+}
+
+#[test]
+fn an_empty_slot_or_a_stopped_transport_is_silence_not_the_master() {
+    let input = mix(2);
+    let chain = ChainSettings::default();
+    let ab = AbSettings {
+        listen_reference: true,
+        ..AbSettings::default()
+    };
+    let mut engine = Engine::new();
+    engine.set(&chain, &ab);
+    engine.set_reference(&ReferenceSettings::default());
+    engine.reset(FS as f32, false, false);
+    let (mut l, mut r) = (input.channels[0].clone(), input.channels[1].clone());
+    engine.process_stereo(&mut l, &mut r);
+    assert!(l[FS as usize / 10..].iter().all(|&x| x == 0.0));
+    // With a track but the transport stopped (sync mode): silence after the fade.
+    engine.install_reference(0, Some(references().remove(1).1));
+    let (mut l, mut r) = (input.channels[0].clone(), input.channels[1].clone());
+    engine.set_transport(Transport {
+        playing: false,
+        position_samples: Some(0),
+    });
+    engine.process_stereo(&mut l, &mut r);
+    assert!(l[FS as usize / 10..].iter().all(|&x| x == 0.0));
+}
