@@ -654,7 +654,6 @@ fn decode_file(
     if header.pcm_rate == Some(0) {
         return Err("sample rate is 0 Hz (corrupt header)".into());
     }
-    let stream = MediaSourceStream::new(Box::new(file), Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
@@ -665,9 +664,41 @@ fn decode_file(
         enable_gapless: true,
         ..Default::default()
     };
-    let probed = symphonia::default::get_probe()
-        .format(&hint, stream, &format_options, &MetadataOptions::default())
-        .map_err(|e| format!("{}: {}", rules.unrecognised, describe(&e)))?;
+    let probe = |stream: MediaSourceStream| {
+        symphonia::default::get_probe().format(
+            &hint,
+            stream,
+            &format_options,
+            &MetadataOptions::default(),
+        )
+    };
+    let stream = MediaSourceStream::new(Box::new(file), Default::default());
+    let probed = match probe(stream) {
+        Ok(probed) => probed,
+        // symphonia's Ogg reader seeks to the last page to learn the stream's length; in a
+        // cut file that page is incomplete and the probe fails. Read it as a stream instead
+        // (no seeking): the audio decodes up to the cut and the missing end-of-stream page
+        // below reports where it breaks off.
+        Err(SymphoniaError::IoError(e))
+            if e.kind() == std::io::ErrorKind::UnexpectedEof
+                && header.container == Container::Ogg =>
+        {
+            let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+            let stream = MediaSourceStream::new(
+                Box::new(symphonia::core::io::ReadOnlySource::new(file)),
+                Default::default(),
+            );
+            probe(stream).map_err(|e| match e {
+                SymphoniaError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    "truncated: the Ogg stream breaks off at 0.000 s, before its first \
+                     complete audio page"
+                        .to_string()
+                }
+                e => format!("{}: {}", rules.unrecognised, describe(&e)),
+            })?
+        }
+        Err(e) => return Err(format!("{}: {}", rules.unrecognised, describe(&e))),
+    };
     let mut format = probed.format;
     let track = format
         .tracks()
@@ -676,7 +707,31 @@ fn decode_file(
         .ok_or_else(|| "contains no audio track".to_string())?
         .clone();
     let params = &track.codec_params;
-    let channel_count = params.channels.map_or(0, |c| c.count());
+    let make_decoder = || {
+        symphonia::default::get_codecs()
+            .make(params, &DecoderOptions::default())
+            .map_err(|e| {
+                format!(
+                    "unsupported codec {}: {}",
+                    format_name(header.container, params),
+                    describe(&e)
+                )
+            })
+    };
+    // MP4 does not always declare the channels of AAC in the track header (symphonia leaves
+    // them unset); the decoder knows them from the AudioSpecificConfig and sizes its output
+    // buffer by them. Otherwise the decoder is made after the caller's checks, so that a
+    // caller's refusal (the renderer's formats) comes before "unsupported codec".
+    let mut early_decoder = None;
+    let channel_count = match params.channels {
+        Some(channels) => channels.count(),
+        None => {
+            let decoder = make_decoder()?;
+            let count = decoder.last_decoded().spec().channels.count();
+            early_decoder = Some(decoder);
+            count
+        }
+    };
     if channel_count == 0 {
         return Err("channel count unknown or zero".into());
     }
@@ -708,9 +763,10 @@ fn decode_file(
     if expected_frames == Some(0) {
         return Err("contains no audio (0 frames)".into());
     }
-    let mut decoder = symphonia::default::get_codecs()
-        .make(params, &DecoderOptions::default())
-        .map_err(|e| format!("unsupported codec {}: {}", info.format, describe(&e)))?;
+    let mut decoder = match early_decoder {
+        Some(decoder) => decoder,
+        None => make_decoder()?,
+    };
 
     let limit = (rules.frame_limit)(&info);
     let capacity = expected_frames
