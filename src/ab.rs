@@ -810,12 +810,12 @@ impl ReferencePath {
                     master_short_term
                 };
                 let reference = loudness.loop_integrated_lufs;
-                (gated(master) && gated(reference)).then(|| master - reference)?
+                (gated(master) && gated(reference)).then_some(master - reference)?
             }
             MatchMode::ShortTerm => {
                 let reference = loudness.short_term_lufs;
                 (gated(master_short_term) && gated(reference))
-                    .then(|| master_short_term - reference)?
+                    .then_some(master_short_term - reference)?
             }
             MatchMode::AsStreamed => {
                 let platform = PLATFORMS[settings.platform.min(PLATFORMS.len() - 1)];

@@ -15,6 +15,7 @@ use crate::reference::playback::{
     ReferenceLoudness, ReferencePlayer, ReferenceSettings, Transport,
 };
 use crate::reference::track::ReferenceTrack;
+use crate::shared_state::MasterTapProducer;
 
 /// Frames of the reference the path's safety limiter is primed with when the reference
 /// becomes audible (as B's prime, `ab::B_PRIME_SECONDS`), plus its lookahead.
@@ -38,6 +39,9 @@ pub struct Engine {
     /// Monitoring aids (mono/side/L/R, band solo) on whatever is heard, after matching.
     monitor: Monitor,
     monitor_settings: MonitorSettings,
+    /// The master, pushed for the editor's live tonal analysis while `master_tap_on`.
+    master_tap: Option<MasterTapProducer>,
+    master_tap_on: bool,
     offline: bool,
     mono: bool,
 }
@@ -64,6 +68,8 @@ impl Engine {
             reference_right: vec![0.0; MAX_CHUNK.max(REFERENCE_PRIME_FRAMES)],
             monitor: Monitor::new(),
             monitor_settings: MonitorSettings::default(),
+            master_tap: None,
+            master_tap_on: false,
             offline: false,
             mono: false,
         }
@@ -104,6 +110,17 @@ impl Engine {
     }
 
     /// The host transport of the coming block (reference sync mode).
+    /// Gives the engine the audio-thread end of the master tap (`shared_state::master_tap`).
+    pub fn set_master_tap(&mut self, tap: Option<MasterTapProducer>) {
+        self.master_tap = tap;
+    }
+
+    /// Feeds the master tap (when set) from the next block on: on while the editor shows the
+    /// tonal view, off otherwise so a closed editor costs nothing.
+    pub fn set_master_tap_enabled(&mut self, on: bool) {
+        self.master_tap_on = on;
+    }
+
     pub fn set_transport(&mut self, transport: Transport) {
         self.reference.set_transport(transport);
     }
@@ -162,6 +179,9 @@ impl Engine {
             self.original_left[..n].copy_from_slice(l);
             self.original_right[..n].copy_from_slice(r);
             self.chain.process(l, r);
+            if let (Some(tap), true) = (&mut self.master_tap, self.master_tap_on) {
+                tap.push(l, r);
+            }
             self.ab.set(&self.ab_settings, self.chain.latency_samples());
             let reference = self.render_reference(n).map(|loudness| ReferenceBlock {
                 left: &mut self.reference_left[..n],
@@ -196,6 +216,9 @@ impl Engine {
             let scratch = &mut self.mono_scratch[..n];
             scratch.copy_from_slice(m);
             self.chain.process(m, scratch);
+            if let (Some(tap), true) = (&mut self.master_tap, self.master_tap_on) {
+                tap.push(m, &self.mono_scratch[..n]);
+            }
             self.ab.set(&self.ab_settings, self.chain.latency_samples());
             let reference = self.render_reference(n).map(|loudness| ReferenceBlock {
                 left: &mut self.reference_left[..n],

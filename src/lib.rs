@@ -10,6 +10,7 @@ use nice_plug::prelude::*;
 use nice_plug_egui::EguiEditor;
 
 pub mod ab;
+pub mod analysis;
 pub mod chain;
 pub mod dsp;
 pub mod editor;
@@ -62,8 +63,10 @@ pub struct Fairmaster {
 
 impl Default for Fairmaster {
     fn default() -> Self {
-        let (spectrum, spectrum_consumer) =
+        let (mut spectrum, spectrum_consumer) =
             shared_state::spectrum_rings(shared_state::SPECTRUM_RING_CAPACITY);
+        let mut engine = Engine::new();
+        engine.set_master_tap(spectrum.take_master_tap());
         let params = Arc::new(FairmasterParams::default());
         let shared = Arc::new(SharedState::default());
         let (references, reference_handover) =
@@ -71,7 +74,7 @@ impl Default for Fairmaster {
         Self {
             params,
             shared,
-            engine: Engine::new(),
+            engine,
             designer: None,
             reported_latency: 0,
             samples_until_publish: 0,
@@ -188,6 +191,7 @@ impl Plugin for Fairmaster {
             .shared
             .spectrum_wanted
             .load(std::sync::atomic::Ordering::Relaxed);
+        self.engine.set_master_tap_enabled(spectrum);
         match buffer.as_slice() {
             [left, right, ..] => {
                 if spectrum {

@@ -170,28 +170,134 @@ pub const SPECTRUM_RING_CAPACITY: usize = 1 << 15;
 pub struct SpectrumProducer {
     input: Producer<f32>,
     output: Producer<f32>,
+    /// The master tap, until the plugin hands it to the engine.
+    master: Option<MasterTapProducer>,
 }
 
 /// Editor end of the spectrum rings (single owner: the editor app).
 pub struct SpectrumConsumer {
     pub input: Consumer<f32>,
     pub output: Consumer<f32>,
+    /// The master tap, until the editor hands it to the tonal view.
+    pub master: Option<MasterTapConsumer>,
 }
 
-/// Creates the two rings. Allocates: call off the audio thread (plugin construction).
+/// Creates the rings (spectrum input and output, and the master tap). Allocates: call off the
+/// audio thread (plugin construction).
 pub fn spectrum_rings(capacity: usize) -> (SpectrumProducer, SpectrumConsumer) {
     let (pi, ci) = RingBuffer::new(capacity);
     let (po, co) = RingBuffer::new(capacity);
+    let (pm, cm) = master_tap(MASTER_TAP_CAPACITY);
     (
         SpectrumProducer {
             input: pi,
             output: po,
+            master: Some(pm),
         },
         SpectrumConsumer {
             input: ci,
             output: co,
+            master: Some(cm),
         },
     )
+}
+
+/// Samples (interleaved stereo) in the master tap: 1.4 s at 192 kHz, 5.5 s at 48 kHz, so an
+/// editor frame that stalls does not cost the long-term analysis any audio.
+pub const MASTER_TAP_CAPACITY: usize = 1 << 19;
+
+/// Audio-thread end of the master tap: the master (the chain's output, before the A/B, so what
+/// is analysed is the master whatever is heard) as interleaved stereo, for the live tonal
+/// analysis (`analysis::tonal`) on the editor thread. Wait-free and allocation-free. A block
+/// that does not fit is dropped whole and the next block that fits is preceded by a gap marker
+/// (a NaN pair), so the analyser never builds a frame across missing audio.
+pub struct MasterTapProducer {
+    ring: Producer<f32>,
+    gap: bool,
+}
+
+/// Editor end of the master tap.
+pub struct MasterTapConsumer {
+    ring: Consumer<f32>,
+    left: Vec<f32>,
+    right: Vec<f32>,
+}
+
+/// Creates the master tap. Allocates: call off the audio thread.
+pub fn master_tap(capacity: usize) -> (MasterTapProducer, MasterTapConsumer) {
+    let (p, c) = RingBuffer::new(capacity);
+    (
+        MasterTapProducer {
+            ring: p,
+            gap: false,
+        },
+        MasterTapConsumer {
+            ring: c,
+            left: Vec::with_capacity(capacity / 2),
+            right: Vec::with_capacity(capacity / 2),
+        },
+    )
+}
+
+impl MasterTapProducer {
+    /// Pushes one block of the master (audio thread).
+    pub fn push(&mut self, left: &[f32], right: &[f32]) {
+        let n = left.len().min(right.len());
+        let marker = if self.gap { 2 } else { 0 };
+        if self.ring.slots() < 2 * n + marker {
+            self.gap = true;
+            return;
+        }
+        if let Ok(chunk) = self.ring.write_chunk_uninit(2 * n + marker) {
+            let markers = std::iter::repeat_n(f32::NAN, marker);
+            let interleaved = left[..n]
+                .iter()
+                .zip(&right[..n])
+                .flat_map(|(&l, &r)| [l, r]);
+            chunk.fill_from_iter(markers.chain(interleaved));
+            self.gap = false;
+        }
+    }
+}
+
+impl MasterTapConsumer {
+    /// Moves everything waiting into `sink` as (left, right) runs of contiguous audio; `gap`
+    /// is called where audio was dropped. Editor thread.
+    pub fn drain(&mut self, mut sink: impl FnMut(&[f32], &[f32]), mut gap: impl FnMut()) {
+        let available = self.ring.slots() & !1;
+        if available == 0 {
+            return;
+        }
+        let Ok(chunk) = self.ring.read_chunk(available) else {
+            return;
+        };
+        let (a, b) = chunk.as_slices();
+        self.left.clear();
+        self.right.clear();
+        let mut pending: Option<f32> = None;
+        for &x in a.iter().chain(b) {
+            match pending.take() {
+                None => pending = Some(x),
+                Some(l) => {
+                    if l.is_nan() && x.is_nan() {
+                        if !self.left.is_empty() {
+                            sink(&self.left, &self.right);
+                            self.left.clear();
+                            self.right.clear();
+                        }
+                        gap();
+                    } else {
+                        self.left.push(l);
+                        self.right.push(x);
+                    }
+                }
+            }
+        }
+        chunk.commit_all();
+        if !self.left.is_empty() {
+            sink(&self.left, &self.right);
+        }
+    }
 }
 
 fn push_mono_sum(producer: &mut Producer<f32>, left: &[f32], right: &[f32]) {
@@ -205,6 +311,11 @@ fn push_mono_sum(producer: &mut Producer<f32>, left: &[f32], right: &[f32]) {
 }
 
 impl SpectrumProducer {
+    /// Hands the master tap to the engine (once).
+    pub fn take_master_tap(&mut self) -> Option<MasterTapProducer> {
+        self.master.take()
+    }
+
     /// Pushes the mono sum of a block of the input signal.
     pub fn push_input(&mut self, left: &[f32], right: &[f32]) {
         push_mono_sum(&mut self.input, left, right);

@@ -5,6 +5,7 @@
 //! answered from [`LoudnessBlocks`] (100 ms K-weighted energies), allocation-free, so moving a
 //! loop never needs a new analysis pass.
 
+use crate::analysis::tonal::{TonalAnalyser, TonalBalance};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -156,6 +157,9 @@ pub struct ReferenceTrack {
     pub summary: TrackSummary,
     /// Peak magnitude (max of |L|, |R|) per column, [`OVERVIEW_COLUMNS`] columns.
     pub overview: Vec<f32>,
+    /// Tonal analysis frames of the whole track (`analysis::tonal`); the editor summarises
+    /// them over the loop region.
+    pub tonal: TonalAnalyser,
     pub source: SourceInfo,
 }
 
@@ -175,6 +179,8 @@ impl ReferenceTrack {
         let loudness = LoudnessBlocks::measure(&left, &right, sample_rate);
         let summary = summarise(&left, &right, sample_rate, &loudness);
         let overview = overview(&left, &right);
+        let mut tonal = TonalAnalyser::new(sample_rate);
+        tonal.push(&left, &right);
         Self {
             left,
             right,
@@ -182,6 +188,7 @@ impl ReferenceTrack {
             loudness,
             summary,
             overview,
+            tonal,
             source: SourceInfo {
                 path,
                 format,
@@ -194,6 +201,20 @@ impl ReferenceTrack {
 
     pub fn frames(&self) -> usize {
         self.left.len().min(self.right.len())
+    }
+
+    /// The tonal balance over the loop `[start, end)` seconds (the whole track when the loop
+    /// is empty or too short for an analysis frame).
+    pub fn tonal_balance(&self, start_seconds: f64, end_seconds: f64) -> Option<TonalBalance> {
+        let duration = self.frames() as f64 / f64::from(self.sample_rate);
+        let end = if end_seconds > start_seconds {
+            end_seconds.min(duration)
+        } else {
+            duration
+        };
+        self.tonal
+            .balance_between(start_seconds.max(0.0), end)
+            .or_else(|| self.tonal.balance())
     }
 
     /// Bytes of decoded audio held (what the memory cap counts).
