@@ -135,6 +135,10 @@ impl EditorUi {
         shared: Arc<SharedState>,
         spectrum: Option<SpectrumConsumer>,
     ) -> Self {
+        let mut spectrum = spectrum;
+        let master_tap = spectrum.as_mut().and_then(|s| s.master.take());
+        let mut reference = reference_panel::ReferencePanel::default();
+        reference.set_master_tap(master_tap);
         Self {
             params,
             shared,
@@ -149,7 +153,7 @@ impl EditorUi {
             pending_size: None,
             continuous_repaint: true,
             chain_height: 380.0,
-            reference: reference_panel::ReferencePanel::default(),
+            reference,
         }
     }
 

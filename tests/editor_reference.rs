@@ -1,0 +1,281 @@
+//! The editor's reference panel driven by kittest (issue 13): load a file by typed path through
+//! the real loader thread, switch to the reference (button and R key, as host gestures), set
+//! the loop by dragging on the waveform, mark the song for the album view, and read the tonal
+//! balance, whose Δ readouts must equal an offline analysis of the same audio. With a GPU
+//! adapter (Mesa's lavapipe is enough) it also renders the panel for the README.
+
+mod editor_support;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use editor_support::{app, harness_builder, App};
+use egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::SnapshotOptions;
+use fairmaster::analysis::tonal::analyse_stereo;
+use fairmaster::editor::reference_panel::{
+    LOAD_BUTTON_LABEL, PATH_FIELD_LABEL, REFERENCE_BUTTON_LABEL, SONG_LABEL, TONAL_LABEL,
+    WAVEFORM_LABEL,
+};
+use fairmaster::reference::library::{ReferenceLibrary, SlotState};
+use fairmaster::shared_state::{spectrum_rings, MasterTapProducer};
+
+mod common;
+use common::signals::{multitone_mix, pink_noise};
+
+const FS: u32 = 48_000;
+
+/// A 12 s stereo reference written with hound (a pink-noise "record").
+fn reference_file(name: &str) -> (PathBuf, Vec<f32>, Vec<f32>) {
+    let dir = std::env::temp_dir().join(format!("fairmaster-editor-ref-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let n = 12 * FS as usize;
+    let (l, r) = (pink_noise(n, 31, -18.0), pink_noise(n, 32, -18.0));
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: FS,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    for (a, b) in l.iter().zip(&r) {
+        w.write_sample(*a).unwrap();
+        w.write_sample(*b).unwrap();
+    }
+    w.finalize().unwrap();
+    (path, l, r)
+}
+
+struct Session {
+    app: App,
+    tap: MasterTapProducer,
+    _library: ReferenceLibrary,
+}
+
+fn session() -> Session {
+    let (mut producer, consumer) = spectrum_rings(1 << 15);
+    let tap = producer.take_master_tap().unwrap();
+    let app = app(Some(consumer));
+    let (library, _handover) = ReferenceLibrary::spawn(
+        app.params.references.0.clone(),
+        app.shared.reference_status.clone(),
+    );
+    library.set_sample_rate(FS as f32);
+    Session {
+        app,
+        tap,
+        _library: library,
+    }
+}
+
+/// Steps the harness until `done` or 20 s pass (the loader runs on its own thread).
+fn step_until(h: &mut egui_kittest::Harness<'_, Session>, done: impl Fn(&Session) -> bool) {
+    let start = Instant::now();
+    while !done(h.state()) {
+        assert!(start.elapsed() < Duration::from_secs(20), "timed out");
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    h.run();
+}
+
+fn load_reference(h: &mut egui_kittest::Harness<'_, Session>, path: &std::path::Path) {
+    h.get_by_label(PATH_FIELD_LABEL).click();
+    h.run();
+    h.query_by(|n| n.role() == Role::TextInput && n.is_focused())
+        .unwrap()
+        .type_text(&path.display().to_string());
+    h.run();
+    h.get_by_label(LOAD_BUTTON_LABEL).click();
+    h.run();
+    step_until(h, |s| {
+        matches!(
+            s.app.shared.reference_status.slots()[0].state,
+            SlotState::Ready
+        )
+    });
+}
+
+fn harness(session: Session) -> egui_kittest::Harness<'static, Session> {
+    egui_kittest::Harness::builder()
+        .with_size(editor_support::SIZE)
+        .with_step_dt(1.0 / 60.0)
+        .with_max_steps(600)
+        .build_ui_state(|ui, s: &mut Session| s.app.ui.ui(ui, &s.app.gui), session)
+}
+
+#[test]
+fn load_switch_loop_and_album_view() {
+    let (path, _, _) = reference_file("record.wav");
+    let mut h = harness(session());
+    h.run();
+    load_reference(&mut h, &path);
+    let s = h.state();
+    let files = s.app.params.references.0.files();
+    assert_eq!(files[0].path.as_deref(), Some(path.to_str().unwrap()));
+    let track = s.app.shared.reference_status.slots()[0]
+        .track
+        .clone()
+        .unwrap();
+    assert_eq!(track.frames(), 12 * FS as usize);
+    // The loaded reference's figures are shown.
+    let lufs = format!("{:.1}", track.summary.integrated_lufs);
+    assert!(
+        h.query_by_label_contains(&format!("Reference I  {lufs} LUFS"))
+            .is_some(),
+        "no figures row with {lufs} LUFS"
+    );
+
+    // Switch to the reference: one gesture on listen_reference; the R key switches back.
+    h.get_by_label(REFERENCE_BUTTON_LABEL).click();
+    h.run();
+    assert!(h.state().app.params.listen_reference.value());
+    assert!(h
+        .state()
+        .app
+        .host
+        .gestures()
+        .iter()
+        .any(|g| g.id() == "listen_reference"));
+    h.key_press(egui::Key::R);
+    h.run();
+    assert!(!h.state().app.params.listen_reference.value());
+
+    // Drag over the middle half of the waveform: the loop is 3 s … 9 s (within a pixel).
+    let rect = h.get_by_label(WAVEFORM_LABEL).rect();
+    let at = |t: f32| egui::pos2(rect.left() + t * rect.width(), rect.center().y);
+    h.drag_at(at(0.25));
+    h.run();
+    h.hover_at(at(0.5));
+    h.run();
+    h.hover_at(at(0.75));
+    h.run();
+    h.drop_at(at(0.75));
+    h.run();
+    let c = h.state().app.params.references.0.controls()[0];
+    let pixel = 12.0 / f64::from(rect.width());
+    assert!(
+        (c.loop_start_seconds - 3.0).abs() <= 2.0 * pixel
+            && (c.loop_end_seconds - 9.0).abs() <= 2.0 * pixel,
+        "loop {:.3} … {:.3}",
+        c.loop_start_seconds,
+        c.loop_end_seconds
+    );
+
+    // Album view: the song appears once marked.
+    assert!(h.query_by_label_contains("Album (0 songs)").is_some());
+    h.get_by_label(SONG_LABEL).click();
+    h.run();
+    assert!(h.state().app.params.references.0.files()[0].song_of_record);
+    assert!(h.query_by_label_contains("Album (1 songs)").is_some());
+}
+
+#[test]
+fn tonal_readouts_equal_an_offline_analysis_of_the_same_audio() {
+    let (path, ref_l, ref_r) = reference_file("tonal.wav");
+    let mut h = harness(session());
+    h.run();
+    load_reference(&mut h, &path);
+    // The master: 20 s of a mix, pushed through the master tap in host-sized blocks, as the
+    // engine does while the editor is open.
+    let (ml, mr) = multitone_mix(20 * FS as usize, FS as f32);
+    for (bl, br) in ml.chunks(48_000).zip(mr.chunks(48_000)) {
+        for (l, r) in bl.chunks(512).zip(br.chunks(512)) {
+            h.state_mut().tap.push(l, r);
+        }
+        h.step();
+    }
+    h.run();
+    let offline_master = analyse_stereo(&ml, &mr, FS as f32).unwrap();
+    let offline_reference = analyse_stereo(&ref_l, &ref_r, FS as f32).unwrap();
+    let live = h
+        .state_mut()
+        .app
+        .ui
+        .reference_panel_mut()
+        .master_tonal_balance()
+        .cloned()
+        .expect("no live master analysis");
+    // The editor summarises at most every 3 frames: compare the frames it had.
+    assert!(live.frames_used + 6 >= offline_master.frames_used);
+    let deltas = offline_master.third_octave_delta_db(&offline_reference);
+    let shown = h
+        .get_by_label(&format!("{TONAL_LABEL} delta"))
+        .value()
+        .expect("Δ readouts");
+    let readouts: Vec<f64> = shown
+        .split(", ")
+        .map(|item| item.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(readouts.len(), deltas.len());
+    for (k, (shown, offline)) in readouts.iter().zip(&deltas).enumerate() {
+        let offline = offline.unwrap();
+        assert!(
+            (shown - offline).abs() <= 0.3,
+            "band {k}: editor shows {shown:+.1} dB, offline analysis {offline:+.2} dB"
+        );
+    }
+}
+
+/// The editor with a reference loaded and the tonal view filled, rendered for the README
+/// (`tests/snapshots/reference_panel.png`).
+#[test]
+fn reference_panel_snapshot() {
+    let (path, _, _) = reference_file("snapshot.wav");
+    let session = session();
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        harness_builder_for_session()
+            .wgpu()
+            .build_ui_state(|ui, s: &mut Session| s.app.ui.ui(ui, &s.app.gui), session)
+    }));
+    let Ok(mut h) = built else {
+        eprintln!("SKIPPED reference_panel_snapshot: no wgpu adapter");
+        return;
+    };
+    h.run();
+    load_reference(&mut h, &path);
+    h.get_by_label(SONG_LABEL).click();
+    h.run();
+    // A master close to the reference but with more low end: pink noise plus its one-pole
+    // low-passed self (below ~150 Hz), so the Δ bars show a bass lift.
+    let n = 20 * FS as usize;
+    let bass = |x: Vec<f32>| -> Vec<f32> {
+        let mut lp = 0.0f32;
+        let k = 1.0 - (-2.0 * std::f32::consts::PI * 150.0 / FS as f32).exp();
+        x.iter()
+            .map(|&v| {
+                lp += k * (v - lp);
+                v + 0.8 * lp
+            })
+            .collect()
+    };
+    let (ml, mr) = (
+        bass(pink_noise(n, 41, -17.0)),
+        bass(pink_noise(n, 42, -17.0)),
+    );
+    for (bl, br) in ml.chunks(48_000).zip(mr.chunks(48_000)) {
+        h.state_mut().tap.push(bl, br);
+        h.step();
+    }
+    h.run();
+    if let Err(e) = h.render() {
+        eprintln!("SKIPPED reference_panel_snapshot: rendering failed: {e}");
+        return;
+    }
+    // The waveform and figures come from a generated file, identical on every run; the
+    // threshold absorbs rasteriser differences between Mesa versions.
+    let options = SnapshotOptions::new()
+        .threshold(1.0)
+        .max_failed_pixels(1500);
+    h.snapshot_options("reference_panel", &options);
+}
+
+fn harness_builder_for_session() -> egui_kittest::HarnessBuilder<Session> {
+    let _ = harness_builder; // the editor-only builder, for App states
+    egui_kittest::Harness::builder()
+        .with_size(editor_support::SIZE)
+        .with_step_dt(1.0 / 60.0)
+        .with_max_steps(600)
+}
