@@ -15,8 +15,8 @@ use egui_kittest::kittest::Queryable;
 use egui_kittest::SnapshotOptions;
 use fairmaster::analysis::tonal::analyse_stereo;
 use fairmaster::editor::reference_panel::{
-    LOAD_BUTTON_LABEL, PATH_FIELD_LABEL, REFERENCE_BUTTON_LABEL, SONG_LABEL, TONAL_LABEL,
-    WAVEFORM_LABEL,
+    ALBUM_SONG_LABEL, LOAD_BUTTON_LABEL, PATH_FIELD_LABEL, REFERENCE_BUTTON_LABEL, SONG_LABEL,
+    TONAL_LABEL, WAVEFORM_LABEL,
 };
 use fairmaster::reference::library::{ReferenceLibrary, SlotState};
 use fairmaster::shared_state::{spectrum_rings, MasterTapProducer};
@@ -123,7 +123,7 @@ fn load_switch_loop_and_album_view() {
     // The loaded reference's figures are shown.
     let lufs = format!("{:.1}", track.summary.integrated_lufs);
     assert!(
-        h.query_by_label_contains(&format!("Reference I  {lufs} LUFS"))
+        h.query_by_label_contains(&format!("Reference I {lufs} LUFS"))
             .is_some(),
         "no figures row with {lufs} LUFS"
     );
@@ -170,6 +170,13 @@ fn load_switch_loop_and_album_view() {
     h.run();
     assert!(h.state().app.params.references.0.files()[0].song_of_record);
     assert!(h.query_by_label_contains("Album (1 songs)").is_some());
+
+    // One click on the song in the album view: it becomes the reference and is heard.
+    assert!(!h.state().app.params.listen_reference.value());
+    h.get_by_label(&format!("{ALBUM_SONG_LABEL} 1")).click();
+    h.run();
+    assert!(h.state().app.params.listen_reference.value());
+    assert_eq!(h.state().app.params.reference_slot.value(), 1);
 }
 
 #[test]
@@ -255,6 +262,27 @@ fn reference_panel_snapshot() {
         bass(pink_noise(n, 41, -17.0)),
         bass(pink_noise(n, 42, -17.0)),
     );
+    // The meters show this master as measured by an independent meter (the ebur128 crate).
+    {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut meter = ebur128::EbuR128::new(
+            2,
+            FS,
+            ebur128::Mode::I | ebur128::Mode::LRA | ebur128::Mode::TRUE_PEAK,
+        )
+        .unwrap();
+        meter.add_frames_planar_f32(&[&ml, &mr]).unwrap();
+        let tp = (0..2)
+            .map(|c| meter.true_peak(c).unwrap())
+            .fold(0.0f64, f64::max);
+        let out = &h.state().app.shared.output;
+        out.integrated_lufs
+            .store(meter.loudness_global().unwrap() as f32, Relaxed);
+        out.loudness_range_lu
+            .store(meter.loudness_range().unwrap() as f32, Relaxed);
+        out.true_peak_max_dbtp
+            .store((20.0 * tp.log10()) as f32, Relaxed);
+    }
     for (bl, br) in ml.chunks(48_000).zip(mr.chunks(48_000)) {
         h.state_mut().tap.push(bl, br);
         h.step();
