@@ -11,6 +11,7 @@ use crate::dsp::meters::program_meter::ProgramReadings;
 use crate::dsp::monitor::{Monitor, MonitorSettings};
 use crate::dsp::util::condition_input;
 use crate::dsp::util::denormals::{flush_output, DenormalGuard};
+use crate::reference::align::AlignCapture;
 use crate::reference::playback::{
     ReferenceLoudness, ReferencePlayer, ReferenceSettings, Transport,
 };
@@ -42,6 +43,8 @@ pub struct Engine {
     /// The master, pushed for the editor's live tonal analysis while `master_tap_on`.
     master_tap: Option<MasterTapProducer>,
     master_tap_on: bool,
+    /// The mix capture for auto-align (`reference::align`), shared with the editor.
+    align_capture: Option<Arc<AlignCapture>>,
     offline: bool,
     mono: bool,
 }
@@ -70,6 +73,7 @@ impl Engine {
             monitor_settings: MonitorSettings::default(),
             master_tap: None,
             master_tap_on: false,
+            align_capture: None,
             offline: false,
             mono: false,
         }
@@ -119,6 +123,11 @@ impl Engine {
     /// tonal view, off otherwise so a closed editor costs nothing.
     pub fn set_master_tap_enabled(&mut self, on: bool) {
         self.master_tap_on = on;
+    }
+
+    /// Gives the engine the auto-align capture: it copies the input there when requested.
+    pub fn set_align_capture(&mut self, capture: Option<Arc<AlignCapture>>) {
+        self.align_capture = capture;
     }
 
     pub fn set_transport(&mut self, transport: Transport) {
@@ -178,6 +187,9 @@ impl Engine {
             condition_input(r);
             self.original_left[..n].copy_from_slice(l);
             self.original_right[..n].copy_from_slice(r);
+            if let Some(capture) = &self.align_capture {
+                capture.write(l, r, self.reference.transport());
+            }
             self.chain.process(l, r);
             if let (Some(tap), true) = (&mut self.master_tap, self.master_tap_on) {
                 tap.push(l, r);
@@ -213,6 +225,9 @@ impl Engine {
             let n = m.len();
             condition_input(m);
             self.original_left[..n].copy_from_slice(m);
+            if let Some(capture) = &self.align_capture {
+                capture.write(m, m, self.reference.transport());
+            }
             let scratch = &mut self.mono_scratch[..n];
             scratch.copy_from_slice(m);
             self.chain.process(m, scratch);

@@ -69,6 +69,7 @@ impl Default for Fairmaster {
         engine.set_master_tap(spectrum.take_master_tap());
         let params = Arc::new(FairmasterParams::default());
         let shared = Arc::new(SharedState::default());
+        engine.set_align_capture(Some(shared.align_capture.clone()));
         let (references, reference_handover) =
             ReferenceLibrary::spawn(params.references.0.clone(), shared.reference_status.clone());
         Self {

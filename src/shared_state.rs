@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::ab::AbStatus;
 use crate::chain::ChainMeters;
 use crate::dsp::meters::program_meter::ProgramReadings;
+use crate::reference::align::AlignCapture;
 use crate::reference::library::LibraryStatus;
 
 /// One signal's loudness/peak readings as atomics.
@@ -92,6 +93,9 @@ pub struct SharedState {
     /// What the reference loader thread reports per slot (loader and editor only; never the
     /// audio thread).
     pub reference_status: Arc<LibraryStatus>,
+    /// The auto-align capture of the mix (`reference::align`): the editor requests and
+    /// collects, the audio thread fills.
+    pub align_capture: Arc<AlignCapture>,
 }
 
 impl Default for SharedState {
@@ -113,6 +117,7 @@ impl Default for SharedState {
             reference_limited_db: AtomicF32::new(0.0),
             master_streamed_db: AtomicF32::new(0.0),
             reference_status: Arc::new(LibraryStatus::default()),
+            align_capture: Arc::new(AlignCapture::new()),
         }
     }
 }

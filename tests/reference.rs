@@ -379,3 +379,96 @@ fn an_empty_slot_or_a_stopped_transport_is_silence_not_the_master() {
     engine.process_stereo(&mut l, &mut r);
     assert!(l[FS as usize / 10..].iter().all(|&x| x == 0.0));
 }
+
+/// Auto-align (`reference::align`): the engine captures the mix as the host plays it, the
+/// search finds where a bounce of the same mix starts, and with that offset the heard reference
+/// lines up with the heard master to the sample.
+#[test]
+fn auto_align_places_a_bounce_of_the_same_mix_within_one_sample() {
+    use fairmaster::reference::align::{align_offset, AlignCapture};
+    let input = mix(12);
+    let chain = fairmaster::presets::reference_master(false);
+    let ab = AbSettings::default();
+    // Two bounces: the unmastered mix, and the master through a whole mastering chain (EQ,
+    // compressor, stereo, limiter). Each starts 12 345 frames late (a bounce from an earlier
+    // point of the timeline) and is cut short at the end.
+    let lead = 12_345usize;
+    let master = render_listening(
+        &input,
+        &chain,
+        &ab,
+        ListenMode::Master,
+        None,
+        &ReferenceSettings::default(),
+    )
+    .audio;
+    for (name, source) in [("mix", &input), ("master", &master)] {
+        let bounce = |c: &[f32]| {
+            let mut v = vec![0.0f32; lead];
+            v.extend_from_slice(&c[..c.len() - FS as usize]);
+            v
+        };
+        let reference = track(bounce(&source.channels[0]), bounce(&source.channels[1]));
+
+        // The plugin's path: sync mode, transport playing from 0, capture requested at 1 s.
+        let capture = Arc::new(AlignCapture::new());
+        let mut engine = Engine::new();
+        engine.set(&chain, &ab);
+        engine.set_reference(&ReferenceSettings::default());
+        engine.reset(FS as f32, false, false);
+        drop(engine.install_reference(0, Some(reference.clone())));
+        engine.set_align_capture(Some(capture.clone()));
+        let (mut l, mut r) = (input.channels[0].clone(), input.channels[1].clone());
+        let mut taken = None;
+        for (k, (bl, br)) in l.chunks_mut(480).zip(r.chunks_mut(480)).enumerate() {
+            if k == 100 {
+                capture.request(FS as f32);
+            }
+            engine.set_transport(Transport {
+                playing: true,
+                position_samples: Some(480 * k as i64),
+            });
+            engine.process_stereo(bl, br);
+            if let Some(t) = capture.take() {
+                taken = Some(t);
+            }
+        }
+        let (start, captured) = taken.expect("capture finished");
+        assert_eq!(start, 48_000);
+        let (offset, coherence) = align_offset(&reference, start, &captured, 0).unwrap();
+        eprintln!("{name}: offset {offset} frames (true {lead}), coherence {coherence:.3}");
+        assert!(
+            (offset - lead as i64).abs() <= 1,
+            "{name}: offset {offset}, true {lead}"
+        );
+
+        // With the offset, the reference heard at each moment carries what its source (the
+        // mix, or the master) has at that moment: switching lands on the same musical moment.
+        let mut settings = ReferenceSettings::default();
+        settings.slots[0].offset_seconds = offset as f64 / f64::from(FS);
+        let heard_reference = heard(
+            &input,
+            &chain,
+            &ab,
+            ListenMode::Reference,
+            &reference,
+            &settings,
+        );
+        let mono = |a: &Audio| -> Vec<f32> {
+            a.channels[0]
+                .iter()
+                .zip(&a.channels[1])
+                .map(|(l, r)| 0.5 * (l + r))
+                .collect()
+        };
+        let (m, h) = (mono(source), mono(&heard_reference));
+        let section = 4 * FS as usize..8 * FS as usize;
+        let lag = fairmaster::reference::align::find_lag(
+            &m[section.clone()],
+            &h[section.start - 100..section.end + 100],
+            100,
+        )
+        .unwrap();
+        assert!(lag.samples.abs() <= 1, "{name}: heard lag {lag:?}");
+    }
+}

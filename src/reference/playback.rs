@@ -190,6 +190,11 @@ impl ReferencePlayer {
         self.transport = transport;
     }
 
+    /// The transport at the next frame to be processed (advanced chunk by chunk).
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+
     pub fn track(&self, slot: usize) -> Option<&ReferenceTrack> {
         self.tracks.get(slot)?.as_deref()
     }
