@@ -15,8 +15,8 @@ use egui_kittest::kittest::Queryable;
 use egui_kittest::SnapshotOptions;
 use fairmaster::analysis::tonal::analyse_stereo;
 use fairmaster::editor::reference_panel::{
-    ALBUM_SONG_LABEL, LOAD_BUTTON_LABEL, PATH_FIELD_LABEL, REFERENCE_BUTTON_LABEL, SONG_LABEL,
-    TONAL_LABEL, WAVEFORM_LABEL,
+    ALBUM_SONG_LABEL, ALIGN_BUTTON_LABEL, LOAD_BUTTON_LABEL, PATH_FIELD_LABEL,
+    REFERENCE_BUTTON_LABEL, SONG_LABEL, TONAL_LABEL, WAVEFORM_LABEL,
 };
 use fairmaster::reference::library::{ReferenceLibrary, SlotState};
 use fairmaster::shared_state::{spectrum_rings, MasterTapProducer};
@@ -230,7 +230,12 @@ fn tonal_readouts_equal_an_offline_analysis_of_the_same_audio() {
 /// (`tests/snapshots/reference_panel.png`).
 #[test]
 fn reference_panel_snapshot() {
-    let (path, _, _) = reference_file("snapshot.wav");
+    let (generated, _, _) = reference_file("snapshot.wav");
+    // A path without the process id, so the image is the same on every run.
+    let dir = std::env::temp_dir().join("fairmaster-editor-snapshot");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("snapshot.wav");
+    std::fs::copy(&generated, &path).unwrap();
     let session = session();
     let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         harness_builder_for_session()
@@ -306,4 +311,51 @@ fn harness_builder_for_session() -> egui_kittest::HarnessBuilder<Session> {
         .with_size(editor_support::SIZE)
         .with_step_dt(1.0 / 60.0)
         .with_max_steps(600)
+}
+
+/// The Align button: the capture fills from the "audio thread" (here the test, writing what
+/// the host plays), the search runs on its own thread, and the slot's offset lands on the
+/// sample; the panel says so.
+#[test]
+fn align_button_places_the_reference_on_the_timeline() {
+    use fairmaster::reference::playback::Transport;
+    let (path, ref_l, ref_r) = reference_file("align.wav");
+    let mut h = harness(session());
+    h.run();
+    load_reference(&mut h, &path);
+    h.get_by_label(ALIGN_BUTTON_LABEL).click();
+    // While it waits the panel keeps repainting (it shows progress): step, do not settle.
+    h.run_steps(3);
+    assert!(h
+        .query_by_label_contains("Align: play the session")
+        .is_some());
+    // The host plays a mix whose timeline position p carries the reference's frame p + 7000.
+    let truth = 7000usize;
+    let capture = h.state().app.shared.align_capture.clone();
+    for k in 0..450 {
+        let p = 48_000 + 480 * k;
+        let (l, r) = (
+            &ref_l[p + truth..p + truth + 480],
+            &ref_r[p + truth..p + truth + 480],
+        );
+        capture.write(
+            l,
+            r,
+            Transport {
+                playing: true,
+                position_samples: Some(p as i64),
+            },
+        );
+    }
+    step_until(&mut h, |s| {
+        s.app.params.references.0.controls()[0].offset_seconds != 0.0
+    });
+    let offset = h.state().app.params.references.0.controls()[0].offset_seconds * f64::from(FS);
+    assert!(
+        (offset - truth as f64).abs() <= 1.0,
+        "offset {offset} samples"
+    );
+    assert!(h
+        .query_by_label_contains("Aligned: offset +145.83 ms (+7000 samples)")
+        .is_some());
 }

@@ -8,6 +8,7 @@
 //! `SharedState::reference_status`.
 
 use std::sync::atomic::Ordering;
+use std::sync::mpsc;
 
 use egui::{Align2, CornerRadius, FontId, Sense, Stroke, Ui, WidgetInfo};
 
@@ -17,6 +18,7 @@ use super::widgets::{self, Ctl};
 use crate::analysis::tonal::{TonalAnalyser, TonalBalance, SIXTH_BANDS};
 use crate::dsp::monitor::{Monitor, SOLO_BANDS};
 use crate::params::{FairmasterParams, ReferenceMatchParam};
+use crate::reference::align::{align_offset, AlignError, CaptureState};
 use crate::reference::library::{SlotState, SlotStatus};
 use crate::reference::playback::{SlotControls, REFERENCE_SLOTS};
 use crate::reference::state::SlotFile;
@@ -37,6 +39,10 @@ pub const SONG_LABEL: &str = "Song of this record";
 
 /// Accessible label of the tonal balance plot (its value lists the third-octave Δ).
 pub const TONAL_LABEL: &str = "Tonal balance";
+/// Accessible label of the auto-align button.
+pub const ALIGN_BUTTON_LABEL: &str = "Align reference";
+/// Accessible label of the offset field.
+pub const OFFSET_FIELD_LABEL: &str = "Reference offset";
 /// Accessible label prefix of a song in the album view (followed by its slot number).
 pub const ALBUM_SONG_LABEL: &str = "Album song";
 
@@ -48,6 +54,111 @@ pub struct ReferencePanel {
     drag_from: Option<f64>,
     message: Option<(String, bool)>,
     tonal: TonalView,
+    align: AlignJob,
+}
+
+/// An auto-align in progress (`reference::align`): the slot it is for, then the search
+/// running on its own thread once the capture is complete.
+#[derive(Debug, Default)]
+struct AlignJob {
+    slot: Option<usize>,
+    search: Option<mpsc::Receiver<Result<(i64, f32), AlignError>>>,
+}
+
+impl AlignJob {
+    fn start(&mut self, slot: usize, shared: &SharedState) {
+        shared
+            .align_capture
+            .request(shared.sample_rate.load(Ordering::Relaxed));
+        self.slot = Some(slot);
+        self.search = None;
+    }
+
+    fn cancel(&mut self, shared: &SharedState) {
+        shared.align_capture.cancel();
+        self.slot = None;
+        self.search = None;
+    }
+
+    /// Moves the job on (editor thread, once per frame): starts the search when the capture
+    /// is complete, applies its result. Returns what the panel should say.
+    fn poll(
+        &mut self,
+        shared: &SharedState,
+        slots: &crate::reference::state::ReferenceSlots,
+        statuses: &[SlotStatus; REFERENCE_SLOTS],
+    ) -> Option<(String, bool)> {
+        let slot = self.slot?;
+        if let Some(search) = &self.search {
+            return match search.try_recv() {
+                Ok(result) => {
+                    self.slot = None;
+                    self.search = None;
+                    Some(match result {
+                        Ok((offset, coherence)) => {
+                            let mut c = slots.controls()[slot];
+                            let rate = statuses[slot]
+                                .track
+                                .as_ref()
+                                .map_or(48_000.0, |t| f64::from(t.sample_rate));
+                            c.offset_seconds = offset as f64 / rate;
+                            slots.set_controls(slot, c);
+                            (
+                                format!(
+                                    "Aligned: offset {:+.2} ms ({offset:+} samples), coherence {coherence:.2}",
+                                    1000.0 * c.offset_seconds
+                                ),
+                                false,
+                            )
+                        }
+                        Err(e) => (format!("Not aligned: {e}"), true),
+                    })
+                }
+                Err(mpsc::TryRecvError::Empty) => Some(("Align: searching…".into(), false)),
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    self.slot = None;
+                    self.search = None;
+                    Some(("Not aligned: the search stopped".into(), true))
+                }
+            };
+        }
+        match shared.align_capture.state() {
+            CaptureState::WaitingForPlayback => Some((
+                "Align: play the session (sync on) over a section with music".into(),
+                false,
+            )),
+            CaptureState::Capturing(done) => Some((
+                format!("Align: listening to the mix… {:.0} %", 100.0 * done),
+                false,
+            )),
+            CaptureState::Done => {
+                let (start, mix) = shared.align_capture.take()?;
+                let Some(track) = statuses[slot].track.clone() else {
+                    self.slot = None;
+                    return Some(("Not aligned: the slot has no track".into(), true));
+                };
+                let current = (slots.controls()[slot].offset_seconds * f64::from(track.sample_rate))
+                    .round() as i64;
+                let (sender, receiver) = mpsc::channel();
+                // The search (two FFTs of about a million points) runs off the editor thread.
+                let spawned = std::thread::Builder::new()
+                    .name("fairmaster-align".into())
+                    .spawn(move || {
+                        let _ = sender.send(align_offset(&track, start, &mix, current));
+                    });
+                if spawned.is_err() {
+                    self.slot = None;
+                    return Some(("Not aligned: could not start the search".into(), true));
+                }
+                self.search = Some(receiver);
+                Some(("Align: searching…".into(), false))
+            }
+            CaptureState::Idle => {
+                self.slot = None;
+                None
+            }
+        }
+    }
 }
 
 /// The live master's tonal analysis (fed from the master tap on this, the editor thread) and
@@ -215,6 +326,10 @@ pub fn show(
     let files = slots.files();
     let slot = selected_slot(params);
     let listening = params.listen_reference.value();
+    if let Some(message) = panel.align.poll(shared, slots, &statuses) {
+        panel.message = Some(message);
+        ui.ctx().request_repaint();
+    }
 
     ui.horizontal(|ui| {
         ctl.saw(&params.listen_reference);
@@ -461,6 +576,52 @@ pub fn show(
             .changed();
         if changed {
             slots.set_controls(slot, c);
+        }
+    });
+    ui.horizontal(|ui| {
+        let mut c = controls;
+        widgets::caption(ui, "Offset");
+        let mut ms = c.offset_seconds * 1000.0;
+        let field = ui
+            .add(
+                egui::DragValue::new(&mut ms)
+                    .range(-600_000.0..=600_000.0)
+                    .speed(0.5)
+                    .fixed_decimals(2)
+                    .suffix(" ms"),
+            )
+            .on_hover_text(
+                "Where the reference sits on the host timeline (sync mode): its frame t + offset \
+                 plays at timeline t",
+            );
+        field.widget_info(|| WidgetInfo::labeled(egui::Role::SpinButton, true, OFFSET_FIELD_LABEL));
+        if field.changed() {
+            c.offset_seconds = ms / 1000.0;
+            slots.set_controls(slot, c);
+        }
+        let busy = panel.align.slot.is_some();
+        let can = status.track.is_some() && params.reference_sync.value();
+        let align = ui
+            .add_enabled(
+                can || busy,
+                egui::Button::new(if busy { "Cancel" } else { "Align" }).small(),
+            )
+            .on_hover_text(
+                "For a bounce of this mix: listens to 4 s of the mix as the host plays it and \
+                 places the reference on the timeline to the sample (±2 s around now)",
+            );
+        align.widget_info(|| WidgetInfo::labeled(egui::Role::Button, true, ALIGN_BUTTON_LABEL));
+        if align.clicked() {
+            if busy {
+                panel.align.cancel(shared);
+                panel.message = None;
+            } else {
+                panel.align.start(slot, shared);
+                panel.message = Some((
+                    "Align: play the session (sync on) over a section with music".into(),
+                    false,
+                ));
+            }
         }
     });
     let mut song = file.song_of_record;

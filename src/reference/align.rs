@@ -140,7 +140,11 @@ impl AlignCapture {
         };
         let mut filled = self.filled.load(Ordering::Relaxed);
         if state == ARMED
-            || position != self.start.load(Ordering::Relaxed).wrapping_add(filled as i64)
+            || position
+                != self
+                    .start
+                    .load(Ordering::Relaxed)
+                    .wrapping_add(filled as i64)
         {
             // First played block, or a relocation: start here.
             self.start.store(position, Ordering::Relaxed);
