@@ -227,9 +227,11 @@ fn sync_mode_lands_on_the_same_musical_moment_whatever_the_chain_latency() {
     let input = mix(6);
     let reference = track(input.channels[0].clone(), input.channels[1].clone());
     for linear_phase in [false, true] {
-        let mut chain = ChainSettings::default();
-        chain.eq_enabled = linear_phase;
-        chain.eq_linear_phase = linear_phase;
+        let chain = ChainSettings {
+            eq_enabled: linear_phase,
+            eq_linear_phase: linear_phase,
+            ..Default::default()
+        };
         let ab = AbSettings::default();
         let settings = ReferenceSettings::default();
         let master = render_listening(

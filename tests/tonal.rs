@@ -45,7 +45,9 @@ fn rbj_high_shelf(f0: f64, gain_db: f64, fs: f64) -> ([f64; 3], [f64; 2]) {
     let a = 10f64.powf(gain_db / 40.0);
     let w0 = 2.0 * std::f64::consts::PI * f0 / fs;
     let (sin, cos) = w0.sin_cos();
-    let alpha = sin / 2.0 * ((a + 1.0 / a) * (1.0 / 1.0 - 1.0) + 2.0).sqrt();
+    // RBJ: alpha = sin/2 · √((A + 1/A)(1/S − 1) + 2); with S = 1 the first term vanishes.
+    let slope: f64 = 1.0;
+    let alpha = sin / 2.0 * ((a + 1.0 / a) * (1.0 / slope - 1.0) + 2.0).sqrt();
     let sq = 2.0 * a.sqrt() * alpha;
     let b0 = a * ((a + 1.0) + (a - 1.0) * cos + sq);
     let b1 = -2.0 * a * ((a - 1.0) + (a + 1.0) * cos);

@@ -257,7 +257,7 @@ pub fn find_lag(mix: &[f32], reference: &[f32], search: usize) -> Option<Lag> {
     // copy up to gain; unrelated signals ~ 1/√bins). Plain correlation would not do: a chain's
     // low cut and shelves rotate the phase of the bass, which carries most of the energy, so
     // the plain correlation of a mix with its own master can be 0.05 at the true delay.
-    if !(all_in_phase > 0.0) {
+    if all_in_phase.is_nan() || all_in_phase <= 0.0 {
         return None;
     }
     let coherence = g[best] / all_in_phase;
@@ -321,7 +321,7 @@ pub fn align_offset(
         mix.len() + 2 * search,
     );
     let lag = find_lag(mix, &window, search).ok_or(AlignError::SilentMix)?;
-    if !(lag.coherence >= MIN_ALIGN_COHERENCE) {
+    if lag.coherence.is_nan() || lag.coherence < MIN_ALIGN_COHERENCE {
         return Err(AlignError::NoMatch {
             coherence: lag.coherence,
         });
