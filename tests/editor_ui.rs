@@ -95,11 +95,14 @@ fn b_key_toggles_ab_but_not_while_typing() {
     );
 
     // Typing a "b" into the preset name field must not switch.
-    h.query_by(|n| n.role() == egui::accesskit::Role::TextInput)
+    // The first text field is the preset name (the reference panel's path field follows).
+    h.query_all_by(|n| n.role() == egui::accesskit::Role::TextInput)
+        .next()
         .expect("preset name field")
         .click();
     h.run();
-    h.query_by(|n| n.role() == egui::accesskit::Role::TextInput)
+    h.query_all_by(|n| n.role() == egui::accesskit::Role::TextInput)
+        .next()
         .unwrap()
         .type_text("b");
     h.key_press(Key::B);
@@ -352,13 +355,26 @@ fn every_parameter_has_a_visible_control() {
     for (id, ptr, _) in h.state().params.param_map() {
         let name = if id == "ab_bypass" {
             AB_BUTTON_LABEL.to_owned()
+        } else if id == "reference_slot" {
+            "Reference Slot 1".to_owned()
+        } else if id == "listen_reference" {
+            fairmaster::editor::reference_panel::REFERENCE_BUTTON_LABEL.to_owned()
         } else {
             // SAFETY: `ptr` comes from `param_map()` of `h.state().params`, an `Arc` that `h` keeps
             // alive for the whole loop, so the parameter it points to is alive.
             unsafe { ptr.name() }.to_owned()
         };
+        // The side column scrolls: a control below its fold must come into view when asked
+        // (as a screen reader or keyboard focus would ask).
+        // (The last node of that name: a caption of the same text may precede the control.)
+        h.query_all_by_label(&name)
+            .last()
+            .unwrap_or_else(|| panic!("{id}: no control labelled {name:?}"))
+            .scroll_to_me();
+        h.run();
         let node = h
-            .query_by_label(&name)
+            .query_all_by_label(&name)
+            .last()
             .unwrap_or_else(|| panic!("{id}: no control labelled {name:?}"));
         assert!(
             window.contains_rect(node.rect()),
@@ -469,8 +485,8 @@ fn meters_show_readings_and_platform_preview() {
     h.run();
     // -9 LUFS on a -14 target: 5 LU too loud; PLR 8.5; Spotify turns it down 5 dB.
     assert!(h.query_by_label("5.0 LU louder than -14.0 LUFS").is_some());
-    assert!(h.query_by_label("8.5").is_some(), "PLR missing");
-    assert!(h.query_by_label("5.2").is_some(), "LRA missing");
+    assert!(h.query_all_by_label("8.5").next().is_some(), "PLR missing");
+    assert!(h.query_all_by_label("5.2").next().is_some(), "LRA missing");
     assert!(
         h.query_all_by_label("-5.0 dB").count() >= 3,
         "platform preview missing"

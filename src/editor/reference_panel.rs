@@ -381,11 +381,16 @@ pub fn show(
                 widgets::choice(ui, ctl, &params.reference_match, 96.0);
                 widgets::toggle(ui, ctl, &params.reference_sync, "Sync");
             });
-            if params.reference_match.value() == ReferenceMatchParam::AsStreamed {
+            let as_streamed = params.reference_match.value() == ReferenceMatchParam::AsStreamed;
+            // Always shown (a host-automatable parameter keeps a control), active when the
+            // match mode uses it.
+            ui.add_enabled_ui(as_streamed, |ui| {
                 ui.horizontal(|ui| {
-                    widgets::caption(ui, "on");
+                    widgets::caption(ui, "Platform");
                     widgets::choice(ui, ctl, &params.reference_platform, 110.0);
                 });
+            });
+            if as_streamed {
                 let master = shared.master_streamed_db.load(Ordering::Relaxed);
                 ui.label(theme::caption(format!("master streamed {master:+.1} dB")));
             }
@@ -421,6 +426,14 @@ pub fn show(
             };
             let label = egui::RichText::new(format!("{}", i + 1)).color(color);
             let response = ui.selectable_label(i == slot, label);
+            response.widget_info(|| {
+                WidgetInfo::selected(
+                    egui::Role::Button,
+                    true,
+                    i == slot,
+                    format!("Reference Slot {}", i + 1),
+                )
+            });
             let response =
                 response.on_hover_text(files[i].path.clone().unwrap_or_else(|| "empty".into()));
             if response.clicked() && i != slot {
