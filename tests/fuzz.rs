@@ -78,6 +78,15 @@ const GUARDED: &[&str] = &[
     "eq_on",
     "eq_mode",
     "lim_lookahead",
+    // Listening aids: the reference (its own safety limiter, not the master's ceiling), the
+    // as-streamed match (plays the master at what a platform's normalisation makes of it: a
+    // quiet master turned up to that platform's peak limit, e.g. -1 dBTP) and the monitoring
+    // aids (side, band solo: LR4 filters after the limiter may overshoot it) are what the
+    // engineer listens to, not the master the ceiling is promised for.
+    "listen_reference",
+    "reference_match",
+    "monitor",
+    "solo_band",
 ];
 
 /// Parameters that change the latency. A latency change makes the host restart the plugin,
@@ -778,6 +787,10 @@ impl Fuzz {
             (id, (db - lo) / (hi - lo))
         }
         if promise != Promise::None {
+            setup.push(("listen_reference", 0.0));
+            setup.push(("reference_match", 0.0));
+            setup.push(("monitor", 0.0));
+            setup.push(("solo_band", 0.0));
             setup.push(("bypass", 0.0));
             setup.push(("dither_mode", 0.0));
             setup.push(plain_db("lim_ceiling", ceiling_db, -12.0, 0.0));
