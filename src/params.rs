@@ -349,6 +349,18 @@ impl Default for FairmasterParams {
                 } else {
                     Monitor::band_label(band as usize - 1).into()
                 }
+            }))
+            // The shown texts parse back (a host passes typed text), and so does a number.
+            .with_string_to_value(Arc::new(|text| {
+                let text = text.trim();
+                if text.eq_ignore_ascii_case("off") {
+                    return Some(0);
+                }
+                (0..SOLO_BANDS)
+                    .find(|&b| Monitor::band_label(b).eq_ignore_ascii_case(text))
+                    .map(|b| b as i32 + 1)
+                    .or_else(|| text.parse::<i32>().ok())
+                    .filter(|b| (0..=SOLO_BANDS as i32).contains(b))
             })),
             eq: EqParams::default(),
             comp: CompressorParams::default(),

@@ -3329,8 +3329,13 @@ impl<P: ClapPlugin> Wrapper<P> {
                         Some(v) => v as f64,
                         None => return false,
                     };
+                // FAIRMASTER: a stepped parameter's CLAP value is a whole step; the f32
+                // normalised value (e.g. 1/7) times the step count is not exactly one.
                 unsafe {
-                    *value = normalized_value * param_ptr.step_count().unwrap_or(1) as f64;
+                    *value = match param_ptr.step_count() {
+                        Some(steps) => (normalized_value * steps as f64).round(),
+                        None => normalized_value,
+                    };
                 }
 
                 true
