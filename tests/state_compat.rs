@@ -95,7 +95,17 @@ const V0_1_0_EDITOR_SIZE: (u64, u64) = (1517, 911);
 /// Parameters added after 0.1.0: a 0.1.0 session leaves them at their defaults. A new
 /// parameter must be listed here (this test fails otherwise), which is the moment to decide
 /// whether its default keeps old sessions sounding the same.
-const ADDED_AFTER_V0_1_0: &[&str] = &[];
+const ADDED_AFTER_V0_1_0: &[&str] = &[
+    // Reference tracks (issue 13): they load at their defaults, so the master is heard
+    // (listen_reference off) and ab_bypass keeps its meaning.
+    "listen_reference",
+    "reference_slot",
+    "reference_match",
+    "reference_platform",
+    "reference_sync",
+    "monitor",
+    "solo_band",
+];
 
 fn state_json(bytes: &[u8]) -> serde_json::Value {
     let len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
@@ -186,8 +196,17 @@ fn state_saved_by_0_1_0_loads_with_every_value() {
     // carries this build's format version.
     let old = state_json(STATE_V0_1_0);
     let resaved = state_json(&reopened.save_state());
+    // Parameters added since carry their defaults (checked above); the rest is unchanged.
+    let mut resaved_params = resaved["params"].as_object().unwrap().clone();
+    for id in ADDED_AFTER_V0_1_0 {
+        assert!(
+            resaved_params.remove(*id).is_some(),
+            "{id} missing from the re-saved session"
+        );
+    }
     assert_eq!(
-        resaved["params"], old["params"],
+        serde_json::Value::Object(resaved_params),
+        old["params"],
         "re-saved parameters differ"
     );
     let size = field(&resaved, "editor_size").expect("editor_size");
