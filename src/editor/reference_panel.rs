@@ -523,14 +523,7 @@ pub fn show(
             track.source.source_channels
         )));
     }
-    let master = shared.output.load();
-    let master_summary = TrackSummary {
-        duration_seconds: 0.0,
-        integrated_lufs: master.integrated_lufs,
-        loudness_range_lu: master.loudness_range_lu,
-        true_peak_dbtp: master.true_peak_max_dbtp,
-        plr_db: master.true_peak_max_dbtp - master.integrated_lufs,
-    };
+    let master_summary = master_summary(shared);
     figures_grid(ui, &master_summary, summary_of(status, file).as_ref());
 
     // Waveform with the loop; drag to set it.
@@ -936,26 +929,41 @@ fn figures_grid(ui: &mut Ui, master: &TrackSummary, reference: Option<&TrackSumm
             let rows =
                 std::iter::once(("Master", master)).chain(reference.map(|r| ("Reference", r)));
             for (who, s) in rows {
-                let values = [
-                    s.integrated_lufs,
-                    s.loudness_range_lu,
-                    s.true_peak_dbtp,
-                    s.plr_db,
-                ];
                 let line = figures_line(who, s);
                 ui.label(egui::RichText::new(who).size(11.0).color(theme::TEXT))
                     .widget_info(|| WidgetInfo::labeled(egui::Role::Label, true, line.clone()));
-                for v in values {
-                    ui.label(
-                        egui::RichText::new(db(v, 1))
-                            .monospace()
-                            .size(11.0)
-                            .color(theme::TEXT),
-                    );
-                }
+                figure_cells(ui, s, Some(theme::TEXT));
                 ui.end_row();
             }
         });
+}
+
+/// The master's figures as a summary: the output meter since its last reset.
+fn master_summary(shared: &SharedState) -> TrackSummary {
+    let master = shared.output.load();
+    TrackSummary {
+        duration_seconds: 0.0,
+        integrated_lufs: master.integrated_lufs,
+        loudness_range_lu: master.loudness_range_lu,
+        true_peak_dbtp: master.true_peak_max_dbtp,
+        plr_db: master.true_peak_max_dbtp - master.integrated_lufs,
+    }
+}
+
+/// One grid row's figure cells: I, LRA, TP, PLR (`None` = the theme's label colour).
+fn figure_cells(ui: &mut Ui, s: &TrackSummary, color: Option<egui::Color32>) {
+    for v in [
+        s.integrated_lufs,
+        s.loudness_range_lu,
+        s.true_peak_dbtp,
+        s.plr_db,
+    ] {
+        let mut text = egui::RichText::new(db(v, 1)).monospace().size(11.0);
+        if let Some(color) = color {
+            text = text.color(color);
+        }
+        ui.label(text);
+    }
 }
 
 /// One summary as a line of text: "Reference I -15.3 LUFS LRA 4.1 LU TP -1.0 dBTP PLR 14.3 dB".
@@ -1068,7 +1076,7 @@ fn album_view(
                 ));
                 return;
             }
-            let master = shared.output.load();
+            let master = master_summary(shared);
             ui.label(theme::caption("Click a song to compare the master with it, level-matched"));
             egui::Grid::new("album_grid")
                 .striped(true)
@@ -1102,14 +1110,7 @@ fn album_view(
                             ctl.set(&params.reference_slot, *i as i32 + 1);
                             ctl.set(&params.listen_reference, true);
                         }
-                        for v in [
-                            s.integrated_lufs,
-                            s.loudness_range_lu,
-                            s.true_peak_dbtp,
-                            s.plr_db,
-                        ] {
-                            ui.label(egui::RichText::new(db(v, 1)).monospace().size(11.0));
-                        }
+                        figure_cells(ui, s, None);
                         ui.end_row();
                     }
                     ui.label(
@@ -1117,19 +1118,7 @@ fn album_view(
                             .size(11.0)
                             .color(theme::ACCENT),
                     );
-                    for v in [
-                        master.integrated_lufs,
-                        master.loudness_range_lu,
-                        master.true_peak_max_dbtp,
-                        master.true_peak_max_dbtp - master.integrated_lufs,
-                    ] {
-                        ui.label(
-                            egui::RichText::new(db(v, 1))
-                                .monospace()
-                                .size(11.0)
-                                .color(theme::ACCENT),
-                        );
-                    }
+                    figure_cells(ui, &master, Some(theme::ACCENT));
                     ui.end_row();
                 });
             let loudness: Vec<f32> = songs

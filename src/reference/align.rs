@@ -221,11 +221,11 @@ pub fn find_lag(mix: &[f32], reference: &[f32], search: usize) -> Option<Lag> {
     // & Carter 1976; β = 0.8 after Donohue et al. 2007): the mastering chain's EQ and the
     // music's sustained tones no longer shape the peak, which becomes a sharp pulse at the
     // delay. Plain correlation finds a periodic mix's neighbouring period just as good.
-    let largest = r
-        .iter()
-        .zip(&m)
-        .map(|(rv, mv)| (*rv * mv.conj()).norm())
-        .fold(0.0f64, f64::max);
+    let mut largest = 0.0f64;
+    for (rv, mv) in r.iter_mut().zip(&m) {
+        *rv *= mv.conj();
+        largest = largest.max(rv.norm());
+    }
     if largest <= 0.0 {
         return None;
     }
@@ -233,9 +233,8 @@ pub fn find_lag(mix: &[f32], reference: &[f32], search: usize) -> Option<Lag> {
     // inverse FFT counts the bins between DC and Nyquist twice.
     let mut all_in_phase = 0.0;
     let last = r.len() - 1;
-    for (i, (rv, mv)) in r.iter_mut().zip(&m).enumerate() {
-        let cross = *rv * mv.conj();
-        *rv = cross / (cross.norm() + 1e-9 * largest).powf(PHAT_BETA);
+    for (i, rv) in r.iter_mut().enumerate() {
+        *rv /= (rv.norm() + 1e-9 * largest).powf(PHAT_BETA);
         all_in_phase += if i == 0 || i == last { 1.0 } else { 2.0 } * rv.norm();
     }
     let mut g = inverse.make_output_vec();
