@@ -524,7 +524,7 @@ pub enum TargetParam {
     #[name = "Apple Music -16"]
     AppleMusic,
     #[id = "cd_club"]
-    #[name = "CD/club -9"]
+    #[name = "Loud/club -9"]
     CdClub,
     #[id = "r128"]
     #[name = "EBU R128 -23"]

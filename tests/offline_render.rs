@@ -155,7 +155,7 @@ fn render_hits_loudness_targets_cross_checked_with_ebur128() {
     write_wav_atomic(&in_path, &input, OutputFormat::Float32, false).unwrap();
     for (target, name, format) in [
         ("spotify", "spotify", OutputFormat::Int24),
-        ("cd", "cd", OutputFormat::Int16),
+        ("club", "club", OutputFormat::Int16),
         ("r128", "r128", OutputFormat::Float32),
     ] {
         let out = dir.join(format!("{name}.wav"));

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use symphonia::core::codecs::CODEC_TYPE_FLAC;
 
-use super::{Audio, OfflineError, SUPPORTED_RATES_HZ};
+use super::{Audio, OfflineError, READABLE_RATES_HZ, SUPPORTED_RATES_HZ};
 use crate::dsp::dither::DitherMode;
 use crate::reference::decode::{decode_planar, is_pcm, Container, DecodeRules, StreamInfo};
 
@@ -71,7 +71,8 @@ const RENDERER_FORMATS: &str = "WAV, FLAC and AIFF are supported";
 /// The renderer still accepts only WAV, FLAC and AIFF (PCM or FLAC audio), although the decoder
 /// also reads MP3, Ogg Vorbis and AAC/ALAC for reference tracks: a master is made from a
 /// lossless mix, and a lossy input would be a mistake worth stopping for. Mono or stereo only,
-/// at 44.1-192 kHz ([`check_sample_rate`]); nothing is resampled.
+/// at 22.05-384 kHz ([`check_sample_rate`]); rates outside the chain's 44.1-192 kHz are
+/// resampled by the caller ([`chain_rate_for`], [`resample_audio`]).
 pub fn read_audio_file(path: &Path) -> Result<Audio, OfflineError> {
     let check_stream = |info: &StreamInfo| -> Result<(), String> {
         let lossless = is_pcm(info.codec) || info.codec == CODEC_TYPE_FLAC;
@@ -106,17 +107,55 @@ pub fn read_audio_file(path: &Path) -> Result<Audio, OfflineError> {
     })
 }
 
-/// The chain is designed for 44.1-192 kHz; other rates are rejected rather than resampled.
+/// The renderer reads 22.05-384 kHz ([`READABLE_RATES_HZ`]): every rate a mix is delivered at
+/// in practice, from 22.05 kHz archive transfers to 384 kHz DXD. Anything else is refused.
 pub fn check_sample_rate(sample_rate: u32) -> Result<(), String> {
-    let (lo, hi) = SUPPORTED_RATES_HZ;
+    let (lo, hi) = READABLE_RATES_HZ;
     if (lo..=hi).contains(&sample_rate) {
         Ok(())
     } else {
         Err(format!(
-            "sample rate {sample_rate} Hz is not supported (the chain runs at {lo}-{hi} Hz; \
-             resample the file first)"
+            "sample rate {sample_rate} Hz is not supported (the renderer reads {lo}-{hi} Hz)"
         ))
     }
+}
+
+/// The rate a file is mastered at: its own when the chain runs there (44.1-192 kHz), else the
+/// nearest chain rate of the same family (multiples of 44.1 kHz stay in the 44.1 kHz family,
+/// everything else goes to the 48 kHz family), so 22.05 kHz becomes 44.1 kHz, 32 kHz 48 kHz,
+/// 352.8 kHz 176.4 kHz and 384 kHz 192 kHz. Staying in the family keeps the ratio simple
+/// (2:1) and the later CD or video delivery rate one conversion away.
+pub fn chain_rate_for(sample_rate: u32) -> u32 {
+    let (lo, hi) = SUPPORTED_RATES_HZ;
+    if (lo..=hi).contains(&sample_rate) {
+        return sample_rate;
+    }
+    let family: [u32; 3] = if sample_rate.is_multiple_of(11_025) {
+        [44_100, 88_200, 176_400]
+    } else {
+        [48_000, 96_000, 192_000]
+    };
+    if sample_rate < lo {
+        family[0]
+    } else {
+        family[2]
+    }
+}
+
+/// Resamples `audio` to `to` Hz with the reference loader's rubato resampler
+/// ([`resample_stereo`](crate::reference::decode::resample_stereo): time-aligned, length
+/// `round(frames * to / from)`). Mono stays mono. `to == from` returns a copy.
+pub fn resample_audio(audio: &Audio, to: u32) -> Result<Audio, String> {
+    if audio.sample_rate == to {
+        return Ok(audio.clone());
+    }
+    let (left, right) = audio.left_right();
+    let (l, r) = crate::reference::decode::resample_stereo(left, right, audio.sample_rate, to)?;
+    let channels = if audio.is_mono() { vec![l] } else { vec![l, r] };
+    Ok(Audio {
+        sample_rate: to,
+        channels,
+    })
 }
 
 /// Fails when `path` exists and `force` is off (checked before rendering, so no time is wasted,
@@ -238,11 +277,27 @@ mod tests {
     }
 
     #[test]
-    fn sample_rates_outside_the_chain_range_are_rejected() {
-        assert!(check_sample_rate(44_100).is_ok());
-        assert!(check_sample_rate(192_000).is_ok());
-        let e = check_sample_rate(22_050).unwrap_err();
-        assert!(e.contains("22050"), "{e}");
-        assert!(check_sample_rate(384_000).is_err());
+    fn sample_rates_outside_the_readable_range_are_rejected() {
+        assert!(check_sample_rate(22_050).is_ok());
+        assert!(check_sample_rate(384_000).is_ok());
+        let e = check_sample_rate(16_000).unwrap_err();
+        assert!(e.contains("16000"), "{e}");
+        assert!(check_sample_rate(768_000).is_err());
+    }
+
+    #[test]
+    fn rates_outside_the_chain_go_to_the_nearest_chain_rate_of_their_family() {
+        for (from, to) in [
+            (22_050, 44_100),
+            (32_000, 48_000),
+            (24_000, 48_000),
+            (44_100, 44_100),
+            (96_000, 96_000),
+            (192_000, 192_000),
+            (352_800, 176_400),
+            (384_000, 192_000),
+        ] {
+            assert_eq!(chain_rate_for(from), to, "{from}");
+        }
     }
 }

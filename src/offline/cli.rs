@@ -8,14 +8,24 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::album::{self, AlbumMode, AlbumSummary};
 use super::analysis::analyse;
+use super::analysis::{Analysis, GainReductionStats, LIMITING_THRESHOLD_DB};
 use super::audio_io::{self, OutputFormat};
 use super::demo::demo_mix;
 use super::listen::{render_listening, ListenMode, ListenReport};
-use super::render::{self, LoudnessTarget, TargetedRender};
-use super::report::{FileReport, RunReport, TargetReport};
+use super::render::{self, DynamicsLimits, LoudnessTarget, Rendered, TargetedRender};
+use super::report::{FileReport, ReferenceReport, RunReport, TargetReport, TonalMatchReport};
 use super::settings::{is_builtin_preset, ParamSet};
 use super::{Audio, OfflineError};
-use crate::targets::PRESET_TARGETS;
+use crate::ab::AbSettings;
+use crate::analysis::tonal::{analyse_stereo, TonalBalance, THIRD_NOMINAL_HZ};
+use crate::analysis::tonal_match::DEFAULT_SMOOTHING_OCTAVES;
+use crate::analysis::tonal_match::{
+    correction_curve, fit_eq, refine_curve, CorrectionCurve, MatchOptions, MATCH_BANDS,
+};
+use crate::chain::ChainSettings;
+use crate::reference::decode::{decode_reference, MAX_REFERENCE_BYTES};
+use crate::reference::track::{ReferenceTrack, TrackSummary};
+use crate::targets::{CD_DELIVERY, CD_SAMPLE_RATE_HZ, PRESET_TARGETS};
 
 pub const USAGE: &str = "\
 fairmaster-render: master audio files offline with the Fairmaster plugin's own engine.
@@ -24,8 +34,10 @@ USAGE:
     fairmaster-render [OPTIONS] [INPUT...]
 
 With no INPUT, masters a built-in synthesised demo mix (8 s of drums, bass and chords) to
-./fairmaster-demo.master.wav. Inputs: WAV, FLAC or AIFF, mono or stereo, 44.1-192 kHz.
-Several inputs are mastered as an album (see --album-mode).
+./fairmaster-demo.master.wav. Inputs: WAV, FLAC or AIFF, mono or stereo, 22.05-384 kHz (rates
+outside the chain's 44.1-192 kHz are resampled to the nearest chain rate of their family:
+22.05 -> 44.1, 32 -> 48, 352.8 -> 176.4, 384 -> 192 kHz). Several inputs are mastered as an
+album (see --album-mode).
 
 SETTINGS (applied in this order):
     --preset NAME|FILE     a factory preset of the editor: neutral, streaming, glue, club,
@@ -39,9 +51,20 @@ SETTINGS (applied in this order):
                            shortcuts for input_gain, output_gain, lim_drive, lim_ceiling
 
 LOUDNESS:
-    --target T             spotify | youtube (-14 LUFS, -1 dBTP), apple (-16, -1), cd (-9, -0.3),
-                           r128 (-23, -1), or a number in LUFS (ceiling from the settings).
+    --target T             spotify | youtube (-14 LUFS, -1 dBTP), apple (-16, -1), club (-9, -0.3),
+                           r128 (-23, -1), or a number in LUFS (ceiling from the settings);
+                           cd: a Red Book CD master (resampled to 44.1 kHz before the chain,
+                           16-bit with the chain's dither last) at -12 LUFS / -0.3 dBTP (no
+                           standard sets a CD loudness; see the README), cd:LUFS for another;
+                           reference: the --reference track's integrated loudness.
                            The limiter drive is searched so the master hits T within 0.5 LU.
+    --preserve-dynamics PLR|drive:DB
+                           stop the search at a PLR floor (dB, true peak - integrated) or a
+                           limiter drive limit; the report says how far from T it stayed
+    --match-eq AMOUNT      with --reference: move the mix's tonal balance toward the
+                           reference's by AMOUNT % (0-100) through the linear-phase EQ,
+                           bounded to +-6 dB (shelves and bells replaced, cuts kept)
+    --match-smoothing OCT  smoothing of the tonal difference, octaves (default 1/3)
     --album-mode MODE      with several inputs: 'relative' (default; keeps the mix's loudness
                            differences, the loudest track hits T) or 'same' (all tracks at T)
     --preview FILE         also write the masters concatenated gaplessly (album preview)
@@ -52,8 +75,10 @@ LISTENING (what the plugin plays; one input):
                            transport playing from the start), e.g. to check the match with
                            another meter. Written as 32-bit float unless --bits is given.
     --reference FILE       the reference track (WAV, AIFF, FLAC, MP3, Ogg Vorbis, AAC/M4A;
-                           resampled to the input's rate). Match mode and platform as plugin
-                           parameters: --set reference_match=integrated|short_term|as_streamed,
+                           resampled to the input's rate); also for --target reference and
+                           --match-eq (its --loop region, when given). Listening match mode
+                           and platform as plugin parameters:
+                           --set reference_match=integrated|short_term|as_streamed,
                            --set reference_platform=spotify|youtube|apple_music|...
     --loop START:END       the reference's loop in seconds (default: the whole track)
     --reference-trim DB    extra reference gain after matching
@@ -78,6 +103,11 @@ pub enum TargetSpec {
     Preset { lufs: f32, ceiling_dbtp: f32 },
     /// A loudness in LUFS; the ceiling comes from the settings.
     Lufs(f32),
+    /// A Red Book CD master: 44.1 kHz, 16-bit, dithered, at this loudness and ceiling
+    /// ([`CD_DELIVERY`]).
+    Cd { lufs: f32, ceiling_dbtp: f32 },
+    /// The reference track's integrated loudness (`--reference`); the ceiling from the settings.
+    Reference,
 }
 
 impl TargetSpec {
@@ -86,20 +116,42 @@ impl TargetSpec {
             lufs: PRESET_TARGETS[i].integrated_lufs,
             ceiling_dbtp: PRESET_TARGETS[i].ceiling_dbtp,
         };
+        let loudness = |text: &str| -> Option<f32> {
+            let number = text.trim().trim_end_matches("lufs").trim();
+            number
+                .parse::<f32>()
+                .ok()
+                .filter(|v| v.is_finite() && (-40.0..=0.0).contains(v))
+        };
         let t = text.trim().to_ascii_lowercase();
         Ok(match t.as_str() {
             "spotify" | "youtube" | "streaming" => preset(0),
             "apple" | "apple-music" => preset(1),
-            "cd" | "club" => preset(2),
+            "club" => preset(2),
             "r128" | "ebu" | "broadcast" => preset(3),
+            "cd" => Self::Cd {
+                lufs: CD_DELIVERY.integrated_lufs,
+                ceiling_dbtp: CD_DELIVERY.ceiling_dbtp,
+            },
+            "reference" | "ref" => Self::Reference,
             _ => {
-                let number = t.trim_end_matches("lufs").trim();
-                match number.parse::<f32>() {
-                    Ok(v) if v.is_finite() && (-40.0..=0.0).contains(&v) => Self::Lufs(v),
-                    _ => {
+                if let Some(level) = t.strip_prefix("cd:") {
+                    let lufs = loudness(level).ok_or_else(|| {
+                        format!(
+                            "--target cd:LUFS needs a loudness from -40 to 0 LUFS, got '{text}'"
+                        )
+                    })?;
+                    return Ok(Self::Cd {
+                        lufs,
+                        ceiling_dbtp: CD_DELIVERY.ceiling_dbtp,
+                    });
+                }
+                match loudness(&t) {
+                    Some(v) => Self::Lufs(v),
+                    None => {
                         return Err(format!(
-                            "unknown target '{text}' (spotify, youtube, apple, cd, r128, or a \
-                             loudness from -40 to 0 LUFS)"
+                            "unknown target '{text}' (spotify, youtube, apple, club, r128, cd, \
+                             cd:LUFS, reference, or a loudness from -40 to 0 LUFS)"
                         ))
                     }
                 }
@@ -135,6 +187,12 @@ pub struct Options {
     pub reference_trim_db: Option<f32>,
     /// `--bits` was given (a listening render defaults to 32-bit float otherwise).
     pub format_given: bool,
+    /// `--match-eq`: how much of the tonal difference to the reference to correct, 0..1.
+    pub match_eq: Option<f64>,
+    /// `--match-smoothing`: octaves.
+    pub match_smoothing_octaves: f64,
+    /// `--preserve-dynamics`.
+    pub dynamics_limits: DynamicsLimits,
 }
 
 impl Default for Options {
@@ -164,6 +222,9 @@ impl Default for Options {
             loop_seconds: None,
             reference_trim_db: None,
             format_given: false,
+            match_eq: None,
+            match_smoothing_octaves: DEFAULT_SMOOTHING_OCTAVES,
+            dynamics_limits: DynamicsLimits::default(),
         }
     }
 }
@@ -256,6 +317,63 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
                     format!("--reference-trim needs a gain from -24 to 24 dB, got '{v}'")
                 })?);
             }
+            "--match-eq" => {
+                let v = value()?;
+                let amount = v
+                    .trim()
+                    .trim_end_matches('%')
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|a| (0.0..=100.0).contains(a));
+                o.match_eq = Some(
+                    amount.ok_or_else(|| {
+                        format!("--match-eq needs an amount from 0 to 100 %, got '{v}'")
+                    })? / 100.0,
+                );
+            }
+            "--match-smoothing" => {
+                let v = value()?;
+                let octaves = match v.trim().split_once('/') {
+                    Some((a, b)) => a
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .zip(b.trim().parse::<f64>().ok())
+                        .map(|(a, b)| a / b),
+                    None => v.trim().parse::<f64>().ok(),
+                }
+                .filter(|x| x.is_finite() && (0.0..=2.0).contains(x));
+                o.match_smoothing_octaves = octaves.ok_or_else(|| {
+                    format!("--match-smoothing needs 0 to 2 octaves (e.g. 1/3 or 0.5), got '{v}'")
+                })?;
+            }
+            "--preserve-dynamics" => {
+                let v = value()?;
+                let t = v.trim().to_ascii_lowercase();
+                let number = |x: &str| x.trim().trim_end_matches("db").trim().parse::<f32>().ok();
+                if let Some(drive) = t.strip_prefix("drive:") {
+                    o.dynamics_limits.max_drive_db = Some(
+                        number(drive)
+                            .filter(|d| (0.0..=24.0).contains(d))
+                            .ok_or_else(|| {
+                                format!("--preserve-dynamics drive:DB needs 0 to 24 dB, got '{v}'")
+                            })?,
+                    );
+                } else {
+                    let plr = t.strip_prefix("plr:").unwrap_or(&t);
+                    o.dynamics_limits.min_plr_db = Some(
+                        number(plr)
+                            .filter(|p| (3.0..=30.0).contains(p))
+                            .ok_or_else(|| {
+                                format!(
+                                    "--preserve-dynamics needs a PLR floor from 3 to 30 dB \
+                                     (e.g. 10) or drive:DB, got '{v}'"
+                                )
+                            })?,
+                    );
+                }
+            }
             "--json" => o.json = true,
             "--force" => o.force = true,
             "--dry-run" => o.dry_run = true,
@@ -292,14 +410,29 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
                 );
             }
         }
-        None if o.reference.is_some() => {
-            return Err(
-                "--reference is used with --listen in this version (mastering \
-                        toward a reference is not built yet)"
-                    .into(),
-            );
+        None => {
+            let needs_reference = o.target == Some(TargetSpec::Reference) || o.match_eq.is_some();
+            if needs_reference && o.reference.is_none() {
+                return Err("--target reference and --match-eq need --reference FILE".into());
+            }
+            if o.reference.is_some() && !needs_reference {
+                return Err(
+                    "--reference without --listen is for mastering toward it: give --target \
+                     reference and/or --match-eq AMOUNT"
+                        .into(),
+                );
+            }
         }
-        None => {}
+    }
+    if let Some(TargetSpec::Cd { .. }) = o.target {
+        if o.format_given && o.format != OutputFormat::Int16 {
+            return Err(format!(
+                "--target cd writes a Red Book master, which is 16-bit ({} asked): drop --bits \
+                 or give --bits 16",
+                o.format.label()
+            ));
+        }
+        o.format = OutputFormat::Int16;
     }
     Ok(Command::Render(Box::new(o)))
 }
@@ -390,11 +523,132 @@ pub fn run_listen(o: &Options) -> Result<ListenReport, OfflineError> {
     Ok(report)
 }
 
-/// One job: a decoded input, its name and where its master goes.
+/// One job: a decoded input (at the rate it is mastered at), its name and where its master goes.
 struct Job {
     name: String,
     input: Audio,
+    /// The file's own rate when `input` was resampled.
+    resampled_from_hz: Option<u32>,
     output: Option<PathBuf>,
+}
+
+/// The reference of `--target reference` / `--match-eq`, analysed by the plugin's own
+/// reference loader at one sample rate.
+struct LoadedReference {
+    track: std::sync::Arc<ReferenceTrack>,
+    tonal: TonalBalance,
+    summary: TrackSummary,
+}
+
+fn load_reference(o: &Options, path: &Path, rate: u32) -> Result<LoadedReference, OfflineError> {
+    let decoded = decode_reference(path, rate, MAX_REFERENCE_BYTES)
+        .map_err(|e| OfflineError::file(&e.path, e.reason))?;
+    let track = ReferenceTrack::analyse(decoded, path.to_path_buf());
+    let (tonal, summary) = match o.loop_seconds {
+        Some((start, end)) => {
+            let fs = f64::from(rate);
+            let frames = track.left.len();
+            let (a, b) = (
+                ((start * fs) as usize).min(frames),
+                ((end * fs) as usize).min(frames),
+            );
+            let region = Audio {
+                sample_rate: rate,
+                channels: vec![track.left[a..b].to_vec(), track.right[a..b].to_vec()],
+            };
+            let measured = analyse(&region);
+            (
+                track.tonal.balance_between(start, end),
+                TrackSummary {
+                    duration_seconds: region.duration_seconds(),
+                    integrated_lufs: measured.integrated_lufs,
+                    loudness_range_lu: measured.loudness_range_lu,
+                    true_peak_dbtp: measured.true_peak_dbtp,
+                    plr_db: measured.plr_db,
+                },
+            )
+        }
+        None => (track.tonal.balance(), track.summary),
+    };
+    let tonal = tonal.ok_or_else(|| {
+        OfflineError::file(
+            path,
+            "the reference (or its --loop region) has no audio above the loudness gate",
+        )
+    })?;
+    if !summary.integrated_lufs.is_finite() {
+        return Err(OfflineError::file(
+            path,
+            "the reference has no audio above the BS.1770 gate (-70 LUFS)",
+        ));
+    }
+    Ok(LoadedReference {
+        track: std::sync::Arc::new(track),
+        tonal,
+        summary,
+    })
+}
+
+/// The band range the report's RMS tonal difference covers: where the tonal view is reliable
+/// for any programme (see `analysis::tonal`).
+const RMS_DIFFERENCE_HZ: (f64, f64) = (40.0, 12_500.0);
+
+fn rms_difference(bands_hz: &[f64], deltas: &[Option<f64>]) -> f64 {
+    let (lo, hi) = RMS_DIFFERENCE_HZ;
+    let values: Vec<f64> = bands_hz
+        .iter()
+        .zip(deltas)
+        .filter(|(f, _)| (lo..=hi).contains(*f))
+        .filter_map(|(_, d)| *d)
+        .collect();
+    (values.iter().map(|d| d * d).sum::<f64>() / values.len().max(1) as f64).sqrt()
+}
+
+/// Limiter gain reduction above [`LIMITING_THRESHOLD_DB`] for more than this share of the file
+/// means the limiter is shaping the whole song, not its peaks.
+pub const LIMITING_WARNING_FRACTION: f32 = 0.30;
+/// A PLR fall larger than this (dB) is a change of character, not a finish.
+pub const PLR_FALL_WARNING_DB: f32 = 4.0;
+/// The master's PLR may sit this far below the reference's before the report says so, dB.
+pub const PLR_BELOW_REFERENCE_WARNING_DB: f32 = 1.0;
+
+/// The dynamics verdict: what reaching the target cost, in words (issue 14: every target is a
+/// ceiling and a loudness, never a licence to crush).
+pub fn dynamics_warnings(
+    before: &Analysis,
+    after: &Analysis,
+    gain_reduction: &GainReductionStats,
+    reference_plr_db: Option<f32>,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if gain_reduction.limiter_active_fraction > LIMITING_WARNING_FRACTION {
+        warnings.push(format!(
+            "the limiter reduces by more than {LIMITING_THRESHOLD_DB} dB for {:.0} % of the \
+             time (more than {:.0} %): the target costs more than this record can take; try a \
+             quieter target or --preserve-dynamics",
+            100.0 * gain_reduction.limiter_active_fraction,
+            100.0 * LIMITING_WARNING_FRACTION
+        ));
+    }
+    let fall = before.plr_db - after.plr_db;
+    if fall.is_finite() && fall > PLR_FALL_WARNING_DB {
+        warnings.push(format!(
+            "PLR falls from {:.1} to {:.1} dB ({fall:.1} dB, more than {PLR_FALL_WARNING_DB} dB): \
+             the master keeps much less of the mix's dynamics",
+            before.plr_db, after.plr_db
+        ));
+    }
+    if let Some(reference) = reference_plr_db {
+        let below = reference - after.plr_db;
+        if below.is_finite() && below > PLR_BELOW_REFERENCE_WARNING_DB {
+            warnings.push(format!(
+                "the master's PLR ({:.1} dB) is {below:.1} dB below the reference's ({reference:.1} \
+                 dB): it is more squashed than the record it is matched to",
+                after.plr_db
+            ));
+        }
+    }
+    warnings
 }
 
 /// Builds the parameter set from `--preset`/`--state`, `--set` and the shortcut flags.
@@ -435,6 +689,73 @@ fn default_output(o: &Options, input: &Path) -> PathBuf {
     }
 }
 
+/// The first fit of `--match-eq`, kept for the second look.
+struct MatchPlan {
+    curve: CorrectionCurve,
+    report: TonalMatchReport,
+}
+
+/// One mastering of a job: a render to the track's loudness target when there is one (the
+/// measured search of `render::render_to_target`), else one plain render.
+fn master_once(
+    job: &Job,
+    settings: &ChainSettings,
+    ab: &AbSettings,
+    target: Option<LoudnessTarget>,
+    limits: DynamicsLimits,
+    bar: &Option<ProgressBar>,
+) -> Result<(Rendered, ChainSettings, Option<TargetReport>), OfflineError> {
+    let frames = job.input.frames() as u64;
+    let Some(track_target) = target else {
+        let rendered = render::render(&job.input, settings, ab, &mut |done| {
+            if let Some(bar) = bar {
+                bar.set_position(done as u64);
+            }
+        });
+        return Ok((rendered, *settings, None));
+    };
+    let mut last_pass = usize::MAX;
+    let TargetedRender {
+        rendered,
+        settings: used,
+        integrated_lufs,
+        error_lu,
+        target_met,
+        passes,
+        held_back_by,
+    } = render::render_to_target(
+        &job.input,
+        settings,
+        ab,
+        track_target,
+        limits,
+        &mut |pass, done| {
+            if let Some(bar) = bar {
+                if pass != last_pass {
+                    last_pass = pass;
+                    bar.set_message(format!("render {}", pass + 1));
+                    bar.set_length(frames);
+                }
+                bar.set_position(done as u64);
+            }
+        },
+    )
+    .map_err(|e| OfflineError {
+        path: Some(PathBuf::from(&job.name)),
+        ..e
+    })?;
+    let report = TargetReport {
+        target_lufs: track_target.integrated_lufs,
+        ceiling_dbtp: track_target.ceiling_dbtp,
+        achieved_lufs: integrated_lufs,
+        error_lu,
+        met: target_met,
+        passes,
+        held_back_by,
+    };
+    Ok((rendered, used, Some(report)))
+}
+
 /// The whole job. Every input is decoded and every output path checked before anything is
 /// rendered or written, so a bad input or an existing output fails fast and writes nothing.
 pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
@@ -445,23 +766,31 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
         settings.dither.noise_shaping = shaping;
     }
     let ab = params.ab_settings();
-    let target = o.target.as_ref().map(|t| match *t {
-        TargetSpec::Preset { lufs, ceiling_dbtp } => LoudnessTarget {
-            integrated_lufs: f64::from(lufs),
-            // An explicit --ceiling wins over the named target's.
-            ceiling_dbtp: if o.ceiling_dbtp.is_some() {
-                settings.limiter.ceiling_db
-            } else {
-                ceiling_dbtp
-            },
-        },
-        TargetSpec::Lufs(lufs) => LoudnessTarget {
-            integrated_lufs: f64::from(lufs),
-            ceiling_dbtp: settings.limiter.ceiling_db,
-        },
-    });
+    let cd = matches!(o.target, Some(TargetSpec::Cd { .. }));
 
     let mut jobs = Vec::new();
+    let mut prepare = |name: String, read: Audio, output: PathBuf| -> Result<(), OfflineError> {
+        let rate = if cd {
+            CD_SAMPLE_RATE_HZ
+        } else {
+            audio_io::chain_rate_for(read.sample_rate)
+        };
+        let (input, resampled_from_hz) = if rate == read.sample_rate {
+            (read, None)
+        } else {
+            let from = read.sample_rate;
+            let resampled = audio_io::resample_audio(&read, rate)
+                .map_err(|e| OfflineError::file(Path::new(&name), e))?;
+            (resampled, Some(from))
+        };
+        jobs.push(Job {
+            name,
+            input,
+            resampled_from_hz,
+            output: (!o.dry_run).then_some(output),
+        });
+        Ok(())
+    };
     if o.inputs.is_empty() {
         let output = o.output.clone().unwrap_or_else(|| {
             o.out_dir
@@ -469,27 +798,61 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
                 .unwrap_or_default()
                 .join("fairmaster-demo.master.wav")
         });
-        jobs.push(Job {
-            name: "built-in demo mix".into(),
-            input: demo_mix(),
-            output: Some(output),
-        });
+        prepare("built-in demo mix".into(), demo_mix(), output)?;
     }
     for path in &o.inputs {
         let input = audio_io::read_audio_file(path)?;
         let output = o.output.clone().unwrap_or_else(|| default_output(o, path));
-        jobs.push(Job {
-            name: path.display().to_string(),
-            input,
-            output: Some(output),
-        });
-    }
-    if o.dry_run {
-        for job in &mut jobs {
-            job.output = None;
-        }
+        prepare(path.display().to_string(), input, output)?;
     }
     check_outputs(o, &jobs)?;
+
+    // The reference, decoded and analysed once per sample rate among the jobs.
+    let mut references: Vec<(u32, LoadedReference)> = Vec::new();
+    if let Some(path) = &o.reference {
+        for job in &jobs {
+            let rate = job.input.sample_rate;
+            if !references.iter().any(|(r, _)| *r == rate) {
+                references.push((rate, load_reference(o, path, rate)?));
+            }
+        }
+    }
+    let reference_at = |rate: u32| references.iter().find(|(r, _)| *r == rate).map(|(_, l)| l);
+    let reference_name = o
+        .reference
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+
+    let target = match o.target {
+        None => None,
+        Some(TargetSpec::Preset { lufs, ceiling_dbtp })
+        | Some(TargetSpec::Cd { lufs, ceiling_dbtp }) => {
+            Some(LoudnessTarget {
+                integrated_lufs: f64::from(lufs),
+                // An explicit --ceiling wins over the named target's.
+                ceiling_dbtp: if o.ceiling_dbtp.is_some() {
+                    settings.limiter.ceiling_db
+                } else {
+                    ceiling_dbtp
+                },
+            })
+        }
+        Some(TargetSpec::Lufs(lufs)) => Some(LoudnessTarget {
+            integrated_lufs: f64::from(lufs),
+            ceiling_dbtp: settings.limiter.ceiling_db,
+        }),
+        Some(TargetSpec::Reference) => {
+            let loaded = references
+                .first()
+                .map(|(_, l)| l)
+                .ok_or_else(|| OfflineError::new("--target reference needs --reference FILE"))?;
+            Some(LoudnessTarget {
+                integrated_lufs: f64::from(loaded.summary.integrated_lufs),
+                ceiling_dbtp: settings.limiter.ceiling_db,
+            })
+        }
+    };
 
     let before: Vec<_> = jobs.iter().map(|j| analyse(&j.input)).collect();
     let album_mode = jobs.len() > 1;
@@ -508,71 +871,140 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
     let mut files = Vec::new();
     let mut masters: Vec<Audio> = Vec::new();
     for (k, job) in jobs.iter().enumerate() {
+        let rate = job.input.sample_rate;
+        let reference = reference_at(rate);
+        // The tonal match (`--match-eq`): the mix's balance against the reference's, fitted
+        // into the chain's EQ, run linear phase (the match must not smear phase).
+        let mix_tonal = reference.and_then(|_| {
+            let (l, r) = job.input.left_right();
+            analyse_stereo(l, r, rate as f32)
+        });
+        let mut job_settings = settings;
+        let mut tonal_match = None;
+        let mut match_plan = None;
+        if let (Some(amount), Some(reference), Some(mix)) = (o.match_eq, reference, &mix_tonal) {
+            let options = MatchOptions {
+                amount,
+                smoothing_octaves: o.match_smoothing_octaves,
+            };
+            let curve = correction_curve(mix, &reference.tonal, options);
+            let fitted = fit_eq(&settings.eq, &curve, f64::from(rate));
+            job_settings.eq = fitted.eq;
+            job_settings.eq_enabled = true;
+            job_settings.eq_linear_phase = true;
+            let report = TonalMatchReport {
+                amount,
+                smoothing_octaves: o.match_smoothing_octaves,
+                bands_hz: MATCH_BANDS.iter().map(|b| b.freq_hz).collect(),
+                gains_db: fitted.gains_db.to_vec(),
+                fit_rms_error_db: fitted.rms_error_db,
+                fit_max_error_db: fitted.max_error_db,
+            };
+            tonal_match = Some(report.clone());
+            match_plan = Some(MatchPlan { curve, report });
+        }
         let bar = progress_bar(o, &job.input, &job.name);
-        let frames = job.input.frames() as u64;
-        let (rendered, used, target_report) = match (target, &track_targets) {
-            (Some(t), Some(targets)) => {
-                let track_target = LoudnessTarget {
-                    integrated_lufs: targets[k],
-                    ..t
-                };
-                let mut last_pass = usize::MAX;
-                let TargetedRender {
-                    rendered,
-                    settings: used,
-                    integrated_lufs,
-                    error_lu,
-                    target_met,
-                    passes,
-                } = render::render_to_target(
-                    &job.input,
-                    &settings,
-                    &ab,
-                    track_target,
-                    &mut |pass, done| {
-                        if let Some(bar) = &bar {
-                            if pass != last_pass {
-                                last_pass = pass;
-                                bar.set_message(format!("render {}", pass + 1));
-                                bar.set_length(frames);
-                            }
-                            bar.set_position(done as u64);
-                        }
-                    },
-                )
-                .map_err(|e| OfflineError {
-                    path: Some(PathBuf::from(&job.name)),
-                    ..e
-                })?;
-                let report = TargetReport {
-                    target_lufs: track_target.integrated_lufs,
-                    ceiling_dbtp: track_target.ceiling_dbtp,
-                    achieved_lufs: integrated_lufs,
-                    error_lu,
-                    met: target_met,
-                    passes,
-                };
-                (rendered, used, Some(report))
-            }
-            _ => {
-                let rendered = render::render(&job.input, &settings, &ab, &mut |done| {
-                    if let Some(bar) = &bar {
-                        bar.set_position(done as u64);
-                    }
-                });
-                (rendered, settings, None)
-            }
+        let track_target = match (target, &track_targets) {
+            (Some(t), Some(targets)) => Some(LoudnessTarget {
+                integrated_lufs: targets[k],
+                ..t
+            }),
+            _ => None,
         };
+        let (mut rendered, mut used, mut target_report) = master_once(
+            job,
+            &job_settings,
+            &ab,
+            track_target,
+            o.dynamics_limits,
+            &bar,
+        )?;
+        // The match's second look (analysis::tonal_match step 4).
+        if let (Some(plan), Some(reference), Some(mix)) = (&match_plan, reference, &mix_tonal) {
+            let (l, r) = rendered.audio.left_right();
+            if let Some(first) = analyse_stereo(l, r, rate as f32) {
+                let curve = refine_curve(
+                    &plan.curve,
+                    mix,
+                    &first,
+                    &settings.eq,
+                    f64::from(rate),
+                    o.match_smoothing_octaves,
+                );
+                let fitted = fit_eq(&settings.eq, &curve, f64::from(rate));
+                let mut second = job_settings;
+                second.eq = fitted.eq;
+                second.limiter.drive_db = used.limiter.drive_db;
+                let (r2, u2, t2) =
+                    master_once(job, &second, &ab, track_target, o.dynamics_limits, &bar)?;
+                let _ = &reference.track;
+                rendered = r2;
+                used = u2;
+                target_report = match (target_report, t2) {
+                    (Some(mut a), Some(b)) => {
+                        let mut passes = std::mem::take(&mut a.passes);
+                        passes.extend(b.passes.iter().copied());
+                        Some(TargetReport { passes, ..b })
+                    }
+                    (_, b) => b,
+                };
+                tonal_match = Some(TonalMatchReport {
+                    gains_db: fitted.gains_db.to_vec(),
+                    fit_rms_error_db: fitted.rms_error_db,
+                    fit_max_error_db: fitted.max_error_db,
+                    ..plan.report.clone()
+                });
+            }
+        }
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
         if let Some(path) = &job.output {
             audio_io::write_wav_atomic(path, &rendered.audio, o.format, o.force)?;
         }
+        let after = analyse(&rendered.audio);
+        let reference_report = match (reference, &mix_tonal) {
+            (Some(reference), Some(mix)) => {
+                let (l, r) = rendered.audio.left_right();
+                let master = analyse_stereo(l, r, rate as f32);
+                let none = vec![None; THIRD_NOMINAL_HZ.len()];
+                let mix_delta = mix.third_octave_delta_db(&reference.tonal);
+                let master_delta = master
+                    .as_ref()
+                    .map_or(none, |m| m.third_octave_delta_db(&reference.tonal));
+                Some(ReferenceReport {
+                    name: reference_name.clone(),
+                    integrated_lufs: reference.summary.integrated_lufs,
+                    loudness_range_lu: reference.summary.loudness_range_lu,
+                    true_peak_dbtp: reference.summary.true_peak_dbtp,
+                    plr_db: reference.summary.plr_db,
+                    bands_hz: THIRD_NOMINAL_HZ.to_vec(),
+                    mix_rms_difference_db: rms_difference(&THIRD_NOMINAL_HZ, &mix_delta),
+                    master_rms_difference_db: rms_difference(&THIRD_NOMINAL_HZ, &master_delta),
+                    mix_minus_reference_db: mix_delta,
+                    master_minus_reference_db: master_delta,
+                    tonal_match,
+                })
+            }
+            _ => None,
+        };
+        let mut warnings = dynamics_warnings(
+            &before[k],
+            &after,
+            &rendered.gain_reduction,
+            reference.map(|r| r.summary.plr_db),
+        );
+        if let Some(t) = target_report.as_ref().filter(|t| t.held_back_by.is_some()) {
+            warnings.push(format!(
+                "the target {:.1} LUFS was not reached: the master stays at {:.1} LUFS, {:.1} LU \
+                 short, to keep its dynamics",
+                t.target_lufs, t.achieved_lufs, -t.error_lu
+            ));
+        }
         files.push(FileReport {
             name: job.name.clone(),
             output: job.output.as_ref().map(|p| p.display().to_string()),
-            sample_rate: job.input.sample_rate,
+            sample_rate: rate,
             channels: job.input.channels.len(),
             duration_seconds: job.input.duration_seconds(),
             output_format: o.format.label().into(),
@@ -581,9 +1013,12 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
             limiter_drive_db: used.limiter.drive_db,
             output_gain_db: used.output_gain_db,
             before: before[k],
-            after: analyse(&rendered.audio),
+            after,
             gain_reduction: rendered.gain_reduction,
             target: target_report,
+            resampled_from_hz: job.resampled_from_hz,
+            reference: reference_report,
+            warnings,
         });
         if o.preview.is_some() {
             masters.push(rendered.audio);
@@ -628,6 +1063,7 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
         files,
         album,
         preview,
+        pack: None,
     })
 }
 
@@ -706,10 +1142,29 @@ mod tests {
         );
         assert_eq!(
             TargetSpec::parse("cd").unwrap(),
+            TargetSpec::Cd {
+                lufs: -12.0,
+                ceiling_dbtp: -0.3
+            }
+        );
+        assert_eq!(
+            TargetSpec::parse("cd:-10").unwrap(),
+            TargetSpec::Cd {
+                lufs: -10.0,
+                ceiling_dbtp: -0.3
+            }
+        );
+        assert!(TargetSpec::parse("cd:loud").is_err());
+        assert_eq!(
+            TargetSpec::parse("club").unwrap(),
             TargetSpec::Preset {
                 lufs: -9.0,
                 ceiling_dbtp: -0.3
             }
+        );
+        assert_eq!(
+            TargetSpec::parse("reference").unwrap(),
+            TargetSpec::Reference
         );
         assert_eq!(TargetSpec::parse("-11.5").unwrap(), TargetSpec::Lufs(-11.5));
         assert_eq!(
@@ -751,5 +1206,48 @@ mod tests {
         assert!(parse_args(&args(&["--target"])).is_err());
         assert!(parse_args(&args(&["a.wav", "b.wav", "-o", "x.wav"])).is_err());
         assert!(parse_args(&args(&["--preset", "reference", "--state", "s.json"])).is_err());
+        // A CD master is 16-bit; asking for 24 is refused, nothing given means 16.
+        assert!(parse_args(&args(&["a.wav", "--target", "cd", "--bits", "24"])).is_err());
+        let Command::Render(o) = parse_args(&args(&["a.wav", "--target", "cd"])).unwrap() else {
+            panic!("not a render")
+        };
+        assert_eq!(o.format, OutputFormat::Int16);
+        // Mastering toward a reference needs one; a reference needs a job.
+        assert!(parse_args(&args(&["a.wav", "--target", "reference"])).is_err());
+        assert!(parse_args(&args(&["a.wav", "--reference", "r.flac"])).is_err());
+        let Command::Render(o) = parse_args(&args(&[
+            "a.wav",
+            "--reference",
+            "r.flac",
+            "--target",
+            "reference",
+            "--match-eq",
+            "50%",
+            "--match-smoothing",
+            "1/6",
+            "--preserve-dynamics",
+            "10",
+        ]))
+        .unwrap() else {
+            panic!("not a render")
+        };
+        assert_eq!(o.match_eq, Some(0.5));
+        assert!((o.match_smoothing_octaves - 1.0 / 6.0).abs() < 1e-12);
+        assert_eq!(o.dynamics_limits.min_plr_db, Some(10.0));
+        let Command::Render(o) =
+            parse_args(&args(&["a.wav", "--preserve-dynamics", "drive:6"])).unwrap()
+        else {
+            panic!("not a render")
+        };
+        assert_eq!(o.dynamics_limits.max_drive_db, Some(6.0));
+        assert!(parse_args(&args(&["a.wav", "--preserve-dynamics", "1"])).is_err());
+        assert!(parse_args(&args(&[
+            "a.wav",
+            "--match-eq",
+            "150",
+            "--reference",
+            "r.wav"
+        ]))
+        .is_err());
     }
 }

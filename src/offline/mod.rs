@@ -20,9 +20,12 @@
 pub mod album;
 pub mod analysis;
 pub mod audio_io;
+pub mod cd;
 pub mod cli;
 pub mod demo;
+pub mod html_report;
 pub mod listen;
+pub mod pack;
 pub mod render;
 pub mod report;
 pub mod settings;
@@ -95,3 +98,7 @@ impl Audio {
 
 /// Sample rates the chain is designed and tested for (see the DSP conventions).
 pub const SUPPORTED_RATES_HZ: (u32, u32) = (44_100, 192_000);
+
+/// Sample rates the renderer reads. Inputs outside [`SUPPORTED_RATES_HZ`] are resampled to a
+/// chain rate before mastering ([`audio_io::chain_rate_for`]).
+pub const READABLE_RATES_HZ: (u32, u32) = (22_050, 384_000);

@@ -53,6 +53,9 @@ const MAX_DRIVE_DB: f64 = 24.0;
 pub struct Rendered {
     pub audio: Audio,
     pub gain_reduction: GainReductionStats,
+    /// Per [`GR_BLOCK`] of the file: `[compressor, limiter]` gain reduction in dB (each the
+    /// block's maximum), for the report's histograms and the dynamics verdict.
+    pub gain_reduction_trace: Vec<[f32; 2]>,
     pub latency_samples: u32,
 }
 
@@ -84,6 +87,7 @@ pub fn render(
         })
         .collect();
     let mut gr = GainReductionAccumulator::default();
+    let mut gr_trace = Vec::with_capacity(total.div_ceil(GR_BLOCK));
     let mut start = 0;
     let mut next_report = 0;
     while start < total {
@@ -97,6 +101,7 @@ pub fn render(
         if end > latency {
             let meters = engine.chain_meters();
             gr.add(meters.compressor_gr_db, meters.limiter_gr_db);
+            gr_trace.push([meters.compressor_gr_db, meters.limiter_gr_db]);
         }
         start = end;
         if start >= next_report {
@@ -114,6 +119,7 @@ pub fn render(
             channels,
         },
         gain_reduction: gr.stats(),
+        gain_reduction_trace: gr_trace,
         latency_samples: latency as u32,
     }
 }
@@ -140,6 +146,30 @@ pub struct TargetPass {
     pub integrated_lufs: f64,
 }
 
+/// Limits the target search must respect (`--preserve-dynamics`): every target is a ceiling
+/// and a loudness, never a licence to crush. The search stops at whichever binds first and the
+/// report says how far from the target it stayed.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct DynamicsLimits {
+    /// Lowest peak-to-loudness ratio (EBU R128 s1: true peak minus integrated loudness) the
+    /// master may have, dB.
+    pub min_plr_db: Option<f32>,
+    /// Highest limiter drive the search may use, dB.
+    pub max_drive_db: Option<f32>,
+}
+
+/// What stopped the search short of the target.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeldBackBy {
+    /// The PLR floor of [`DynamicsLimits`].
+    PlrFloor,
+    /// The drive limit of [`DynamicsLimits`].
+    MaxDrive,
+    /// The limiter's whole drive range (24 dB) was not enough.
+    DriveRange,
+}
+
 /// The written render and how it was found.
 #[derive(Debug, Clone)]
 pub struct TargetedRender {
@@ -151,6 +181,8 @@ pub struct TargetedRender {
     pub error_lu: f64,
     pub target_met: bool,
     pub passes: Vec<TargetPass>,
+    /// Set when a limit (or the drive range) kept the master quieter than the target.
+    pub held_back_by: Option<HeldBackBy>,
 }
 
 /// Maps the search's control `u` (dB) to drive and output gain (see the module docs).
@@ -165,13 +197,18 @@ fn apply_control(base: &ChainSettings, u: f64) -> ChainSettings {
     s
 }
 
-/// Renders `input` so its integrated loudness hits `target` (see the module docs). The
-/// limiter is switched on and its ceiling set to the target's.
+/// The search stops narrowing a bracket this small (control dB): the renders on either side
+/// differ by less than the loudness tolerance.
+const BRACKET_RESOLUTION_DB: f64 = 0.02;
+
+/// Renders `input` so its integrated loudness hits `target` (see the module docs) without
+/// crossing `limits`. The limiter is switched on and its ceiling set to the target's.
 pub fn render_to_target(
     input: &Audio,
     settings: &ChainSettings,
     ab: &AbSettings,
     target: LoudnessTarget,
+    limits: DynamicsLimits,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<TargetedRender, OfflineError> {
     let mut base = *settings;
@@ -179,14 +216,21 @@ pub fn render_to_target(
     base.limiter.ceiling_db = target.ceiling_dbtp;
     let t = target.integrated_lufs;
     let u_min = f64::from(GAIN_DB.min - base.output_gain_db);
+    let u_max = limits
+        .max_drive_db
+        .map_or(MAX_DRIVE_DB, |d| f64::from(d).clamp(0.0, MAX_DRIVE_DB));
 
     let mut passes: Vec<TargetPass> = Vec::new();
+    // The render closest to the target among those within the limits; failing that, the one
+    // that crossed them least (the quietest).
     let mut best: Option<(f64, TargetedRender)> = None;
-    // Bracket: largest u known too quiet, smallest u known too loud.
+    let mut best_outside: Option<(f64, TargetedRender)> = None;
+    // Bracket: largest u known too quiet, smallest u known too loud (or past the PLR floor).
     let mut too_quiet: Option<(f64, f64)> = None;
     let mut too_loud: Option<(f64, f64)> = None;
     let mut history: Vec<(f64, f64)> = Vec::new();
-    let mut u = f64::from(base.limiter.drive_db);
+    let mut held_back_by = None;
+    let mut u = f64::from(base.limiter.drive_db).min(u_max);
     for pass in 0..MAX_TARGET_PASSES {
         let s = apply_control(&base, u);
         let rendered = render(input, &s, ab, &mut |done| progress(pass, done));
@@ -202,6 +246,11 @@ pub fn render_to_target(
             output_gain_db: s.output_gain_db,
             integrated_lufs: lufs,
         });
+        // PLR is measured only when a floor is set (the true-peak meter costs a pass's time).
+        let below_plr_floor = limits.min_plr_db.is_some_and(|floor| {
+            let plr = super::analysis::analyse(&rendered.audio).plr_db;
+            plr < floor - PLR_FLOOR_TOLERANCE_DB
+        });
         let error = lufs - t;
         let candidate = TargetedRender {
             rendered,
@@ -210,31 +259,74 @@ pub fn render_to_target(
             error_lu: error,
             target_met: error.abs() <= TARGET_ACCEPTANCE_LU,
             passes: Vec::new(),
+            held_back_by: None,
         };
-        if best.as_ref().is_none_or(|(e, _)| error.abs() < *e) {
-            best = Some((error.abs(), candidate));
-        }
-        if error.abs() <= TARGET_TOLERANCE_LU {
-            break;
-        }
-        if error < 0.0 {
-            too_quiet = Some(too_quiet.map_or((u, lufs), |q| if u > q.0 { (u, lufs) } else { q }));
-            if u >= MAX_DRIVE_DB {
-                break; // unreachable: the loudest possible master is already rendered
+        if below_plr_floor {
+            if best_outside.as_ref().is_none_or(|(l, _)| lufs < *l) {
+                best_outside = Some((lufs, candidate));
             }
-        } else {
+            held_back_by = Some(HeldBackBy::PlrFloor);
             too_loud = Some(too_loud.map_or((u, lufs), |q| if u < q.0 { (u, lufs) } else { q }));
-            if u <= u_min {
+        } else {
+            if best.as_ref().is_none_or(|(e, _)| error.abs() < *e) {
+                best = Some((error.abs(), candidate));
+            }
+            if error.abs() <= TARGET_TOLERANCE_LU {
+                break;
+            }
+            if error < 0.0 {
+                too_quiet =
+                    Some(too_quiet.map_or((u, lufs), |q| if u > q.0 { (u, lufs) } else { q }));
+                if u >= u_max {
+                    // The loudest master allowed is rendered and still too quiet.
+                    held_back_by = Some(if u_max < MAX_DRIVE_DB {
+                        HeldBackBy::MaxDrive
+                    } else {
+                        HeldBackBy::DriveRange
+                    });
+                    break;
+                }
+            } else {
+                too_loud =
+                    Some(too_loud.map_or((u, lufs), |q| if u < q.0 { (u, lufs) } else { q }));
+                if u <= u_min {
+                    break;
+                }
+            }
+        }
+        if let (Some((uq, _)), Some((ul, _))) = (too_quiet, too_loud) {
+            if ul - uq < BRACKET_RESOLUTION_DB {
                 break;
             }
         }
         history.push((u, lufs));
-        u = next_control(&history, t, too_quiet, too_loud).clamp(u_min, MAX_DRIVE_DB);
+        u = next_control(&history, t, too_quiet, too_loud).clamp(u_min, u_max);
+        if below_plr_floor && too_quiet.is_none() {
+            // Past the floor with nothing known below it: step well down rather than trust a
+            // secant fitted to the loudness alone.
+            u = (u.min(history.last().map_or(u, |h| h.0)) - 3.0).max(u_min);
+        }
     }
-    let (_, mut result) = best.expect("at least one pass");
+    let (mut result, outside) = match (best, best_outside) {
+        (Some((_, r)), _) => (r, false),
+        (None, Some((_, r))) => (r, true),
+        (None, None) => unreachable!("at least one pass"),
+    };
     result.passes = passes;
+    // A limit held the master back only if the written render is short of the target.
+    result.held_back_by = if outside || result.error_lu < -TARGET_TOLERANCE_LU {
+        held_back_by
+    } else {
+        None
+    };
+    if result.held_back_by.is_some() {
+        result.target_met = false;
+    }
     Ok(result)
 }
+
+/// A render whose PLR is this close under the floor counts as on it (the meters' resolution).
+const PLR_FLOOR_TOLERANCE_DB: f32 = 0.05;
 
 /// The next control value: slope-1 step, then secant, kept inside the bracket.
 fn next_control(

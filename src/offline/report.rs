@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::album::AlbumSummary;
 use super::analysis::{Analysis, GainReductionStats, LIMITING_THRESHOLD_DB};
-use super::render::TargetPass;
+use super::render::{HeldBackBy, TargetPass};
 
 /// The loudness-target part of a file's report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -18,6 +18,43 @@ pub struct TargetReport {
     pub error_lu: f64,
     pub met: bool,
     pub passes: Vec<TargetPass>,
+    /// Set when `--preserve-dynamics` (or the drive range) kept the master short of the target.
+    pub held_back_by: Option<HeldBackBy>,
+}
+
+/// The reference of `--target reference` / `--match-eq`, and how the master compares with it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReferenceReport {
+    pub name: String,
+    /// Its loudness and dynamics (the plugin's reference analysis, `ReferenceTrack`), over the
+    /// `--loop` region when one is given.
+    pub integrated_lufs: f32,
+    pub loudness_range_lu: f32,
+    pub true_peak_dbtp: f32,
+    pub plr_db: f32,
+    /// Third-octave centres (25 Hz - 16 kHz) of the differences below.
+    pub bands_hz: Vec<f64>,
+    /// Mix minus reference and master minus reference per band, dB, both loudness normalised
+    /// (`analysis::tonal`); `null` where a programme lacks the band.
+    pub mix_minus_reference_db: Vec<Option<f64>>,
+    pub master_minus_reference_db: Vec<Option<f64>>,
+    /// RMS of those differences over the bands 40 Hz - 12.5 kHz, dB.
+    pub mix_rms_difference_db: f64,
+    pub master_rms_difference_db: f64,
+    pub tonal_match: Option<TonalMatchReport>,
+}
+
+/// The EQ fitted by `--match-eq`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TonalMatchReport {
+    pub amount: f64,
+    pub smoothing_octaves: f64,
+    /// Band frequencies and fitted gains (low shelf, four bells, high shelf), Hz and dB.
+    pub bands_hz: Vec<f32>,
+    pub gains_db: Vec<f32>,
+    /// How closely the EQ follows the wanted (bounded, smoothed) curve, dB.
+    pub fit_rms_error_db: f64,
+    pub fit_max_error_db: f64,
 }
 
 /// Everything measured about one file.
@@ -38,6 +75,12 @@ pub struct FileReport {
     pub after: Analysis,
     pub gain_reduction: GainReductionStats,
     pub target: Option<TargetReport>,
+    /// The file's own rate when it was resampled before mastering (a CD master, or a rate
+    /// outside the chain's 44.1-192 kHz); `sample_rate` is then the rate mastered at.
+    pub resampled_from_hz: Option<u32>,
+    pub reference: Option<ReferenceReport>,
+    /// Where reaching the target costs more than the record can take, in words.
+    pub warnings: Vec<String>,
 }
 
 /// The whole run.
@@ -46,6 +89,8 @@ pub struct RunReport {
     pub files: Vec<FileReport>,
     pub album: Option<AlbumSummary>,
     pub preview: Option<String>,
+    /// The listening pack's folder (`--pack`).
+    pub pack: Option<String>,
 }
 
 impl RunReport {
@@ -74,6 +119,9 @@ impl RunReport {
                 album.output_spread_lu,
                 album.max_track_error_lu
             );
+        }
+        if let Some(pack) = &self.pack {
+            let _ = writeln!(out, "Listening pack: {pack}");
         }
         if let Some(preview) = &self.preview {
             let _ = writeln!(out, "Gapless preview: {preview}");
@@ -160,13 +208,94 @@ fn file_table(out: &mut String, f: &FileReport) {
     if let Some(t) = &f.target {
         let _ = writeln!(
             out,
-            "  Target {:.1} LUFS / {:.1} dBTP: {} ({:+.2} LU) after {} render{}",
+            "  Target {:.1} LUFS / {:.1} dBTP: {} ({:+.2} LU) after {} render{}{}",
             t.target_lufs,
             t.ceiling_dbtp,
-            if t.met { "hit" } else { "MISSED" },
+            if t.held_back_by.is_some() {
+                "held back"
+            } else if t.met {
+                "hit"
+            } else {
+                "MISSED"
+            },
             t.error_lu,
             t.passes.len(),
-            if t.passes.len() == 1 { "" } else { "s" }
+            if t.passes.len() == 1 { "" } else { "s" },
+            match t.held_back_by {
+                Some(HeldBackBy::PlrFloor) => " (stopped at the --preserve-dynamics PLR floor)",
+                Some(HeldBackBy::MaxDrive) => " (stopped at the --preserve-dynamics drive limit)",
+                Some(HeldBackBy::DriveRange) => " (the limiter's 24 dB drive was not enough)",
+                None => "",
+            }
         );
     }
+    if let Some(r) = &f.reference {
+        reference_table(out, r, f);
+    }
+    for warning in &f.warnings {
+        let _ = writeln!(out, "  WARNING: {warning}");
+    }
+}
+
+fn reference_table(out: &mut String, r: &ReferenceReport, f: &FileReport) {
+    let _ = writeln!(
+        out,
+        "  Reference {}: {:.1} LUFS, LRA {:.1} LU, {:.1} dBTP, PLR {:.1} dB (mix PLR {:.1}, \
+         master {:.1})",
+        r.name,
+        r.integrated_lufs,
+        r.loudness_range_lu,
+        r.true_peak_dbtp,
+        r.plr_db,
+        f.before.plr_db,
+        f.after.plr_db
+    );
+    if let Some(m) = &r.tonal_match {
+        let bands: Vec<String> = m
+            .bands_hz
+            .iter()
+            .zip(&m.gains_db)
+            .map(|(f, g)| format!("{f:.0} Hz {g:+.1}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  Tonal match {:.0} % ({:.2} oct smoothing): {} dB (fit within {:.2} dB RMS)",
+            100.0 * m.amount,
+            m.smoothing_octaves,
+            bands.join(", "),
+            m.fit_rms_error_db
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  Tonal difference to the reference (dB, third octaves, RMS 40 Hz-12.5 kHz): mix {:.2}, \
+         master {:.2}",
+        r.mix_rms_difference_db, r.master_rms_difference_db
+    );
+    let cells = |values: &[Option<f64>]| -> String {
+        values
+            .iter()
+            .map(|v| v.map_or("    -".to_string(), |d| format!("{d:>+5.1}")))
+            .collect::<Vec<_>>()
+            .join("")
+    };
+    let names: String = r
+        .bands_hz
+        .iter()
+        .map(|f| {
+            if *f >= 1000.0 {
+                format!("{:>4}k", format!("{}", (f / 100.0).round() / 10.0))
+            } else {
+                format!("{:>5}", format!("{f:.0}"))
+            }
+        })
+        .collect();
+    let _ = writeln!(out, "    {:<8}{names}", "Hz");
+    let _ = writeln!(out, "    {:<8}{}", "mix", cells(&r.mix_minus_reference_db));
+    let _ = writeln!(
+        out,
+        "    {:<8}{}",
+        "master",
+        cells(&r.master_minus_reference_db)
+    );
 }
