@@ -192,6 +192,25 @@ pub fn write_wav_atomic(
     result
 }
 
+/// Writes `bytes` to `path` the way [`write_wav_atomic`] writes audio: a temporary file in the
+/// same folder, renamed into place; nothing is left behind on failure.
+pub fn write_bytes_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), OfflineError> {
+    check_output_free(path, force)?;
+    let temp = temp_path_for(path);
+    let result = std::fs::write(&temp, bytes)
+        .map_err(|e| OfflineError::file(path, format!("cannot write: {e}")))
+        .and_then(|()| {
+            check_output_free(path, force)?;
+            std::fs::rename(&temp, path).map_err(|e| {
+                OfflineError::file(path, format!("cannot move the file in place: {e}"))
+            })
+        });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
 /// `dir/.name.fairmaster-tmp-<pid>`: hidden, same directory (so the rename is atomic), unique
 /// per process.
 pub fn temp_path_for(path: &Path) -> PathBuf {

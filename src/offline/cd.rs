@@ -598,13 +598,22 @@ pub fn cue_sheet(
         sheet.push_str(&text);
         sheet.push('\n');
     };
-    line(format!("PERFORMER \"{}\"", metadata.performer));
-    line(format!("TITLE \"{}\"", metadata.title));
+    // Empty CD-Text (a disc mastered without a metadata file) is left out, not written as "".
+    if !metadata.performer.is_empty() {
+        line(format!("PERFORMER \"{}\"", metadata.performer));
+    }
+    if !metadata.title.is_empty() {
+        line(format!("TITLE \"{}\"", metadata.title));
+    }
     line(format!("FILE \"{wav_file_name}\" WAVE"));
     for (track, text) in layout.tracks.iter().zip(&metadata.tracks) {
         line(format!("  TRACK {:02} AUDIO", track.number));
-        line(format!("    TITLE \"{}\"", text.title));
-        line(format!("    PERFORMER \"{}\"", text.performer));
+        if !text.title.is_empty() {
+            line(format!("    TITLE \"{}\"", text.title));
+        }
+        if !text.performer.is_empty() {
+            line(format!("    PERFORMER \"{}\"", text.performer));
+        }
         // CDRWIN: ISRC after TRACK and before the first INDEX.
         if let Some(isrc) = &text.isrc {
             line(format!("    ISRC {isrc}"));

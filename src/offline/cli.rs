@@ -4,16 +4,20 @@
 
 use std::path::{Path, PathBuf};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use super::album::{self, AlbumMode, AlbumSummary};
 use super::analysis::analyse;
 use super::analysis::{Analysis, GainReductionStats, LIMITING_THRESHOLD_DB};
 use super::audio_io::{self, OutputFormat};
+use super::cd::{self, CdMetadata, CdTime, CdTrackMetadata, DiscLayout, PcmFormat};
 use super::demo::demo_mix;
 use super::listen::{render_listening, ListenMode, ListenReport};
+use super::pack::{write_pack, PackOptions, PackSong};
 use super::render::{self, DynamicsLimits, LoudnessTarget, Rendered, TargetedRender};
-use super::report::{FileReport, ReferenceReport, RunReport, TargetReport, TonalMatchReport};
+use super::report::{
+    DiscReport, DiscTrack, FileReport, ReferenceReport, RunReport, TargetReport, TonalMatchReport,
+};
 use super::settings::{is_builtin_preset, ParamSet};
 use super::{Audio, OfflineError};
 use crate::ab::AbSettings;
@@ -26,6 +30,7 @@ use crate::chain::ChainSettings;
 use crate::reference::decode::{decode_reference, MAX_REFERENCE_BYTES};
 use crate::reference::track::{ReferenceTrack, TrackSummary};
 use crate::targets::{CD_DELIVERY, CD_SAMPLE_RATE_HZ, PRESET_TARGETS};
+use rayon::prelude::*;
 
 pub const USAGE: &str = "\
 fairmaster-render: master audio files offline with the Fairmaster plugin's own engine.
@@ -193,6 +198,13 @@ pub struct Options {
     pub match_smoothing_octaves: f64,
     /// `--preserve-dynamics`.
     pub dynamics_limits: DynamicsLimits,
+    /// `--jobs`: songs mastered at once (default: every core).
+    pub jobs: Option<usize>,
+    /// `--pack DIR`: the listening pack.
+    pub pack: Option<PathBuf>,
+    /// `--cd-metadata FILE` and `--cd-image FILE` for an album with `--target cd`.
+    pub cd_metadata: Option<PathBuf>,
+    pub cd_image: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -225,6 +237,10 @@ impl Default for Options {
             match_eq: None,
             match_smoothing_octaves: DEFAULT_SMOOTHING_OCTAVES,
             dynamics_limits: DynamicsLimits::default(),
+            jobs: None,
+            pack: None,
+            cd_metadata: None,
+            cd_image: None,
         }
     }
 }
@@ -374,6 +390,19 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
                     );
                 }
             }
+            "--jobs" | "-j" => {
+                let v = value()?;
+                o.jobs = Some(
+                    v.trim()
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=256).contains(n))
+                        .ok_or_else(|| format!("--jobs needs a count from 1 to 256, got '{v}'"))?,
+                );
+            }
+            "--pack" => o.pack = Some(value()?.into()),
+            "--cd-metadata" => o.cd_metadata = Some(value()?.into()),
+            "--cd-image" => o.cd_image = Some(value()?.into()),
             "--json" => o.json = true,
             "--force" => o.force = true,
             "--dry-run" => o.dry_run = true,
@@ -415,14 +444,25 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
             if needs_reference && o.reference.is_none() {
                 return Err("--target reference and --match-eq need --reference FILE".into());
             }
-            if o.reference.is_some() && !needs_reference {
+            if o.reference.is_some() && !needs_reference && o.pack.is_none() {
                 return Err(
-                    "--reference without --listen is for mastering toward it: give --target \
-                     reference and/or --match-eq AMOUNT"
+                    "--reference without --listen is for mastering toward it or listening \
+                     against it: give --target reference, --match-eq AMOUNT or --pack DIR"
                         .into(),
                 );
             }
         }
+    }
+    let cd_album = matches!(o.target, Some(TargetSpec::Cd { .. })) && o.inputs.len() > 1;
+    if (o.cd_metadata.is_some() || o.cd_image.is_some()) && !cd_album {
+        return Err(
+            "--cd-metadata and --cd-image describe the disc image of an album: give several \
+             inputs and --target cd"
+                .into(),
+        );
+    }
+    if o.pack.is_some() && o.listen.is_some() {
+        return Err("--pack goes with a mastering job, not with --listen".into());
     }
     if let Some(TargetSpec::Cd { .. }) = o.target {
         if o.format_given && o.format != OutputFormat::Int16 {
@@ -689,6 +729,201 @@ fn default_output(o: &Options, input: &Path) -> PathBuf {
     }
 }
 
+/// What the jobs share (read-only, so songs can be mastered in parallel).
+struct JobContext<'a> {
+    o: &'a Options,
+    settings: ChainSettings,
+    ab: AbSettings,
+    target: Option<LoudnessTarget>,
+    /// Per job, its loudness target (album balancing applied).
+    track_targets: Option<Vec<f64>>,
+    references: Vec<(u32, LoadedReference)>,
+    reference_name: String,
+    settings_source: String,
+    before: Vec<Analysis>,
+}
+
+impl JobContext<'_> {
+    fn reference_at(&self, rate: u32) -> Option<&LoadedReference> {
+        self.references
+            .iter()
+            .find(|(r, _)| *r == rate)
+            .map(|(_, l)| l)
+    }
+}
+
+/// One song mastered: its report, the master and the limiter's trace (for the pack).
+struct Mastered {
+    report: FileReport,
+    master: Audio,
+    gain_reduction_trace: Vec<[f32; 2]>,
+}
+
+/// Masters job `k`: the tonal match when asked, the render (to its target), the write, the
+/// measurements and the dynamics verdict.
+fn master_job(
+    ctx: &JobContext,
+    k: usize,
+    job: &Job,
+    bar: Option<ProgressBar>,
+) -> Result<Mastered, OfflineError> {
+    let o = ctx.o;
+    let rate = job.input.sample_rate;
+    let reference = ctx.reference_at(rate);
+    // The tonal match (`--match-eq`): the mix's balance against the reference's, fitted
+    // into the chain's EQ, run linear phase (the match must not smear phase).
+    let mix_tonal = reference.and_then(|_| {
+        let (l, r) = job.input.left_right();
+        analyse_stereo(l, r, rate as f32)
+    });
+    let settings = ctx.settings;
+    let ab = ctx.ab;
+    let mut job_settings = settings;
+    let mut tonal_match = None;
+    let mut match_plan = None;
+    if let (Some(amount), Some(reference), Some(mix)) = (o.match_eq, reference, &mix_tonal) {
+        let options = MatchOptions {
+            amount,
+            smoothing_octaves: o.match_smoothing_octaves,
+        };
+        let curve = correction_curve(mix, &reference.tonal, options);
+        let fitted = fit_eq(&settings.eq, &curve, f64::from(rate));
+        job_settings.eq = fitted.eq;
+        job_settings.eq_enabled = true;
+        job_settings.eq_linear_phase = true;
+        let report = TonalMatchReport {
+            amount,
+            smoothing_octaves: o.match_smoothing_octaves,
+            bands_hz: MATCH_BANDS.iter().map(|b| b.freq_hz).collect(),
+            gains_db: fitted.gains_db.to_vec(),
+            fit_rms_error_db: fitted.rms_error_db,
+            fit_max_error_db: fitted.max_error_db,
+        };
+        tonal_match = Some(report.clone());
+        match_plan = Some(MatchPlan { curve, report });
+    }
+    let track_target = match (ctx.target, &ctx.track_targets) {
+        (Some(t), Some(targets)) => Some(LoudnessTarget {
+            integrated_lufs: targets[k],
+            ..t
+        }),
+        _ => None,
+    };
+    let (mut rendered, mut used, mut target_report) = master_once(
+        job,
+        &job_settings,
+        &ab,
+        track_target,
+        o.dynamics_limits,
+        &bar,
+    )?;
+    // The match's second look (analysis::tonal_match step 4).
+    if let (Some(plan), Some(_), Some(mix)) = (&match_plan, reference, &mix_tonal) {
+        let (l, r) = rendered.audio.left_right();
+        if let Some(first) = analyse_stereo(l, r, rate as f32) {
+            let curve = refine_curve(
+                &plan.curve,
+                mix,
+                &first,
+                &settings.eq,
+                f64::from(rate),
+                o.match_smoothing_octaves,
+            );
+            let fitted = fit_eq(&settings.eq, &curve, f64::from(rate));
+            let mut second = job_settings;
+            second.eq = fitted.eq;
+            second.limiter.drive_db = used.limiter.drive_db;
+            let (r2, u2, t2) =
+                master_once(job, &second, &ab, track_target, o.dynamics_limits, &bar)?;
+            rendered = r2;
+            used = u2;
+            target_report = match (target_report, t2) {
+                (Some(mut a), Some(b)) => {
+                    let mut passes = std::mem::take(&mut a.passes);
+                    passes.extend(b.passes.iter().copied());
+                    Some(TargetReport { passes, ..b })
+                }
+                (_, b) => b,
+            };
+            tonal_match = Some(TonalMatchReport {
+                gains_db: fitted.gains_db.to_vec(),
+                fit_rms_error_db: fitted.rms_error_db,
+                fit_max_error_db: fitted.max_error_db,
+                ..plan.report.clone()
+            });
+        }
+    }
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    if let Some(path) = &job.output {
+        audio_io::write_wav_atomic(path, &rendered.audio, o.format, o.force)?;
+    }
+    let after = analyse(&rendered.audio);
+    let reference_report = match (reference, &mix_tonal) {
+        (Some(reference), Some(mix)) => {
+            let (l, r) = rendered.audio.left_right();
+            let master = analyse_stereo(l, r, rate as f32);
+            let none = vec![None; THIRD_NOMINAL_HZ.len()];
+            let mix_delta = mix.third_octave_delta_db(&reference.tonal);
+            let master_delta = master
+                .as_ref()
+                .map_or(none, |m| m.third_octave_delta_db(&reference.tonal));
+            Some(ReferenceReport {
+                name: ctx.reference_name.clone(),
+                integrated_lufs: reference.summary.integrated_lufs,
+                loudness_range_lu: reference.summary.loudness_range_lu,
+                true_peak_dbtp: reference.summary.true_peak_dbtp,
+                plr_db: reference.summary.plr_db,
+                bands_hz: THIRD_NOMINAL_HZ.to_vec(),
+                mix_rms_difference_db: rms_difference(&THIRD_NOMINAL_HZ, &mix_delta),
+                master_rms_difference_db: rms_difference(&THIRD_NOMINAL_HZ, &master_delta),
+                mix_minus_reference_db: mix_delta,
+                master_minus_reference_db: master_delta,
+                tonal_match,
+            })
+        }
+        _ => None,
+    };
+    let mut warnings = dynamics_warnings(
+        &ctx.before[k],
+        &after,
+        &rendered.gain_reduction,
+        reference.map(|r| r.summary.plr_db),
+    );
+    if let Some(t) = target_report.as_ref().filter(|t| t.held_back_by.is_some()) {
+        warnings.push(format!(
+            "the target {:.1} LUFS was not reached: the master stays at {:.1} LUFS, {:.1} LU \
+             short, to keep its dynamics",
+            t.target_lufs, t.achieved_lufs, -t.error_lu
+        ));
+    }
+    let report = FileReport {
+        name: job.name.clone(),
+        output: job.output.as_ref().map(|p| p.display().to_string()),
+        sample_rate: rate,
+        channels: job.input.channels.len(),
+        duration_seconds: job.input.duration_seconds(),
+        output_format: o.format.label().into(),
+        settings: ctx.settings_source.clone(),
+        latency_samples: rendered.latency_samples,
+        limiter_drive_db: used.limiter.drive_db,
+        output_gain_db: used.output_gain_db,
+        before: ctx.before[k],
+        after,
+        gain_reduction: rendered.gain_reduction,
+        target: target_report,
+        resampled_from_hz: job.resampled_from_hz,
+        reference: reference_report,
+        warnings,
+    };
+    Ok(Mastered {
+        report,
+        gain_reduction_trace: rendered.gain_reduction_trace,
+        master: rendered.audio,
+    })
+}
+
 /// The first fit of `--match-eq`, kept for the second look.
 struct MatchPlan {
     curve: CorrectionCurve,
@@ -806,6 +1041,34 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
         prepare(path.display().to_string(), input, output)?;
     }
     check_outputs(o, &jobs)?;
+    let disc_plan = if cd && jobs.len() > 1 {
+        let plan = plan_disc(o, &jobs)?;
+        if !o.dry_run {
+            for path in [&plan.image, &plan.cue] {
+                audio_io::check_output_free(path, o.force)?;
+                if jobs
+                    .iter()
+                    .any(|j| j.output.as_deref() == Some(path.as_path()))
+                {
+                    return Err(OfflineError::file(
+                        path,
+                        "a track's master would share this path",
+                    ));
+                }
+            }
+        }
+        Some(plan)
+    } else {
+        None
+    };
+    if let (Some(dir), false) = (&o.pack, o.dry_run || o.force) {
+        if dir.exists() {
+            return Err(OfflineError::file(
+                dir,
+                "pack folder exists; pass --force to replace it",
+            ));
+        }
+    }
 
     // The reference, decoded and analysed once per sample rate among the jobs.
     let mut references: Vec<(u32, LoadedReference)> = Vec::new();
@@ -817,7 +1080,6 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
             }
         }
     }
-    let reference_at = |rate: u32| references.iter().find(|(r, _)| *r == rate).map(|(_, l)| l);
     let reference_name = o
         .reference
         .as_ref()
@@ -868,162 +1130,58 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
         }
     });
 
+    let ctx = JobContext {
+        o,
+        settings,
+        ab,
+        target,
+        track_targets,
+        references,
+        reference_name,
+        settings_source: params.source.clone(),
+        before,
+    };
+    // Songs in parallel across cores (`--jobs`, default all): each song's render and search
+    // is independent. Bars per song under one MultiProgress; results come back in album order.
+    let multi = MultiProgress::new();
+    let bars: Vec<Option<ProgressBar>> = jobs
+        .iter()
+        .map(|j| progress_bar(o, &j.input, &j.name).map(|b| multi.add(b)))
+        .collect();
+    let threads = o
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, jobs.len().max(1));
+    let results: Vec<Result<Mastered, OfflineError>> = if threads > 1 {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| {
+                OfflineError::new(format!("cannot start {threads} render threads: {e}"))
+            })?;
+        pool.install(|| {
+            jobs.par_iter()
+                .zip(bars)
+                .enumerate()
+                .map(|(k, (job, bar))| master_job(&ctx, k, job, bar))
+                .collect()
+        })
+    } else {
+        jobs.iter()
+            .zip(bars)
+            .enumerate()
+            .map(|(k, (job, bar))| master_job(&ctx, k, job, bar))
+            .collect()
+    };
     let mut files = Vec::new();
-    let mut masters: Vec<Audio> = Vec::new();
-    for (k, job) in jobs.iter().enumerate() {
-        let rate = job.input.sample_rate;
-        let reference = reference_at(rate);
-        // The tonal match (`--match-eq`): the mix's balance against the reference's, fitted
-        // into the chain's EQ, run linear phase (the match must not smear phase).
-        let mix_tonal = reference.and_then(|_| {
-            let (l, r) = job.input.left_right();
-            analyse_stereo(l, r, rate as f32)
-        });
-        let mut job_settings = settings;
-        let mut tonal_match = None;
-        let mut match_plan = None;
-        if let (Some(amount), Some(reference), Some(mix)) = (o.match_eq, reference, &mix_tonal) {
-            let options = MatchOptions {
-                amount,
-                smoothing_octaves: o.match_smoothing_octaves,
-            };
-            let curve = correction_curve(mix, &reference.tonal, options);
-            let fitted = fit_eq(&settings.eq, &curve, f64::from(rate));
-            job_settings.eq = fitted.eq;
-            job_settings.eq_enabled = true;
-            job_settings.eq_linear_phase = true;
-            let report = TonalMatchReport {
-                amount,
-                smoothing_octaves: o.match_smoothing_octaves,
-                bands_hz: MATCH_BANDS.iter().map(|b| b.freq_hz).collect(),
-                gains_db: fitted.gains_db.to_vec(),
-                fit_rms_error_db: fitted.rms_error_db,
-                fit_max_error_db: fitted.max_error_db,
-            };
-            tonal_match = Some(report.clone());
-            match_plan = Some(MatchPlan { curve, report });
-        }
-        let bar = progress_bar(o, &job.input, &job.name);
-        let track_target = match (target, &track_targets) {
-            (Some(t), Some(targets)) => Some(LoudnessTarget {
-                integrated_lufs: targets[k],
-                ..t
-            }),
-            _ => None,
-        };
-        let (mut rendered, mut used, mut target_report) = master_once(
-            job,
-            &job_settings,
-            &ab,
-            track_target,
-            o.dynamics_limits,
-            &bar,
-        )?;
-        // The match's second look (analysis::tonal_match step 4).
-        if let (Some(plan), Some(reference), Some(mix)) = (&match_plan, reference, &mix_tonal) {
-            let (l, r) = rendered.audio.left_right();
-            if let Some(first) = analyse_stereo(l, r, rate as f32) {
-                let curve = refine_curve(
-                    &plan.curve,
-                    mix,
-                    &first,
-                    &settings.eq,
-                    f64::from(rate),
-                    o.match_smoothing_octaves,
-                );
-                let fitted = fit_eq(&settings.eq, &curve, f64::from(rate));
-                let mut second = job_settings;
-                second.eq = fitted.eq;
-                second.limiter.drive_db = used.limiter.drive_db;
-                let (r2, u2, t2) =
-                    master_once(job, &second, &ab, track_target, o.dynamics_limits, &bar)?;
-                let _ = &reference.track;
-                rendered = r2;
-                used = u2;
-                target_report = match (target_report, t2) {
-                    (Some(mut a), Some(b)) => {
-                        let mut passes = std::mem::take(&mut a.passes);
-                        passes.extend(b.passes.iter().copied());
-                        Some(TargetReport { passes, ..b })
-                    }
-                    (_, b) => b,
-                };
-                tonal_match = Some(TonalMatchReport {
-                    gains_db: fitted.gains_db.to_vec(),
-                    fit_rms_error_db: fitted.rms_error_db,
-                    fit_max_error_db: fitted.max_error_db,
-                    ..plan.report.clone()
-                });
-            }
-        }
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
-        }
-        if let Some(path) = &job.output {
-            audio_io::write_wav_atomic(path, &rendered.audio, o.format, o.force)?;
-        }
-        let after = analyse(&rendered.audio);
-        let reference_report = match (reference, &mix_tonal) {
-            (Some(reference), Some(mix)) => {
-                let (l, r) = rendered.audio.left_right();
-                let master = analyse_stereo(l, r, rate as f32);
-                let none = vec![None; THIRD_NOMINAL_HZ.len()];
-                let mix_delta = mix.third_octave_delta_db(&reference.tonal);
-                let master_delta = master
-                    .as_ref()
-                    .map_or(none, |m| m.third_octave_delta_db(&reference.tonal));
-                Some(ReferenceReport {
-                    name: reference_name.clone(),
-                    integrated_lufs: reference.summary.integrated_lufs,
-                    loudness_range_lu: reference.summary.loudness_range_lu,
-                    true_peak_dbtp: reference.summary.true_peak_dbtp,
-                    plr_db: reference.summary.plr_db,
-                    bands_hz: THIRD_NOMINAL_HZ.to_vec(),
-                    mix_rms_difference_db: rms_difference(&THIRD_NOMINAL_HZ, &mix_delta),
-                    master_rms_difference_db: rms_difference(&THIRD_NOMINAL_HZ, &master_delta),
-                    mix_minus_reference_db: mix_delta,
-                    master_minus_reference_db: master_delta,
-                    tonal_match,
-                })
-            }
-            _ => None,
-        };
-        let mut warnings = dynamics_warnings(
-            &before[k],
-            &after,
-            &rendered.gain_reduction,
-            reference.map(|r| r.summary.plr_db),
-        );
-        if let Some(t) = target_report.as_ref().filter(|t| t.held_back_by.is_some()) {
-            warnings.push(format!(
-                "the target {:.1} LUFS was not reached: the master stays at {:.1} LUFS, {:.1} LU \
-                 short, to keep its dynamics",
-                t.target_lufs, t.achieved_lufs, -t.error_lu
-            ));
-        }
-        files.push(FileReport {
-            name: job.name.clone(),
-            output: job.output.as_ref().map(|p| p.display().to_string()),
-            sample_rate: rate,
-            channels: job.input.channels.len(),
-            duration_seconds: job.input.duration_seconds(),
-            output_format: o.format.label().into(),
-            settings: params.source.clone(),
-            latency_samples: rendered.latency_samples,
-            limiter_drive_db: used.limiter.drive_db,
-            output_gain_db: used.output_gain_db,
-            before: before[k],
-            after,
-            gain_reduction: rendered.gain_reduction,
-            target: target_report,
-            resampled_from_hz: job.resampled_from_hz,
-            reference: reference_report,
-            warnings,
-        });
-        if o.preview.is_some() {
-            masters.push(rendered.audio);
-        }
+    let mut mastered = Vec::new();
+    for result in results {
+        let m = result?;
+        files.push(m.report.clone());
+        mastered.push(m);
     }
+    let masters: Vec<&Audio> = mastered.iter().map(|m| &m.master).collect();
+    let (target, references) = (ctx.target, &ctx.references);
 
     let album = album_mode.then(|| {
         let output_lufs: Vec<f64> = files
@@ -1049,8 +1207,7 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
 
     let mut preview = None;
     if let Some(path) = &o.preview {
-        let refs: Vec<&Audio> = masters.iter().collect();
-        let joined = album::concatenate(&refs).map_err(|e| OfflineError {
+        let joined = album::concatenate(&masters).map_err(|e| OfflineError {
             path: Some(path.clone()),
             ..e
         })?;
@@ -1059,11 +1216,159 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
             preview = Some(path.display().to_string());
         }
     }
+    let disc = match &disc_plan {
+        Some(plan) if !o.dry_run => Some(write_disc(o, plan, &masters)?),
+        _ => None,
+    };
+    let mut pack = None;
+    if let (Some(dir), false) = (&o.pack, o.dry_run) {
+        let names: Vec<String> = jobs.iter().map(|j| song_name(&j.name)).collect();
+        let songs: Vec<PackSong> = jobs
+            .iter()
+            .zip(&mastered)
+            .zip(&names)
+            .map(|((job, m), name)| PackSong {
+                name,
+                original: &job.input,
+                master: &m.master,
+                gain_reduction_trace: &m.gain_reduction_trace,
+                warnings: &m.report.warnings,
+                target: m
+                    .report
+                    .target
+                    .as_ref()
+                    .map(|t| (t.target_lufs, t.ceiling_dbtp)),
+            })
+            .collect();
+        let reference_audio = jobs.first().and_then(|j| {
+            let loaded = references.iter().find(|(r, _)| *r == j.input.sample_rate)?;
+            Some(Audio {
+                sample_rate: j.input.sample_rate,
+                channels: vec![loaded.1.track.left.clone(), loaded.1.track.right.clone()],
+            })
+        });
+        let reference_label = o
+            .reference
+            .as_ref()
+            .map(|p| song_name(&p.display().to_string()));
+        let reference = reference_audio
+            .as_ref()
+            .zip(reference_label.as_deref())
+            .map(|(audio, name)| (name, audio));
+        let options = PackOptions {
+            force: o.force,
+            ..PackOptions::default()
+        };
+        write_pack(dir, &songs, reference, &options)?;
+        pack = Some(dir.display().to_string());
+    }
     Ok(RunReport {
         files,
         album,
         preview,
-        pack: None,
+        pack,
+        disc,
+    })
+}
+
+/// A song's name for the pack: its file stem.
+fn song_name(path: &str) -> String {
+    Path::new(path)
+        .file_stem()
+        .map_or_else(|| path.to_string(), |s| s.to_string_lossy().into_owned())
+}
+
+/// The disc image of an album with `--target cd`, laid out and checked before any render.
+struct DiscPlan {
+    layout: DiscLayout,
+    metadata: CdMetadata,
+    image: PathBuf,
+    cue: PathBuf,
+}
+
+/// Lays the album out on CD frames from the inputs' lengths (a render keeps its input's
+/// length), reads the metadata and refuses a disc that breaks the Red Book, naming each
+/// violation, before any render.
+fn plan_disc(o: &Options, jobs: &[Job]) -> Result<DiscPlan, OfflineError> {
+    let lengths: Vec<usize> = jobs.iter().map(|j| j.input.frames()).collect();
+    let metadata = match &o.cd_metadata {
+        Some(path) => cd::read_metadata(path, jobs.len())?,
+        // No metadata file: no CD-Text and no ISRCs, the default pregaps.
+        None => CdMetadata {
+            title: String::new(),
+            performer: String::new(),
+            tracks: (0..jobs.len())
+                .map(|i| CdTrackMetadata {
+                    title: String::new(),
+                    performer: String::new(),
+                    isrc: None,
+                    pregap: CdTime::from_cd_frames(if i == 0 {
+                        0
+                    } else {
+                        cd::DEFAULT_PREGAP_CD_FRAMES
+                    }),
+                })
+                .collect(),
+        },
+    };
+    let layout = cd::layout_disc(&lengths, &metadata.pregap_cd_frames(), PcmFormat::RED_BOOK);
+    let violations = cd::check_red_book(&layout);
+    if !violations.is_empty() {
+        let list: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
+        return Err(OfflineError::new(format!(
+            "this album cannot be a Red Book CD: {}",
+            list.join("; ")
+        )));
+    }
+    let image = o.cd_image.clone().unwrap_or_else(|| {
+        let dir = o.out_dir.clone().unwrap_or_else(|| {
+            o.inputs
+                .first()
+                .and_then(|p| p.parent().map(Path::to_path_buf))
+                .unwrap_or_default()
+        });
+        dir.join("album.cd.wav")
+    });
+    let cue = image.with_extension("cue");
+    Ok(DiscPlan {
+        layout,
+        metadata,
+        image,
+        cue,
+    })
+}
+
+/// Writes the disc image (16-bit, the tracks bit for bit) and its CUE sheet (Latin-1).
+fn write_disc(
+    o: &Options,
+    plan: &DiscPlan,
+    masters: &[&Audio],
+) -> Result<DiscReport, OfflineError> {
+    let image = cd::disc_image(masters, &plan.layout);
+    let file_name = plan
+        .image
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let sheet = cd::cue_sheet(&plan.layout, &plan.metadata, &file_name)?;
+    let bytes = cd::latin1_bytes(&sheet)
+        .ok_or_else(|| OfflineError::file(&plan.cue, "the CUE sheet is not Latin-1"))?;
+    audio_io::write_wav_atomic(&plan.image, &image, OutputFormat::Int16, o.force)?;
+    audio_io::write_bytes_atomic(&plan.cue, &bytes, o.force)?;
+    Ok(DiscReport {
+        image: plan.image.display().to_string(),
+        cue: plan.cue.display().to_string(),
+        tracks: plan
+            .layout
+            .tracks
+            .iter()
+            .map(|t| DiscTrack {
+                number: t.number,
+                index_01: t.index_01.to_string(),
+                length: t.length.to_string(),
+            })
+            .collect(),
+        playing_time: plan.layout.program_length().to_string(),
     })
 }
 

@@ -91,6 +91,26 @@ pub struct RunReport {
     pub preview: Option<String>,
     /// The listening pack's folder (`--pack`).
     pub pack: Option<String>,
+    /// The CD image of an album mastered with `--target cd`.
+    pub disc: Option<DiscReport>,
+}
+
+/// The disc image and CUE sheet of a CD album.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DiscReport {
+    pub image: String,
+    pub cue: String,
+    pub tracks: Vec<DiscTrack>,
+    /// With the burner's 2 s first pregap, MM:SS:FF.
+    pub playing_time: String,
+}
+
+/// A track's place on the disc, MM:SS:FF (75 frames per second).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DiscTrack {
+    pub number: usize,
+    pub index_01: String,
+    pub length: String,
 }
 
 impl RunReport {
@@ -119,6 +139,23 @@ impl RunReport {
                 album.output_spread_lu,
                 album.max_track_error_lu
             );
+        }
+        if let Some(disc) = &self.disc {
+            let _ = writeln!(
+                out,
+                "CD image: {} with {} ({} tracks, playing time {})",
+                disc.image,
+                disc.cue,
+                disc.tracks.len(),
+                disc.playing_time
+            );
+            for t in &disc.tracks {
+                let _ = writeln!(
+                    out,
+                    "  track {:02} at {}, {} long",
+                    t.number, t.index_01, t.length
+                );
+            }
         }
         if let Some(pack) = &self.pack {
             let _ = writeln!(out, "Listening pack: {pack}");
