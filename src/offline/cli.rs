@@ -488,7 +488,10 @@ pub fn run_listen(o: &Options) -> Result<ListenReport, OfflineError> {
         .inputs
         .first()
         .ok_or_else(|| OfflineError::new("--listen renders one input"))?;
-    let input = audio_io::read_audio_file(path)?;
+    let read = audio_io::read_audio_file(path)?;
+    // What the plugin plays runs at a chain rate: other rates are resampled as for mastering.
+    let input = audio_io::resample_audio(&read, audio_io::chain_rate_for(read.sample_rate))
+        .map_err(|e| OfflineError::file(path, e))?;
     let format = if o.format_given {
         o.format
     } else {
@@ -1003,8 +1006,17 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
     let ab = params.ab_settings();
     let cd = matches!(o.target, Some(TargetSpec::Cd { .. }));
 
-    let mut jobs = Vec::new();
-    let mut prepare = |name: String, read: Audio, output: PathBuf| -> Result<(), OfflineError> {
+    // Songs are decoded, measured and mastered in parallel across cores (`--jobs`, default
+    // all): every step is per song and pure, so the results equal one song after another.
+    let threads = o
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, o.inputs.len().max(1));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| OfflineError::new(format!("cannot start {threads} render threads: {e}")))?;
+    let prepare = |name: String, read: Audio, output: PathBuf| -> Result<Job, OfflineError> {
         let rate = if cd {
             CD_SAMPLE_RATE_HZ
         } else {
@@ -1018,28 +1030,33 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
                 .map_err(|e| OfflineError::file(Path::new(&name), e))?;
             (resampled, Some(from))
         };
-        jobs.push(Job {
+        Ok(Job {
             name,
             input,
             resampled_from_hz,
             output: (!o.dry_run).then_some(output),
-        });
-        Ok(())
+        })
     };
-    if o.inputs.is_empty() {
+    let jobs: Vec<Job> = if o.inputs.is_empty() {
         let output = o.output.clone().unwrap_or_else(|| {
             o.out_dir
                 .clone()
                 .unwrap_or_default()
                 .join("fairmaster-demo.master.wav")
         });
-        prepare("built-in demo mix".into(), demo_mix(), output)?;
-    }
-    for path in &o.inputs {
-        let input = audio_io::read_audio_file(path)?;
-        let output = o.output.clone().unwrap_or_else(|| default_output(o, path));
-        prepare(path.display().to_string(), input, output)?;
-    }
+        vec![prepare("built-in demo mix".into(), demo_mix(), output)?]
+    } else {
+        pool.install(|| {
+            o.inputs
+                .par_iter()
+                .map(|path| {
+                    let input = audio_io::read_audio_file(path)?;
+                    let output = o.output.clone().unwrap_or_else(|| default_output(o, path));
+                    prepare(path.display().to_string(), input, output)
+                })
+                .collect::<Result<Vec<Job>, OfflineError>>()
+        })?
+    };
     check_outputs(o, &jobs)?;
     let disc_plan = if cd && jobs.len() > 1 {
         let plan = plan_disc(o, &jobs)?;
@@ -1116,12 +1133,12 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
         }
     };
 
-    let before: Vec<_> = jobs.iter().map(|j| analyse(&j.input)).collect();
+    let (before, input_lufs): (Vec<Analysis>, Vec<f64>) = pool.install(|| {
+        jobs.par_iter()
+            .map(|j| (analyse(&j.input), render::integrated_lufs(&j.input)))
+            .unzip()
+    });
     let album_mode = jobs.len() > 1;
-    let input_lufs: Vec<f64> = jobs
-        .iter()
-        .map(|j| render::integrated_lufs(&j.input))
-        .collect();
     let track_targets: Option<Vec<f64>> = target.map(|t| {
         if album_mode {
             album::track_targets(&input_lufs, t.integrated_lufs, o.album_mode)
@@ -1141,38 +1158,22 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
         settings_source: params.source.clone(),
         before,
     };
-    // Songs in parallel across cores (`--jobs`, default all): each song's render and search
-    // is independent. Bars per song under one MultiProgress; results come back in album order.
+    // One progress bar per song under one MultiProgress; results come back in album order.
     let multi = MultiProgress::new();
     let bars: Vec<Option<ProgressBar>> = jobs
         .iter()
         .map(|j| progress_bar(o, &j.input, &j.name).map(|b| multi.add(b)))
         .collect();
-    let threads = o
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, jobs.len().max(1));
-    let results: Vec<Result<Mastered, OfflineError>> = if threads > 1 {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| {
-                OfflineError::new(format!("cannot start {threads} render threads: {e}"))
-            })?;
-        pool.install(|| {
-            jobs.par_iter()
-                .zip(bars)
-                .enumerate()
-                .map(|(k, (job, bar))| master_job(&ctx, k, job, bar))
-                .collect()
-        })
-    } else {
-        jobs.iter()
+    let results: Vec<Result<Mastered, OfflineError>> = pool.install(|| {
+        // One song per work item: songs differ in how many renders their search takes, so
+        // idle threads take the next song rather than wait for a pre-split half.
+        jobs.par_iter()
             .zip(bars)
             .enumerate()
+            .with_max_len(1)
             .map(|(k, (job, bar))| master_job(&ctx, k, job, bar))
             .collect()
-    };
+    });
     let mut files = Vec::new();
     let mut mastered = Vec::new();
     for result in results {
