@@ -467,3 +467,69 @@ fn plugin_and_renderer_read_the_same_reference_within_0_05_db() {
     let target = report.files[0].target.as_ref().unwrap();
     assert!((target.target_lufs - f64::from(track.summary.integrated_lufs)).abs() < 1e-6);
 }
+
+#[test]
+fn align_places_a_late_bounce_of_the_mix_on_the_timeline_offline() {
+    let dir = scratch_dir("align");
+    let rate = 48_000;
+    // The mix, with a quiet intro (the capture must skip it), and a bounce that starts
+    // 12 345 frames late: the offset the plugin's Align button would find.
+    let mut mix = steady_mix(rate, 12.0, 31, -6.0);
+    for c in &mut mix.channels {
+        c[..rate as usize * 2].iter_mut().for_each(|x| *x *= 0.001);
+    }
+    let late = 12_345usize;
+    let bounce = Audio {
+        sample_rate: rate,
+        channels: mix
+            .channels
+            .iter()
+            .map(|c| {
+                std::iter::repeat_n(0.0, late)
+                    .chain(c.iter().copied())
+                    .collect()
+            })
+            .collect(),
+    };
+    let (mix_path, bounce_path) = (dir.join("mix.wav"), dir.join("bounce.wav"));
+    write(&mix_path, &mix);
+    write(&bounce_path, &bounce);
+    let listen = |reference: &Path, extra: &[&str]| {
+        let mut args: Vec<String> = [
+            mix_path.to_str().unwrap(),
+            "--listen",
+            "reference",
+            "--reference",
+            reference.to_str().unwrap(),
+            "--dry-run",
+            "--quiet",
+        ]
+        .iter()
+        .chain(extra)
+        .map(|s| s.to_string())
+        .collect();
+        args.push("--align".into());
+        let Command::Render(options) = parse_args(&args).unwrap() else {
+            panic!("not a render")
+        };
+        fairmaster::offline::cli::run_listen(&options)
+    };
+    let report = listen(&bounce_path, &[]).unwrap();
+    let offset = report.reference_offset_seconds.unwrap() * f64::from(rate);
+    let coherence = report.align_coherence.unwrap();
+    eprintln!("aligned at {offset:.2} frames, coherence {coherence:.2}");
+    assert!((offset - late as f64).abs() <= 1.0, "{offset}");
+    assert!(coherence > 0.5, "{coherence}");
+    // Searched around a given offset: a rough guess 0.5 s off still lands on the sample.
+    let report = listen(&bounce_path, &["--reference-offset", "0.75"]).unwrap();
+    let offset = report.reference_offset_seconds.unwrap() * f64::from(rate);
+    assert!((offset - late as f64).abs() <= 1.0, "{offset}");
+    // Unrelated music is refused with the reason, naming the reference.
+    let other = dir.join("other.wav");
+    write(&other, &orchestral_mix(rate, 12.0));
+    let error = listen(&other, &[]).unwrap_err().to_string();
+    assert!(
+        error.contains("no match") && error.contains("other.wav"),
+        "{error}"
+    );
+}

@@ -27,6 +27,7 @@ use crate::analysis::tonal_match::{
     correction_curve, fit_eq, refine_curve, CorrectionCurve, MatchOptions, MATCH_BANDS,
 };
 use crate::chain::ChainSettings;
+use crate::reference::align::{align_offset, AlignError, ALIGN_CAPTURE_SECONDS};
 use crate::reference::decode::{decode_reference, MAX_REFERENCE_BYTES};
 use crate::reference::track::{ReferenceTrack, TrackSummary};
 use crate::targets::{CD_DELIVERY, CD_SAMPLE_RATE_HZ, PRESET_TARGETS};
@@ -87,6 +88,11 @@ LISTENING (what the plugin plays; one input):
                            --set reference_platform=spotify|youtube|apple_music|...
     --loop START:END       the reference's loop in seconds (default: the whole track)
     --reference-trim DB    extra reference gain after matching
+    --reference-offset S   where the reference sits on the timeline: its frame t + S plays at
+                           the mix's t (seconds, as the plugin's Offset field)
+    --align                find that offset as the plugin's Align button does: the loudest 4 s
+                           of the mix against the reference (+-2 s around --reference-offset,
+                           generalised cross-correlation); refused when nothing matches
 
 OUTPUT:
     -o, --output FILE      output file (one input only); default INPUT_DIR/NAME.master.wav
@@ -198,6 +204,9 @@ pub struct Options {
     pub match_smoothing_octaves: f64,
     /// `--preserve-dynamics`.
     pub dynamics_limits: DynamicsLimits,
+    /// `--reference-offset` (seconds) and `--align` for `--listen`.
+    pub reference_offset_seconds: Option<f64>,
+    pub align: bool,
     /// `--jobs`: songs mastered at once (default: every core).
     pub jobs: Option<usize>,
     /// `--pack DIR`: the listening pack.
@@ -237,6 +246,8 @@ impl Default for Options {
             match_eq: None,
             match_smoothing_octaves: DEFAULT_SMOOTHING_OCTAVES,
             dynamics_limits: DynamicsLimits::default(),
+            reference_offset_seconds: None,
+            align: false,
             jobs: None,
             pack: None,
             cd_metadata: None,
@@ -390,6 +401,21 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
                     );
                 }
             }
+            "--reference-offset" => {
+                let v = value()?;
+                o.reference_offset_seconds = Some(
+                    v.trim()
+                        .trim_end_matches('s')
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|x| x.is_finite() && x.abs() <= 3600.0)
+                        .ok_or_else(|| {
+                            format!("--reference-offset needs seconds within +-3600, got '{v}'")
+                        })?,
+                );
+            }
+            "--align" => o.align = true,
             "--jobs" | "-j" => {
                 let v = value()?;
                 o.jobs = Some(
@@ -422,6 +448,15 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
     }
     if o.output.is_some() && o.out_dir.is_some() {
         return Err("--output and --out-dir are alternatives; give one".into());
+    }
+    if (o.align || o.reference_offset_seconds.is_some())
+        && !(o.listen.is_some() && o.reference.is_some())
+    {
+        return Err(
+            "--align and --reference-offset place the reference for --listen: give \
+                    --listen MODE and --reference FILE"
+                .into(),
+        );
     }
     match o.listen {
         Some(mode) => {
@@ -548,6 +583,19 @@ pub fn run_listen(o: &Options) -> Result<ListenReport, OfflineError> {
     if let Some(trim) = o.reference_trim_db {
         reference_settings.slots[slot].trim_db = trim;
     }
+    if let Some(offset) = o.reference_offset_seconds {
+        reference_settings.slots[slot].offset_seconds = offset;
+    }
+    let mut align_coherence = None;
+    if let (true, Some(t)) = (o.align, &track) {
+        let (offset, coherence) =
+            align_from_loudest_section(&input, t, reference_settings.slots[slot].offset_seconds)
+                .map_err(|e| {
+                    OfflineError::file(o.reference.as_deref().unwrap_or(path), e.to_string())
+                })?;
+        reference_settings.slots[slot].offset_seconds = offset;
+        align_coherence = Some(coherence);
+    }
     let loop_lufs = track.as_ref().map(|t| {
         let mut player = crate::reference::playback::ReferencePlayer::new();
         player.reset(t.sample_rate);
@@ -557,13 +605,47 @@ pub fn run_listen(o: &Options) -> Result<ListenReport, OfflineError> {
             .loudness()
             .map_or(f32::NEG_INFINITY, |l| l.loop_integrated_lufs)
     });
+    let has_reference = track.is_some();
     let heard = render_listening(&input, &chain, &ab, mode, track, &reference_settings);
     if let Some(out) = &output {
         audio_io::write_wav_atomic(out, &heard.audio, format, o.force)?;
     }
     let mut report = ListenReport::new(mode, output.map(|p| p.display().to_string()), &heard);
     report.reference_loop_lufs = loop_lufs;
+    if has_reference {
+        report.reference_offset_seconds = Some(reference_settings.slots[slot].offset_seconds);
+        report.align_coherence = align_coherence;
+    }
     Ok(report)
+}
+
+/// `--align`: the plugin's Align button offline (`reference::align::align_offset`). The
+/// capture is the mix's loudest 4 s (by mean square, in 0.5 s steps), so an intro's silence or
+/// count-in cannot make the match fail. Returns the offset in seconds and the coherence.
+fn align_from_loudest_section(
+    input: &Audio,
+    track: &ReferenceTrack,
+    current_offset_seconds: f64,
+) -> Result<(f64, f32), AlignError> {
+    let fs = f64::from(input.sample_rate);
+    let (left, right) = input.left_right();
+    let mono: Vec<f32> = left.iter().zip(right).map(|(l, r)| 0.5 * (l + r)).collect();
+    let len = ((ALIGN_CAPTURE_SECONDS * fs) as usize).min(mono.len());
+    let step = ((0.5 * fs) as usize).max(1);
+    let energy = |start: usize| -> f64 {
+        mono[start..start + len]
+            .iter()
+            .map(|x| f64::from(*x) * f64::from(*x))
+            .sum()
+    };
+    let start = (0..=mono.len() - len)
+        .step_by(step)
+        .max_by(|&a, &b| energy(a).total_cmp(&energy(b)))
+        .unwrap_or(0);
+    let current = (current_offset_seconds * fs).round() as i64;
+    let (offset, coherence) =
+        align_offset(track, start as i64, &mono[start..start + len], current)?;
+    Ok((offset as f64 / fs, coherence))
 }
 
 /// One job: a decoded input (at the rate it is mastered at), its name and where its master goes.

@@ -129,6 +129,10 @@ pub struct ListenReport {
     /// Reference loop integrated loudness and whole-track figures, when one was given.
     pub reference_loop_lufs: Option<f32>,
     pub latency_samples: u32,
+    /// The reference's timeline offset used (`--reference-offset`, or found by `--align`), s.
+    pub reference_offset_seconds: Option<f64>,
+    /// Phase coherence of the `--align` match, 0-1.
+    pub align_coherence: Option<f32>,
 }
 
 impl ListenReport {
@@ -144,6 +148,8 @@ impl ListenReport {
             },
             reference_loop_lufs: None,
             latency_samples: heard.latency_samples,
+            reference_offset_seconds: None,
+            align_coherence: None,
         }
     }
 
@@ -155,6 +161,16 @@ impl ListenReport {
         );
         if let Some(l) = self.reference_loop_lufs {
             s.push_str(&format!("reference loop: {l:.2} LUFS integrated\n"));
+        }
+        match (self.reference_offset_seconds, self.align_coherence) {
+            (Some(offset), Some(c)) => s.push_str(&format!(
+                "reference offset: {:+.2} ms (auto-aligned, coherence {c:.2})\n",
+                1000.0 * offset
+            )),
+            (Some(offset), None) => {
+                s.push_str(&format!("reference offset: {:+.2} ms\n", 1000.0 * offset))
+            }
+            _ => {}
         }
         if let Some(o) = &self.output {
             s.push_str(&format!("written: {o}\n"));

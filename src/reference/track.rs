@@ -39,6 +39,11 @@ pub struct LoudnessBlocks {
 }
 
 impl LoudnessBlocks {
+    /// Memory the blocks hold (as allocated), for the loaded-track overhead benchmark.
+    pub fn bytes(&self) -> usize {
+        self.mean_square.capacity() * std::mem::size_of::<f64>()
+    }
+
     pub fn measure(left: &[f32], right: &[f32], sample_rate: f32) -> Self {
         let block_frames =
             ((f64::from(sample_rate) * LOUDNESS_BLOCK_SECONDS).round() as usize).max(1);
