@@ -231,6 +231,8 @@ pub fn render_to_target(
     let mut history: Vec<(f64, f64)> = Vec::new();
     let mut held_back_by = None;
     let mut u = f64::from(base.limiter.drive_db).min(u_max);
+    // What the search aims at: the target, lowered when a render crosses the PLR floor.
+    let mut aim = t;
     for pass in 0..MAX_TARGET_PASSES {
         let s = apply_control(&base, u);
         let rendered = render(input, &s, ab, &mut |done| progress(pass, done));
@@ -247,10 +249,16 @@ pub fn render_to_target(
             integrated_lufs: lufs,
         });
         // PLR is measured only when a floor is set (the true-peak meter costs a pass's time).
-        let below_plr_floor = limits.min_plr_db.is_some_and(|floor| {
-            let plr = super::analysis::analyse(&rendered.audio).plr_db;
-            plr < floor - PLR_FLOOR_TOLERANCE_DB
+        let plr_shortfall = limits.min_plr_db.map_or(0.0, |floor| {
+            f64::from(floor - super::analysis::analyse(&rendered.audio).plr_db)
         });
+        let below_plr_floor = plr_shortfall > f64::from(PLR_FLOOR_TOLERANCE_DB);
+        if below_plr_floor {
+            // Under limiting the true peak sits at the ceiling, so the PLR rises about 1 dB
+            // for each LU taken off: aim that much quieter and let the loudness secant find it
+            // (a bisection on PLR alone spends the whole pass budget).
+            aim = aim.min(lufs - plr_shortfall - PLR_AIM_MARGIN_LU);
+        }
         let error = lufs - t;
         let candidate = TargetedRender {
             rendered,
@@ -271,10 +279,11 @@ pub fn render_to_target(
             if best.as_ref().is_none_or(|(e, _)| error.abs() < *e) {
                 best = Some((error.abs(), candidate));
             }
-            if error.abs() <= TARGET_TOLERANCE_LU {
+            let aim_error = lufs - aim;
+            if aim_error.abs() <= TARGET_TOLERANCE_LU {
                 break;
             }
-            if error < 0.0 {
+            if aim_error < 0.0 {
                 too_quiet =
                     Some(too_quiet.map_or((u, lufs), |q| if u > q.0 { (u, lufs) } else { q }));
                 if u >= u_max {
@@ -300,12 +309,7 @@ pub fn render_to_target(
             }
         }
         history.push((u, lufs));
-        u = next_control(&history, t, too_quiet, too_loud).clamp(u_min, u_max);
-        if below_plr_floor && too_quiet.is_none() {
-            // Past the floor with nothing known below it: step well down rather than trust a
-            // secant fitted to the loudness alone.
-            u = (u.min(history.last().map_or(u, |h| h.0)) - 3.0).max(u_min);
-        }
+        u = next_control(&history, aim, too_quiet, too_loud).clamp(u_min, u_max);
     }
     let (mut result, outside) = match (best, best_outside) {
         (Some((_, r)), _) => (r, false),
@@ -327,6 +331,9 @@ pub fn render_to_target(
 
 /// A render whose PLR is this close under the floor counts as on it (the meters' resolution).
 const PLR_FLOOR_TOLERANCE_DB: f32 = 0.05;
+/// The search aims this much quieter than the PLR floor strictly needs, so its tolerance
+/// window lands on the right side of the floor.
+const PLR_AIM_MARGIN_LU: f64 = 0.05;
 
 /// The next control value: slope-1 step, then secant, kept inside the bracket.
 fn next_control(
