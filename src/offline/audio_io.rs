@@ -142,12 +142,12 @@ pub fn chain_rate_for(sample_rate: u32) -> u32 {
     }
 }
 
-/// Resamples `audio` to `to` Hz with the reference loader's rubato resampler
-/// ([`resample_stereo`](crate::reference::decode::resample_stereo): time-aligned, length
-/// `round(frames * to / from)`). Mono stays mono. `to == from` returns a copy.
-pub fn resample_audio(audio: &Audio, to: u32) -> Result<Audio, String> {
+/// `audio` at `to` Hz: itself when it is already there, else resampled with the reference
+/// loader's rubato resampler ([`resample_stereo`](crate::reference::decode::resample_stereo):
+/// time-aligned, length `round(frames * to / from)`). Mono stays mono.
+pub fn resample_audio(audio: Audio, to: u32) -> Result<Audio, String> {
     if audio.sample_rate == to {
-        return Ok(audio.clone());
+        return Ok(audio);
     }
     let (left, right) = audio.left_right();
     let (l, r) = crate::reference::decode::resample_stereo(left, right, audio.sample_rate, to)?;
@@ -179,12 +179,23 @@ pub fn write_wav_atomic(
     format: OutputFormat,
     force: bool,
 ) -> Result<(), OfflineError> {
+    write_atomic(path, force, |temp| write_wav_to(temp, audio, format))
+}
+
+/// The one way outputs are written: refused if `path` exists (without `force`), written to a
+/// temporary file in the same folder by `write`, checked again and renamed into place (atomic
+/// on one file system); the temporary file is removed on any failure.
+fn write_atomic(
+    path: &Path,
+    force: bool,
+    write: impl FnOnce(&Path) -> Result<(), OfflineError>,
+) -> Result<(), OfflineError> {
     check_output_free(path, force)?;
     let temp = temp_path_for(path);
-    let result = write_wav_to(&temp, audio, format).and_then(|()| {
+    let result = write(&temp).and_then(|()| {
         check_output_free(path, force)?;
         std::fs::rename(&temp, path)
-            .map_err(|e| OfflineError::file(path, format!("cannot move the render in place: {e}")))
+            .map_err(|e| OfflineError::file(path, format!("cannot move the file in place: {e}")))
     });
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
@@ -192,23 +203,12 @@ pub fn write_wav_atomic(
     result
 }
 
-/// Writes `bytes` to `path` the way [`write_wav_atomic`] writes audio: a temporary file in the
-/// same folder, renamed into place; nothing is left behind on failure.
+/// Writes `bytes` to `path` the way [`write_wav_atomic`] writes audio.
 pub fn write_bytes_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), OfflineError> {
-    check_output_free(path, force)?;
-    let temp = temp_path_for(path);
-    let result = std::fs::write(&temp, bytes)
-        .map_err(|e| OfflineError::file(path, format!("cannot write: {e}")))
-        .and_then(|()| {
-            check_output_free(path, force)?;
-            std::fs::rename(&temp, path).map_err(|e| {
-                OfflineError::file(path, format!("cannot move the file in place: {e}"))
-            })
-        });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
+    write_atomic(path, force, |temp| {
+        std::fs::write(temp, bytes)
+            .map_err(|e| OfflineError::file(path, format!("cannot write: {e}")))
+    })
 }
 
 /// `dir/.name.fairmaster-tmp-<pid>`: hidden, same directory (so the rename is atomic), unique

@@ -525,8 +525,8 @@ pub fn run_listen(o: &Options) -> Result<ListenReport, OfflineError> {
         .ok_or_else(|| OfflineError::new("--listen renders one input"))?;
     let read = audio_io::read_audio_file(path)?;
     // What the plugin plays runs at a chain rate: other rates are resampled as for mastering.
-    let input = audio_io::resample_audio(&read, audio_io::chain_rate_for(read.sample_rate))
-        .map_err(|e| OfflineError::file(path, e))?;
+    let rate = audio_io::chain_rate_for(read.sample_rate);
+    let input = audio_io::resample_audio(read, rate).map_err(|e| OfflineError::file(path, e))?;
     let format = if o.format_given {
         o.format
     } else {
@@ -660,7 +660,7 @@ struct Job {
 /// The reference of `--target reference` / `--match-eq`, analysed by the plugin's own
 /// reference loader at one sample rate.
 struct LoadedReference {
-    track: std::sync::Arc<ReferenceTrack>,
+    track: ReferenceTrack,
     tonal: TonalBalance,
     summary: TrackSummary,
 }
@@ -708,7 +708,7 @@ fn load_reference(o: &Options, path: &Path, rate: u32) -> Result<LoadedReference
         ));
     }
     Ok(LoadedReference {
-        track: std::sync::Arc::new(track),
+        track,
         tonal,
         summary,
     })
@@ -1104,14 +1104,10 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
         } else {
             audio_io::chain_rate_for(read.sample_rate)
         };
-        let (input, resampled_from_hz) = if rate == read.sample_rate {
-            (read, None)
-        } else {
-            let from = read.sample_rate;
-            let resampled = audio_io::resample_audio(&read, rate)
-                .map_err(|e| OfflineError::file(Path::new(&name), e))?;
-            (resampled, Some(from))
-        };
+        let from = read.sample_rate;
+        let input = audio_io::resample_audio(read, rate)
+            .map_err(|e| OfflineError::file(Path::new(&name), e))?;
+        let resampled_from_hz = (from != rate).then_some(from);
         Ok(Job {
             name,
             input,
@@ -1256,19 +1252,16 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
             .map(|(k, (job, bar))| master_job(&ctx, k, job, bar))
             .collect()
     });
-    let mut files = Vec::new();
-    let mut mastered = Vec::new();
-    for result in results {
-        let m = result?;
-        files.push(m.report.clone());
-        mastered.push(m);
-    }
+    let mastered = results.into_iter().collect::<Result<Vec<Mastered>, _>>()?;
     let masters: Vec<&Audio> = mastered.iter().map(|m| &m.master).collect();
-    let (target, references) = (ctx.target, &ctx.references);
+    let JobContext {
+        target, references, ..
+    } = ctx;
 
     let album = album_mode.then(|| {
+        let files = mastered.iter().map(|m| &m.report);
         let output_lufs: Vec<f64> = files
-            .iter()
+            .clone()
             .map(|f| {
                 f.target
                     .as_ref()
@@ -1276,7 +1269,6 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
             })
             .collect();
         let max_track_error_lu = files
-            .iter()
             .filter_map(|f| f.target.as_ref().map(|t| t.error_lu.abs()))
             .fold(0.0, f64::max);
         AlbumSummary {
@@ -1323,13 +1315,17 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
                     .map(|t| (t.target_lufs, t.ceiling_dbtp)),
             })
             .collect();
-        let reference_audio = jobs.first().and_then(|j| {
-            let loaded = references.iter().find(|(r, _)| *r == j.input.sample_rate)?;
-            Some(Audio {
-                sample_rate: j.input.sample_rate,
-                channels: vec![loaded.1.track.left.clone(), loaded.1.track.right.clone()],
-            })
-        });
+        // The reference at the songs' rate, its samples moved out of the analysed track
+        // (the jobs are done with it).
+        let rate = jobs.first().map(|j| j.input.sample_rate);
+        let reference_audio =
+            references
+                .into_iter()
+                .find(|(r, _)| Some(*r) == rate)
+                .map(|(sample_rate, loaded)| Audio {
+                    sample_rate,
+                    channels: vec![loaded.track.left, loaded.track.right],
+                });
         let reference_label = o
             .reference
             .as_ref()
@@ -1346,7 +1342,7 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
         pack = Some(dir.display().to_string());
     }
     Ok(RunReport {
-        files,
+        files: mastered.into_iter().map(|m| m.report).collect(),
         album,
         preview,
         pack,
