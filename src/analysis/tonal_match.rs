@@ -119,7 +119,6 @@ pub fn correction_curve(
             d.is_finite().then_some(d)
         })
         .collect();
-    let half_width = 0.5 * options.smoothing_octaves.max(0.0);
     let amount = options.amount.clamp(0.0, 1.0);
     let mut curve = CorrectionCurve {
         centres_hz: Vec::new(),
@@ -130,11 +129,9 @@ pub fn correction_curve(
         if !(MATCH_LOW_HZ..=MATCH_HIGH_HZ).contains(&centre) || difference[i].is_none() {
             continue;
         }
-        let (sum, count) = (0..SIXTH_BANDS)
-            .filter(|&j| (sixth_centre_hz(j) / centre).log2().abs() <= half_width + 1e-9)
-            .filter_map(|j| difference[j])
-            .fold((0.0, 0usize), |(s, n), d| (s + d, n + 1));
-        let smoothed = sum / count.max(1) as f64;
+        let bands = (0..SIXTH_BANDS).map(|j| (sixth_centre_hz(j), difference[j]));
+        // Band i itself has a value, so the mean exists.
+        let smoothed = box_mean(centre, bands, options.smoothing_octaves).unwrap_or(0.0);
         curve.centres_hz.push(centre);
         curve
             .correction_db
@@ -173,20 +170,17 @@ pub fn refine_curve(
             Some(wanted - level(master, f)?)
         })
         .collect();
-    let half_width = 0.5 * smoothing_octaves.max(0.0);
     let correction_db = curve
         .centres_hz
         .iter()
         .zip(&curve.correction_db)
         .map(|(&f, &c)| {
-            let (sum, count) = curve
+            let bands = curve
                 .centres_hz
                 .iter()
-                .zip(&shortfall)
-                .filter(|(g, _)| (*g / f).log2().abs() <= half_width + 1e-9)
-                .filter_map(|(_, s)| *s)
-                .fold((0.0, 0usize), |(s, n), d| (s + d, n + 1));
-            let smoothed = if count == 0 { 0.0 } else { sum / count as f64 };
+                .copied()
+                .zip(shortfall.iter().copied());
+            let smoothed = box_mean(f, bands, smoothing_octaves).unwrap_or(0.0);
             (c + smoothed).clamp(-MAX_CORRECTION_DB, MAX_CORRECTION_DB)
         })
         .collect();
@@ -194,6 +188,22 @@ pub fn refine_curve(
         centres_hz: curve.centres_hz.clone(),
         correction_db,
     }
+}
+
+/// The smoothing of both curves: the mean of the values (`None`s skipped) whose frequency lies
+/// within half of `smoothing_octaves` of `centre` on a log-frequency axis (a box window);
+/// `None` when no value does.
+fn box_mean(
+    centre: f64,
+    values: impl Iterator<Item = (f64, Option<f64>)>,
+    smoothing_octaves: f64,
+) -> Option<f64> {
+    let half_width = 0.5 * smoothing_octaves.max(0.0);
+    let (sum, count) = values
+        .filter(|(f, _)| (f / centre).log2().abs() <= half_width + 1e-9)
+        .filter_map(|(_, v)| v)
+        .fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    (count > 0).then(|| sum / count as f64)
 }
 
 /// `base` with its shelves and bells off: only the cuts.
