@@ -82,14 +82,10 @@ struct StereoXorshift128Plus {
     second: [u64; 2],
 }
 
-/// SplitMix64 step (Steele, Lea, Flood 2014): expands a seed into well-mixed, non-zero
-/// generator state (the recommended seeding for the xorshift family).
+/// SplitMix64 (`dsp::util::splitmix64`) expands a seed into well-mixed generator state, made
+/// non-zero (the recommended seeding for the xorshift family).
 fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    (z ^ (z >> 31)) | 1
+    crate::dsp::util::splitmix64(state) | 1
 }
 
 /// `2^52` as f64: `f64::from_bits(EXPONENT_2_52 | n) - 2^52 == n` exactly for `n < 2^52`, an

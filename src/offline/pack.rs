@@ -363,16 +363,12 @@ fn common_matched_lufs(measured: &[(f64, f64)]) -> Option<f64> {
         .reduce(f64::min)
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, well-mixed generator; enough for a shuffle.
+/// SplitMix64 ([`crate::dsp::util::splitmix64`]): enough for a shuffle.
 struct SplitMix64(u64);
 
 impl SplitMix64 {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        crate::dsp::util::splitmix64(&mut self.0)
     }
 
     /// Uniform in `0..n` (n small: the modulo bias is below 2^-60).
@@ -475,7 +471,7 @@ fn build_blind(
 
 /// `channels` times `gain_db`.
 fn scaled(channels: &[Vec<f32>; 2], gain_db: f64) -> [Vec<f32>; 2] {
-    let gain = 10f64.powf(gain_db / 20.0);
+    let gain = crate::dsp::util::db_to_gain_f64(gain_db);
     let scale =
         |c: &Vec<f32>| -> Vec<f32> { c.iter().map(|&x| (f64::from(x) * gain) as f32).collect() };
     [scale(&channels[0]), scale(&channels[1])]

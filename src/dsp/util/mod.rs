@@ -29,6 +29,17 @@ pub fn usable_sample_rate(sample_rate: f32) -> f32 {
     }
 }
 
+/// One SplitMix64 step (Steele, Lea, Flood 2014): a tiny generator with well-mixed output,
+/// used to seed the dither's xorshift state and to shuffle the listening pack's blind file.
+#[inline]
+pub fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// Decibels to linear amplitude.
 #[inline]
 pub fn db_to_gain(db: f32) -> f32 {
