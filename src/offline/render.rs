@@ -32,6 +32,7 @@ use super::{Audio, OfflineError};
 use crate::ab::AbSettings;
 use crate::chain::ChainSettings;
 use crate::dsp::meters::loudness::integrated_loudness;
+use crate::dsp::meters::true_peak::true_peak_dbtp;
 use crate::dsp::util::gain::GAIN_DB;
 use crate::engine::Engine;
 
@@ -250,7 +251,11 @@ pub fn render_to_target(
         });
         // PLR is measured only when a floor is set (the true-peak meter costs a pass's time).
         let plr_shortfall = limits.min_plr_db.map_or(0.0, |floor| {
-            f64::from(floor - super::analysis::analyse(&rendered.audio).plr_db)
+            // PLR = true peak - the integrated loudness just measured (the full `analyse`
+            // would measure the loudness again and the LRA, which the search does not need).
+            let (left, right) = rendered.audio.left_right();
+            let plr = f64::from(true_peak_dbtp(left, right)) - lufs;
+            f64::from(floor) - plr
         });
         let below_plr_floor = plr_shortfall > f64::from(PLR_FLOOR_TOLERANCE_DB);
         if below_plr_floor {
