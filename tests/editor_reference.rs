@@ -359,3 +359,81 @@ fn align_button_places_the_reference_on_the_timeline() {
         .query_by_label_contains("Aligned: offset +145.83 ms (+7000 samples)")
         .is_some());
 }
+
+/// A file dropped on the editor, as the patched egui-baseview hands baseview's drops to egui.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+/// Drag and drop: files dragged over slot 3's button show where they go; dropped, the first
+/// loads into slot 3 (which becomes the selected slot, one host gesture), the second into the
+/// next empty slot (4), skipping none that are taken; both load through the real loader
+/// thread. Nine files into the last slot load one and say why the rest did not.
+#[test]
+fn files_dropped_on_a_slot_load_into_it_and_the_empty_slots_after_it() {
+    let (first, _, _) = reference_file("drop-a.wav");
+    let (second, _, _) = reference_file("drop-b.wav");
+    let mut h = harness(session());
+    h.run();
+    let target = h.get_by_label("Reference Slot 3").rect().center();
+    h.hover_at(target);
+    h.input_mut().hovered_files = vec![egui::HoveredFile {
+        path: Some(first.clone()),
+        mime: String::new(),
+    }];
+    h.run_steps(2);
+    assert!(h
+        .query_by_label_contains("Drop to load into slot 3")
+        .is_some());
+    h.input_mut().hovered_files.clear();
+    h.input_mut().dropped_files = vec![
+        std::sync::Arc::new(Dropped(first.clone())),
+        std::sync::Arc::new(Dropped(second.clone())),
+    ];
+    h.step();
+    h.run();
+    assert!(h.query_by_label_contains("Drop to load").is_none());
+    assert!(h
+        .query_by_label_contains("Loading 2 dropped files into slots 3, 4")
+        .is_some());
+    let s = h.state();
+    assert_eq!(s.app.params.reference_slot.value(), 3);
+    assert!(s
+        .app
+        .host
+        .gestures()
+        .iter()
+        .any(|g| g.id() == "reference_slot"));
+    let files = s.app.params.references.0.files();
+    assert_eq!(files[2].path.as_deref(), Some(first.to_str().unwrap()));
+    assert_eq!(files[3].path.as_deref(), Some(second.to_str().unwrap()));
+    assert!(files[0].path.is_none() && files[1].path.is_none() && files[4].path.is_none());
+    step_until(&mut h, |s| {
+        let slots = s.app.shared.reference_status.slots();
+        matches!(slots[2].state, SlotState::Ready) && matches!(slots[3].state, SlotState::Ready)
+    });
+
+    // Nine files on slot 8: one slot is left, the message says the rest were not loaded.
+    let last = h.get_by_label("Reference Slot 8").rect().center();
+    h.hover_at(last);
+    h.run();
+    h.input_mut().dropped_files = (0..9)
+        .map(|_| std::sync::Arc::new(Dropped(first.clone())) as egui::DroppedFileHandle)
+        .collect();
+    h.step();
+    h.run();
+    assert!(h
+        .query_by_label_contains("Loaded 1 of 9 dropped files (slot 8): no empty slot after slot 8")
+        .is_some());
+    let files = h.state().app.params.references.0.files();
+    assert_eq!(files[7].path.as_deref(), Some(first.to_str().unwrap()));
+    assert_eq!(h.state().app.params.reference_slot.value(), 8);
+}

@@ -1,6 +1,6 @@
 //! The reference block: listen to a reference (shortcut: the R key), pick one of the eight
-//! slots, load a file into it by path, set its loop on the waveform, its trim and whether it is
-//! a song of this record; the match mode; the monitoring aids; and the album view (every song
+//! slots, load a file into it (typed path, file dialog, or dropped on the editor), set its
+//! loop on the waveform, its trim and whether it is a song of this record; the match mode; the monitoring aids; and the album view (every song
 //! of the record beside the master).
 //!
 //! The editor only writes host parameters (with gestures) and the slots' persisted state
@@ -32,6 +32,8 @@ pub const REFERENCE_BUTTON_LABEL: &str = "Reference compare";
 pub const PATH_FIELD_LABEL: &str = "Reference file path";
 /// Accessible label of the load button.
 pub const LOAD_BUTTON_LABEL: &str = "Load reference";
+/// Accessible label of the button that opens the platform's file dialog.
+pub const BROWSE_BUTTON_LABEL: &str = "Browse for a reference";
 /// Accessible label of the waveform (drag on it to set the loop).
 pub const WAVEFORM_LABEL: &str = "Reference waveform";
 /// Accessible label of the "song of this record" check box.
@@ -55,6 +57,143 @@ pub struct ReferencePanel {
     message: Option<(String, bool)>,
     tonal: TonalView,
     align: AlignJob,
+    browse: BrowseJob,
+}
+
+/// What the panel says when the dialog closes without a file. The dialog cannot tell a
+/// cancel from a system without any dialog (on Linux: no XDG desktop portal and no zenity),
+/// so the message covers both.
+const NO_FILE_CHOSEN: &str =
+    "No file chosen. If no dialog opened, type the path or drop the file on the editor";
+
+/// The audio formats the loader reads (`reference::decode`), for the file dialog's filter.
+const AUDIO_EXTENSIONS: [&str; 10] = [
+    "wav", "wave", "aif", "aiff", "flac", "mp3", "ogg", "oga", "m4a", "mp4",
+];
+
+/// A file dialog that is open: the slot it loads into and the dialog's answer (a path, or
+/// nothing when it was cancelled), from the thread that runs the dialog.
+#[derive(Debug, Default)]
+struct BrowseJob {
+    open: Option<(usize, mpsc::Receiver<Option<std::path::PathBuf>>)>,
+}
+
+impl BrowseJob {
+    /// Opens the platform's file dialog for `slot`. On Linux (the XDG portal, or zenity when
+    /// no portal runs) and Windows the dialog blocks the thread that runs it, so it runs on its
+    /// own thread and the editor keeps drawing; macOS allows its panels only on the main thread,
+    /// where it runs modal, as hosts expect of a plugin's file dialog.
+    fn start(&mut self, slot: usize) -> Result<(), String> {
+        let dialog = move || {
+            rfd::FileDialog::new()
+                .set_title(format!("Load reference {}", slot + 1))
+                .add_filter("Audio", &AUDIO_EXTENSIONS)
+                .add_filter("All files", &["*"])
+                .pick_file()
+        };
+        let (sender, receiver) = mpsc::channel();
+        if cfg!(target_os = "macos") {
+            let _ = sender.send(dialog());
+        } else {
+            std::thread::Builder::new()
+                .name("fairmaster-file-dialog".into())
+                .spawn(move || {
+                    let _ = sender.send(dialog());
+                })
+                .map_err(|e| format!("Could not open the file dialog: {e}"))?;
+        }
+        self.open = Some((slot, receiver));
+        Ok(())
+    }
+
+    /// The dialog's answer once it is closed: `Some((slot, Some(path)))` for a chosen file.
+    fn poll(&mut self) -> Option<(usize, Option<std::path::PathBuf>)> {
+        let (slot, receiver) = self.open.as_ref()?;
+        let answer = match receiver.try_recv() {
+            Ok(path) => Some((*slot, path)),
+            Err(mpsc::TryRecvError::Empty) => return None,
+            // The dialog's thread ended without an answer (it panicked, or no dialog could be
+            // shown): treated as cancelled.
+            Err(mpsc::TryRecvError::Disconnected) => Some((*slot, None)),
+        };
+        self.open = None;
+        answer
+    }
+}
+
+/// Puts `path` into `slot` (typed, browsed or dropped): made absolute, so the session still
+/// finds it when the host's working directory differs; the same path again reloads the file
+/// (it may have changed on disk), a new one drops the previous file's cached analysis.
+fn load_into_slot(
+    slots: &crate::reference::state::ReferenceSlots,
+    slot: usize,
+    path: &str,
+) -> String {
+    let absolute = std::path::absolute(path)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| path.to_owned());
+    let mut same = false;
+    slots.update_file(slot, |f| {
+        same = f.path.as_deref() == Some(absolute.as_str());
+        f.path = Some(absolute.clone());
+        if !same {
+            f.content_hash = None;
+            f.summary = None;
+        }
+    });
+    if same {
+        slots.request_reload();
+    }
+    absolute
+}
+
+/// Files dropped on the editor (`RawInput::dropped_files`, forwarded from baseview by the
+/// patched egui-baseview) go into slots: the first into the slot whose button it was dropped
+/// on, or the selected slot, the rest into the empty slots that follow it. Returns the slot
+/// that received the first file, to select it, and what the panel should say.
+fn load_dropped(
+    panel: &mut ReferencePanel,
+    slots: &crate::reference::state::ReferenceSlots,
+    first_slot: usize,
+    dropped: &[std::path::PathBuf],
+) -> (String, bool) {
+    let files = slots.files();
+    let mut targets = vec![first_slot];
+    targets.extend(
+        (first_slot + 1..REFERENCE_SLOTS)
+            .filter(|&i| files[i].path.is_none())
+            .take(dropped.len().saturating_sub(1)),
+    );
+    for (&slot, path) in targets.iter().zip(dropped) {
+        panel.path_text[slot] = load_into_slot(slots, slot, &path.display().to_string());
+    }
+    let loaded = targets.len().min(dropped.len());
+    let slot_list = targets
+        .iter()
+        .take(loaded)
+        .map(|i| (i + 1).to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if loaded < dropped.len() {
+        (
+            format!(
+                "Loaded {loaded} of {} dropped files (slot {slot_list}): no empty slot after slot {} for the rest",
+                dropped.len(),
+                first_slot + 1
+            ),
+            true,
+        )
+    } else if loaded > 1 {
+        (
+            format!("Loading {loaded} dropped files into slots {slot_list}"),
+            false,
+        )
+    } else {
+        (
+            format!("Loading the dropped file into slot {slot_list}"),
+            false,
+        )
+    }
 }
 
 /// An auto-align in progress (`reference::align`): the slot it is for, then the search
@@ -414,7 +553,17 @@ pub fn show(
         );
     }
 
-    // Slot buttons, coloured by state.
+    // Slot buttons, coloured by state; a file dragged over the editor shows where it goes.
+    let dragging = ui.ctx().input(|i| !i.raw.hovered_files.is_empty());
+    let dropped: Vec<std::path::PathBuf> = ui.ctx().input(|i| {
+        i.raw
+            .dropped_files
+            .iter()
+            .map(|f| f.path().to_path_buf())
+            .collect()
+    });
+    let pointer = ui.ctx().input(|i| i.pointer.latest_pos());
+    let mut slot_under_pointer = None;
     ui.horizontal(|ui| {
         ctl.saw(&params.reference_slot);
         for (i, status) in statuses.iter().enumerate() {
@@ -434,6 +583,17 @@ pub fn show(
                     format!("Reference Slot {}", i + 1),
                 )
             });
+            if pointer.is_some_and(|p| response.rect.contains(p)) {
+                slot_under_pointer = Some(i);
+                if dragging {
+                    ui.painter().rect_stroke(
+                        response.rect.expand(2.0),
+                        CornerRadius::same(3),
+                        Stroke::new(2.0, theme::ACCENT),
+                        egui::StrokeKind::Outside,
+                    );
+                }
+            }
             let response =
                 response.on_hover_text(files[i].path.clone().unwrap_or_else(|| "empty".into()));
             if response.clicked() && i != slot {
@@ -441,6 +601,45 @@ pub fn show(
             }
         }
     });
+
+    if dragging {
+        let target = slot_under_pointer.unwrap_or(slot);
+        ui.label(
+            egui::RichText::new(format!(
+                "Drop to load into slot {} (more files fill the empty slots after it)",
+                target + 1
+            ))
+            .size(11.0)
+            .color(theme::ACCENT),
+        );
+        ui.ctx().request_repaint();
+    }
+    if !dropped.is_empty() {
+        let target = slot_under_pointer.unwrap_or(slot);
+        panel.message = Some(load_dropped(panel, slots, target, &dropped));
+        if target != slot {
+            ctl.set(&params.reference_slot, target as i32 + 1);
+        }
+        ui.ctx().request_repaint();
+        return;
+    }
+    if let Some((browsed_slot, chosen)) = panel.browse.poll() {
+        if let Some(path) = chosen {
+            panel.path_text[browsed_slot] =
+                load_into_slot(slots, browsed_slot, &path.display().to_string());
+            panel.message = None;
+            if browsed_slot != slot {
+                ctl.set(&params.reference_slot, browsed_slot as i32 + 1);
+            }
+            ui.ctx().request_repaint();
+            return;
+        }
+        panel.message = Some((NO_FILE_CHOSEN.into(), false));
+    } else if panel.browse.open.is_some() {
+        // Poll the dialog's answer while it is open.
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(100));
+    }
 
     // The selected slot's file.
     let file = &files[slot];
@@ -454,7 +653,7 @@ pub fn show(
         let field = ui.add(
             egui::TextEdit::singleline(&mut panel.path_text[slot])
                 .hint_text("path to a WAV/FLAC/AIFF/MP3/OGG/M4A file")
-                .desired_width(190.0),
+                .desired_width(118.0),
         );
         field.widget_info(|| WidgetInfo::labeled(egui::Role::TextInput, true, PATH_FIELD_LABEL));
         let load = ui.button("Load");
@@ -463,24 +662,23 @@ pub fn show(
         if load.clicked() || enter {
             let text = panel.path_text[slot].trim().to_owned();
             if text.is_empty() {
-                panel.message = Some(("Type a file path first".into(), true));
+                panel.message = Some((
+                    "Type a file path first, browse, or drop a file on the editor".into(),
+                    true,
+                ));
             } else {
-                let absolute = std::path::absolute(&text)
-                    .map(|p| p.display().to_string())
-                    .unwrap_or(text);
-                panel.path_text[slot] = absolute.clone();
-                let same = file.path.as_deref() == Some(absolute.as_str());
-                slots.update_file(slot, |f| {
-                    f.path = Some(absolute.clone());
-                    if !same {
-                        f.content_hash = None;
-                        f.summary = None;
-                    }
-                });
-                if same {
-                    slots.request_reload();
-                }
+                panel.path_text[slot] = load_into_slot(slots, slot, &text);
                 panel.message = None;
+            }
+        }
+        let browsing = panel.browse.open.is_some();
+        let browse = ui
+            .add_enabled(!browsing, egui::Button::new("Browse…"))
+            .on_hover_text("Choose a file (or drop files on the editor)");
+        browse.widget_info(|| WidgetInfo::labeled(egui::Role::Button, true, BROWSE_BUTTON_LABEL));
+        if browse.clicked() {
+            if let Err(e) = panel.browse.start(slot) {
+                panel.message = Some((e, true));
             }
         }
         if file.path.is_some()
