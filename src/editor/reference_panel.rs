@@ -1,7 +1,7 @@
 //! The reference block: listen to a reference (shortcut: the R key), pick one of the eight
 //! slots, load a file into it (typed path, file dialog, or dropped on the editor), set its
-//! loop on the waveform, its trim and whether it is a song of this record; the match mode; the monitoring aids; and the album view (every song
-//! of the record beside the master).
+//! loop on the waveform, its trim and whether it is a song of this record; the match mode; the
+//! monitoring aids; and the album view (every song of the record beside the master).
 //!
 //! The editor only writes host parameters (with gestures) and the slots' persisted state
 //! (`reference::state`); the loader thread does the loading and reports through
