@@ -85,6 +85,11 @@ pub struct AbSettings {
     pub reference_match: MatchMode,
     /// `reference_platform`: index into `targets::PLATFORMS` for [`MatchMode::AsStreamed`].
     pub platform: usize,
+    /// Gain on everything heard while snapshots are compared at matched loudness (dB; 0 with
+    /// `snapshot_match` off): `snapshots::SnapshotBank::match_gain_db`. Applied by the engine
+    /// after the A/B and reference paths, so they stay matched to the master as heard; never
+    /// to an offline render or with the host bypass on.
+    pub version_gain_db: f32,
 }
 
 impl Default for AbSettings {
@@ -98,6 +103,7 @@ impl Default for AbSettings {
             listen_reference: false,
             reference_match: MatchMode::Integrated,
             platform: 0,
+            version_gain_db: 0.0,
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::dsp::meters::program_meter::ProgramReadings;
 use crate::dsp::monitor::{Monitor, MonitorSettings};
 use crate::dsp::util::condition_input;
 use crate::dsp::util::denormals::{flush_output, DenormalGuard};
+use crate::dsp::util::gain::Gain;
 use crate::reference::align::AlignCapture;
 use crate::reference::playback::{
     ReferenceLoudness, ReferencePlayer, ReferenceSettings, Transport,
@@ -37,6 +38,9 @@ pub struct Engine {
     reference: ReferencePlayer,
     reference_left: Vec<f32>,
     reference_right: Vec<f32>,
+    /// The snapshots' matched-compare gain on whatever is heard (`AbSettings::version_gain_db`),
+    /// ramped so a recall is click-free.
+    version_gain: Gain,
     /// Monitoring aids (mono/side/L/R, band solo) on whatever is heard, after matching.
     monitor: Monitor,
     monitor_settings: MonitorSettings,
@@ -47,6 +51,9 @@ pub struct Engine {
     align_capture: Option<Arc<AlignCapture>>,
     offline: bool,
     mono: bool,
+    sample_rate: f32,
+    /// Frames the meters' integrated figures cover (since the last measurement reset).
+    measured_frames: u64,
 }
 
 impl Default for Engine {
@@ -69,6 +76,7 @@ impl Engine {
             reference: ReferencePlayer::new(),
             reference_left: vec![0.0; MAX_CHUNK.max(REFERENCE_PRIME_FRAMES)],
             reference_right: vec![0.0; MAX_CHUNK.max(REFERENCE_PRIME_FRAMES)],
+            version_gain: Gain::new(),
             monitor: Monitor::new(),
             monitor_settings: MonitorSettings::default(),
             master_tap: None,
@@ -76,6 +84,8 @@ impl Engine {
             align_capture: None,
             offline: false,
             mono: false,
+            sample_rate: 48_000.0,
+            measured_frames: 0,
         }
     }
 
@@ -89,14 +99,28 @@ impl Engine {
         self.correlation.reset(sample_rate);
         self.reference.reset(sample_rate);
         self.monitor.reset(sample_rate);
+        self.version_gain.set_gain_db(self.version_gain_target());
+        self.version_gain.reset(sample_rate);
         self.offline = offline;
         self.mono = mono;
+        self.sample_rate = sample_rate;
+        self.measured_frames = 0;
     }
 
     /// Monitoring aids. Never applied to an offline render or with the host bypass on: they
     /// are for listening, like the A/B.
     pub fn set_monitor(&mut self, settings: &MonitorSettings) {
         self.monitor_settings = *settings;
+    }
+
+    /// The matched-compare gain to apply now: none offline (a render is the master) or with
+    /// the host bypass on (the unmatched original).
+    fn version_gain_target(&self) -> f32 {
+        if self.offline || self.ab_settings.host_bypass {
+            0.0
+        } else {
+            self.ab_settings.version_gain_db
+        }
     }
 
     fn apply_monitor_settings(&mut self) {
@@ -181,6 +205,7 @@ impl Engine {
     /// magnitudes clamped to +60 dBFS), for both the master and the original (B).
     pub fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32]) {
         let _denormals = DenormalGuard::new();
+        self.measured_frames += left.len().min(right.len()) as u64;
         for (l, r) in left.chunks_mut(MAX_CHUNK).zip(right.chunks_mut(MAX_CHUNK)) {
             let n = l.len();
             condition_input(l);
@@ -207,6 +232,8 @@ impl Engine {
                 r,
                 reference,
             );
+            let target = self.version_gain_target();
+            apply_version_gain(&mut self.version_gain, target, self.offline, l, r);
             self.apply_monitor_settings();
             if !self.offline {
                 // Offline: the render is the master from its first sample (no fade out).
@@ -221,6 +248,7 @@ impl Engine {
     /// Processes a mono block of any length in place (denormal handling as `process_stereo`).
     pub fn process_mono(&mut self, mono: &mut [f32]) {
         let _denormals = DenormalGuard::new();
+        self.measured_frames += mono.len() as u64;
         for m in mono.chunks_mut(MAX_CHUNK) {
             let n = m.len();
             condition_input(m);
@@ -247,6 +275,9 @@ impl Engine {
                 &mut self.mono_scratch[..n],
                 reference,
             );
+            let target = self.version_gain_target();
+            let scratch = &mut self.mono_scratch[..n];
+            apply_version_gain(&mut self.version_gain, target, self.offline, m, scratch);
             self.apply_monitor_settings();
             if !self.offline {
                 self.monitor.process(m, &mut self.mono_scratch[..n]);
@@ -296,6 +327,12 @@ impl Engine {
     /// The meter reset button: integrated loudness, LRA, true-peak maxima.
     pub fn reset_measurement(&mut self) {
         self.ab.reset_measurement();
+        self.measured_frames = 0;
+    }
+
+    /// Seconds of audio the integrated figures cover (since the last measurement reset).
+    pub fn measured_seconds(&self) -> f32 {
+        (self.measured_frames as f64 / f64::from(self.sample_rate)) as f32
     }
 
     /// (original, processed) loudness and peak readings.
@@ -313,6 +350,24 @@ impl Engine {
 
     pub fn correlation(&self) -> f32 {
         self.correlation.correlation()
+    }
+}
+
+/// Applies the snapshots' matched-compare gain, ramped (free at 0 dB when no ramp runs).
+/// Offline it jumps to its target (0 dB) at once: a render is the master from its first
+/// sample, as the A/B's render safety does.
+fn apply_version_gain(
+    gain: &mut Gain,
+    target_db: f32,
+    offline: bool,
+    left: &mut [f32],
+    right: &mut [f32],
+) {
+    gain.set_gain_db(target_db);
+    if offline {
+        gain.snap();
+    } else if gain.is_ramping() || gain.current_db() != 0.0 {
+        gain.process(left, right);
     }
 }
 

@@ -20,6 +20,7 @@ pub mod params;
 pub mod presets;
 pub mod reference;
 pub mod shared_state;
+pub mod snapshots;
 pub mod targets;
 
 /// The integration tests' signal helpers, shared with the unit tests (one set of test
@@ -174,6 +175,9 @@ impl Plugin for Fairmaster {
             .set(&self.params.chain_settings(), &self.params.ab_settings());
         if self.shared.take_meter_reset_request() {
             self.engine.reset_measurement();
+            // Publish the fresh measurement at the end of this call, so the editor never reads
+            // the old figures beside the new span (`snapshots`: measured while heard).
+            self.samples_until_publish = 0;
         }
         // Hosts switch render modes while active (CLAP render.set, VST3 processMode per block);
         // a bounce must be the master from its first sample on.
@@ -240,6 +244,10 @@ impl Fairmaster {
             &self.engine.chain_meters(),
             &self.engine.ab_status(),
             self.engine.correlation(),
+        );
+        self.shared.measured_seconds.store(
+            self.engine.measured_seconds(),
+            std::sync::atomic::Ordering::Relaxed,
         );
     }
 }

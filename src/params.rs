@@ -21,6 +21,7 @@ use crate::dsp::util::range::Range;
 use crate::dsp::{dither, stereo};
 use crate::reference::playback::{MatchMode, ReferenceSettings, REFERENCE_SLOTS};
 use crate::reference::state::PersistedReferences;
+use crate::snapshots::PersistedSnapshots;
 use crate::targets::{Target, CUSTOM_TARGET_LUFS, PRESET_TARGETS};
 
 /// Editor window size in logical pixels, persisted in the plugin state so a session reopens the
@@ -117,6 +118,24 @@ impl<'a> PersistentField<'a, EditorSize> for PersistedEditorSize {
 
 // ---------------------------------------------------------------------------------------------
 // State format version
+
+/// The listening controls: how the master is heard (A/B, reference, monitoring aids,
+/// snapshot matching), not what it is. A snapshot stores every other parameter, and storing or
+/// recalling one leaves these alone.
+pub const LISTENING_PARAM_IDS: [&str; 12] = [
+    "ab_bypass",
+    "match_level",
+    "match_freeze",
+    "bypass",
+    "listen_reference",
+    "reference_slot",
+    "reference_match",
+    "reference_platform",
+    "reference_sync",
+    "monitor",
+    "solo_band",
+    "snapshot_match",
+];
 
 /// Version of the persisted state format this build writes, in the `state_version` field.
 ///
@@ -261,6 +280,11 @@ pub struct FairmasterParams {
     #[id = "solo_band"]
     pub solo_band: IntParam,
 
+    /// Snapshots heard at matched loudness: the recalled snapshot plays at the loudness of the
+    /// quietest stored one (`snapshots::SnapshotBank::match_gain_db`).
+    #[id = "snapshot_match"]
+    pub snapshot_match: BoolParam,
+
     #[nested(group = "EQ")]
     pub eq: EqParams,
 
@@ -283,6 +307,10 @@ pub struct FairmasterParams {
     /// Reference slots: paths, loops, trims, offsets, content hashes and cached analysis.
     #[persist = "references"]
     pub references: PersistedReferences,
+
+    /// Snapshots: stored versions of the master with their notes and measured loudness.
+    #[persist = "snapshots"]
+    pub snapshots: PersistedSnapshots,
 
     /// Format version of the saved state; see [`STATE_VERSION`].
     #[persist = "state_version"]
@@ -362,6 +390,7 @@ impl Default for FairmasterParams {
                     .or_else(|| text.parse::<i32>().ok())
                     .filter(|b| (0..=SOLO_BANDS as i32).contains(b))
             })),
+            snapshot_match: switch_param("Snapshot Match", true),
             eq: EqParams::default(),
             comp: CompressorParams::default(),
             stereo: StereoParams::default(),
@@ -369,6 +398,7 @@ impl Default for FairmasterParams {
             dither: DitherParams::default(),
             editor_size: PersistedEditorSize::default(),
             references: PersistedReferences::default(),
+            snapshots: PersistedSnapshots::default(),
             state_version: StateVersion::default(),
         }
     }
@@ -409,6 +439,11 @@ impl FairmasterParams {
                 ReferenceMatchParam::AsStreamed => MatchMode::AsStreamed,
             },
             platform: self.reference_platform.value() as usize,
+            version_gain_db: if self.snapshot_match.value() {
+                self.snapshots.0.match_gain_db()
+            } else {
+                0.0
+            },
         }
     }
 

@@ -80,6 +80,9 @@ pub struct SharedState {
     pub original_limited_db: AtomicF32,
     /// Set by the editor's meter reset button, cleared by the audio thread when done.
     pub reset_meters_requested: AtomicBool,
+    /// Audio the integrated figures cover: seconds since the last measurement reset (the
+    /// snapshots' "measured while heard", `snapshots::SnapshotStats`).
+    pub measured_seconds: AtomicF32,
     /// Sample rate of the current activation (for the spectrum analyzer's frequency axis).
     pub sample_rate: AtomicF32,
     /// Set while the editor window is open: the audio thread feeds the spectrum rings only then.
@@ -110,6 +113,7 @@ impl Default for SharedState {
             ab_position: AtomicF32::new(0.0),
             original_limited_db: AtomicF32::new(0.0),
             reset_meters_requested: AtomicBool::new(false),
+            measured_seconds: AtomicF32::new(0.0),
             sample_rate: AtomicF32::new(48_000.0),
             spectrum_wanted: AtomicBool::new(false),
             reference_offset_db: AtomicF32::new(0.0),

@@ -12,7 +12,8 @@
 //! argument: the plugin passes nice-plug's [`GuiContext`], tests and benchmarks pass one built on
 //! [`test_host::RecordingHost`], so the real UI is tested without a window or a DAW.
 //!
-//! Keyboard: `B` toggles A/B, `R` the reference (when no text field has focus).
+//! Keyboard: `B` toggles A/B, `R` the reference, `1`–`8` recall a snapshot (when no text field
+//! has focus).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub mod chain_panel;
 pub mod meters;
 pub mod presets;
 pub mod reference_panel;
+pub mod snapshots_panel;
 pub mod spectrum;
 pub mod test_host;
 pub mod theme;
@@ -127,6 +129,8 @@ pub struct EditorUi {
     chain_height: f32,
     /// The reference block's typed paths and messages.
     reference: reference_panel::ReferencePanel,
+    /// The snapshot strip's selection, typed name and note, and measurement hand-off.
+    snapshots: snapshots_panel::SnapshotPanel,
 }
 
 impl EditorUi {
@@ -154,6 +158,7 @@ impl EditorUi {
             continuous_repaint: true,
             chain_height: 380.0,
             reference,
+            snapshots: snapshots_panel::SnapshotPanel::default(),
         }
     }
 
@@ -240,6 +245,7 @@ impl EditorUi {
             )
             .show(ui, |ui| self.top_bar(ui, &ctl, gui));
         let reference = &mut self.reference;
+        let snapshots = &mut self.snapshots;
         egui::Panel::right("fm_side")
             .resizable(false)
             .exact_size(SIDE_WIDTH)
@@ -255,6 +261,11 @@ impl EditorUi {
                         theme::card().show(ui, |ui| {
                             ui.set_width(ui.available_width());
                             ab_panel::show(ui, &ctl, &params, &shared);
+                        });
+                        ui.add_space(6.0);
+                        theme::card().show(ui, |ui| {
+                            ui.set_width(ui.available_width());
+                            snapshots_panel::show(ui, &ctl, &params, &shared, snapshots);
                         });
                         ui.add_space(6.0);
                         theme::card().show(ui, |ui| {
@@ -298,6 +309,9 @@ impl EditorUi {
                     });
             });
 
+        if std::mem::take(&mut self.snapshots.exported) {
+            self.user_presets_scanned = false;
+        }
         self.visible = ctl.into_seen();
         // Meters and spectrum move: repaint at the display rate while the window is open (the
         // window only calls `ui` while it is open, so a closed editor costs nothing).

@@ -62,6 +62,22 @@ impl<'a> Ctl<'a> {
         self.set(param, param.preview_plain(normalized.clamp(0.0, 1.0)));
     }
 
+    /// One complete gesture to a normalised value on a parameter known by pointer (a snapshot
+    /// recall walks the parameter map). `ptr` must come from the `param_map()` of the
+    /// parameters this editor edits.
+    pub fn set_raw(&self, ptr: ParamPtr, normalized: f32) {
+        // SAFETY: `ptr` comes from the `param_map()` of the editor's own parameters (the
+        // caller's contract), which live as long as the plugin and so as long as this editor
+        // frame; the host context checks the parameter exists, as for the typed setters.
+        unsafe {
+            self.setter.raw_context.raw_begin_set_parameter(ptr);
+            self.setter
+                .raw_context
+                .raw_set_parameter_normalized(ptr, normalized);
+            self.setter.raw_context.raw_end_set_parameter(ptr);
+        }
+    }
+
     /// Resets a parameter to its default in one gesture.
     pub fn reset<P: Param>(&self, param: &P) {
         self.set(param, param.default_plain_value());

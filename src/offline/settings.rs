@@ -47,17 +47,18 @@
 //! either raw or with the 8-byte little-endian length header of the CLAP state stream. Loaded
 //! like the plugin loads it (unknown IDs ignored, as nice-plug does).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use nice_plug::params::InternalParamMut;
 use nice_plug::plugin::{ParamValue, PluginState};
-use nice_plug::prelude::{ParamPtr, Params};
+use nice_plug::prelude::{Param, ParamPtr, Params};
 use serde_json::Value;
 
 use super::OfflineError;
 use crate::ab::AbSettings;
 use crate::chain::ChainSettings;
-use crate::params::{DirectWriter, FairmasterParams, ParamWriter};
+use crate::params::{DirectWriter, FairmasterParams, ParamWriter, LISTENING_PARAM_IDS};
 use crate::presets::{factory_preset, FACTORY};
 
 /// The built-in preset that is not a factory preset: a fresh plugin insert (limiter only).
@@ -268,6 +269,48 @@ impl ParamSet {
         apply_param_value(id, ptr, &param_value)
     }
 
+    /// Applies a snapshot's or preset's parameter values (plain, the preset format's
+    /// `params`). IDs this build does not know are skipped, as a state load skips them (a
+    /// snapshot saved by a newer version still recalls what it can); a known ID with a value
+    /// of the wrong kind is an error.
+    pub fn apply_values(&mut self, values: &BTreeMap<String, Value>) -> Result<(), String> {
+        for (id, value) in values {
+            if self.find(id).is_some() {
+                self.set_json(id, value)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The normalised value of every parameter in `ids` that exists, in the host's terms (what
+    /// a recall sends the host for each parameter).
+    pub fn normalized_values<'a>(
+        &self,
+        ids: impl Iterator<Item = &'a String>,
+    ) -> Vec<(String, f32)> {
+        ids.filter_map(|id| {
+            let ptr = self.find(id)?;
+            // SAFETY: `ptr` points into `self.params`, owned by this boxed set and alive for
+            // the call; nothing writes to it concurrently (`&self`).
+            Some((id.clone(), unsafe { ptr.unmodulated_normalized_value() }))
+        })
+        .collect()
+    }
+
+    /// A plain value (the preset format's) as nice-plug's tagged state value for parameter
+    /// `id`, by the parameter's kind; `None` for an unknown ID or a value of the wrong kind.
+    pub fn param_value_of(&self, id: &str, value: &Value) -> Option<ParamValue> {
+        Some(match (self.find(id)?, untag(value)) {
+            (ParamPtr::FloatParam(_), Value::Number(n)) => ParamValue::F32(n.as_f64()? as f32),
+            (ParamPtr::IntParam(_), Value::Number(n)) => {
+                ParamValue::I32(i32::try_from(n.as_i64()?).ok()?)
+            }
+            (ParamPtr::BoolParam(_), Value::Bool(b)) => ParamValue::Bool(*b),
+            (ParamPtr::EnumParam(_), Value::String(s)) => ParamValue::String(s.clone()),
+            _ => return None,
+        })
+    }
+
     /// Every parameter ID, for `--help` and error messages.
     pub fn ids(&self) -> Vec<&str> {
         self.map.iter().map(|(id, _)| id.as_str()).collect()
@@ -291,6 +334,36 @@ impl ParamSet {
     pub fn params(&self) -> &FairmasterParams {
         &self.params
     }
+}
+
+/// The plain value of every parameter but the listening controls
+/// ([`crate::params::LISTENING_PARAM_IDS`]), in the preset format's `params` form: a number in
+/// the parameter's unit, `true`/`false`, or a choice's ID. What a snapshot stores, and what
+/// [`ParamSet::apply_values`] reads back.
+pub fn version_values(params: &FairmasterParams) -> BTreeMap<String, Value> {
+    params
+        .param_map()
+        .into_iter()
+        .filter(|(id, _, _)| !LISTENING_PARAM_IDS.contains(&id.as_str()))
+        .map(|(id, ptr, _)| {
+            // SAFETY: `ptr` comes from `params.param_map()` and `params` is borrowed for the
+            // whole call; reading a value only loads the parameter's atomics.
+            let value = unsafe {
+                match ptr {
+                    ParamPtr::FloatParam(p) => {
+                        serde_json::json!(f64::from((*p).unmodulated_plain_value()))
+                    }
+                    ParamPtr::IntParam(p) => serde_json::json!((*p).unmodulated_plain_value()),
+                    ParamPtr::BoolParam(p) => Value::Bool((*p).unmodulated_plain_value()),
+                    ParamPtr::EnumParam(p) => match (*p).unmodulated_plain_id() {
+                        Some(choice) => Value::String(choice.to_owned()),
+                        None => serde_json::json!((*p).unmodulated_plain_value()),
+                    },
+                }
+            };
+            (id, value)
+        })
+        .collect()
 }
 
 fn unknown_id(id: &str) -> String {

@@ -44,6 +44,11 @@ impl Gain {
     pub fn reset(&mut self, sample_rate: f32) {
         self.db
             .set_len(((GAIN_RAMP_SECONDS * sample_rate).round() as u32).max(1));
+        self.snap();
+    }
+
+    /// Jumps to the target gain now (no ramp).
+    pub fn snap(&mut self) {
         self.db.snap();
         self.current_gain = db_to_gain(self.db.current());
     }
