@@ -475,3 +475,156 @@ impl<'a> PersistentField<'a, SavedSnapshots> for PersistedSnapshots {
         f(&self.0.saved())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(integrated: f32, gain_over_original: f32) -> SnapshotStats {
+        SnapshotStats {
+            integrated_lufs: integrated,
+            loudness_range_lu: 5.0,
+            true_peak_dbtp: -1.0,
+            plr_db: -1.0 - integrated,
+            gain_over_original_db: gain_over_original,
+            measured_seconds: 10.0,
+        }
+    }
+
+    fn values(drive: f64) -> BTreeMap<String, Value> {
+        BTreeMap::from([
+            ("lim_drive".to_owned(), serde_json::json!(drive)),
+            ("eq_mode".to_owned(), Value::String("minimum_phase".into())),
+            ("lim_on".to_owned(), Value::Bool(true)),
+        ])
+    }
+
+    #[test]
+    fn match_gain_turns_each_version_down_to_the_quietest() {
+        let bank = SnapshotBank::default();
+        bank.store(0, values(0.0), 1, Some(stats(-16.0, 2.0)));
+        assert_eq!(bank.match_gain_db(), 0.0, "the only version is the anchor");
+        bank.store(3, values(3.0), 2, Some(stats(-13.2, 4.8)));
+        // Current: the louder one, 2.8 dB over the anchor.
+        assert!((bank.match_gain_db() + 2.8).abs() < 1e-6);
+        bank.recall(0).unwrap();
+        assert_eq!(bank.match_gain_db(), 0.0);
+        bank.recall(3).unwrap();
+        assert!((bank.match_gain_db() + 2.8).abs() < 1e-6);
+        // Deleting the anchor: the remaining version is its own anchor.
+        bank.delete(0);
+        assert_eq!(bank.match_gain_db(), 0.0);
+        bank.delete(3);
+        assert_eq!(bank.saved().current, None);
+        assert!(bank.recall(3).is_none());
+    }
+
+    #[test]
+    fn observe_measures_the_current_version_until_it_is_edited() {
+        let bank = SnapshotBank::default();
+        bank.store(0, values(0.0), 1, Some(stats(-16.0, 2.0)));
+        bank.store(1, values(3.0), 2, None);
+        assert_eq!(bank.match_gain_db(), 0.0, "no figures yet: no gain");
+        // The recall's float rounding (9000 Hz -> 8999.999) is not an edit.
+        let mut live = values(3.0);
+        live.insert("lim_drive".into(), serde_json::json!(3.000_001));
+        bank.observe(&live, Some(stats(-13.0, 5.0)));
+        assert!(!bank.saved().modified);
+        assert_eq!(
+            bank.saved().slots[1].as_ref().unwrap().stats,
+            Some(stats(-13.0, 5.0))
+        );
+        assert!((bank.match_gain_db() + 3.0).abs() < 1e-6);
+        // An edit: modified, figures frozen, gain held (no jump mid-edit).
+        bank.observe(&values(4.0), Some(stats(-12.0, 6.0)));
+        assert!(bank.saved().modified);
+        bank.observe(&values(3.0), Some(stats(-11.0, 7.0)));
+        assert_eq!(
+            bank.saved().slots[1].as_ref().unwrap().stats,
+            Some(stats(-13.0, 5.0))
+        );
+        assert!((bank.match_gain_db() + 3.0).abs() < 1e-6);
+        // Figures that are not finite are never taken.
+        bank.recall(1).unwrap();
+        bank.observe(&values(3.0), Some(stats(f32::NEG_INFINITY, 5.0)));
+        assert_eq!(
+            bank.saved().slots[1].as_ref().unwrap().stats,
+            Some(stats(-13.0, 5.0))
+        );
+    }
+
+    #[test]
+    fn from_readings_needs_a_finite_measurement_of_three_seconds() {
+        let r = |i: f32| ProgramReadings {
+            momentary_lufs: i,
+            short_term_lufs: i,
+            integrated_lufs: i,
+            loudness_range_lu: 4.0,
+            true_peak_max_dbtp: -1.0,
+            sample_peak_dbfs: -1.5,
+        };
+        let s = SnapshotStats::from_readings(&r(-20.0), &r(-14.0), 3.0).unwrap();
+        assert_eq!(s.gain_over_original_db, 6.0);
+        assert_eq!(s.plr_db, 13.0);
+        assert!(SnapshotStats::from_readings(&r(-20.0), &r(-14.0), 2.9).is_none());
+        assert!(SnapshotStats::from_readings(&r(f32::NEG_INFINITY), &r(-14.0), 9.0).is_none());
+    }
+
+    #[test]
+    fn names_are_unique_bounded_and_found_by_name_or_number() {
+        let bank = SnapshotBank::default();
+        bank.store(0, values(0.0), 1, None);
+        bank.store(1, values(1.0), 1, None);
+        assert_eq!(bank.saved().slots[1].as_ref().unwrap().name, "Snapshot 2");
+        bank.rename(0, "  Warm  ").unwrap();
+        assert_eq!(bank.find("warm").unwrap().name, "Warm");
+        assert_eq!(bank.find("2").unwrap().name, "Snapshot 2");
+        assert!(bank
+            .rename(1, "WARM")
+            .unwrap_err()
+            .contains("Another snapshot"));
+        assert!(bank.rename(1, "   ").is_err());
+        assert!(bank.rename(1, &"x".repeat(NAME_MAX_CHARS + 1)).is_err());
+        assert!(bank.rename(5, "Empty").is_err());
+        let err = bank.find("loud").unwrap_err();
+        assert!(
+            err.contains("1 \"Warm\"") && err.contains("2 \"Snapshot 2\""),
+            "{err}"
+        );
+        // Storing over a snapshot keeps its name and note.
+        bank.set_note(0, "less 200 Hz");
+        bank.store(0, values(2.0), 5, None);
+        let s = bank.find("1").unwrap();
+        assert_eq!((s.name.as_str(), s.note.as_str()), ("Warm", "less 200 Hz"));
+        assert_eq!(s.params, values(2.0));
+    }
+
+    #[test]
+    fn saved_snapshots_round_trip_and_bad_state_is_made_safe() {
+        let bank = SnapshotBank::default();
+        bank.store(2, values(3.0), 1_764_770_000, Some(stats(-14.0, 3.0)));
+        bank.set_note(2, "louder");
+        let json = serde_json::to_string(&bank.saved()).unwrap();
+        let restored = SnapshotBank::default();
+        restored.restore(serde_json::from_str(&json).unwrap());
+        assert_eq!(restored.saved(), bank.saved());
+        assert!(restored.take_restored() && !restored.take_restored());
+
+        // Too many slots, a current slot that is empty, a blank name, figures that are not finite.
+        let mut bad = bank.saved();
+        bad.slots.resize(12, None);
+        bad.slots[2].as_mut().unwrap().name = " ".into();
+        bad.slots[2].as_mut().unwrap().stats = Some(stats(f32::NAN, 0.0));
+        bad.current = Some(5);
+        restored.restore(bad);
+        let s = restored.saved();
+        assert_eq!(s.slots.len(), SNAPSHOT_SLOTS);
+        assert_eq!(s.current, None);
+        assert_eq!(s.slots[2].as_ref().unwrap().name, "Snapshot 3");
+        assert_eq!(s.slots[2].as_ref().unwrap().stats, None);
+        // An old state has no field at all: serde's defaults.
+        let empty: SavedSnapshots = serde_json::from_str("{}").unwrap();
+        restored.restore(empty);
+        assert_eq!(restored.saved().slots.len(), SNAPSHOT_SLOTS);
+    }
+}

@@ -51,6 +51,8 @@ SETTINGS (applied in this order):
                            'plugin-default' (a fresh insert: limiter only); or a preset file:
                            a user preset saved by the editor, or the JSON format of the docs
     --state FILE           the plugin state saved by the DAW (nice-plug JSON chunk) instead
+    --snapshot NAME        with --state: the settings of that state's snapshot NAME (its name
+                           in the editor, any case, or its number 1-8) instead of the current ones
     --set ID=VALUE         set any plugin parameter by its ID (repeatable), e.g.
                            --set eq_mode=linear_phase --set comp_ratio=1.5
     --input-gain DB, --output-gain DB, --drive DB, --ceiling DBTP
@@ -178,6 +180,8 @@ pub struct Options {
     pub out_dir: Option<PathBuf>,
     pub preset: Option<String>,
     pub state: Option<PathBuf>,
+    /// `--snapshot NAME`: one of the state's snapshots.
+    pub snapshot: Option<String>,
     pub sets: Vec<(String, String)>,
     pub input_gain_db: Option<String>,
     pub output_gain_db: Option<String>,
@@ -224,6 +228,7 @@ impl Default for Options {
             out_dir: None,
             preset: None,
             state: None,
+            snapshot: None,
             sets: Vec::new(),
             input_gain_db: None,
             output_gain_db: None,
@@ -288,6 +293,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
             "--out-dir" => o.out_dir = Some(value()?.into()),
             "--preset" => o.preset = Some(value()?),
             "--state" => o.state = Some(value()?.into()),
+            "--snapshot" => o.snapshot = Some(value()?),
             "--set" => {
                 let v = value()?;
                 let (id, val) = v
@@ -442,6 +448,9 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
     }
     if o.preset.is_some() && o.state.is_some() {
         return Err("--preset and --state are alternatives; give one".into());
+    }
+    if o.snapshot.is_some() && o.state.is_none() {
+        return Err("--snapshot picks a snapshot of a plugin state: give --state FILE".into());
     }
     if o.output.is_some() && o.inputs.len() > 1 {
         return Err("--output takes one input; use --out-dir for several".into());
@@ -784,6 +793,20 @@ pub fn build_settings(o: &Options) -> Result<Box<ParamSet>, OfflineError> {
         (None, Some(file)) => ParamSet::from_preset_file(Path::new(file))?,
         (None, None) => ParamSet::builtin("reference")?,
     };
+    if let (Some(name), Some(state)) = (&o.snapshot, &o.state) {
+        // The state load restored its snapshots into the set's parameters; the snapshot's
+        // values replace the current ones (the listening controls stay the state's).
+        let snapshot = set
+            .params()
+            .snapshots
+            .0
+            .find(name)
+            .map_err(|e| OfflineError::file(state, e))?;
+        set.apply_values(&snapshot.params).map_err(|e| {
+            OfflineError::file(state, format!("snapshot \"{}\": {e}", snapshot.name))
+        })?;
+        set.source = format!("snapshot \"{}\" of {}", snapshot.name, set.source);
+    }
     for (id, value) in &o.sets {
         set.set_text(id, value)
             .map_err(|e| OfflineError::new(format!("--set {id}={value}: {e}")))?;
