@@ -105,6 +105,8 @@ const ADDED_AFTER_V0_1_0: &[&str] = &[
     "reference_sync",
     "monitor",
     "solo_band",
+    // Snapshots (issue 15): match on, with no snapshot current it changes nothing.
+    "snapshot_match",
 ];
 
 fn state_json(bytes: &[u8]) -> serde_json::Value {
