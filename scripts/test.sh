@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests, conformance tests, host-style tests and benchmark smoke runs.
-# Installs nothing the build needs; the editor snapshot tests use a software GPU if present.
+# Installs nothing the build needs; the editor tests use a software GPU and Xvfb if present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The editor snapshot test (tests/editor_snapshot.rs) renders offscreen through wgpu; Mesa's
-# software Vulkan driver (lavapipe, Debian/Ubuntu package mesa-vulkan-drivers) is enough.
-# Install it when missing and possible; otherwise that one test prints why it skips.
-if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then
-    if command -v apt-get >/dev/null 2>&1; then
-        if [ "$(id -u)" = 0 ]; then
-            apt-get install -y -q mesa-vulkan-drivers >/dev/null ||
-                echo "note: could not install mesa-vulkan-drivers; the editor snapshot test will skip"
-        elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-            sudo -n apt-get install -y -q mesa-vulkan-drivers >/dev/null ||
-                echo "note: could not install mesa-vulkan-drivers; the editor snapshot test will skip"
-        else
-            echo "note: mesa-vulkan-drivers missing (needs root); the editor snapshot test will skip"
-        fi
+# System packages some tests need, installed when missing and possible (root or passwordless
+# sudo); otherwise those tests print why they skip:
+# - the editor snapshot tests render offscreen through wgpu: Mesa's software Vulkan driver
+#   (lavapipe, mesa-vulkan-drivers);
+# - tests/host_gui.rs opens the real editor through CLAP on a private Xvfb server, drawing with
+#   Mesa's software OpenGL (xvfb, libgl1-mesa-dri, libglx-mesa0).
+missing=()
+ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || missing+=(mesa-vulkan-drivers)
+command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
+ls /usr/lib/*/dri/swrast_dri.so >/dev/null 2>&1 || missing+=(libgl1-mesa-dri libglx-mesa0)
+if [ ${#missing[@]} -gt 0 ]; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        apt-get install -y -q "${missing[@]}" >/dev/null ||
+            { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null; } ||
+            echo "note: could not install ${missing[*]}; the tests that need them will skip"
+    elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo -n apt-get install -y -q "${missing[@]}" >/dev/null ||
+            echo "note: could not install ${missing[*]}; the tests that need them will skip"
     else
-        echo "note: no software Vulkan driver found; the editor snapshot test skips without a GPU"
+        echo "note: missing ${missing[*]} (needs root and apt-get); the tests that need them will skip"
     fi
 fi
 # tests/true_peak.rs measures the limiter on a real recording: the ALSA speaker-test voice

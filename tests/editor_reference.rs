@@ -174,7 +174,8 @@ fn load_switch_loop_and_album_view() {
     // One click on the song in the album view: it becomes the reference and is heard.
     assert!(!h.state().app.params.listen_reference.value());
     // The album view is at the bottom of the side column: scroll it into view first.
-    h.get_by_label(&format!("{ALBUM_SONG_LABEL} 1")).scroll_to_me();
+    h.get_by_label(&format!("{ALBUM_SONG_LABEL} 1"))
+        .scroll_to_me();
     h.run();
     h.get_by_label(&format!("{ALBUM_SONG_LABEL} 1")).click();
     h.run();

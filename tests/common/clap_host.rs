@@ -28,12 +28,17 @@ use std::sync::Mutex;
 use clap_sys::audio_buffer::clap_audio_buffer;
 use clap_sys::entry::clap_plugin_entry;
 use clap_sys::events::{
-    clap_event_header, clap_event_param_value, clap_event_transport, clap_input_events,
-    clap_output_events, CLAP_CORE_EVENT_SPACE_ID, CLAP_EVENT_PARAM_VALUE, CLAP_EVENT_TRANSPORT,
-    CLAP_TRANSPORT_HAS_SECONDS_TIMELINE, CLAP_TRANSPORT_IS_PLAYING,
+    clap_event_header, clap_event_param_gesture, clap_event_param_value, clap_event_transport,
+    clap_input_events, clap_output_events, CLAP_CORE_EVENT_SPACE_ID,
+    CLAP_EVENT_PARAM_GESTURE_BEGIN, CLAP_EVENT_PARAM_GESTURE_END, CLAP_EVENT_PARAM_VALUE,
+    CLAP_EVENT_TRANSPORT, CLAP_TRANSPORT_HAS_SECONDS_TIMELINE, CLAP_TRANSPORT_IS_PLAYING,
 };
 use clap_sys::ext::audio_ports_config::{
     clap_audio_ports_config, clap_plugin_audio_ports_config, CLAP_EXT_AUDIO_PORTS_CONFIG,
+};
+use clap_sys::ext::gui::{
+    clap_host_gui, clap_plugin_gui, clap_window, clap_window_handle, CLAP_EXT_GUI,
+    CLAP_WINDOW_API_X11,
 };
 use clap_sys::ext::latency::{clap_host_latency, clap_plugin_latency, CLAP_EXT_LATENCY};
 use clap_sys::ext::params::{
@@ -55,6 +60,9 @@ use clap_sys::version::CLAP_VERSION;
 
 /// The CLAP id of the plugin under test.
 pub const PLUGIN_ID: &str = "io.github.fairmaster.mastering";
+
+/// Parameter events the host records between two `take_param_events` calls.
+const PARAM_EVENT_CAPACITY: usize = 4096;
 
 /// Largest chunk the host's output stream accepts per `write` call (exercises partial writes).
 const OSTREAM_CHUNK: usize = 61;
@@ -253,6 +261,28 @@ pub struct HostCounters {
     callback_pending: AtomicBool,
     /// True while the host is inside `clap_plugin::activate`.
     activating: AtomicBool,
+    /// The parameter events the plugin sent (gestures and values), in order.
+    param_events: Mutex<Vec<ParamEvent>>,
+}
+
+/// A parameter event the plugin sent the host (`out_events`): what a DAW records for undo and
+/// automation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamEvent {
+    GestureBegin(clap_id),
+    /// The value in CLAP's scale (see the module docs).
+    Value(clap_id, f64),
+    GestureEnd(clap_id),
+}
+
+impl ParamEvent {
+    pub fn param_id(&self) -> clap_id {
+        match self {
+            ParamEvent::GestureBegin(id)
+            | ParamEvent::Value(id, _)
+            | ParamEvent::GestureEnd(id) => *id,
+        }
+    }
 }
 
 /// A snapshot of [`HostCounters`].
@@ -316,6 +346,8 @@ unsafe extern "C" fn host_get_extension(
         &HOST_PARAMS as *const clap_host_params as *const c_void
     } else if id == CLAP_EXT_STATE {
         &HOST_STATE as *const clap_host_state as *const c_void
+    } else if id == CLAP_EXT_GUI {
+        &HOST_GUI as *const clap_host_gui as *const c_void
     } else {
         ptr::null()
     }
@@ -393,6 +425,25 @@ unsafe extern "C" fn host_state_mark_dirty(host: *const clap_host) {
         .fetch_add(1, Ordering::SeqCst);
 }
 
+// The editor's host side (`ext/gui.h`): a fixed-size embedding window that refuses resizes
+// and show/hide requests (the test opens and closes the editor itself).
+unsafe extern "C" fn host_gui_resize_hints_changed(_host: *const clap_host) {}
+unsafe extern "C" fn host_gui_request_resize(_host: *const clap_host, _w: u32, _h: u32) -> bool {
+    false
+}
+unsafe extern "C" fn host_gui_request_show_hide(_host: *const clap_host) -> bool {
+    false
+}
+unsafe extern "C" fn host_gui_closed(_host: *const clap_host, _was_destroyed: bool) {}
+
+static HOST_GUI: clap_host_gui = clap_host_gui {
+    resize_hints_changed: Some(host_gui_resize_hints_changed),
+    request_resize: Some(host_gui_request_resize),
+    request_show: Some(host_gui_request_show_hide),
+    request_hide: Some(host_gui_request_show_hide),
+    closed: Some(host_gui_closed),
+};
+
 static HOST_LATENCY: clap_host_latency = clap_host_latency {
     changed: Some(host_latency_changed),
 };
@@ -433,13 +484,48 @@ unsafe extern "C" fn in_events_get(
 
 unsafe extern "C" fn out_events_try_push(
     list: *const clap_output_events,
-    _event: *const clap_event_header,
+    event: *const clap_event_header,
 ) -> bool {
     // SAFETY: the plugin calls this only with the `clap_output_events` that `process_clap_no_pump`
-    // passes to `process`, during that call; its `ctx` points to the boxed `HostCounters`, only
-    // used through atomics.
+    // (or `flush_params`) passes it, during that call; its `ctx` points to the boxed
+    // `HostCounters`, only used through atomics and its mutex.
     let c = unsafe { &*((*list).ctx as *const HostCounters) };
     c.output_events.fetch_add(1, Ordering::SeqCst);
+    if event.is_null() {
+        return false;
+    }
+    // SAFETY: `event` is non-null and points to an event whose header's `type_` names its
+    // struct (CLAP `events.h`); each struct starts with the header, so the casts below read
+    // the event the plugin built, alive for this call.
+    let recorded = unsafe {
+        let header = &*event;
+        if header.space_id != CLAP_CORE_EVENT_SPACE_ID {
+            None
+        } else {
+            match header.type_ {
+                CLAP_EVENT_PARAM_GESTURE_BEGIN => Some(ParamEvent::GestureBegin(
+                    (*(event as *const clap_event_param_gesture)).param_id,
+                )),
+                CLAP_EVENT_PARAM_GESTURE_END => Some(ParamEvent::GestureEnd(
+                    (*(event as *const clap_event_param_gesture)).param_id,
+                )),
+                CLAP_EVENT_PARAM_VALUE => {
+                    let e = &*(event as *const clap_event_param_value);
+                    Some(ParamEvent::Value(e.param_id, e.value))
+                }
+                _ => None,
+            }
+        }
+    };
+    if let Some(e) = recorded {
+        let mut events = c.param_events.lock().unwrap_or_else(|e| e.into_inner());
+        // Preallocated (`PARAM_EVENT_CAPACITY`): `process` must not allocate. A plugin
+        // flooding the host beyond it fails the push, as a full host queue would.
+        if events.len() == events.capacity() {
+            return false;
+        }
+        events.push(e);
+    }
     true
 }
 
@@ -571,7 +657,10 @@ impl ClapTestHost {
                 request_process: Some(host_request_process),
                 request_callback: Some(host_request_callback),
             },
-            counters: HostCounters::default(),
+            counters: HostCounters {
+                param_events: Mutex::new(Vec::with_capacity(PARAM_EVENT_CAPACITY)),
+                ..HostCounters::default()
+            },
         });
         inner.clap_host.host_data = &inner.counters as *const HostCounters as *mut c_void;
 
@@ -1259,6 +1348,84 @@ impl ClapTestHost {
         self.pump_main_thread();
         self.handle_restart_requests();
         ok
+    }
+}
+
+impl ClapTestHost {
+    /// The parameter events the plugin sent since the last call (gestures and values).
+    pub fn take_param_events(&self) -> Vec<ParamEvent> {
+        // Drained, not taken: the list keeps its preallocated capacity.
+        self.inner
+            .counters
+            .param_events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+            .collect()
+    }
+
+    /// Asks the plugin for its queued parameter events outside `process` (`clap.params`
+    /// `flush`, what a host does after `request_flush` while not processing).
+    pub fn flush_params(&mut self) {
+        let events: Vec<clap_event_param_value> = Vec::new();
+        let in_events = clap_input_events {
+            ctx: &events as *const Vec<clap_event_param_value> as *mut c_void,
+            size: Some(in_events_size),
+            get: Some(in_events_get),
+        };
+        let out_events = clap_output_events {
+            ctx: &self.inner.counters as *const HostCounters as *mut c_void,
+            try_push: Some(out_events_try_push),
+        };
+        let params = self.params_ext();
+        // SAFETY: `params` is this plugin's `clap.params`, called with its own plugin on the
+        // main thread; both event lists point to live data for the call.
+        unsafe { params.flush.unwrap()(self.plugin, &in_events, &out_events) };
+    }
+
+    /// Opens the plugin's editor embedded in the X11 window `parent` (`clap.gui`: create,
+    /// set_parent, show). Returns why not, if the plugin refuses a step.
+    pub fn open_gui_x11(&mut self, parent: u64) -> Result<(), String> {
+        let gui = self
+            .ext::<clap_plugin_gui>(CLAP_EXT_GUI)
+            .ok_or("no clap.gui")? as *const clap_plugin_gui;
+        // SAFETY: `gui` is this plugin's `clap.gui` (alive with the plugin); every call passes
+        // the plugin it belongs to, on the main thread, in the order `ext/gui.h` prescribes;
+        // the window struct lives for the `set_parent` call.
+        unsafe {
+            let gui = &*gui;
+            if !gui.is_api_supported.unwrap()(self.plugin, CLAP_WINDOW_API_X11.as_ptr(), false) {
+                return Err("X11 not supported".into());
+            }
+            if !gui.create.unwrap()(self.plugin, CLAP_WINDOW_API_X11.as_ptr(), false) {
+                return Err("gui.create failed".into());
+            }
+            let window = clap_window {
+                api: CLAP_WINDOW_API_X11.as_ptr(),
+                specific: clap_window_handle { x11: parent as _ },
+            };
+            if !gui.set_parent.unwrap()(self.plugin, &window) {
+                gui.destroy.unwrap()(self.plugin);
+                return Err("gui.set_parent failed".into());
+            }
+            if !gui.show.unwrap()(self.plugin) {
+                gui.destroy.unwrap()(self.plugin);
+                return Err("gui.show failed".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the editor opened by [`Self::open_gui_x11`].
+    pub fn close_gui(&mut self) {
+        if let Some(gui) = self.ext::<clap_plugin_gui>(CLAP_EXT_GUI) {
+            let gui = gui as *const clap_plugin_gui;
+            // SAFETY: as in `open_gui_x11`; `destroy` after a successful `create`.
+            unsafe {
+                (*gui).hide.unwrap()(self.plugin);
+                (*gui).destroy.unwrap()(self.plugin);
+            }
+        }
     }
 }
 

@@ -6,3 +6,4 @@
 pub mod clap_host;
 pub mod reference_true_peak;
 pub mod signals;
+pub mod snapshots;
