@@ -189,7 +189,7 @@ fn key_1_in_the_real_editor_recalls_a_snapshot_with_one_gesture_per_changed_para
     }
     let drive = clap_param_id("lim_drive");
     let events = run_host(&mut host, 10.0, |e| {
-        e.iter().any(|x| *x == ParamEvent::GestureEnd(drive))
+        e.contains(&ParamEvent::GestureEnd(drive))
     });
     // A little longer: anything else the recall sends arrives too.
     let mut events = events;
