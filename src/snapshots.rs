@@ -285,12 +285,11 @@ impl SnapshotBank {
             Some(old) => (old.name.clone(), old.note.clone()),
             None => (default_name(slot), String::new()),
         };
-        let name = if saved
-            .slots
-            .iter()
-            .enumerate()
-            .any(|(i, s)| i != slot && s.as_ref().is_some_and(|s| s.name == name))
-        {
+        let name = if saved.slots.iter().enumerate().any(|(i, s)| {
+            i != slot
+                && s.as_ref()
+                    .is_some_and(|s| s.name.eq_ignore_ascii_case(&name))
+        }) {
             format!("{name} ({})", slot + 1)
         } else {
             name

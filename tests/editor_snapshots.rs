@@ -121,6 +121,8 @@ fn store_recall_match_rename_note_delete_and_keys() {
     h.run();
     h.get_by_label(STORE_BUTTON_LABEL).click();
     h.run();
+    // The meters' span so far covers version 1 and the edits: not this version's figures.
+    assert_eq!(bank.find("2").unwrap().stats, None);
     audio_thread_measures(h.state(), 0.0, -20.0, -13.0);
     h.run_steps(20);
     publish(h.state(), 6.0);

@@ -22,17 +22,13 @@ use x11rb::protocol::xproto::{
     KEY_RELEASE_EVENT,
 };
 
-/// An Xvfb server on a free display, killed on drop.
+/// An Xvfb server on a free display. Started with `-terminate`, it exits by itself once its
+/// last client disconnects, i.e. when this test process exits. It is never killed from here:
+/// Xlib (baseview's OpenGL) ends the whole process when its server goes away while a window
+/// is still closing.
 struct Xvfb {
     child: Child,
     display: String,
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn start_xvfb() -> Option<Xvfb> {
@@ -50,6 +46,7 @@ fn start_xvfb() -> Option<Xvfb> {
                 "1600x1000x24",
                 "-nolisten",
                 "tcp",
+                "-terminate",
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -221,6 +218,10 @@ fn key_1_in_the_real_editor_recalls_a_snapshot_with_one_gesture_per_changed_para
         host.param_value("lim_drive")
     );
     host.close_gui();
+    // Let baseview's window thread finish closing before the plugin goes.
+    run_host(&mut host, 0.3, |_| false);
     drop(host);
-    drop(server);
+    // The connection and the server live until the process exits (see `Xvfb`).
+    std::mem::forget(conn);
+    let _ = server.display;
 }

@@ -51,6 +51,12 @@ pub struct SnapshotPanel {
     /// the new span yet: the figures on screen are still the previous version's.
     awaiting_reset: bool,
     last_observe: Option<f64>,
+    /// The parameters as the last observation saw them, and whether they changed since the
+    /// measurement span began: a span over several settings describes no single version, so a
+    /// store does not take its figures.
+    last_values: Option<BTreeMap<String, Value>>,
+    last_seconds: f32,
+    span_mixed: bool,
     /// A preset was exported: the top bar's preset list needs a rescan.
     pub exported: bool,
 }
@@ -132,7 +138,7 @@ impl SnapshotPanel {
             &shared.output.load(),
             shared.measured_seconds.load(Ordering::Relaxed),
         )
-        .filter(|_| !self.awaiting_reset);
+        .filter(|_| !self.awaiting_reset && !self.span_mixed && self.span_is(params));
         let bank = &params.snapshots.0;
         bank.store(slot, version_values(params), now_unix_seconds(), stats);
         self.selected = Some(slot);
@@ -164,6 +170,16 @@ impl SnapshotPanel {
     fn restart_measurement(&mut self, shared: &SharedState) {
         shared.request_meter_reset();
         self.awaiting_reset = true;
+        self.span_mixed = false;
+        self.last_values = None;
+    }
+
+    /// Whether the parameters are still those the last observation saw (an edit made since
+    /// then would make the span mixed).
+    fn span_is(&self, params: &FairmasterParams) -> bool {
+        self.last_values
+            .as_ref()
+            .is_none_or(|v| crate::snapshots::values_match(&version_values(params), v))
     }
 
     /// Compares the live parameters with the current snapshot and hands it the figures
@@ -184,15 +200,26 @@ impl SnapshotPanel {
             // The audio thread has restarted the measurement and published the new span.
             self.awaiting_reset = false;
         }
+        if seconds < self.last_seconds {
+            // A new span (a store, a recall or the meters' reset button).
+            self.span_mixed = false;
+        }
+        self.last_seconds = seconds;
+        let live = version_values(params);
+        if self
+            .last_values
+            .as_ref()
+            .is_some_and(|v| !crate::snapshots::values_match(&live, v))
+        {
+            self.span_mixed = true;
+        }
         let measured = if self.awaiting_reset {
             None
         } else {
             SnapshotStats::from_readings(&shared.input.load(), &shared.output.load(), seconds)
         };
-        params
-            .snapshots
-            .0
-            .observe(&version_values(params), measured);
+        params.snapshots.0.observe(&live, measured);
+        self.last_values = Some(live);
     }
 }
 
