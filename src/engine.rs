@@ -99,10 +99,11 @@ impl Engine {
         self.correlation.reset(sample_rate);
         self.reference.reset(sample_rate);
         self.monitor.reset(sample_rate);
-        self.version_gain.set_gain_db(self.version_gain_target());
-        self.version_gain.reset(sample_rate);
         self.offline = offline;
         self.mono = mono;
+        // After `offline` is set: a reset into an offline render starts at 0 dB.
+        self.version_gain.set_gain_db(self.version_gain_target());
+        self.version_gain.reset(sample_rate);
         self.sample_rate = sample_rate;
         self.measured_frames = 0;
     }
