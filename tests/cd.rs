@@ -2,6 +2,8 @@
 //! disc image, the Red Book limits, the metadata file and the CUE sheet, which is read back
 //! by an independent parser (the `cuna` crate) and must say exactly what was laid out.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use fairmaster::offline::cd::{
@@ -13,12 +15,8 @@ use fairmaster::offline::Audio;
 
 const RATE: usize = 44_100;
 
-/// A fresh, empty scratch directory per test.
 fn scratch_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("fairmaster-cd-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch_dir("cd", test)
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {

@@ -14,13 +14,7 @@ use fairmaster::offline::report::RunReport;
 use fairmaster::offline::{Audio, OfflineError};
 
 fn scratch_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "fairmaster-offline-album-{}-{test}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch_dir("offline-album", test)
 }
 
 fn job(args: &[String]) -> Result<RunReport, OfflineError> {

@@ -1,6 +1,8 @@
 //! The `fairmaster-render` binary end to end: the demo job, reports, settings sources, exit
 //! codes and error messages, and the no-overwrite / no-partial-output rules.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -9,13 +11,7 @@ use fairmaster::offline::demo::demo_mix;
 use fairmaster::offline::Audio;
 
 fn scratch_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "fairmaster-offline-cli-{}-{test}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch_dir("offline-cli", test)
 }
 
 fn render(dir: &Path, args: &[&str]) -> Output {

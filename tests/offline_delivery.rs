@@ -19,13 +19,7 @@ use fairmaster::reference::decode::{decode_reference, MAX_REFERENCE_BYTES};
 use fairmaster::reference::track::ReferenceTrack;
 
 fn scratch_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "fairmaster-offline-delivery-{}-{test}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch_dir("offline-delivery", test)
 }
 
 fn job(args: &[&str]) -> RunReport {

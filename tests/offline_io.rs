@@ -1,6 +1,8 @@
 //! Offline renderer file I/O: round trips through the WAV writer and the decoders (WAV, AIFF),
 //! and every bad-input path gives a clear error naming the file and the reason.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use fairmaster::offline::audio_io::{
@@ -8,15 +10,8 @@ use fairmaster::offline::audio_io::{
 };
 use fairmaster::offline::Audio;
 
-/// A fresh, empty scratch directory per test.
 fn scratch_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "fairmaster-offline-io-{}-{test}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch_dir("offline-io", test)
 }
 
 /// A stereo test signal with distinct channels on the 24-bit grid (exact in every format but

@@ -2,6 +2,8 @@
 //! sample for sample; loudness targets are hit (own meter cross-checked with the independent
 //! `ebur128` crate); album mode keeps the requested loudness relationship.
 
+mod common;
+
 use std::path::PathBuf;
 
 use fairmaster::ab::AbSettings;
@@ -16,13 +18,7 @@ use fairmaster::offline::Audio;
 use fairmaster::presets::reference_master;
 
 fn scratch_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "fairmaster-offline-render-{}-{test}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch_dir("offline-render", test)
 }
 
 /// The first `seconds` of the demo mix, scaled by `gain_db`.

@@ -18,10 +18,7 @@ use fairmaster::offline::Audio;
 const FS: u32 = 44_100;
 
 fn scratch_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("fairmaster-pack-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch_dir("pack", test)
 }
 
 fn db_to_gain(db: f32) -> f32 {

@@ -7,6 +7,8 @@
 //! 0.15 sin(2π·1000 t), 44.1 kHz, as FLAC, MP3, Ogg Vorbis, AAC in M4A, and Opus (which
 //! symphonia cannot decode: the unsupported-codec case). WAV and AIFF are written at test time.
 
+mod common;
+
 use std::f64::consts::PI;
 use std::path::{Path, PathBuf};
 
@@ -25,15 +27,8 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A fresh, empty scratch directory per test.
 fn scratch_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "fairmaster-reference-decode-{}-{test}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch_dir("reference-decode", test)
 }
 
 /// The fixture signal: (left, right) at time `t`.

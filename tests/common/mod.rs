@@ -7,3 +7,13 @@ pub mod clap_host;
 pub mod reference_true_peak;
 pub mod signals;
 pub mod snapshots;
+
+/// A fresh, empty scratch directory for one test of one suite:
+/// `<temp>/fairmaster-<suite>-<pid>-<test>`, emptied first (a previous run may have left it).
+pub fn scratch_dir(suite: &str, test: &str) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("fairmaster-{suite}-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
