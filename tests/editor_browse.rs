@@ -14,7 +14,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use editor_support::{app, App};
+use editor_support::{app, step_until, App};
 use egui_kittest::kittest::Queryable;
 use fairmaster::editor::reference_panel::BROWSE_BUTTON_LABEL;
 use fairmaster::reference::library::{ReferenceLibrary, SlotState};
@@ -60,16 +60,6 @@ fn fake_zenity(bin: &Path, log: &Path, answer: Option<&Path>) {
 struct Session {
     app: App,
     _library: ReferenceLibrary,
-}
-
-fn step_until(h: &mut egui_kittest::Harness<'_, Session>, done: impl Fn(&Session) -> bool) {
-    let start = Instant::now();
-    while !done(h.state()) {
-        assert!(start.elapsed() < Duration::from_secs(20), "timed out");
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-    h.run();
 }
 
 #[test]

@@ -7,9 +7,8 @@
 mod editor_support;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
-use editor_support::{app, harness_builder, App};
+use editor_support::{app, harness_builder, step_until, App};
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::SnapshotOptions;
@@ -68,17 +67,6 @@ fn session() -> Session {
         tap,
         _library: library,
     }
-}
-
-/// Steps the harness until `done` or 20 s pass (the loader runs on its own thread).
-fn step_until(h: &mut egui_kittest::Harness<'_, Session>, done: impl Fn(&Session) -> bool) {
-    let start = Instant::now();
-    while !done(h.state()) {
-        assert!(start.elapsed() < Duration::from_secs(20), "timed out");
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-    h.run();
 }
 
 fn load_reference(h: &mut egui_kittest::Harness<'_, Session>, path: &std::path::Path) {

@@ -41,9 +41,9 @@ fn edit<P: Param>(app: &App, param: &P, value: P::Plain) {
     setter.end_set_parameter(param);
 }
 
-/// What the audio thread does when the editor restarts the measurement: take the request,
-/// publish an empty span; then, `seconds` later, the figures of that span.
-fn audio_thread_measures(app: &App, seconds: f32, original_lufs: f32, master_lufs: f32) {
+/// What the audio thread does when the editor restarts the measurement: take the request and
+/// publish a new, empty span with these figures ([`publish`] then gives its length).
+fn audio_thread_measures(app: &App, original_lufs: f32, master_lufs: f32) {
     let take = app.shared.take_meter_reset_request();
     assert!(take, "the store/recall asked for a fresh measurement");
     app.shared.measured_seconds.store(0.0, Ordering::Relaxed);
@@ -57,7 +57,16 @@ fn audio_thread_measures(app: &App, seconds: f32, original_lufs: f32, master_luf
     };
     app.shared.input.store(&readings(original_lufs));
     app.shared.output.store(&readings(master_lufs));
-    let _ = seconds;
+}
+
+/// Replaces the selected snapshot's name in the name field, as typed (select all, type, Enter).
+fn type_name(h: &mut egui_kittest::Harness<'_, App>, name: &str) {
+    h.get_by_label(NAME_FIELD_LABEL).click();
+    h.run();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_label(NAME_FIELD_LABEL).type_text(name);
+    h.key_press(Key::Enter);
+    h.run();
 }
 
 fn publish(app: &App, seconds: f32) {
@@ -97,7 +106,7 @@ fn store_recall_match_rename_note_delete_and_keys() {
     // Store version 1 (first empty slot), measured: the audio thread publishes 5 s.
     h.get_by_label(STORE_BUTTON_LABEL).click();
     h.run();
-    audio_thread_measures(h.state(), 0.0, -20.0, -16.0);
+    audio_thread_measures(h.state(), -20.0, -16.0);
     h.run_steps(20);
     publish(h.state(), 5.0);
     h.run_steps(20);
@@ -123,7 +132,7 @@ fn store_recall_match_rename_note_delete_and_keys() {
     h.run();
     // The meters' span so far covers version 1 and the edits: not this version's figures.
     assert_eq!(bank.find("2").unwrap().stats, None);
-    audio_thread_measures(h.state(), 0.0, -20.0, -13.0);
+    audio_thread_measures(h.state(), -20.0, -13.0);
     h.run_steps(20);
     publish(h.state(), 6.0);
     h.run_steps(20);
@@ -185,12 +194,7 @@ fn store_recall_match_rename_note_delete_and_keys() {
     assert!(h.query_by_label_contains("modified since").is_some());
 
     // Rename and note.
-    h.get_by_label(NAME_FIELD_LABEL).click();
-    h.run();
-    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    h.get_by_label(NAME_FIELD_LABEL).type_text("Louder");
-    h.key_press(Key::Enter);
-    h.run();
+    type_name(&mut h, "Louder");
     assert_eq!(bank.find("2").unwrap().name, "Louder");
     h.get_by_label(NOTE_FIELD_LABEL).click();
     h.run();
@@ -198,12 +202,7 @@ fn store_recall_match_rename_note_delete_and_keys() {
     h.run();
     assert_eq!(bank.find("louder").unwrap().note, "+3 dB drive");
     // A name another snapshot has is refused, the old name stays.
-    h.get_by_label(NAME_FIELD_LABEL).click();
-    h.run();
-    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    h.get_by_label(NAME_FIELD_LABEL).type_text("snapshot 1");
-    h.key_press(Key::Enter);
-    h.run();
+    type_name(&mut h, "snapshot 1");
     assert_eq!(bank.find("2").unwrap().name, "Louder");
     assert!(h.query_by_label_contains("Another snapshot").is_some());
 
@@ -233,12 +232,7 @@ fn export_writes_a_preset_the_renderer_reads_as_the_snapshot() {
     edit(h.state(), &h.state().params.comp.enabled, true);
     h.get_by_label(STORE_BUTTON_LABEL).click();
     h.run();
-    h.get_by_label(NAME_FIELD_LABEL).click();
-    h.run();
-    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    h.get_by_label(NAME_FIELD_LABEL).type_text("Glue: 3/1");
-    h.key_press(Key::Enter);
-    h.run();
+    type_name(&mut h, "Glue: 3/1");
     h.get_by_label(EXPORT_BUTTON_LABEL).click();
     h.run();
     let path = dir.join("Glue_ 3_1.json");
@@ -277,7 +271,7 @@ fn snapshot_strip_snapshot() {
     h.run();
     h.get_by_label(STORE_BUTTON_LABEL).click();
     h.run();
-    audio_thread_measures(h.state(), 0.0, -21.0, -15.2);
+    audio_thread_measures(h.state(), -21.0, -15.2);
     h.run_steps(20);
     publish(h.state(), 30.0);
     h.run_steps(20);
@@ -287,7 +281,7 @@ fn snapshot_strip_snapshot() {
     h.run();
     h.get_by_label(STORE_BUTTON_LABEL).click();
     h.run();
-    audio_thread_measures(h.state(), 0.0, -21.0, -13.1);
+    audio_thread_measures(h.state(), -21.0, -13.1);
     h.run_steps(20);
     publish(h.state(), 24.0);
     h.run_steps(20);

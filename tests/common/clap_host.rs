@@ -529,6 +529,24 @@ unsafe extern "C" fn out_events_try_push(
     true
 }
 
+/// The input event list over `events` (read by `in_events_size`/`in_events_get`); valid while
+/// `events` is borrowed and not mutated.
+fn input_events(events: &Vec<clap_event_param_value>) -> clap_input_events {
+    clap_input_events {
+        ctx: events as *const Vec<clap_event_param_value> as *mut c_void,
+        size: Some(in_events_size),
+        get: Some(in_events_get),
+    }
+}
+
+/// The output event list that counts and records into `counters` (`out_events_try_push`).
+fn output_events(counters: &HostCounters) -> clap_output_events {
+    clap_output_events {
+        ctx: counters as *const HostCounters as *mut c_void,
+        try_push: Some(out_events_try_push),
+    }
+}
+
 // State streams.
 
 unsafe extern "C" fn ostream_write(
@@ -1103,15 +1121,8 @@ impl ClapTestHost {
             latency: 0,
             constant_mask: 0,
         };
-        let in_events = clap_input_events {
-            ctx: &self.events as *const Vec<clap_event_param_value> as *mut c_void,
-            size: Some(in_events_size),
-            get: Some(in_events_get),
-        };
-        let out_events = clap_output_events {
-            ctx: &self.inner.counters as *const HostCounters as *mut c_void,
-            try_push: Some(out_events_try_push),
-        };
+        let in_events = input_events(&self.events);
+        let out_events = output_events(&self.inner.counters);
         let transport = self.transport.map(|(playing, position)| {
             let seconds = position as f64 / self.sample_rate;
             clap_event_transport {
@@ -1368,15 +1379,8 @@ impl ClapTestHost {
     /// `flush`, what a host does after `request_flush` while not processing).
     pub fn flush_params(&mut self) {
         let events: Vec<clap_event_param_value> = Vec::new();
-        let in_events = clap_input_events {
-            ctx: &events as *const Vec<clap_event_param_value> as *mut c_void,
-            size: Some(in_events_size),
-            get: Some(in_events_get),
-        };
-        let out_events = clap_output_events {
-            ctx: &self.inner.counters as *const HostCounters as *mut c_void,
-            try_push: Some(out_events_try_push),
-        };
+        let in_events = input_events(&events);
+        let out_events = output_events(&self.inner.counters);
         let params = self.params_ext();
         // SAFETY: `params` is this plugin's `clap.params`, called with its own plugin on the
         // main thread; both event lists point to live data for the call.

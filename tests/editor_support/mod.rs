@@ -48,3 +48,18 @@ pub fn harness_builder() -> egui_kittest::HarnessBuilder<App> {
         .with_step_dt(1.0 / 60.0)
         .with_max_steps(600)
 }
+
+/// Steps the harness until `done` holds (a background thread, such as the reference loader,
+/// is expected to get there), failing after 20 s.
+pub fn step_until<S>(h: &mut Harness<'_, S>, done: impl Fn(&S) -> bool) {
+    let start = std::time::Instant::now();
+    while !done(h.state()) {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "timed out"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.step();
+    }
+    h.run();
+}
