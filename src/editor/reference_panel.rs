@@ -154,10 +154,10 @@ fn load_into_slot(
 fn load_dropped(
     panel: &mut ReferencePanel,
     slots: &crate::reference::state::ReferenceSlots,
+    files: &[SlotFile; REFERENCE_SLOTS],
     first_slot: usize,
     dropped: &[std::path::PathBuf],
 ) -> (String, bool) {
-    let files = slots.files();
     let mut targets = vec![first_slot];
     targets.extend(
         (first_slot + 1..REFERENCE_SLOTS)
@@ -616,7 +616,7 @@ pub fn show(
     }
     if !dropped.is_empty() {
         let target = slot_under_pointer.unwrap_or(slot);
-        panel.message = Some(load_dropped(panel, slots, target, &dropped));
+        panel.message = Some(load_dropped(panel, slots, &files, target, &dropped));
         if target != slot {
             ctl.set(&params.reference_slot, target as i32 + 1);
         }

@@ -249,7 +249,9 @@ pub fn show(
     }
     let now = ui.input(|i| i.time);
     panel.observe(now, params, shared);
-    let saved = bank.saved();
+    // Read once per frame; read again only after this frame changed the bank.
+    let mut saved = bank.saved();
+    let mut changed = false;
     if panel.selected.is_none() {
         panel.selected = saved.current;
     }
@@ -273,10 +275,14 @@ pub fn show(
         if let Some(slot) = pressed {
             if saved.slots[slot].is_some() {
                 panel.recall(slot, ctl, params, shared);
+                changed = true;
             } else {
                 panel.selected = Some(slot);
             }
         }
+    }
+    if std::mem::take(&mut changed) {
+        saved = bank.saved();
     }
 
     ui.horizontal(|ui| {
@@ -303,7 +309,6 @@ pub fn show(
         );
     });
 
-    let saved = bank.saved();
     ui.horizontal(|ui| {
         for (i, slot) in saved.slots.iter().enumerate() {
             let current = saved.current == Some(i);
@@ -344,6 +349,7 @@ pub fn show(
             if response.on_hover_text(hover).clicked() {
                 if slot.is_some() {
                     panel.recall(i, ctl, params, shared);
+                    changed = true;
                 } else {
                     panel.selected = Some(i);
                 }
@@ -357,10 +363,12 @@ pub fn show(
         store.widget_info(|| WidgetInfo::labeled(egui::Role::Button, true, STORE_BUTTON_LABEL));
         if store.clicked() {
             panel.store(target, params, shared);
+            changed = true;
         }
     });
-
-    let saved = bank.saved();
+    if changed {
+        saved = bank.saved();
+    }
     let Some(slot) = panel.selected else {
         ui.label(theme::caption(
             "Store the current settings to start comparing versions",
