@@ -5,6 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use common::audio_files::aiff_bytes;
 use fairmaster::offline::audio_io::{
     read_audio_file, temp_path_for, write_wav_atomic, OutputFormat,
 };
@@ -84,49 +85,6 @@ fn wav_round_trips_exactly_in_every_output_format() {
     assert_eq!(read_audio_file(&path).unwrap(), mono);
 }
 
-/// IEEE 754 80-bit extended encoding of an integer sample rate (AIFF COMM chunk).
-fn extended80(rate: u32) -> [u8; 10] {
-    let mut out = [0u8; 10];
-    let exponent = 16383 + 31 - rate.leading_zeros() as u16;
-    let mantissa = u64::from(rate) << (rate.leading_zeros() + 32);
-    out[..2].copy_from_slice(&exponent.to_be_bytes());
-    out[2..].copy_from_slice(&mantissa.to_be_bytes());
-    out
-}
-
-/// A minimal AIFF file (FORM/AIFF, COMM, SSND) with big-endian integer samples.
-fn aiff_bytes(audio: &Audio, bits: u16, truncate_data_by: usize) -> Vec<u8> {
-    let channels = audio.channels.len() as u16;
-    let frames = audio.frames() as u32;
-    let bytes_per_sample = usize::from(bits / 8);
-    let mut samples = Vec::new();
-    let scale = f64::from(1u32 << (bits - 1));
-    for i in 0..audio.frames() {
-        for c in &audio.channels {
-            let v = (f64::from(c[i]) * scale).round() as i32;
-            samples.extend_from_slice(&v.to_be_bytes()[4 - bytes_per_sample..]);
-        }
-    }
-    samples.truncate(samples.len() - truncate_data_by);
-    let mut comm = Vec::new();
-    comm.extend_from_slice(&channels.to_be_bytes());
-    comm.extend_from_slice(&frames.to_be_bytes());
-    comm.extend_from_slice(&bits.to_be_bytes());
-    comm.extend_from_slice(&extended80(audio.sample_rate));
-    let mut body = b"AIFF".to_vec();
-    body.extend_from_slice(b"COMM");
-    body.extend_from_slice(&(comm.len() as u32).to_be_bytes());
-    body.extend_from_slice(&comm);
-    body.extend_from_slice(b"SSND");
-    body.extend_from_slice(&((samples.len() + 8) as u32).to_be_bytes());
-    body.extend_from_slice(&[0u8; 8]); // offset, block size
-    body.extend_from_slice(&samples);
-    let mut file = b"FORM".to_vec();
-    file.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    file.extend_from_slice(&body);
-    file
-}
-
 #[test]
 fn aiff_decodes_to_the_written_samples() {
     let dir = scratch_dir("aiff");
@@ -134,7 +92,11 @@ fn aiff_decodes_to_the_written_samples() {
     for bits in [16u16, 24] {
         let expected = quantise(&signal, u32::from(bits));
         let path = dir.join(format!("test{bits}.aiff"));
-        std::fs::write(&path, aiff_bytes(&expected, bits, 0)).unwrap();
+        std::fs::write(
+            &path,
+            aiff_bytes(&expected.channels, expected.sample_rate, bits, 0),
+        )
+        .unwrap();
         let decoded = read_audio_file(&path).unwrap();
         assert_eq!(decoded.sample_rate, 44_100, "{bits}-bit");
         assert_eq!(decoded, expected, "{bits}-bit AIFF samples");
@@ -204,7 +166,11 @@ fn bad_inputs_give_clear_errors() {
 
     // The same for AIFF.
     let aiff = dir.join("truncated.aiff");
-    std::fs::write(&aiff, aiff_bytes(&test_signal(4000, 48_000), 16, 4000)).unwrap();
+    std::fs::write(
+        &aiff,
+        aiff_bytes(&test_signal(4000, 48_000).channels, 48_000, 16, 4000),
+    )
+    .unwrap();
     expect_error(&aiff, "truncated");
 
     expect_error(&dir, "directory");

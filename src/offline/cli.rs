@@ -98,7 +98,7 @@ LISTENING (what the plugin plays; one input):
 
 OUTPUT:
     -o, --output FILE      output file (one input only); default INPUT_DIR/NAME.master.wav
-    --out-dir DIR          write NAME.master.wav files into DIR
+    --out-dir DIR          write NAME.master.wav files into DIR (created when missing)
     --bits 16|24|32f       WAV word length (default 24); 16/24 use the chain's dither
     --noise-shaping, --no-noise-shaping
                            dither noise shaping (default: as in the settings)
@@ -568,6 +568,7 @@ pub fn run_listen(o: &Options) -> Result<ListenReport, OfflineError> {
     };
     if let Some(out) = &output {
         audio_io::check_output_free(out, o.force)?;
+        create_out_dir(o)?;
     }
     let track = match &o.reference {
         Some(reference) => {
@@ -1502,13 +1503,28 @@ fn check_outputs(o: &Options, jobs: &[Job]) -> Result<(), OfflineError> {
             ));
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.is_dir() {
+            // --out-dir is created below; any other folder must exist (a typo in -o must not
+            // scatter new folders).
+            let created = o.out_dir.as_deref().is_some_and(|out| dir.starts_with(out));
+            if !dir.is_dir() && !created {
                 return Err(OfflineError::file(path, "output directory does not exist"));
             }
         }
         seen.push(path);
     }
+    if !o.dry_run {
+        create_out_dir(o)?;
+    }
     Ok(())
+}
+
+/// Creates `--out-dir` (and its parents) when missing, as `mkdir -p` would.
+fn create_out_dir(o: &Options) -> Result<(), OfflineError> {
+    match &o.out_dir {
+        Some(dir) if !dir.is_dir() => std::fs::create_dir_all(dir)
+            .map_err(|e| OfflineError::file(dir, format!("cannot create output folder: {e}"))),
+        _ => Ok(()),
+    }
 }
 
 /// Files shorter than this render in well under a second: no bar.

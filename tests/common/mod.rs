@@ -3,6 +3,7 @@
 //! Not every test binary uses every helper.
 #![allow(dead_code, unused_imports)]
 
+pub mod audio_files;
 pub mod clap_host;
 pub mod reference_true_peak;
 pub mod signals;
