@@ -295,6 +295,19 @@ impl Chain {
         eq + self.limiter.latency_samples()
     }
 
+    /// The latency a chain with `settings` has at `sample_rate` once they are in place, without
+    /// a chain: hosts ask for it after a state load, before activation and the first block
+    /// (`Plugin::latency_for`). Equal to [`Self::latency_samples`] after `set` + `reset`.
+    pub fn latency_for(settings: &ChainSettings, sample_rate: f32) -> u32 {
+        let structure = Structure::of(settings);
+        let eq = if structure.linear_phase_eq {
+            linear_phase_latency_samples(sample_rate)
+        } else {
+            0
+        };
+        eq + Limiter::latency_for(structure.lookahead_ms, sample_rate)
+    }
+
     /// Gain reduction readings of the last block.
     pub fn meters(&self) -> ChainMeters {
         self.meters

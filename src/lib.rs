@@ -158,6 +158,16 @@ impl Plugin for Fairmaster {
         true
     }
 
+    fn latency_for(&self, buffer_config: &BufferConfig) -> Option<u32> {
+        // The restored settings' latency before activation (VST3 `getLatencySamples` after
+        // `setupProcessing`), and the cue for a restart when a state loads while active: the
+        // same figure `activate` reports.
+        Some(chain::Chain::latency_for(
+            &self.params.chain_settings(),
+            buffer_config.sample_rate,
+        ))
+    }
+
     fn reset(&mut self) {
         // May be called from the audio thread: only settings are applied here (allocation-free);
         // state is cleared by `activate`.

@@ -77,6 +77,12 @@ fn reported_latency_equals_impulse_delay() {
         ] {
             let (delay, latency) = impulse_delay(fs, &settings);
             assert_eq!(delay, latency as usize, "{name} at {fs} Hz");
+            // What a host reads before activation (a reopened session): the same figure.
+            assert_eq!(
+                Chain::latency_for(&settings, fs),
+                latency,
+                "{name} at {fs} Hz: latency_for"
+            );
         }
     }
 }
@@ -87,6 +93,7 @@ fn lookahead_changes_latency_exactly() {
     s.limiter.lookahead_ms = 5.0;
     let (delay, latency) = impulse_delay(48_000.0, &s);
     assert_eq!(delay, latency as usize);
+    assert_eq!(Chain::latency_for(&s, 48_000.0), latency);
     assert_eq!(
         latency,
         240 + 42,

@@ -774,6 +774,132 @@ fn latency_change_pending_at_deactivation_is_reported_in_the_next_activate() {
     assert_eq!(impulse_delay(&mut host, 0), vec![expected as usize; 2]);
 }
 
+/// A session saved with the EQ on in linear phase and a 5 ms lookahead (latency 7167 + 282
+/// at 48 kHz), and one saved with the minimum-phase EQ and the default lookahead.
+fn linear_phase_and_minimum_phase_states() -> (Vec<u8>, Vec<u8>) {
+    let mut author = ClapTestHost::new(48_000.0, 1, 512, 2);
+    let minimum_phase = author.save_state();
+    let lookahead = author.plain_to_clap("lim_lookahead", 5.0);
+    let mut l = vec![0.0f32; 512];
+    let mut r = vec![0.0f32; 512];
+    author.process_clap(
+        &mut l,
+        Some(&mut r),
+        &[
+            ClapParamEvent {
+                id: "eq_on",
+                clap_value: 1.0,
+                time: 0,
+            },
+            ClapParamEvent {
+                id: "eq_mode",
+                clap_value: 1.0, // linear phase
+                time: 0,
+            },
+            ClapParamEvent {
+                id: "lim_lookahead",
+                clap_value: lookahead,
+                time: 0,
+            },
+        ],
+    );
+    (author.save_state(), minimum_phase)
+}
+
+#[test]
+fn a_session_reopened_reports_the_restored_latency_at_activation_and_from_the_first_block() {
+    // Issue 24: a DAW reopening a session loads the state into a fresh instance, then
+    // activates it. `activate` (and `latency.get` from then on) must give the restored
+    // settings' latency, and an impulse in the very first block must come out exactly there.
+    let (linear, minimum) = linear_phase_and_minimum_phase_states();
+    for (what, state, expected) in [
+        (
+            "linear phase, 5 ms",
+            &linear,
+            expected_latency_48k(5.0, true),
+        ),
+        ("minimum phase", &minimum, expected_latency_48k(1.5, false)),
+    ] {
+        let mut host = ClapTestHost::new_inactive(2);
+        assert!(host.load_state(state), "{what}: state refused");
+        host.activate(48_000.0, 1, 512);
+        assert_eq!(host.latency(), expected, "{what}: latency at activation");
+        assert_eq!(
+            host.restarts_done(),
+            0,
+            "{what}: a restart after activation"
+        );
+        assert_eq!(
+            impulse_delay(&mut host, 0),
+            vec![expected as usize; 2],
+            "{what}: impulse in the first block"
+        );
+        assert_latency_changed_only_in_activate(&host.host_calls());
+    }
+}
+
+#[test]
+fn a_state_loaded_while_active_asks_for_a_restart_that_reports_its_latency() {
+    // CLAP ext/latency.h: latency changes only in `activate`; active, the plugin asks for a
+    // restart. Both directions: a minimum-phase instance loading the linear-phase session, and
+    // a linear-phase instance loading the minimum-phase one. The request comes with the load,
+    // before any audio is processed.
+    let (linear, minimum) = linear_phase_and_minimum_phase_states();
+    for (what, start, load, before, after) in [
+        (
+            "minimum -> linear phase",
+            &minimum,
+            &linear,
+            expected_latency_48k(1.5, false),
+            expected_latency_48k(5.0, true),
+        ),
+        (
+            "linear -> minimum phase",
+            &linear,
+            &minimum,
+            expected_latency_48k(5.0, true),
+            expected_latency_48k(1.5, false),
+        ),
+    ] {
+        let mut host = ClapTestHost::new_inactive(2);
+        assert!(host.load_state(start));
+        host.activate(48_000.0, 1, 512);
+        process_silence(&mut host, 2048);
+        assert_eq!(host.latency(), before, "{what}");
+        let loaded = host.host_calls();
+        assert!(host.load_state(load), "{what}: state refused");
+        let asked = host.host_calls();
+        assert!(
+            asked.restart_requests > loaded.restart_requests,
+            "{what}: no request_restart for the loaded state's latency"
+        );
+        assert_eq!(
+            host.latency(),
+            before,
+            "{what}: latency.get may change only in activate"
+        );
+        assert!(host.handle_restart_requests() >= 1);
+        assert_eq!(host.latency(), after, "{what}: after the restart");
+        let restarted = host.host_calls();
+        assert_eq!(
+            restarted.latency_changed,
+            asked.latency_changed + 1,
+            "{what}: the restart reports the change once"
+        );
+        assert_latency_changed_only_in_activate(&restarted);
+        assert_eq!(
+            impulse_delay(&mut host, 0),
+            vec![after as usize; 2],
+            "{what}: impulse after the restart"
+        );
+        assert_eq!(
+            host.host_calls().restart_requests,
+            restarted.restart_requests,
+            "{what}: a further restart request"
+        );
+    }
+}
+
 #[test]
 fn latency_stays_correct_when_the_chain_structure_changes() {
     // Limiter lookahead changes the chain's latency while running (after a structural fade).

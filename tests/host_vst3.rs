@@ -293,3 +293,118 @@ fn a_controller_value_the_processor_never_got_takes_effect_when_processing_stops
     host.set_processing(true);
     assert_gain(measured_gain_db(&mut host, &[]), 3.0, "after restart");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Latency after a state load (issue 24): a DAW that reopens a session restores the state, then
+// sets up processing and asks for the latency before the first `process` call.
+
+/// Limiter lookahead (rounded to samples) + 42 samples of detector alignment, + 7167 for the
+/// linear-phase EQ, at 48 kHz (README, "Latency").
+fn expected_latency_48k(lookahead_ms: f64, linear_phase_eq: bool) -> usize {
+    (lookahead_ms * 48.0).round() as usize + 42 + if linear_phase_eq { 7167 } else { 0 }
+}
+
+/// Sessions saved through VST3 `getState`: the EQ in linear phase with a 5 ms lookahead, and
+/// the defaults (minimum phase, 1.5 ms).
+fn linear_phase_and_minimum_phase_states() -> (Vec<u8>, Vec<u8>) {
+    let mut author = Vst3TestHost::new(FS, BLOCK, REALTIME);
+    let minimum_phase = author.save_state();
+    let lookahead = author.plain_to_normalized(id("lim_lookahead"), 5.0);
+    let mut l = vec![0.0f32; BLOCK];
+    let mut r = vec![0.0f32; BLOCK];
+    author.process(
+        REALTIME,
+        &mut l,
+        &mut r,
+        &[
+            (id("eq_on"), 1.0),
+            (id("eq_mode"), 1.0),
+            (id("lim_lookahead"), lookahead),
+        ],
+    );
+    (author.save_state(), minimum_phase)
+}
+
+/// An impulse at sample 100 of the next call; the index of the output peak after it.
+fn impulse_delay(host: &mut Vst3TestHost) -> usize {
+    let n = 100 + 7_449 + 4_096;
+    let mut l = vec![0.0f32; n];
+    let mut r = vec![0.0f32; n];
+    l[100] = 0.5;
+    r[100] = 0.5;
+    for (bl, br) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)) {
+        host.process(REALTIME, bl, br, &[]);
+    }
+    let (peak, value) = l
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (i, x.abs()))
+        .fold((0, 0.0f32), |best, c| if c.1 > best.1 { c } else { best });
+    assert!(value > 0.05, "impulse vanished (peak {value})");
+    peak - 100
+}
+
+#[test]
+fn a_reopened_session_reports_its_latency_from_setup_processing_on() {
+    // The order a DAW reopening a session uses: setState on a fresh component, then
+    // setupProcessing, getLatencySamples (before setActive: 108 samples was read here, the
+    // defaults', and a real DAW exported the master 7167 samples late), setActive, process.
+    let (linear, minimum) = linear_phase_and_minimum_phase_states();
+    for (what, state, expected) in [
+        (
+            "linear phase, 5 ms",
+            &linear,
+            expected_latency_48k(5.0, true),
+        ),
+        ("minimum phase", &minimum, expected_latency_48k(1.5, false)),
+    ] {
+        let mut host = Vst3TestHost::new_unprepared(BLOCK);
+        assert_eq!(host.load_state(state), kResultOk, "{what}: state refused");
+        host.setup_processing(FS, REALTIME);
+        assert_eq!(host.latency(), expected, "{what}: after setupProcessing");
+        host.activate();
+        assert_eq!(host.latency(), expected, "{what}: after setActive");
+        assert_eq!(impulse_delay(&mut host), expected, "{what}: first blocks");
+        assert_eq!(host.latency(), expected, "{what}: after processing");
+    }
+}
+
+#[test]
+fn a_state_loaded_while_active_asks_for_a_restart_with_its_latency() {
+    // Active, the plugin must not change its latency under the host: the load itself sends
+    // restartComponent(kLatencyChanged); the host reactivates and the audio has the new
+    // latency from the first block. Both directions.
+    let (linear, minimum) = linear_phase_and_minimum_phase_states();
+    for (what, start, load, expected) in [
+        (
+            "minimum -> linear phase",
+            &minimum,
+            &linear,
+            expected_latency_48k(5.0, true),
+        ),
+        (
+            "linear -> minimum phase",
+            &linear,
+            &minimum,
+            expected_latency_48k(1.5, false),
+        ),
+    ] {
+        let mut host = Vst3TestHost::new_unprepared(BLOCK);
+        assert_eq!(host.load_state(start), kResultOk);
+        host.setup_processing(FS, REALTIME);
+        host.activate();
+        process_silence(&mut host);
+        host.take_restart_requests();
+        assert_eq!(host.load_state(load), kResultOk, "{what}: state refused");
+        assert!(
+            host.handle_latency_restart(),
+            "{what}: no restartComponent(kLatencyChanged) for the loaded state"
+        );
+        assert_eq!(host.latency(), expected, "{what}: after the restart");
+        assert_eq!(impulse_delay(&mut host), expected, "{what}: impulse");
+        assert!(
+            !host.handle_latency_restart(),
+            "{what}: a further latency restart after processing"
+        );
+    }
+}

@@ -12,8 +12,11 @@
 // Not every test uses every helper.
 #![allow(dead_code)]
 
+use std::cell::RefCell;
 use std::ffi::{c_void, CStr};
 use std::ptr;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
 
 use vst3::Steinberg::Vst::{
     AudioBusBuffers, AudioBusBuffers__type0, IAudioProcessor, IAudioProcessorTrait, IComponent,
@@ -23,8 +26,8 @@ use vst3::Steinberg::Vst::{
     SpeakerArr, SpeakerArrangement, SymbolicSampleSizes_,
 };
 use vst3::Steinberg::{
-    int32, kResultFalse, kResultOk, tresult, IPluginBaseTrait, IPluginFactory, IPluginFactoryTrait,
-    PClassInfo, TUID,
+    int32, int64, kResultFalse, kResultOk, tresult, IBStream, IBStreamTrait, IBStream_,
+    IPluginBaseTrait, IPluginFactory, IPluginFactoryTrait, PClassInfo, TUID,
 };
 use vst3::{Class, ComPtr, ComWrapper, Interface};
 
@@ -155,8 +158,12 @@ impl IParameterChangesTrait for ParamChanges {
 
 /// The host side of the controller's edits (`IComponentHandler`). The tests do not edit from
 /// the plugin's editor; a host still has to provide one (nice-plug sends latency restarts
-/// through it).
-struct ComponentHandler;
+/// through it). `restartComponent` flags are recorded for the tests to act on: OR-ed into one
+/// atomic, since the plugin may call it from inside `process` (this host runs everything on one
+/// thread, which nice-plug takes for the main thread), where allocating would abort.
+struct ComponentHandler {
+    restarts: Arc<AtomicI32>,
+}
 
 impl Class for ComponentHandler {
     type Interfaces = (IComponentHandler,);
@@ -175,7 +182,85 @@ impl IComponentHandlerTrait for ComponentHandler {
         kResultOk
     }
 
-    unsafe fn restartComponent(&self, _flags: int32) -> tresult {
+    unsafe fn restartComponent(&self, flags: int32) -> tresult {
+        self.restarts.fetch_or(flags, Ordering::SeqCst);
+        kResultOk
+    }
+}
+
+/// `RestartFlags::kLatencyChanged` (`ivsteditcontroller.h`).
+pub const LATENCY_CHANGED: int32 = vst3::Steinberg::Vst::RestartFlags_::kLatencyChanged as int32;
+
+/// A host's memory stream (`IBStream`), as DAWs hand one to `getState`/`setState`.
+struct MemoryStream {
+    data: RefCell<Vec<u8>>,
+    position: RefCell<usize>,
+}
+
+impl Class for MemoryStream {
+    type Interfaces = (IBStream,);
+}
+
+impl IBStreamTrait for MemoryStream {
+    unsafe fn read(&self, buffer: *mut c_void, num_bytes: int32, num_read: *mut int32) -> tresult {
+        let data = self.data.borrow();
+        let mut position = self.position.borrow_mut();
+        let n = (num_bytes.max(0) as usize).min(data.len() - *position);
+        // SAFETY: the caller passes a buffer of at least `num_bytes` bytes (IBStream contract);
+        // `n <= num_bytes` and the source range lies inside `data`.
+        unsafe { ptr::copy_nonoverlapping(data[*position..].as_ptr(), buffer.cast::<u8>(), n) };
+        *position += n;
+        if !num_read.is_null() {
+            // SAFETY: non-null out-pointer from the caller.
+            unsafe { *num_read = n as int32 };
+        }
+        kResultOk
+    }
+
+    unsafe fn write(&self, buffer: *mut c_void, num_bytes: int32, written: *mut int32) -> tresult {
+        let n = num_bytes.max(0) as usize;
+        // SAFETY: the caller passes `num_bytes` readable bytes (IBStream contract).
+        let bytes = unsafe { std::slice::from_raw_parts(buffer.cast::<u8>(), n) };
+        let mut data = self.data.borrow_mut();
+        let mut position = self.position.borrow_mut();
+        let end = *position + n;
+        if data.len() < end {
+            data.resize(end, 0);
+        }
+        data[*position..end].copy_from_slice(bytes);
+        *position = end;
+        if !written.is_null() {
+            // SAFETY: non-null out-pointer from the caller.
+            unsafe { *written = n as int32 };
+        }
+        kResultOk
+    }
+
+    unsafe fn seek(&self, pos: int64, mode: int32, result: *mut int64) -> tresult {
+        let len = self.data.borrow().len() as int64;
+        let base = match mode {
+            m if m == IBStream_::IStreamSeekMode_::kIBSeekSet as int32 => 0,
+            m if m == IBStream_::IStreamSeekMode_::kIBSeekCur as int32 => {
+                *self.position.borrow() as int64
+            }
+            m if m == IBStream_::IStreamSeekMode_::kIBSeekEnd as int32 => len,
+            _ => return kResultFalse,
+        };
+        let new = (base + pos).clamp(0, len);
+        *self.position.borrow_mut() = new as usize;
+        if !result.is_null() {
+            // SAFETY: non-null out-pointer from the caller.
+            unsafe { *result = new };
+        }
+        kResultOk
+    }
+
+    unsafe fn tell(&self, pos: *mut int64) -> tresult {
+        if pos.is_null() {
+            return kResultFalse;
+        }
+        // SAFETY: non-null out-pointer from the caller.
+        unsafe { *pos = *self.position.borrow() as int64 };
         kResultOk
     }
 }
@@ -186,6 +271,8 @@ pub struct Vst3TestHost {
     processor: ComPtr<IAudioProcessor>,
     controller: ComPtr<IEditController>,
     _handler: ComWrapper<ComponentHandler>,
+    restarts: Arc<AtomicI32>,
+    active: bool,
     processing: bool,
     max_block: usize,
     input: [Vec<f32>; 2],
@@ -195,11 +282,20 @@ impl Vst3TestHost {
     /// Creates the plugin from its factory and runs the host's setup sequence up to
     /// `setProcessing(true)`, with `setup_mode` in `setupProcessing`.
     pub fn new(sample_rate: f64, max_block: usize, setup_mode: Mode) -> Self {
+        let mut host = Self::new_unprepared(max_block);
+        host.setup_processing(sample_rate, setup_mode);
+        host.activate();
+        host
+    }
+
+    /// Creates and initialises the plugin, sets its handler and a stereo bus arrangement, and
+    /// stops before `setupProcessing` (a DAW restores a session's state here).
+    pub fn new_unprepared(max_block: usize) -> Self {
         // SAFETY: the VST3 calls below follow the SDK's hosting sequence on live COM objects.
         // `GetPluginFactory` returns a new owned `IPluginFactory` reference (nice-plug's
         // `into_raw`), adopted by `from_raw`; `createInstance` writes an owned `IComponent`
         // reference to `obj`, likewise adopted. Every pointer argument points to a live local
-        // (`info`, `cid`, the IID, `obj`, `controller_cid`, the speaker arrays, `setup`) or to
+        // (`info`, `cid`, the IID, `obj`, `controller_cid`, the speaker arrays) or to
         // `handler`, which `Self` keeps alive until `Drop` detaches it. `PClassInfo` is plain C
         // data (integers and char arrays), so zeroing it is valid, and its `category` stays
         // NUL-terminated: zeroed, then filled by nice-plug's `strlcpy`.
@@ -241,7 +337,10 @@ impl Vst3TestHost {
             let controller = component
                 .cast::<IEditController>()
                 .expect("the component is not an IEditController");
-            let handler = ComWrapper::new(ComponentHandler);
+            let restarts = Arc::new(AtomicI32::new(0));
+            let handler = ComWrapper::new(ComponentHandler {
+                restarts: restarts.clone(),
+            });
             let handler_ptr = handler
                 .as_com_ref::<IComponentHandler>()
                 .expect("handler interface")
@@ -257,26 +356,99 @@ impl Vst3TestHost {
                 processor.setBusArrangements(stereo.as_mut_ptr(), 1, stereo_out.as_mut_ptr(), 1),
                 kResultOk
             );
-            let mut setup = ProcessSetup {
-                processMode: setup_mode,
-                symbolicSampleSize: SAMPLE_32,
-                maxSamplesPerBlock: max_block as int32,
-                sampleRate: sample_rate,
-            };
-            assert_eq!(processor.setupProcessing(&mut setup), kResultOk);
-            assert_eq!(component.setActive(1), kResultOk);
-            assert_eq!(processor.setProcessing(1), kResultOk);
 
             Self {
                 component,
                 processor,
                 controller,
                 _handler: handler,
-                processing: true,
+                restarts,
+                active: false,
+                processing: false,
                 max_block,
                 input: [vec![0.0; max_block], vec![0.0; max_block]],
             }
         }
+    }
+
+    /// `IAudioProcessor::setupProcessing` (inactive; 32-bit float, this host's block size).
+    pub fn setup_processing(&mut self, sample_rate: f64, mode: Mode) {
+        let mut setup = ProcessSetup {
+            processMode: mode,
+            symbolicSampleSize: SAMPLE_32,
+            maxSamplesPerBlock: self.max_block as int32,
+            sampleRate: sample_rate,
+        };
+        // SAFETY: `self.processor` is live; `setup` is a live local.
+        assert_eq!(
+            unsafe { self.processor.setupProcessing(&mut setup) },
+            kResultOk
+        );
+    }
+
+    /// `IComponent::setActive(true)` then `IAudioProcessor::setProcessing(true)`.
+    pub fn activate(&mut self) {
+        // SAFETY: live interfaces; the calls take no pointers.
+        unsafe {
+            assert_eq!(self.component.setActive(1), kResultOk);
+            assert_eq!(self.processor.setProcessing(1), kResultOk);
+        }
+        self.active = true;
+        self.processing = true;
+    }
+
+    /// `setProcessing(false)` then `setActive(false)`.
+    pub fn deactivate(&mut self) {
+        // SAFETY: live interfaces; the calls take no pointers.
+        unsafe {
+            if self.processing {
+                self.processor.setProcessing(0);
+            }
+            self.component.setActive(0);
+        }
+        self.active = false;
+        self.processing = false;
+    }
+
+    /// The `restartComponent` flags the plugin sent since the last call, OR-ed.
+    pub fn take_restart_requests(&self) -> int32 {
+        self.restarts.swap(0, Ordering::SeqCst)
+    }
+
+    /// Does what a DAW does on `restartComponent(kLatencyChanged)` while active: deactivates
+    /// and reactivates the component (it then reads the latency again). Returns whether one
+    /// was asked for.
+    pub fn handle_latency_restart(&mut self) -> bool {
+        let asked = self.take_restart_requests() & LATENCY_CHANGED != 0;
+        if asked && self.active {
+            self.deactivate();
+            self.activate();
+        }
+        asked
+    }
+
+    /// `IComponent::getState` into a memory stream.
+    pub fn save_state(&self) -> Vec<u8> {
+        let stream = ComWrapper::new(MemoryStream {
+            data: RefCell::new(Vec::new()),
+            position: RefCell::new(0),
+        });
+        let ptr = stream.as_com_ref::<IBStream>().expect("stream").as_ptr();
+        // SAFETY: `self.component` is live; `ptr` points to `stream`, alive for the call.
+        assert_eq!(unsafe { self.component.getState(ptr) }, kResultOk);
+        let data = stream.data.borrow().clone();
+        data
+    }
+
+    /// `IComponent::setState` from a memory stream holding `bytes`.
+    pub fn load_state(&mut self, bytes: &[u8]) -> tresult {
+        let stream = ComWrapper::new(MemoryStream {
+            data: RefCell::new(bytes.to_vec()),
+            position: RefCell::new(0),
+        });
+        let ptr = stream.as_com_ref::<IBStream>().expect("stream").as_ptr();
+        // SAFETY: `self.component` is live; `ptr` points to `stream`, alive for the call.
+        unsafe { self.component.setState(ptr) }
     }
 
     /// `IAudioProcessor::getLatencySamples`.
@@ -400,7 +572,9 @@ impl Drop for Vst3TestHost {
             if self.processing {
                 self.processor.setProcessing(0);
             }
-            self.component.setActive(0);
+            if self.active {
+                self.component.setActive(0);
+            }
             self.controller.setComponentHandler(ptr::null_mut());
             self.component.terminate();
         }

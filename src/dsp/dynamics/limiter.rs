@@ -134,7 +134,27 @@ impl Default for LimiterSettings {
     }
 }
 
+/// Lookahead of the listening paths' safety limiters (the original raised to the master's
+/// loudness, the reference raised to it): the shortest the range allows, so their latency
+/// never exceeds the chain's and they can always be aligned.
+pub const SAFETY_LOOKAHEAD_MS: f32 = 0.5;
+
 impl LimiterSettings {
+    /// The listening paths' safety limiter at `ceiling_db` (the master's ceiling): no drive,
+    /// 100 ms auto release, [`SAFETY_LOOKAHEAD_MS`]. One definition for the realtime paths
+    /// (`ab.rs`) and the reference's precomputed limiting curve (`reference/track.rs`), which
+    /// must behave exactly alike.
+    pub fn safety(ceiling_db: f32, enabled: bool) -> Self {
+        Self {
+            enabled,
+            drive_db: 0.0,
+            ceiling_db,
+            release_ms: 100.0,
+            auto_release: true,
+            lookahead_ms: SAFETY_LOOKAHEAD_MS,
+        }
+    }
+
     /// Every field in its range ([`Range::sanitize`]: clamped; NaN/Inf → default).
     fn sanitized(&self) -> Self {
         Self {
@@ -407,6 +427,14 @@ impl Limiter {
     /// and lookahead (a lookahead change takes effect within 2 ms, via a 4 ms fade).
     pub fn latency_samples(&self) -> u32 {
         (self.target_lookahead_samples + SUPPORT_DELAY_FRAMES) as u32
+    }
+
+    /// The latency a limiter set to `lookahead_ms` has at `sample_rate`, without one: what
+    /// [`Self::latency_samples`] reports once the lookahead is in place (hosts ask for the
+    /// latency before the plugin is activated).
+    pub fn latency_for(lookahead_ms: f32, sample_rate: f32) -> u32 {
+        let lookahead = LOOKAHEAD_MS.sanitize(lookahead_ms);
+        (Self::lookahead_to_samples(lookahead, sample_rate) + SUPPORT_DELAY_FRAMES) as u32
     }
 
     /// Largest gain reduction applied during the last `process` call, in dB (>= 0).

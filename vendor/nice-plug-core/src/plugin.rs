@@ -15,7 +15,7 @@ use crate::{
     audio_setup::{AudioIOLayout, AuxiliaryBuffers, BufferConfig},
     buffer::Buffer,
     context::{activate::ActivateContext, process::ProcessContext},
-    midi::{MidiConfig, sysex::SysExMessage},
+    midi::{sysex::SysExMessage, MidiConfig},
     params::Params,
 };
 
@@ -250,6 +250,22 @@ pub trait Plugin: Default + Send + 'static {
         context: &mut impl ActivateContext<Self>,
     ) -> bool {
         true
+    }
+
+    /// FAIRMASTER: the latency in samples that [`activate()`][Self::activate()] would report
+    /// for `buffer_config` with the parameters as they are now, computed without activating
+    /// (main thread; must not change any state). `None` (the default) when the plugin cannot
+    /// tell before it is activated.
+    ///
+    /// Latency depends on the sample rate and, for many plugins, on parameters restored with a
+    /// state. The wrappers ask this after a state load and when the host sets up processing,
+    /// so the latency a host reads before the first `process` call (VST3
+    /// `getLatencySamples` after `setupProcessing`) is the restored settings', and a state
+    /// loaded while active asks for a restart (VST3 `restartComponent(kLatencyChanged)`, CLAP
+    /// `request_restart`) instead of changing latency under the host.
+    fn latency_for(&self, buffer_config: &BufferConfig) -> Option<u32> {
+        let _ = buffer_config;
+        None
     }
 
     /// Clear internal state such as filters and envelopes. This is always called after

@@ -1674,6 +1674,28 @@ impl<P: ClapPlugin> Wrapper<P> {
             return false;
         }
 
+        // FAIRMASTER: a state loaded while active may change the latency (it depends on the
+        // restored parameters). CLAP allows a latency change only inside `activate`, so mark it
+        // pending and ask for a restart (`set_latency_samples`, `Task::LatencyChanged`); the
+        // next `activate` reports it with `clap_host_latency::changed`. Inactive, `activate`
+        // computes it from the restored parameters anyway.
+        if self.is_activated.load(Ordering::SeqCst)
+            && let Some(buffer_config) = self.current_buffer_config.load()
+        {
+            // `try_lock`: never block (or fail) a process call running now, and no deadlock when
+            // the audio thread applies a state from the editor. Missed, the chain's own latency
+            // change (reported from `process`) still asks for the restart.
+            let latency = self
+                .plugin
+                .try_lock()
+                .and_then(|plugin| plugin.latency_for(&buffer_config));
+            if let Some(samples) = latency
+                && samples != self.activated_latency.load(Ordering::SeqCst)
+            {
+                self.set_latency_samples(samples);
+            }
+        }
+
         // Reinitialize the plugin after loading state so it can respond to the new parameter values,
         // and tell the host to rescan the parameter values.
         let task_posted = self.schedule_gui(Task::StateChanged);
@@ -1823,9 +1845,10 @@ impl<P: ClapPlugin> Wrapper<P> {
             }
         }
         if result {
-            wrapper
-                .activated_latency
-                .store(wrapper.current_latency.load(Ordering::SeqCst), Ordering::SeqCst);
+            wrapper.activated_latency.store(
+                wrapper.current_latency.load(Ordering::SeqCst),
+                Ordering::SeqCst,
+            );
             if let Some(host_latency) = &*wrapper.host_latency.borrow()
                 && wrapper.latency_changed.swap(false, Ordering::SeqCst)
             {

@@ -775,6 +775,23 @@ impl<P: Vst3Plugin> WrapperInner<P> {
         crate::nice_debug_assert!(task_posted, "The task queue is full, dropping task...");
     }
 
+    /// FAIRMASTER: the latency the plugin reports for the current buffer config and its
+    /// parameters as they are now ([`Plugin::latency_for`]); a change requests a restart.
+    pub fn update_latency_from_parameters(&self) {
+        if let Some(buffer_config) = self.current_buffer_config.load() {
+            // `try_lock`: never block (or fail) a process call running now, and no deadlock when
+            // the audio thread applies a state from the editor. Missed, the plugin's own latency
+            // change (reported from `process`) still asks for the restart.
+            let latency = self
+                .plugin
+                .try_lock()
+                .and_then(|plugin| plugin.latency_for(&buffer_config));
+            if let Some(samples) = latency {
+                self.set_latency_samples(samples);
+            }
+        }
+    }
+
     pub fn set_latency_samples(&self, samples: u32) {
         // Only trigger a restart if it's actually needed
         let old_latency = self.current_latency.swap(samples, Ordering::SeqCst);
@@ -822,6 +839,13 @@ impl<P: Vst3Plugin> WrapperInner<P> {
         for slot in self.controller_values.values() {
             slot.0.store(ControllerValue::NONE, Ordering::SeqCst);
         }
+
+        // FAIRMASTER: the latency depends on the restored parameters. Once processing has been
+        // set up, `getLatencySamples` reports the restored settings' latency at once (not after
+        // the first `process` call), and a change asks the host for a restart
+        // (`restartComponent(kLatencyChanged)`, `set_latency_samples`). Before
+        // `setupProcessing` the sample rate is unknown; `setupProcessing` computes it then.
+        self.update_latency_from_parameters();
 
         #[cfg(feature = "editor")]
         {

@@ -1019,6 +1019,22 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
             process_mode: mode,
         }));
 
+        // FAIRMASTER: from here on `getLatencySamples` is the latency for this sample rate and
+        // the parameters as they are (a state restored before `setupProcessing` included),
+        // before `setActive` and the first `process` call (`Plugin::latency_for`). Nothing is
+        // active yet, so the value is stored without a restart request.
+        let latency = self.inner.plugin.try_lock().and_then(|plugin| {
+            plugin.latency_for(&BufferConfig {
+                sample_rate: setup.sampleRate as f32,
+                min_buffer_size: None,
+                max_buffer_size: setup.maxSamplesPerBlock as u32,
+                process_mode: mode,
+            })
+        });
+        if let Some(samples) = latency {
+            self.inner.current_latency.store(samples, Ordering::SeqCst);
+        }
+
         // Initializing the plugin happens in `IAudioProcessor::set_active()` because the host may
         // still change the channel layouts at this point
 
