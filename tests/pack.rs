@@ -321,6 +321,86 @@ fn blind_file_alternates_the_matched_excerpts_as_its_key_says() {
 }
 
 #[test]
+fn every_blind_segment_is_loudness_matched_on_its_own() {
+    // Issue 24: the segments were cut from excerpts matched over 30 s, so a segment from a
+    // quieter stretch of its excerpt played 1-2 LU (here more) below its neighbours: a level
+    // cue that gives the source away. A reference whose loudest 30 s hold a 10 s chorus
+    // between quiet verses makes the cue large. Measured with the independent `ebur128`
+    // crate, each 8 s segment (clear of the 10 ms joins) on its own.
+    let mut s = session();
+    s.reference = dynamic_mix(60.0, (25.0, 35.0), 12.0, -3.0, 7);
+    let dir = scratch_dir("blind-segments").join("pack");
+    let summary = pack_with_reference(&dir, &s);
+    let song = &summary.songs[0];
+    let blind = read_audio_file(&song.blind_path).unwrap();
+    let key = read_key(&song.blind_key_path);
+    let segment = 8 * FS as usize;
+    let margin = FS as usize / 50;
+    let cut = |audio: &Audio, k: usize| -> Audio {
+        let from = k * segment + margin;
+        let to = ((k + 1) * segment).min(audio.frames()) - margin;
+        Audio {
+            sample_rate: FS,
+            channels: audio
+                .channels
+                .iter()
+                .map(|c| c[from..to].to_vec())
+                .collect(),
+        }
+    };
+    let heard: Vec<f64> = (0..key.len())
+        .map(|k| ebur128_integrated(&cut(&blind, k)))
+        .collect();
+    // What the segments were before: cut from the excerpts matched over their whole length.
+    let unmatched: Vec<f64> = key
+        .iter()
+        .enumerate()
+        .map(|(k, (_, _, source))| {
+            let e = song
+                .excerpts
+                .iter()
+                .find(|e| e.source.label() == source)
+                .unwrap();
+            ebur128_integrated(&cut(&read_audio_file(&e.path).unwrap(), k))
+        })
+        .collect();
+    let spread = |v: &[f64]| {
+        v.iter().cloned().fold(f64::MIN, f64::max) - v.iter().cloned().fold(f64::MAX, f64::min)
+    };
+    println!(
+        "segments {:?}: {heard:.2?} LUFS (spread {:.2} LU); cut from the excerpts {unmatched:.2?} \
+         (spread {:.2} LU)",
+        key.iter().map(|k| k.2.as_str()).collect::<Vec<_>>(),
+        spread(&heard),
+        spread(&unmatched)
+    );
+    assert!(
+        spread(&unmatched) > 1.0,
+        "the test reference must vary inside its excerpt"
+    );
+    assert!(
+        spread(&heard) <= 0.3,
+        "blind segments differ by {:.2} LU: {heard:.2?}",
+        spread(&heard)
+    );
+    // The key states the level the segments were matched to.
+    let key_text = std::fs::read_to_string(&song.blind_key_path).unwrap();
+    let level = heard.iter().sum::<f64>() / heard.len() as f64;
+    assert!(
+        key_text.contains(&format!("{level:.1} LUFS"))
+            || key_text.contains(&format!("{:.1} LUFS", level + 0.05))
+            || key_text.contains(&format!("{:.1} LUFS", level - 0.05)),
+        "key does not state the segments' level {level:.2}: {key_text}"
+    );
+    // No segment peaks above the excerpts' -1 dBFS ceiling.
+    assert!(
+        sample_peak_dbfs(&blind) <= -0.99,
+        "{}",
+        sample_peak_dbfs(&blind)
+    );
+}
+
+#[test]
 fn report_is_self_contained_small_and_shows_the_figures() {
     let s = session();
     let dir = scratch_dir("report").join("pack");
@@ -349,6 +429,11 @@ fn report_is_self_contained_small_and_shows_the_figures() {
     assert!(!html.contains("<works>") && !html.contains("<mix>"));
     // The key is in the pack, not in the report (it would spoil the blind test).
     assert!(!html.contains("segment\tstart_s"));
+    // The report names the true-peak meter it uses (it is no longer BS.1770-4 Annex 2's).
+    assert!(
+        html.contains("true peak by 8x oversampling with a 64-tap Kaiser-windowed sinc"),
+        "the report does not name its true-peak meter"
+    );
     for file in &summary.files {
         assert!(
             file.starts_with(&dir) && file.is_file(),

@@ -18,6 +18,7 @@ use super::pack::{LoudnessCurve, PackSong, SongPackSummary, Source};
 use super::render::GR_BLOCK;
 use super::Audio;
 use crate::analysis::tonal::{analyse_stereo, third_centre_hz, TonalBalance};
+use crate::dsp::meters::true_peak::{TRUE_PEAK_PHASES, TRUE_PEAK_TAPS};
 use crate::targets::{UpGain, PLATFORMS};
 
 /// One song's report input: the song, what the pack wrote for it and its loudness curves.
@@ -114,9 +115,12 @@ pub fn render_report(songs: &[ReportSong], reference: Option<&ReportReference>) 
     let _ = writeln!(
         html,
         "<p class=\"muted\">Fairmaster {} &middot; loudness per ITU-R BS.1770-4 and EBU R 128 \
-         (Tech 3341 momentary/short-term, Tech 3342 loudness range); true peak by 8x \
-         oversampling (BS.1770-4 Annex 2).</p>",
-        env!("CARGO_PKG_VERSION")
+         (Tech 3341 momentary/short-term, Tech 3342 loudness range); true peak by {}x \
+         oversampling with a {}-tap Kaiser-windowed sinc per phase and parabolic refinement \
+         (finer than the BS.1770-4 Annex 2 4x filter, which under-reads clipped material).</p>",
+        env!("CARGO_PKG_VERSION"),
+        TRUE_PEAK_PHASES,
+        TRUE_PEAK_TAPS
     );
     html.push_str(&how_to_listen(songs, reference));
 

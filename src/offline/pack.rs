@@ -8,7 +8,8 @@
 //!   mix at their delivered levels says more about the level than the mastering.
 //! * `blind.wav`: the matched excerpts alternating every [`PackOptions::segment_seconds`] in a
 //!   shuffled order, gapless, so the versions can be judged without knowing which is playing;
-//!   `blind-key.txt` says which segment was which (read it after listening).
+//!   every segment is matched on its own (same integrated loudness), so no level step gives a
+//!   source away; `blind-key.txt` says which segment was which (read it after listening).
 //!
 //! And for the whole pack, `report.html` ([`super::html_report`]): one self-contained page of
 //! loudness curves, tonal balance, gain-reduction histograms and streaming-platform verdicts.
@@ -422,39 +423,92 @@ fn join_gains(from: Source, to: Source, p: f64) -> (f64, f64) {
     }
 }
 
-/// The blind file: `order[k]` plays over frames `[k * segment, (k + 1) * segment)` of the
-/// common excerpt timeline, with crossfades at the joins and fades at both ends.
-fn build_blind(
-    matched: &[(Source, &[Vec<f32>; 2])],
-    order: &[Source],
+/// The blind file's segments: `order[k]` plays over frames `[k * segment, (k + 1) * segment)`
+/// of the common excerpt timeline.
+struct BlindLayout<'a> {
+    matched: &'a [(Source, &'a [Vec<f32>; 2])],
+    order: &'a [Source],
     frames: usize,
     segment_frames: usize,
-    sample_rate: u32,
-) -> [Vec<f32>; 2] {
-    let source = |s: Source| {
-        matched
+}
+
+impl BlindLayout<'_> {
+    fn source(&self, s: Source) -> &[Vec<f32>; 2] {
+        self.matched
             .iter()
             .find(|(m, _)| *m == s)
             .map(|(_, c)| *c)
             .expect("the order only names matched sources")
-    };
+    }
+
+    fn span(&self, k: usize) -> std::ops::Range<usize> {
+        k * self.segment_frames..((k + 1) * self.segment_frames).min(self.frames)
+    }
+
+    /// Gains (dB) that bring every segment to one BS.1770-4 integrated loudness, each segment
+    /// measured on its own, and that level: the excerpts' rule applied per segment (the
+    /// highest level at which none peaks above [`MATCH_PEAK_CEILING_DBFS`]). Excerpts matched
+    /// over 30 s still rise and fall inside them: cut into 8 s segments, a reference segment
+    /// read 1-2 LU above its neighbours, a level cue that gives the source away (issue 24).
+    fn segment_match(&self, sample_rate: u32) -> (f64, Vec<f64>) {
+        let measured: Vec<(f64, f64)> = (0..self.order.len())
+            .map(|k| {
+                let c = self.source(self.order[k]);
+                let span = self.span(k);
+                let part = [c[0][span.clone()].to_vec(), c[1][span].to_vec()];
+                (
+                    integrated_loudness(&part[0], Some(&part[1]), sample_rate as f32),
+                    sample_peak_dbfs(&part),
+                )
+            })
+            .collect();
+        let level = common_matched_lufs(&measured).unwrap_or(f64::NEG_INFINITY);
+        let gains = measured
+            .iter()
+            .map(|(lufs, _)| {
+                if lufs.is_finite() && level.is_finite() {
+                    level - lufs
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        (level, gains)
+    }
+}
+
+/// The blind file: each segment at its match gain (`gains_db`, [`BlindLayout::segment_match`]),
+/// with crossfades at the joins and fades at both ends.
+fn build_blind(layout: &BlindLayout<'_>, gains_db: &[f64], sample_rate: u32) -> [Vec<f32>; 2] {
+    let gains: Vec<f64> = gains_db
+        .iter()
+        .map(|&g| crate::dsp::util::db_to_gain_f64(g))
+        .collect();
+    let (order, frames) = (layout.order, layout.frames);
     let mut out = [vec![0.0f32; frames], vec![0.0f32; frames]];
     for (k, &s) in order.iter().enumerate() {
-        let span = k * segment_frames..((k + 1) * segment_frames).min(frames);
-        for (o, c) in out.iter_mut().zip(source(s)) {
-            o[span.clone()].copy_from_slice(&c[span.clone()]);
+        let span = layout.span(k);
+        for (o, c) in out.iter_mut().zip(layout.source(s)) {
+            for (y, &x) in o[span.clone()].iter_mut().zip(&c[span.clone()]) {
+                *y = (f64::from(x) * gains[k]) as f32;
+            }
         }
     }
-    let half = fade_frames(sample_rate, JOIN_CROSSFADE_SECONDS / 2.0, segment_frames);
+    let half = fade_frames(
+        sample_rate,
+        JOIN_CROSSFADE_SECONDS / 2.0,
+        layout.segment_frames,
+    );
     if half > 0 {
         for k in 1..order.len() {
-            let boundary = k * segment_frames;
-            let (from, to) = (source(order[k - 1]), source(order[k]));
+            let boundary = k * layout.segment_frames;
+            let (from, to) = (layout.source(order[k - 1]), layout.source(order[k]));
             let start = boundary - half;
             let end = (boundary + half).min(frames);
             for i in start..end {
                 let p = (i - start) as f64 / (2 * half) as f64;
                 let (g_out, g_in) = join_gains(order[k - 1], order[k], p);
+                let (g_out, g_in) = (g_out * gains[k - 1], g_in * gains[k]);
                 for ch in 0..2 {
                     out[ch][i] =
                         (g_out * f64::from(from[ch][i]) + g_in * f64::from(to[ch][i])) as f32;
@@ -583,7 +637,14 @@ fn prepare_song(
     let order = blind_order(&sources, segments, seed);
     let matched_refs: Vec<(Source, &[Vec<f32>; 2])> =
         matched.iter().map(|(s, c)| (*s, c)).collect();
-    let blind_channels = build_blind(&matched_refs, &order, blind_frames, segment_frames, rate);
+    let layout = BlindLayout {
+        matched: &matched_refs,
+        order: &order,
+        frames: blind_frames,
+        segment_frames,
+    };
+    let (blind_lufs, segment_gains) = layout.segment_match(rate);
+    let blind_channels = build_blind(&layout, &segment_gains, rate);
     let blind = to_24_bit(&blind_channels, 0.0, rate);
     let blind_order: Vec<BlindSegment> = order
         .iter()
@@ -599,7 +660,7 @@ fn prepare_song(
             }
         })
         .collect();
-    let blind_key = blind_key_text(song.name, &blind_order, matched_lufs);
+    let blind_key = blind_key_text(song.name, &blind_order, blind_lufs);
     PreparedSong {
         summary: SongPackSummary {
             name: song.name.to_string(),
@@ -630,8 +691,8 @@ pub const REPORT_FILE: &str = "report.html";
 fn blind_key_text(name: &str, order: &[BlindSegment], matched_lufs: f64) -> String {
     let mut text = format!(
         "# Fairmaster blind listening key for \"{name}\" ({BLIND_FILE}).\n\
-         # Read it after listening. Every segment is loudness matched to {matched_lufs:.1} LUFS \
-         (BS.1770-4).\n\
+         # Read it after listening. Every segment is loudness matched on its own to \
+         {matched_lufs:.1} LUFS (BS.1770-4 integrated loudness of the segment).\n\
          segment\tstart_s\tsource\n"
     );
     for segment in order {
