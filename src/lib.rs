@@ -158,14 +158,14 @@ impl Plugin for Fairmaster {
         true
     }
 
-    fn latency_for(&self, buffer_config: &BufferConfig) -> Option<u32> {
+    fn latency_function(&self) -> Option<Arc<dyn Fn(&BufferConfig) -> u32 + Send + Sync>> {
         // The restored settings' latency before activation (VST3 `getLatencySamples` after
         // `setupProcessing`), and the cue for a restart when a state loads while active: the
-        // same figure `activate` reports.
-        Some(chain::Chain::latency_for(
-            &self.params.chain_settings(),
-            buffer_config.sample_rate,
-        ))
+        // same figure `activate` reports, from the parameters alone.
+        let params = self.params.clone();
+        Some(Arc::new(move |buffer_config: &BufferConfig| {
+            chain::Chain::latency_for(&params.chain_settings(), buffer_config.sample_rate)
+        }))
     }
 
     fn reset(&mut self) {

@@ -15,7 +15,7 @@ use crate::{
     audio_setup::{AudioIOLayout, AuxiliaryBuffers, BufferConfig},
     buffer::Buffer,
     context::{activate::ActivateContext, process::ProcessContext},
-    midi::{sysex::SysExMessage, MidiConfig},
+    midi::{MidiConfig, sysex::SysExMessage},
     params::Params,
 };
 
@@ -252,19 +252,20 @@ pub trait Plugin: Default + Send + 'static {
         true
     }
 
-    /// FAIRMASTER: the latency in samples that [`activate()`][Self::activate()] would report
-    /// for `buffer_config` with the parameters as they are now, computed without activating
-    /// (main thread; must not change any state). `None` (the default) when the plugin cannot
-    /// tell before it is activated.
+    /// FAIRMASTER: a function giving the latency in samples that
+    /// [`activate()`][Self::activate()] would report for a buffer config with the parameters as
+    /// they are at the time of the call, computed without activating (it must read only the
+    /// parameters, which are lock-free). `None` (the default) when the plugin cannot tell before
+    /// it is activated. The wrappers take it once, when they create the plugin, and call it
+    /// without locking the plugin, so a process call running meanwhile is never blocked.
     ///
     /// Latency depends on the sample rate and, for many plugins, on parameters restored with a
-    /// state. The wrappers ask this after a state load and when the host sets up processing,
+    /// state. The wrappers call it after a state load and when the host sets up processing,
     /// so the latency a host reads before the first `process` call (VST3
     /// `getLatencySamples` after `setupProcessing`) is the restored settings', and a state
     /// loaded while active asks for a restart (VST3 `restartComponent(kLatencyChanged)`, CLAP
     /// `request_restart`) instead of changing latency under the host.
-    fn latency_for(&self, buffer_config: &BufferConfig) -> Option<u32> {
-        let _ = buffer_config;
+    fn latency_function(&self) -> Option<Arc<dyn Fn(&BufferConfig) -> u32 + Send + Sync>> {
         None
     }
 

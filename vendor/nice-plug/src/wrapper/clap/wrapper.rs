@@ -181,6 +181,8 @@ pub struct Wrapper<P: ClapPlugin> {
     /// active, `clap_plugin_latency::get` returns this one: a change made while processing is
     /// only reported by the restart it requests.
     activated_latency: AtomicU32,
+    /// FAIRMASTER: `Plugin::latency_function`, taken when the plugin is created.
+    latency_function: Option<Arc<dyn Fn(&BufferConfig) -> u32 + Send + Sync>>,
     /// A data structure that helps manage and create buffers for all of the plugin's inputs and
     /// outputs based on channel pointers provided by the host.
     buffer_manager: AtomicRefCell<BufferManager>,
@@ -517,6 +519,7 @@ impl<P: ClapPlugin> Wrapper<P> {
         // we'll calculate from the string ID specified by the plugin. These parameters should also
         // remain in the same order as the one returned by the plugin.
         let params = plugin.params();
+        let latency_function = plugin.latency_function();
         let param_id_hashes_ptrs_groups: Vec<_> = params
             .param_map()
             .into_iter()
@@ -626,6 +629,7 @@ impl<P: ClapPlugin> Wrapper<P> {
             latency_changed: AtomicBool::new(false),
             current_latency: AtomicU32::new(0),
             activated_latency: AtomicU32::new(0),
+            latency_function,
             // This is initialized just before calling `Plugin::activate()` so that during the
             // process call buffers can be initialized without any allocations
             buffer_manager: AtomicRefCell::new(BufferManager::for_audio_io_layout(
@@ -1682,13 +1686,12 @@ impl<P: ClapPlugin> Wrapper<P> {
         if self.is_activated.load(Ordering::SeqCst)
             && let Some(buffer_config) = self.current_buffer_config.load()
         {
-            // `try_lock`: never block (or fail) a process call running now, and no deadlock when
-            // the audio thread applies a state from the editor. Missed, the chain's own latency
-            // change (reported from `process`) still asks for the restart.
+            // Computed from the parameters alone (`Plugin::latency_function`): the plugin is
+            // not locked, so a process call running now is never blocked or failed.
             let latency = self
-                .plugin
-                .try_lock()
-                .and_then(|plugin| plugin.latency_for(&buffer_config));
+                .latency_function
+                .as_ref()
+                .map(|latency_for| latency_for(&buffer_config));
             if let Some(samples) = latency
                 && samples != self.activated_latency.load(Ordering::SeqCst)
             {

@@ -126,6 +126,8 @@ pub(crate) struct WrapperInner<P: Vst3Plugin> {
     /// The current latency in samples, as set by the plugin through the [`ActivateContext`] and the
     /// [`ProcessContext`].
     pub current_latency: AtomicU32,
+    /// FAIRMASTER: `Plugin::latency_function`, taken when the plugin is created.
+    pub latency_function: Option<Arc<dyn Fn(&BufferConfig) -> u32 + Send + Sync>>,
     /// A data structure that helps manage and create buffers for all of the plugin's inputs and
     /// outputs based on channel pointers provided by the host.
     pub buffer_manager: AtomicRefCell<BufferManager>,
@@ -299,6 +301,7 @@ impl<P: Vst3Plugin> WrapperInner<P> {
         // we'll calculate from the string ID specified by the plugin. These parameters should also
         // remain in the same order as the one returned by the plugin.
         let params = plugin.params();
+        let latency_function = plugin.latency_function();
         let param_id_hashes_ptrs_groups: Vec<_> = params
             .param_map()
             .into_iter()
@@ -420,6 +423,7 @@ impl<P: Vst3Plugin> WrapperInner<P> {
             current_track_info: AtomicRefCell::new(TrackInfo::default()),
             last_process_status: AtomicCell::new(ProcessStatus::Normal),
             current_latency: AtomicU32::new(0),
+            latency_function,
             // This is initialized just before calling `Plugin::activate()` so that during the
             // process call buffers can be initialized without any allocations
             buffer_manager: AtomicRefCell::new(BufferManager::for_audio_io_layout(
@@ -776,16 +780,15 @@ impl<P: Vst3Plugin> WrapperInner<P> {
     }
 
     /// FAIRMASTER: the latency the plugin reports for the current buffer config and its
-    /// parameters as they are now ([`Plugin::latency_for`]); a change requests a restart.
+    /// parameters as they are now ([`Plugin::latency_function`]); a change requests a restart.
     pub fn update_latency_from_parameters(&self) {
         if let Some(buffer_config) = self.current_buffer_config.load() {
-            // `try_lock`: never block (or fail) a process call running now, and no deadlock when
-            // the audio thread applies a state from the editor. Missed, the plugin's own latency
-            // change (reported from `process`) still asks for the restart.
+            // Computed from the parameters alone (`Plugin::latency_function`): the plugin is
+            // not locked, so a process call running now is never blocked or failed.
             let latency = self
-                .plugin
-                .try_lock()
-                .and_then(|plugin| plugin.latency_for(&buffer_config));
+                .latency_function
+                .as_ref()
+                .map(|latency_for| latency_for(&buffer_config));
             if let Some(samples) = latency {
                 self.set_latency_samples(samples);
             }

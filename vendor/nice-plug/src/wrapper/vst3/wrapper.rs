@@ -1021,10 +1021,10 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
 
         // FAIRMASTER: from here on `getLatencySamples` is the latency for this sample rate and
         // the parameters as they are (a state restored before `setupProcessing` included),
-        // before `setActive` and the first `process` call (`Plugin::latency_for`). Nothing is
+        // before `setActive` and the first `process` call (`Plugin::latency_function`). Nothing is
         // active yet, so the value is stored without a restart request.
-        let latency = self.inner.plugin.try_lock().and_then(|plugin| {
-            plugin.latency_for(&BufferConfig {
+        let latency = self.inner.latency_function.as_ref().map(|latency_for| {
+            latency_for(&BufferConfig {
                 sample_rate: setup.sampleRate as f32,
                 min_buffer_size: None,
                 max_buffer_size: setup.maxSamplesPerBlock as u32,
