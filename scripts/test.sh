@@ -44,6 +44,29 @@ if [ ! -d /usr/share/sounds/alsa ] && [ ! -d target/test-data/alsa-utils/usr/sha
         echo "note: no apt-get here; install alsa-utils or set FAIRMASTER_REAL_RECORDINGS (tests/true_peak.rs)"
     fi
 fi
+# Real music for the reference-match and ceiling tests (tests/common/real_music.rs): Ogg
+# Vorbis recordings from two Debian packages, downloaded (no root needed) and unpacked into
+# target/test-data/ without installing:
+# - pushover-data (GPL-3+, music by Roberto Lorenz): five songs from -20 to -10 LUFS;
+# - fretsonfire-songs-muldjord (CC BY-SA 3.0, Muldjord): dense, bright, clipped metal
+#   (-6.5 to -8.4 LUFS, true peaks up to +2.5 dBTP, energy above 16 kHz ~20 dB under the
+#   loudest third-octave band).
+for pkg in pushover-data fretsonfire-songs-muldjord; do
+    [ -d "target/test-data/$pkg/usr" ] && continue
+    if command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1; then
+        mkdir -p target/test-data
+        (
+            cd target/test-data
+            apt-get download "$pkg" >/dev/null 2>&1 ||
+                { [ "$(id -u)" = 0 ] && apt-get update -qq >/dev/null 2>&1 && apt-get download "$pkg" >/dev/null 2>&1; } ||
+                echo "note: could not download $pkg; the real-music tests will say what they need"
+            for deb in "${pkg}"_*.deb; do [ -f "$deb" ] && dpkg-deb -x "$deb" "$pkg"; done
+            rm -f "${pkg}"_*.deb
+        )
+    else
+        echo "note: no apt-get here; set FAIRMASTER_REAL_MUSIC to a folder of music (tests/common/real_music.rs)"
+    fi
+done
 # Mesa's Vulkan WSI complains when this is unset (harmless, but noisy).
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 

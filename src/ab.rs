@@ -40,6 +40,7 @@ use crate::dsp::util::db_to_gain;
 use crate::dsp::util::delay::StereoDelay;
 use crate::dsp::util::smoothing::approach;
 use crate::reference::playback::{MatchMode, ReferenceLoudness};
+use crate::reference::track::{fit_reference, SafetyLoudness};
 use crate::targets::PLATFORMS;
 
 /// A/B crossfade length (equal power). 20 ms: no click, and short enough to compare transients.
@@ -51,9 +52,6 @@ pub const MATCH_SMOOTHING_SECONDS: f32 = 1.0;
 pub const MATCH_GATE_LUFS: f32 = -60.0;
 /// The match gain never exceeds this many dB either way.
 pub const MATCH_RANGE_DB: f32 = 24.0;
-/// Lookahead of the B safety limiter: the shortest the master limiter allows, so its latency
-/// never exceeds the chain's and the B path can always be aligned.
-pub const SAFETY_LOOKAHEAD_MS: f32 = 0.5;
 /// Longest chain latency the dry path can align: linear-phase EQ at 192 kHz plus a 5 ms
 /// lookahead, with margin.
 pub const MAX_ALIGN_SAMPLES: usize = 40_000;
@@ -126,6 +124,12 @@ pub struct AbStatus {
     pub reference_position: f32,
     /// Gain reduction of the reference's safety limiter, dB.
     pub reference_limited_db: f32,
+    /// How far the match raises the reference above its peak headroom, into its safety
+    /// limiter (dB, at most `track::MAX_SAFETY_LIMITING_DB`; 0 = no limiting needed).
+    pub reference_safety_limiting_db: f32,
+    /// How much the master (and the matched original) is turned down in monitoring because
+    /// the reference cannot be raised to it within that limiting, dB (>= 0; never offline).
+    pub master_down_db: f32,
     /// Gain the streaming normalisation applies to the master (and original) in the
     /// as-streamed mode, dB (0 otherwise).
     pub master_streamed_db: f32,
@@ -261,14 +265,10 @@ impl AbMonitor {
     }
 
     fn apply_safety_settings(&mut self) {
-        self.safety.set(&LimiterSettings {
-            enabled: self.settings.match_level,
-            drive_db: 0.0,
-            ceiling_db: self.settings.ceiling_db,
-            release_ms: 100.0,
-            auto_release: true,
-            lookahead_ms: SAFETY_LOOKAHEAD_MS,
-        });
+        self.safety.set(&LimiterSettings::safety(
+            self.settings.ceiling_db,
+            self.settings.match_level,
+        ));
     }
 
     fn ref_target(&self) -> f32 {
@@ -293,6 +293,47 @@ impl AbMonitor {
     /// [`Self::start_reference`] with the frames before the next block first.
     pub fn reference_needs_start(&self) -> bool {
         self.reference_audible() && !self.reference.active
+    }
+
+    /// Whether the engine should hand the selected reference's loudness to
+    /// [`Self::observe_reference`] now: every [`MASTER_READING_SECONDS`] while the reference
+    /// is not heard, in the modes that match it to the master (realtime only). Counts `n`
+    /// frames down.
+    pub fn wants_reference_fit(&mut self, n: usize) -> bool {
+        if self.offline || self.settings.reference_match == MatchMode::AsStreamed {
+            return false;
+        }
+        if self.reference.frames_until_fit > n {
+            self.reference.frames_until_fit -= n;
+            return false;
+        }
+        self.reference.frames_until_fit =
+            ((MASTER_READING_SECONDS * self.sample_rate) as usize).max(1);
+        true
+    }
+
+    /// The selected reference's loudness while it is not heard (`None`: no track): keeps the
+    /// master's monitoring turn-down current, so the master is already where the reference
+    /// can meet it when the engineer switches over (and a `--listen master` render hears it
+    /// as the plugin would).
+    pub fn observe_reference(&mut self, loudness: Option<&ReferenceLoudness>) {
+        let (_, processed) = self.meters.readings();
+        self.reference.master_integrated_lufs = processed.integrated_lufs;
+        self.reference.master_true_peak_dbtp = processed.true_peak_max_dbtp;
+        // The same fit as while it plays (at the position it would play), so the master's
+        // turn-down is the same whichever source is heard.
+        let target = loudness.and_then(|loudness| {
+            self.reference.target_db(
+                &self.settings,
+                loudness,
+                self.meters.processed_short_term_lufs(),
+            )
+        });
+        match (loudness, target) {
+            (None, _) => self.reference.master_down_target_db = 0.0,
+            (Some(_), Some(target)) => self.reference.master_down_target_db = target.master_down_db,
+            (Some(_), None) => {} // silence: hold
+        }
     }
 
     /// Starts the reference path (settled limiter, the match applied at once).
@@ -323,6 +364,7 @@ impl AbMonitor {
             self.ref_position = 0.0;
             self.reference.master_applied_gain = 1.0;
             self.reference.master_streamed_db = 0.0;
+            self.reference.master_down_db = 0.0;
         }
         self.offline = offline;
     }
@@ -368,6 +410,8 @@ impl AbMonitor {
                 0.0
             },
             master_streamed_db: self.reference.master_streamed_db,
+            reference_safety_limiting_db: self.reference.safety_limiting_db,
+            master_down_db: self.reference.master_down_db,
         }
     }
 
@@ -445,6 +489,11 @@ impl AbMonitor {
                 self.reference.process(left, right, target);
                 Some((&*left, &*right))
             }
+            None if reference_audible => {
+                // An empty slot plays silence: nothing for the master to meet.
+                self.reference.master_down_target_db = 0.0;
+                None
+            }
             _ => None,
         };
         self.mix_outputs(&mut output_left[..n], &mut output_right[..n], reference);
@@ -455,17 +504,20 @@ impl AbMonitor {
     fn update_master_readings(&mut self, n: usize) {
         let wanted =
             self.reference_audible() || self.settings.reference_match == MatchMode::AsStreamed;
-        if !wanted {
-            return;
-        }
-        if self.reference.frames_until_master_reading <= n {
-            let (_, processed) = self.meters.readings();
-            self.reference.master_integrated_lufs = processed.integrated_lufs;
-            self.reference.master_true_peak_dbtp = processed.true_peak_max_dbtp;
-            self.reference.frames_until_master_reading =
-                ((MASTER_READING_SECONDS * self.sample_rate) as usize).max(1);
-        } else {
-            self.reference.frames_until_master_reading -= n;
+        if wanted {
+            if self.reference.frames_until_master_reading <= n {
+                let (_, processed) = self.meters.readings();
+                self.reference.master_integrated_lufs = processed.integrated_lufs;
+                self.reference.master_true_peak_dbtp = processed.true_peak_max_dbtp;
+                self.reference.frames_until_master_reading =
+                    ((MASTER_READING_SECONDS * self.sample_rate) as usize).max(1);
+            } else {
+                self.reference.frames_until_master_reading -= n;
+            }
+        } else if self.reference.master_down_db == self.reference.master_down_target_db
+            && self.reference.master_streamed_db == 0.0
+        {
+            return; // nothing heard depends on the master's readings, nothing gliding
         }
         let target = if self.offline {
             0.0
@@ -473,11 +525,19 @@ impl AbMonitor {
             self.reference.master_streamed_target_db(&self.settings)
         };
         let k = 1.0 - (-(n as f32) / (MATCH_SMOOTHING_SECONDS * self.sample_rate)).exp();
-        let streamed = &mut self.reference.master_streamed_db;
-        *streamed += (target - *streamed) * k;
-        if (*streamed - target).abs() < 1e-4 {
-            *streamed = target;
-        }
+        let glide = |value: &mut f32, target: f32| {
+            *value += (target - *value) * k;
+            if (*value - target).abs() < 1e-4 {
+                *value = target;
+            }
+        };
+        glide(&mut self.reference.master_streamed_db, target);
+        let down = if self.offline || self.settings.reference_match == MatchMode::AsStreamed {
+            0.0
+        } else {
+            self.reference.master_down_target_db
+        };
+        glide(&mut self.reference.master_down_db, down);
     }
 
     fn b_gain_target(&self) -> f32 {
@@ -661,7 +721,8 @@ impl AbMonitor {
         let ref_target = self.ref_target();
         let bypass_target = if self.settings.host_bypass { 1.0 } else { 0.0 };
         let master_start = self.reference.master_applied_gain;
-        let master_target = db_to_gain(self.reference.master_streamed_db);
+        let master_target =
+            db_to_gain(self.reference.master_streamed_db - self.reference.master_down_db);
         self.reference.master_applied_gain = master_target;
         let steady = self.ab_position == ab_target
             && self.bypass_position == bypass_target
@@ -720,19 +781,23 @@ const MASTER_READING_SECONDS: f32 = 0.1;
 
 /// The reference's listening path: match gain, safety limiter (the same design as B's: the
 /// reference is raised to the master's loudness, and the peaks that pushes over the master's
-/// ceiling are held there, so every source shares one peak ceiling), the loudness that
-/// limiter takes off (added back into the match, as for B), and the as-streamed master gain.
+/// ceiling are held there, so every source shares one peak ceiling), and the master's
+/// monitoring gains (as streamed; turned down when the reference cannot meet it).
+///
+/// The gain is fitted to the loudness the reference will be *heard* at through its safety
+/// limiter, read from the limiting curve the loader measured (`track::SafetyCurve`,
+/// `track::fit_reference`), not from the limiter's live loss: the make-up can then never feed
+/// back on the limiter's work.
 struct ReferencePath {
     sample_rate: f32,
     safety: Limiter,
     safety_latency: usize,
-    in_meter: LoudnessMeter,
-    out_meter: LoudnessMeter,
-    samples_since_limited: usize,
-    loss_db: f32,
+    ceiling_db: f32,
     /// Smoothed match target (dB) and the linear gain applied at the end of the last chunk.
     gain_db: f32,
     applied_gain: f32,
+    /// The last fit's limiting above headroom (dB), for the status.
+    safety_limiting_db: f32,
     active: bool,
     /// Master readings, refreshed every [`MASTER_READING_SECONDS`].
     master_integrated_lufs: f32,
@@ -741,8 +806,21 @@ struct ReferencePath {
     /// As-streamed gain of the master (dB, smoothed) and its applied linear value.
     master_streamed_db: f32,
     master_applied_gain: f32,
-    pre_left: Vec<f32>,
-    pre_right: Vec<f32>,
+    /// The master's monitoring turn-down when the reference cannot be raised to it (dB >= 0,
+    /// smoothed, and its target): set while the reference plays, kept while it does not, so
+    /// switching between them stays matched.
+    master_down_db: f32,
+    master_down_target_db: f32,
+    /// Frames until the next [`AbMonitor::observe_reference`] while the reference is not heard.
+    frames_until_fit: usize,
+}
+
+/// A fitted gain for the reference, and the master's turn-down that goes with it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ReferenceTarget {
+    gain_db: f32,
+    safety_limiting_db: f32,
+    master_down_db: f32,
 }
 
 impl ReferencePath {
@@ -751,20 +829,19 @@ impl ReferencePath {
             sample_rate: 48_000.0,
             safety: Limiter::new(48_000.0),
             safety_latency: 0,
-            in_meter: LoudnessMeter::new(),
-            out_meter: LoudnessMeter::new(),
-            samples_since_limited: usize::MAX,
-            loss_db: 0.0,
+            ceiling_db: -1.0,
             gain_db: 0.0,
             applied_gain: 1.0,
+            safety_limiting_db: 0.0,
             active: false,
             master_integrated_lufs: f32::NEG_INFINITY,
             master_true_peak_dbtp: f32::NEG_INFINITY,
             frames_until_master_reading: 0,
             master_streamed_db: 0.0,
             master_applied_gain: 1.0,
-            pre_left: vec![0.0; MAX_CHUNK],
-            pre_right: vec![0.0; MAX_CHUNK],
+            master_down_db: 0.0,
+            master_down_target_db: 0.0,
+            frames_until_fit: 0,
         }
     }
 
@@ -774,64 +851,96 @@ impl ReferencePath {
         self.set_ceiling(ceiling_db);
         self.safety.clear();
         self.safety_latency = self.safety.latency_samples() as usize;
-        self.in_meter.reset(sample_rate);
-        self.out_meter.reset(sample_rate);
-        self.samples_since_limited = usize::MAX;
-        self.loss_db = 0.0;
         self.gain_db = 0.0;
         self.applied_gain = 1.0;
+        self.safety_limiting_db = 0.0;
         self.active = false;
         self.master_integrated_lufs = f32::NEG_INFINITY;
         self.master_true_peak_dbtp = f32::NEG_INFINITY;
         self.frames_until_master_reading = 0;
         self.master_streamed_db = 0.0;
         self.master_applied_gain = 1.0;
+        self.master_down_db = 0.0;
+        self.master_down_target_db = 0.0;
+        self.frames_until_fit = 0;
     }
 
     fn set_ceiling(&mut self, ceiling_db: f32) {
-        self.safety.set(&LimiterSettings {
-            enabled: true,
-            drive_db: 0.0,
-            ceiling_db,
-            release_ms: 100.0,
-            auto_release: true,
-            lookahead_ms: SAFETY_LOOKAHEAD_MS,
-        });
+        self.ceiling_db = ceiling_db;
+        self.safety.set(&LimiterSettings::safety(ceiling_db, true));
     }
 
-    /// The match target in dB for the reference (before smoothing), or `None` to hold.
+    /// The match target for the reference (before smoothing), or `None` to hold.
     fn target_db(
         &self,
         settings: &AbSettings,
         loudness: &ReferenceLoudness,
         master_short_term: f32,
-    ) -> Option<f32> {
+    ) -> Option<ReferenceTarget> {
         let gated = |x: f32| x.is_finite() && x > REFERENCE_GATE_LUFS;
-        let base = match settings.reference_match {
-            MatchMode::Integrated => {
-                // Until the master has 400 ms of integrated measurement, its short-term.
-                let master = if gated(self.master_integrated_lufs) {
-                    self.master_integrated_lufs
-                } else {
-                    master_short_term
-                };
-                let reference = loudness.loop_integrated_lufs;
-                (gated(master) && gated(reference)).then_some(master - reference)?
+        let fit = |wanted: f32, raw: f32, limited: Option<&SafetyLoudness>| {
+            if !(gated(wanted) && gated(raw)) {
+                return None;
             }
+            let fit = fit_reference(
+                wanted + loudness.trim_db,
+                raw,
+                limited,
+                loudness.track_true_peak_dbtp,
+                self.ceiling_db,
+            )?;
+            Some(ReferenceTarget {
+                gain_db: fit.gain_db.clamp(-MATCH_RANGE_DB, MATCH_RANGE_DB),
+                safety_limiting_db: fit.safety_limiting_db,
+                master_down_db: fit.master_down_db,
+            })
+        };
+        // Until the master has 400 ms of integrated measurement, its short-term.
+        let master_integrated = if gated(self.master_integrated_lufs) {
+            self.master_integrated_lufs
+        } else {
+            master_short_term
+        };
+        let integrated = || {
+            fit(
+                master_integrated,
+                loudness.loop_integrated_lufs,
+                loudness.loop_limited_lufs.as_ref(),
+            )
+        };
+        match settings.reference_match {
+            MatchMode::Integrated => integrated(),
             MatchMode::ShortTerm => {
-                let reference = loudness.short_term_lufs;
-                (gated(master_short_term) && gated(reference))
-                    .then_some(master_short_term - reference)?
+                // The master's turn-down comes from the loop's integrated fit in both modes, so
+                // the master does not pump with the reference's sections; the short-term fit
+                // then meets the master as heard (turned down), up to the same limiting cap.
+                let down = integrated().map_or(self.master_down_target_db, |f| f.master_down_db);
+                let short_term = fit(
+                    master_short_term - down,
+                    loudness.short_term_lufs,
+                    loudness.short_term_limited_lufs.as_ref(),
+                )?;
+                Some(ReferenceTarget {
+                    master_down_db: down + short_term.master_down_db,
+                    ..short_term
+                })
             }
             MatchMode::AsStreamed => {
+                // What the platform does, and nothing else: its gain, no make-up for limiting
+                // (a platform that raises a song raises it only as far as its peaks allow).
                 let platform = PLATFORMS[settings.platform.min(PLATFORMS.len() - 1)];
-                platform.normalisation_gain_db(
+                let gain = platform.normalisation_gain_db(
                     loudness.track_integrated_lufs,
                     loudness.track_true_peak_dbtp,
-                )?
+                )?;
+                let headroom = self.ceiling_db - loudness.track_true_peak_dbtp;
+                Some(ReferenceTarget {
+                    gain_db: (gain + loudness.trim_db).clamp(-MATCH_RANGE_DB, MATCH_RANGE_DB),
+                    safety_limiting_db: (gain + loudness.trim_db - headroom).max(0.0),
+                    master_down_db: 0.0,
+                })
             }
-        };
-        Some((base + loudness.trim_db + self.loss_db).clamp(-MATCH_RANGE_DB, MATCH_RANGE_DB))
+        }
     }
 
     /// The as-streamed gain of the master in dB (0 in the other modes).
@@ -847,11 +956,13 @@ impl ReferencePath {
 
     /// Brings the raw reference block to its matched level and through the safety limiter,
     /// in place. `target` = the match target (None = hold).
-    fn process(&mut self, left: &mut [f32], right: &mut [f32], target: Option<f32>) {
+    fn process(&mut self, left: &mut [f32], right: &mut [f32], target: Option<ReferenceTarget>) {
         let n = left.len().min(right.len());
         if let Some(target) = target {
             let k = 1.0 - (-(n as f32) / (MATCH_SMOOTHING_SECONDS * self.sample_rate)).exp();
-            self.gain_db += (target - self.gain_db) * k;
+            self.gain_db += (target.gain_db - self.gain_db) * k;
+            self.safety_limiting_db = target.safety_limiting_db;
+            self.master_down_target_db = target.master_down_db;
         }
         let target_gain = db_to_gain(self.gain_db);
         let start_gain = self.applied_gain;
@@ -862,31 +973,7 @@ impl ReferencePath {
             right[i] *= g;
         }
         self.applied_gain = target_gain;
-        self.pre_left[..n].copy_from_slice(&left[..n]);
-        self.pre_right[..n].copy_from_slice(&right[..n]);
         self.safety.process(&mut left[..n], &mut right[..n]);
-        self.samples_since_limited = if self.safety.gain_reduction_db() > 0.0 {
-            0
-        } else {
-            self.samples_since_limited.saturating_add(n)
-        };
-        self.in_meter
-            .process(&self.pre_left[..n], Some(&self.pre_right[..n]));
-        self.out_meter.process(&left[..n], Some(&right[..n]));
-        let window = (SHORT_TERM_SECONDS * self.sample_rate) as usize;
-        self.loss_db = if self.samples_since_limited > window {
-            0.0
-        } else {
-            let (before, after) = (
-                self.in_meter.short_term_lufs(),
-                self.out_meter.short_term_lufs(),
-            );
-            if before.is_finite() && after.is_finite() {
-                (before - after).max(0.0)
-            } else {
-                self.loss_db
-            }
-        };
     }
 
     /// Starts the path with a settled limiter: clears it and runs it over the frames that
@@ -896,15 +983,14 @@ impl ReferencePath {
         &mut self,
         preceding_left: &mut [f32],
         preceding_right: &mut [f32],
-        target: Option<f32>,
+        target: Option<ReferenceTarget>,
     ) {
         self.safety.clear();
-        self.in_meter.reset(self.sample_rate);
-        self.out_meter.reset(self.sample_rate);
-        self.samples_since_limited = usize::MAX;
-        self.loss_db = 0.0;
         if let Some(target) = target {
-            self.gain_db = target; // the first listen is matched at once, not after a glide
+            // The first listen is matched at once, not after a glide.
+            self.gain_db = target.gain_db;
+            self.master_down_target_db = target.master_down_db;
+            self.master_down_db = target.master_down_db;
         }
         self.applied_gain = db_to_gain(self.gain_db);
         let n = preceding_left

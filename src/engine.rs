@@ -293,11 +293,16 @@ impl Engine {
     fn render_reference(&mut self, n: usize) -> Option<ReferenceLoudness> {
         if !self.ab.reference_audible() {
             self.reference.skip(n);
+            if self.ab.wants_reference_fit(n) {
+                let latency = self.chain.latency_samples() as usize;
+                let loudness = self.reference.loudness(latency, self.ab.reference_lead());
+                self.ab.observe_reference(loudness.as_ref());
+            }
             return None;
         }
         let latency = self.chain.latency_samples() as usize;
         let lead = self.ab.reference_lead();
-        let loudness = self.reference.loudness()?;
+        let loudness = self.reference.loudness(latency, lead)?;
         if self.ab.reference_needs_start() {
             let prime = REFERENCE_PRIME_FRAMES.min(self.reference_left.len());
             let (left, right) = (

@@ -93,6 +93,11 @@ pub struct SharedState {
     pub reference_limited_db: AtomicF32,
     /// The as-streamed gain on the master (dB; 0 outside that match mode).
     pub master_streamed_db: AtomicF32,
+    /// How far the match raises the reference into its safety limiter, and how much the
+    /// master is turned down in monitoring when the reference cannot meet it (dB;
+    /// `ab::AbStatus`).
+    pub reference_safety_limiting_db: AtomicF32,
+    pub master_down_db: AtomicF32,
     /// What the reference loader thread reports per slot (loader and editor only; never the
     /// audio thread).
     pub reference_status: Arc<LibraryStatus>,
@@ -120,6 +125,8 @@ impl Default for SharedState {
             reference_position: AtomicF32::new(0.0),
             reference_limited_db: AtomicF32::new(0.0),
             master_streamed_db: AtomicF32::new(0.0),
+            reference_safety_limiting_db: AtomicF32::new(0.0),
+            master_down_db: AtomicF32::new(0.0),
             reference_status: Arc::new(LibraryStatus::default()),
             align_capture: Arc::new(AlignCapture::new()),
         }
@@ -151,6 +158,10 @@ impl SharedState {
             .store(ab.reference_limited_db, Ordering::Relaxed);
         self.master_streamed_db
             .store(ab.master_streamed_db, Ordering::Relaxed);
+        self.reference_safety_limiting_db
+            .store(ab.reference_safety_limiting_db, Ordering::Relaxed);
+        self.master_down_db
+            .store(ab.master_down_db, Ordering::Relaxed);
         self.match_offset_db
             .store(ab.match_offset_db, Ordering::Relaxed);
         self.ab_position.store(ab.position, Ordering::Relaxed);

@@ -23,7 +23,7 @@ use crate::reference::library::{SlotState, SlotStatus};
 use crate::reference::playback::{SlotControls, REFERENCE_SLOTS};
 use crate::reference::state::SlotFile;
 use crate::reference::track::ReferenceTrack;
-use crate::reference::track::TrackSummary;
+use crate::reference::track::{TrackSummary, MAX_SAFETY_LIMITING_DB};
 use crate::shared_state::{MasterTapConsumer, SharedState};
 
 /// Accessible label of the R button.
@@ -453,6 +453,26 @@ pub fn hearing_text(params: &FairmasterParams, shared: &SharedState) -> String {
     }
 }
 
+/// What the match had to do to bring the reference to the master, when it is more than a
+/// plain gain: raise it into its safety limiter, or turn the master down because the
+/// reference cannot be raised far enough within `MAX_SAFETY_LIMITING_DB` (`ab.rs`).
+pub fn fit_text(shared: &SharedState) -> Option<String> {
+    let down = shared.master_down_db.load(Ordering::Relaxed);
+    let limiting = shared.reference_safety_limiting_db.load(Ordering::Relaxed);
+    if down > 0.05 {
+        Some(format!(
+            "Master turned down {down:.1} dB to meet the reference (raising it more would \
+             limit it by over {MAX_SAFETY_LIMITING_DB:.0} dB)"
+        ))
+    } else if limiting > 0.05 {
+        Some(format!(
+            "Reference raised {limiting:.1} dB into its safety limiter"
+        ))
+    } else {
+        None
+    }
+}
+
 pub fn show(
     ui: &mut Ui,
     ctl: &Ctl,
@@ -544,13 +564,8 @@ pub fn show(
                 theme::TEXT_DIM
             }),
     );
-    let limited = shared.reference_limited_db.load(Ordering::Relaxed);
-    if listening && limited > 0.1 {
-        ui.label(
-            egui::RichText::new(format!("Reference safety limiter: {limited:.1} dB"))
-                .size(11.0)
-                .color(theme::WARN),
-        );
+    if let Some(fit) = fit_text(shared) {
+        ui.label(egui::RichText::new(fit).size(11.0).color(theme::WARN));
     }
 
     // Slot buttons, coloured by state; a file dragged over the editor shows where it goes.

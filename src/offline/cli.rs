@@ -612,7 +612,7 @@ pub fn run_listen(o: &Options) -> Result<ListenReport, OfflineError> {
         player.set(&reference_settings);
         player.install(slot, Some(t.clone()));
         player
-            .loudness()
+            .loudness(0, 0)
             .map_or(f32::NEG_INFINITY, |l| l.loop_integrated_lufs)
     });
     let has_reference = track.is_some();

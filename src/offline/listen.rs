@@ -126,6 +126,12 @@ pub struct ListenReport {
     pub heard_lufs: f64,
     /// Gain the monitor applied to the original (B) or the reference at the end, dB.
     pub match_offset_db: f32,
+    /// How far that gain raised the reference above its peak headroom, into its safety
+    /// limiter, dB (reference mode; 0 = no limiting).
+    pub reference_safety_limiting_db: f32,
+    /// How much the master (and the matched original) was turned down in monitoring because
+    /// the reference could not be raised to it, dB (0 = not).
+    pub master_down_db: f32,
     /// Reference loop integrated loudness and whole-track figures, when one was given.
     pub reference_loop_lufs: Option<f32>,
     pub latency_samples: u32,
@@ -146,6 +152,11 @@ impl ListenReport {
                 ListenMode::Original => heard.status.match_offset_db,
                 ListenMode::Reference => heard.status.reference_offset_db,
             },
+            reference_safety_limiting_db: match mode {
+                ListenMode::Reference => heard.status.reference_safety_limiting_db,
+                _ => 0.0,
+            },
+            master_down_db: heard.status.master_down_db,
             reference_loop_lufs: None,
             latency_samples: heard.latency_samples,
             reference_offset_seconds: None,
@@ -161,6 +172,20 @@ impl ListenReport {
         );
         if let Some(l) = self.reference_loop_lufs {
             s.push_str(&format!("reference loop: {l:.2} LUFS integrated\n"));
+        }
+        if self.master_down_db > 0.05 {
+            s.push_str(&format!(
+                "master turned down {:.2} dB in monitoring: the reference cannot be raised to \
+                 it within {:.0} dB of safety limiting\n",
+                self.master_down_db,
+                crate::reference::track::MAX_SAFETY_LIMITING_DB
+            ));
+        }
+        if self.reference_safety_limiting_db > 0.05 {
+            s.push_str(&format!(
+                "reference raised {:.2} dB above its peak headroom into its safety limiter\n",
+                self.reference_safety_limiting_db
+            ));
         }
         match (self.reference_offset_seconds, self.align_coherence) {
             (Some(offset), Some(c)) => s.push_str(&format!(

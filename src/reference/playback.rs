@@ -14,7 +14,11 @@
 use std::sync::Arc;
 
 use crate::dsp::util::db_to_gain;
-use crate::reference::track::ReferenceTrack;
+use crate::reference::track::{ReferenceTrack, SafetyLoudness};
+
+/// Half the 3 s short-term window: how far ahead of the read position the reference's
+/// short-term window ends (see [`ReferencePlayer::loudness`]).
+const SHORT_TERM_LEAD_SECONDS: f64 = 1.5;
 
 /// Reference slots (Metric AB has 16, REFERENCE 2 has 12, LSP Referencer 4).
 pub const REFERENCE_SLOTS: usize = 8;
@@ -96,12 +100,17 @@ pub struct Transport {
 pub struct ReferenceLoudness {
     /// Integrated loudness over the loop (LUFS).
     pub loop_integrated_lufs: f32,
-    /// Short-term loudness at the current read position (LUFS).
+    /// Short-term loudness of the 3 s centred on the current read position (LUFS).
     pub short_term_lufs: f32,
     /// Whole-track integrated loudness and true peak: what a streaming service measures.
     pub track_integrated_lufs: f32,
     pub track_true_peak_dbtp: f32,
     pub trim_db: f32,
+    /// The loop's integrated and the current short-term loudness heard through the safety
+    /// limiter at each point of its limiting curve (`track::SafetyCurve`; `None` for a
+    /// silent track).
+    pub loop_limited_lufs: Option<SafetyLoudness>,
+    pub short_term_limited_lufs: Option<SafetyLoudness>,
 }
 
 /// A read position: slot and frame (may run past the loop end while a jump fades out).
@@ -228,21 +237,31 @@ impl ReferencePlayer {
         Some((start, end))
     }
 
-    /// Loudness figures of the selected reference at the current read position.
-    pub fn loudness(&self) -> Option<ReferenceLoudness> {
+    /// Loudness figures of the selected reference at the current read position, or, while it
+    /// is not played, where it would read (`latency` and `lead` as for [`Self::render`]).
+    pub fn loudness(&self, latency: usize, lead: usize) -> Option<ReferenceLoudness> {
         let slot = self.settings.slot;
         let track = self.current()?;
         let (start, end) = self.loop_frames(slot)?;
         let position = self
             .next
+            .or_else(|| self.position_at(0, latency, lead))
             .filter(|p| p.slot == slot)
             .map_or(start, |p| (p.frame.max(0) as usize).clamp(start, end));
+        // The reference's short-term window is centred on what plays now (the file is known
+        // ahead); the master's can only trail. With both trailing, the gain followed each
+        // reference section 1.5 s late and a section change was heard too loud or too soft
+        // until the window caught up: on real music up to 0.7 LU over a 20 s section (issue
+        // 24), 0.1 LU centred.
+        let centred = position + (SHORT_TERM_LEAD_SECONDS * f64::from(track.sample_rate)) as usize;
         Some(ReferenceLoudness {
             loop_integrated_lufs: track.loudness.integrated_lufs(start, end),
-            short_term_lufs: track.loudness.short_term_lufs(position, start),
+            short_term_lufs: track.loudness.short_term_lufs(centred.min(end), start),
             track_integrated_lufs: track.summary.integrated_lufs,
             track_true_peak_dbtp: track.summary.true_peak_dbtp,
             trim_db: sanitized_trim(self.settings.slots[slot].trim_db),
+            loop_limited_lufs: track.safety.integrated_lufs(start, end),
+            short_term_limited_lufs: track.safety.short_term_lufs(centred.min(end), start),
         })
     }
 
@@ -549,7 +568,7 @@ mod tests {
         player.reset(96_000.0);
         player.install(0, Some(ramp_track(48_000, 48_000)));
         assert!(player.current().is_none());
-        assert!(player.loudness().is_none());
+        assert!(player.loudness(0, 0).is_none());
     }
 
     #[test]

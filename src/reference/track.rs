@@ -10,10 +10,11 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dsp::dynamics::limiter::{Limiter, LimiterSettings};
 use crate::dsp::meters::k_weighting::StereoKWeighting;
 use crate::dsp::meters::loudness_histogram::{lufs_to_mean_square, mean_square_to_lufs};
 use crate::dsp::meters::program_meter::ProgramMeter;
-use crate::dsp::util::sanitize;
+use crate::dsp::util::{db_to_gain, sanitize};
 use crate::reference::decode::DecodedStereo;
 
 /// BS.1770-4 gating-block step (100 ms): the blocks the integrated loudness of a loop is
@@ -45,30 +46,10 @@ impl LoudnessBlocks {
     }
 
     pub fn measure(left: &[f32], right: &[f32], sample_rate: f32) -> Self {
-        let block_frames =
-            ((f64::from(sample_rate) * LOUDNESS_BLOCK_SECONDS).round() as usize).max(1);
-        let mut filter = StereoKWeighting::new(sample_rate);
-        let mut mean_square = Vec::with_capacity(left.len() / block_frames + 1);
-        let mut clean_left = vec![0.0f32; block_frames];
-        let mut clean_right = vec![0.0f32; block_frames];
-        for (l, r) in left
-            .chunks_exact(block_frames)
-            .zip(right.chunks_exact(block_frames))
-        {
-            for (c, &x) in clean_left.iter_mut().zip(l) {
-                *c = sanitize(x);
-            }
-            for (c, &x) in clean_right.iter_mut().zip(r) {
-                *c = sanitize(x);
-            }
-            let [el, er] = filter.process_energy(&clean_left, &clean_right);
-            mean_square.push((el + er) / block_frames as f64);
-            filter.guard_state();
-        }
-        Self {
-            block_frames,
-            mean_square,
-        }
+        let frames = left.len().min(right.len());
+        let mut builder = LoudnessBlocksBuilder::new(sample_rate, frames);
+        builder.push(&left[..frames], &right[..frames]);
+        builder.finish()
     }
 
     pub fn block_frames(&self) -> usize {
@@ -130,6 +111,238 @@ impl LoudnessBlocks {
     }
 }
 
+/// [`LoudnessBlocks`] measured from audio that arrives in pieces (a render streamed through
+/// a limiter), with the same blocks as one call over the whole.
+pub struct LoudnessBlocksBuilder {
+    filter: StereoKWeighting,
+    block_frames: usize,
+    mean_square: Vec<f64>,
+    pending: [Vec<f32>; 2],
+}
+
+impl LoudnessBlocksBuilder {
+    /// `expected_frames` only sizes the block list.
+    pub fn new(sample_rate: f32, expected_frames: usize) -> Self {
+        let block_frames =
+            ((f64::from(sample_rate) * LOUDNESS_BLOCK_SECONDS).round() as usize).max(1);
+        Self {
+            filter: StereoKWeighting::new(sample_rate),
+            block_frames,
+            mean_square: Vec::with_capacity(expected_frames / block_frames + 1),
+            pending: [
+                Vec::with_capacity(block_frames),
+                Vec::with_capacity(block_frames),
+            ],
+        }
+    }
+
+    pub fn push(&mut self, left: &[f32], right: &[f32]) {
+        for (&l, &r) in left.iter().zip(right) {
+            self.pending[0].push(sanitize(l));
+            self.pending[1].push(sanitize(r));
+            if self.pending[0].len() == self.block_frames {
+                let [el, er] = self
+                    .filter
+                    .process_energy(&self.pending[0], &self.pending[1]);
+                self.mean_square.push((el + er) / self.block_frames as f64);
+                self.filter.guard_state();
+                self.pending[0].clear();
+                self.pending[1].clear();
+            }
+        }
+    }
+
+    /// The blocks so far; a partial last block is left out (as BS.1770's gating does).
+    pub fn finish(self) -> LoudnessBlocks {
+        LoudnessBlocks {
+            block_frames: self.block_frames,
+            mean_square: self.mean_square,
+        }
+    }
+}
+
+/// How far above its peak headroom the reference may be raised into its safety limiter, dB:
+/// the gain reduction the limiter then applies at the loudest peak. Up to here the level
+/// match raises the reference (the engineer hears it limited no harder than a typical
+/// master); a reference that would need more is not pushed through ever more limiting (that
+/// makes a reference sound worse than it is): the master is turned down in monitoring
+/// instead ([`fit_reference`]).
+pub const MAX_SAFETY_LIMITING_DB: f32 = 8.0;
+
+/// Gains above the track's peak headroom at which the limiting curve is measured, dB
+/// (0 = the loudest true peak just reaches the ceiling: no limiting).
+pub const SAFETY_CURVE_DB: [f32; 6] = [1.0, 2.0, 3.0, 4.0, 6.0, MAX_SAFETY_LIMITING_DB];
+
+/// The reference's loudness after the safety limiter, measured once on the loader thread for
+/// each gain of [`SAFETY_CURVE_DB`] above its headroom: the track rendered through the very
+/// limiter the listening path runs ([`LimiterSettings::safety`]), its output measured in the
+/// same 100 ms blocks as the raw track. The level match reads the loudness it will *hear* for
+/// any loop or short-term window from these, so the gain it applies never feeds back on the
+/// limiter's own work (issue 24: the make-up gain measured from the limiter's live loss drove
+/// the limiter harder, which added more gain: a real reference drifted 6.5 -> 8.9 dB and was
+/// heard 1.1 LU louder than the master).
+///
+/// Rendered with a 0 dBTP ceiling at gain `-true_peak + u`: a peak limiter's work depends only
+/// on level relative to its ceiling (its threshold and detector are relative, its timing
+/// fixed), so at ceiling `c` and gain `c - true_peak + u` the heard loudness is these figures
+/// plus `c`.
+#[derive(Debug, Clone, Default)]
+pub struct SafetyCurve {
+    /// One per [`SAFETY_CURVE_DB`] point; empty for a silent track.
+    limited: Vec<LoudnessBlocks>,
+}
+
+impl SafetyCurve {
+    pub fn measure(left: &[f32], right: &[f32], sample_rate: f32, true_peak_dbtp: f32) -> Self {
+        if !true_peak_dbtp.is_finite() {
+            return Self::default();
+        }
+        let frames = left.len().min(right.len());
+        let limited = SAFETY_CURVE_DB
+            .iter()
+            .map(|&over| {
+                let gain = db_to_gain(-true_peak_dbtp + over);
+                let mut limiter = Limiter::new(sample_rate);
+                limiter.set(&LimiterSettings::safety(0.0, true));
+                limiter.clear();
+                // The limiter delays by its latency; the blocks must line up with the raw
+                // track's (the player reads ahead by it), so its first output frames are
+                // dropped and the tail flushed with silence.
+                let latency = limiter.latency_samples() as usize;
+                let total = frames + latency;
+                let mut blocks = LoudnessBlocksBuilder::new(sample_rate, frames);
+                let mut scratch = [vec![0.0f32; CURVE_CHUNK], vec![0.0f32; CURVE_CHUNK]];
+                for start in (0..total).step_by(CURVE_CHUNK) {
+                    let n = CURVE_CHUNK.min(total - start);
+                    let [l, r] = &mut scratch;
+                    for i in 0..n {
+                        let at = start + i;
+                        (l[i], r[i]) = if at < frames {
+                            (left[at] * gain, right[at] * gain)
+                        } else {
+                            (0.0, 0.0)
+                        };
+                    }
+                    limiter.process(&mut l[..n], &mut r[..n]);
+                    let dropped = latency.saturating_sub(start).min(n);
+                    blocks.push(&l[dropped..n], &r[dropped..n]);
+                }
+                blocks.finish()
+            })
+            .collect();
+        Self { limited }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.limited.is_empty()
+    }
+
+    /// Integrated loudness of `[start, end)` after the limiter at each curve point (ceiling
+    /// 0 dBTP); `None` for a silent track.
+    pub fn integrated_lufs(&self, start_frame: usize, end_frame: usize) -> Option<SafetyLoudness> {
+        self.points(|b| b.integrated_lufs(start_frame, end_frame))
+    }
+
+    /// Short-term loudness after the limiter at each curve point (as
+    /// [`LoudnessBlocks::short_term_lufs`]).
+    pub fn short_term_lufs(&self, frame: usize, floor_frame: usize) -> Option<SafetyLoudness> {
+        self.points(|b| b.short_term_lufs(frame, floor_frame))
+    }
+
+    fn points(&self, read: impl Fn(&LoudnessBlocks) -> f32) -> Option<SafetyLoudness> {
+        if self.limited.len() != SAFETY_CURVE_DB.len() {
+            return None;
+        }
+        let mut out = [f32::NEG_INFINITY; SAFETY_CURVE_DB.len()];
+        for (o, b) in out.iter_mut().zip(&self.limited) {
+            *o = read(b);
+        }
+        Some(out)
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.limited.iter().map(LoudnessBlocks::bytes).sum()
+    }
+}
+
+/// Frames per limiter call when the curve is rendered.
+const CURVE_CHUNK: usize = 4096;
+
+/// Loudness after the safety limiter at each [`SAFETY_CURVE_DB`] point, ceiling 0 dBTP.
+pub type SafetyLoudness = [f32; SAFETY_CURVE_DB.len()];
+
+/// How the level match brings a reference to a wanted loudness.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReferenceFit {
+    /// Gain applied to the reference before its safety limiter, dB.
+    pub gain_db: f32,
+    /// How far that gain reaches above the reference's peak headroom (the safety limiter's
+    /// largest gain reduction), dB; 0 when the limiter does not act.
+    pub safety_limiting_db: f32,
+    /// How much the master (and everything heard with it) is turned down in monitoring so the
+    /// reference can meet it, dB (>= 0): the loudness the reference still lacks at
+    /// [`MAX_SAFETY_LIMITING_DB`].
+    pub master_down_db: f32,
+}
+
+/// The gain that makes a reference whose raw loudness (over the same span) is `raw_lufs` be
+/// *heard* at `wanted_lufs` through its safety limiter at `ceiling_db`, from its limiting
+/// curve (`limited`, [`SafetyCurve`]; `None`: no curve, the raw difference). Beyond
+/// [`MAX_SAFETY_LIMITING_DB`] the reference is not pushed further: the rest is the master's
+/// turn-down. `None` when either loudness is not finite (silence: hold).
+pub fn fit_reference(
+    wanted_lufs: f32,
+    raw_lufs: f32,
+    limited: Option<&SafetyLoudness>,
+    true_peak_dbtp: f32,
+    ceiling_db: f32,
+) -> Option<ReferenceFit> {
+    if !(wanted_lufs.is_finite() && raw_lufs.is_finite()) {
+        return None;
+    }
+    let plain = wanted_lufs - raw_lufs;
+    let headroom = ceiling_db - true_peak_dbtp;
+    let unlimited = ReferenceFit {
+        gain_db: plain,
+        safety_limiting_db: 0.0,
+        master_down_db: 0.0,
+    };
+    let Some(limited) = limited.filter(|_| headroom.is_finite()) else {
+        return Some(unlimited);
+    };
+    if plain <= headroom {
+        return Some(unlimited);
+    }
+    // Heard loudness against the gain above headroom: (0, raw + headroom) and the curve's
+    // points (u, limited + ceiling), made non-decreasing (a louder input is never heard
+    // quieter; guards a curve point read over too short a span).
+    let mut previous_u = 0.0f32;
+    let mut previous_heard = raw_lufs + headroom;
+    for (&u, &point) in SAFETY_CURVE_DB.iter().zip(limited) {
+        let heard = if point.is_finite() {
+            (point + ceiling_db).max(previous_heard)
+        } else {
+            previous_heard
+        };
+        if heard >= wanted_lufs && heard > previous_heard {
+            let t = (wanted_lufs - previous_heard) / (heard - previous_heard);
+            let over = previous_u + t * (u - previous_u);
+            return Some(ReferenceFit {
+                gain_db: headroom + over,
+                safety_limiting_db: over,
+                master_down_db: 0.0,
+            });
+        }
+        previous_u = u;
+        previous_heard = heard;
+    }
+    Some(ReferenceFit {
+        gain_db: headroom + MAX_SAFETY_LIMITING_DB,
+        safety_limiting_db: MAX_SAFETY_LIMITING_DB,
+        master_down_db: (wanted_lufs - previous_heard).max(0.0),
+    })
+}
+
 /// Whole-track figures for the album view and the slot list (EBU R128 / Tech 3342), kept in
 /// the session so a missing file still shows what it measured.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -159,6 +372,8 @@ pub struct ReferenceTrack {
     pub right: Vec<f32>,
     pub sample_rate: f32,
     pub loudness: LoudnessBlocks,
+    /// Its loudness through the safety limiter, for the level match ([`SafetyCurve`]).
+    pub safety: SafetyCurve,
     pub summary: TrackSummary,
     /// Peak magnitude (max of |L|, |R|) per column, [`OVERVIEW_COLUMNS`] columns.
     pub overview: Vec<f32>,
@@ -183,6 +398,7 @@ impl ReferenceTrack {
         } = decoded;
         let loudness = LoudnessBlocks::measure(&left, &right, sample_rate);
         let summary = summarise(&left, &right, sample_rate, &loudness);
+        let safety = SafetyCurve::measure(&left, &right, sample_rate, summary.true_peak_dbtp);
         let overview = overview(&left, &right);
         let mut tonal = TonalAnalyser::new(sample_rate);
         tonal.push(&left, &right);
@@ -191,6 +407,7 @@ impl ReferenceTrack {
             right,
             sample_rate,
             loudness,
+            safety,
             summary,
             overview,
             tonal,
@@ -333,6 +550,127 @@ mod tests {
         // Near a loop start the window is shortened, not filled with silence.
         let near_start = blocks.short_term_lufs(48_000 * 3, 48_000 * 2);
         assert!((near_start - st).abs() < 0.05, "{near_start} vs {st}");
+    }
+
+    /// The reference path's gain and safety limiter, at `ceiling_db`, as the audio thread
+    /// runs them (its output aligned by the limiter's latency).
+    fn through_safety_limiter(
+        left: &[f32],
+        right: &[f32],
+        gain_db: f32,
+        ceiling_db: f32,
+        fs: f32,
+    ) -> (Vec<f32>, Vec<f32>) {
+        let mut limiter = Limiter::new(fs);
+        limiter.set(&LimiterSettings::safety(ceiling_db, true));
+        limiter.clear();
+        let latency = limiter.latency_samples() as usize;
+        let g = db_to_gain(gain_db);
+        let mut l: Vec<f32> = left
+            .iter()
+            .map(|x| x * g)
+            .chain(std::iter::repeat_n(0.0, latency))
+            .collect();
+        let mut r: Vec<f32> = right
+            .iter()
+            .map(|x| x * g)
+            .chain(std::iter::repeat_n(0.0, latency))
+            .collect();
+        for (a, b) in l.chunks_mut(512).zip(r.chunks_mut(512)) {
+            limiter.process(a, b);
+        }
+        (l[latency..].to_vec(), r[latency..].to_vec())
+    }
+
+    /// Pink noise with a peak every 0.25 s, so raising it above its headroom makes the limiter
+    /// work a little or a lot.
+    fn peaky_programme(fs: u32, seconds: usize) -> (Vec<f32>, Vec<f32>) {
+        let n = fs as usize * seconds;
+        let mut left = pink_noise(n, 11, -24.0);
+        let mut right = pink_noise(n, 12, -24.0);
+        for i in (0..n).step_by(fs as usize / 4) {
+            left[i] = 0.5;
+            right[i + 7] = -0.45;
+        }
+        (left, right)
+    }
+
+    #[test]
+    fn the_safety_curve_is_the_loudness_the_realtime_limiter_gives_at_any_ceiling() {
+        // The curve is rendered at 0 dBTP; the audio thread's limiter runs at the master's
+        // ceiling with gain `ceiling - true peak + u`. Scale invariance makes the two equal:
+        // measured here with ebur128 on the real limiter at -1 and -6 dBTP, at curve points
+        // and between them (interpolated through fit_reference).
+        let fs = 48_000;
+        let (left, right) = peaky_programme(fs, 12);
+        let track = ReferenceTrack::analyse(
+            DecodedStereo {
+                left: left.clone(),
+                right: right.clone(),
+                sample_rate: fs,
+                source_rate: fs,
+                source_channels: 2,
+                format: "test".into(),
+                content_hash: 0,
+            },
+            "peaky.wav".into(),
+        );
+        let tp = track.summary.true_peak_dbtp;
+        let raw = track.loudness.integrated_lufs(0, left.len());
+        let limited = track
+            .safety
+            .integrated_lufs(0, left.len())
+            .expect("a curve");
+        for ceiling in [-1.0f32, -6.0] {
+            for over in [2.0f32, 5.0, 8.0] {
+                let gain = ceiling - tp + over;
+                let (l, r) = through_safety_limiter(&left, &right, gain, ceiling, fs as f32);
+                let heard = ebur128_integrated(&l, &r, fs);
+                // What the match predicts it will hear at this gain: fit the heard loudness
+                // back and compare the gain.
+                let fit = fit_reference(heard as f32, raw, Some(&limited), tp, ceiling).unwrap();
+                assert!(
+                    (fit.gain_db - gain).abs() < 0.15 && fit.master_down_db < 0.01,
+                    "ceiling {ceiling}, {over} dB over: heard {heard:.2} LUFS, fitted gain {:.2} \
+                     for {gain:.2}",
+                    fit.gain_db
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn fit_raises_plainly_within_headroom_and_turns_the_master_down_beyond_the_cap() {
+        let limited: SafetyLoudness = [-10.2, -9.5, -8.9, -8.4, -7.7, -7.3];
+        // Raw -20 LUFS, true peak -9 dBTP, ceiling -1: 8 dB of headroom.
+        let plain = fit_reference(-14.0, -20.0, Some(&limited), -9.0, -1.0).unwrap();
+        assert_eq!(plain.gain_db, 6.0);
+        assert_eq!(plain.safety_limiting_db, 0.0);
+        // Heard at a curve point: -9.5 + ceiling = -10.5 LUFS is 2 dB over the headroom.
+        let at_point = fit_reference(-10.5, -20.0, Some(&limited), -9.0, -1.0).unwrap();
+        assert!(
+            (at_point.safety_limiting_db - 2.0).abs() < 1e-5,
+            "{at_point:?}"
+        );
+        assert!((at_point.gain_db - 10.0).abs() < 1e-5);
+        // Halfway between the 4 and 6 dB points.
+        let between = fit_reference(-9.05, -20.0, Some(&limited), -9.0, -1.0).unwrap();
+        assert!(
+            (between.safety_limiting_db - 5.0).abs() < 1e-4,
+            "{between:?}"
+        );
+        // Beyond the cap: 8 dB of limiting, the rest is the master's turn-down.
+        let capped = fit_reference(-6.0, -20.0, Some(&limited), -9.0, -1.0).unwrap();
+        assert_eq!(capped.safety_limiting_db, MAX_SAFETY_LIMITING_DB);
+        assert!((capped.master_down_db - (-6.0 - (-7.3 - 1.0))).abs() < 1e-5);
+        // No curve (silence measured): the plain difference; silence: hold.
+        assert_eq!(
+            fit_reference(-6.0, -20.0, None, -9.0, -1.0)
+                .unwrap()
+                .gain_db,
+            14.0
+        );
+        assert!(fit_reference(f32::NEG_INFINITY, -20.0, None, -9.0, -1.0).is_none());
     }
 
     #[test]
