@@ -413,3 +413,66 @@ fn real_recording_driven_12_db_holds_the_ceiling_and_meters_agree() {
         );
     }
 }
+
+/// The worst file of the real dense set (`tests/common/real_music.rs`): Muldjord's "Mutilated
+/// Mime", clipped metal (-8.4 LUFS, decoded peaks +1.9 dBFS, energy above 16 kHz 20 dB under
+/// the loudest third-octave band by an FFT average). Scanned whole, +12 dB into the limiter, in
+/// 10 s windows: its 70-80 s read highest of the four songs of the set (-0.944 dBTP with the
+/// former 0.03 dB margin, the others -0.966 to -1.016), so the test runs 68-83 s.
+fn worst_dense_excerpt(sample_rate: u32) -> Option<Stereo> {
+    let path = common::real_music::muldjord("mutilated_mime")?;
+    Some(common::real_music::excerpt(&path, sample_rate, 68.0, 15.0))
+}
+
+#[test]
+fn real_dense_clipped_music_driven_12_db_holds_the_ceiling_realtime_and_offline() {
+    // Issue 24: a dense, bright, already-clipped real recording +12 dB into the limiter came
+    // out 0.06-0.1 dB over the ceiling by the reference meter (limiter alone and through the
+    // whole reference preset). Realtime (the engine as the plugin runs it) and offline (the
+    // renderer), limiter alone and reference preset, at 44.1 and 48 kHz (the loader's
+    // resampler).
+    for rate in [44_100u32, 48_000] {
+        let Some((l, r)) = worst_dense_excerpt(rate) else {
+            return;
+        };
+        let sample_peak = l.iter().chain(&r).fold(0.0f32, |m, x| m.max(x.abs()));
+        assert!(
+            20.0 * sample_peak.log10() >= -0.1,
+            "the excerpt must be clipped (peaks at 0 dBFS): {sample_peak}"
+        );
+        let mut limiter_only = ChainSettings::default();
+        limiter_only.limiter.drive_db = 12.0;
+        let mut preset = fairmaster::presets::reference_master(false);
+        preset.input_gain_db += 12.0;
+        for (what, chain) in [
+            ("limiter alone", limiter_only),
+            ("reference preset", preset),
+        ] {
+            let ceiling = chain.limiter.ceiling_db;
+            let fs = rate as f32;
+            let realtime = run_engine(fs, &chain, &AbSettings::default(), &(l.clone(), r.clone()));
+            let input = Audio {
+                sample_rate: rate,
+                channels: vec![l.clone(), r.clone()],
+            };
+            let offline = render(&input, &chain, &AbSettings::default(), &mut |_| {}).audio;
+            let offline = (offline.channels[0].clone(), offline.channels[1].clone());
+            for (mode, (ol, or)) in [("realtime", realtime), ("offline", offline)] {
+                let tp = reference_true_peak_dbtp(&[&ol, &or]);
+                let ours = true_peak_dbtp(&ol, &or);
+                eprintln!(
+                    "Mutilated Mime 68-83 s at {rate} Hz, {what}, {mode}, +12 dB: {tp:+.3} dBTP \
+                     (reference meter), {ours:+.3} (plugin meter)"
+                );
+                assert!(
+                    tp - ceiling <= CEILING_TOLERANCE_DB,
+                    "{what}, {mode}, {rate} Hz: {tp:.3} dBTP for a {ceiling} dBTP ceiling"
+                );
+                assert!(
+                    (ours - tp).abs() <= METER_TOLERANCE_DB,
+                    "{what}, {mode}, {rate} Hz: meter {ours:.3} vs {tp:.3}"
+                );
+            }
+        }
+    }
+}
