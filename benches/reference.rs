@@ -1,7 +1,8 @@
 //! Cost of loading a reference track (issue 13): decode, resample 44.1 -> 48 kHz and analyse
 //! (loudness blocks, summary, overview, tonal frames) a 5-minute stereo FLAC and MP3, as the
-//! plugin's loader thread does (`decode_reference` + `ReferenceTrack::analyse`). The target is
-//! under 3 s each on one core. Also the memory a loaded track holds beyond its decoded samples
+//! plugin's loader thread does before the track plays (`decode_reference` +
+//! `ReferenceTrack::analyse_for_playback`), then the limiting curve it measures after (issue
+//! 24, `ReferenceTrack::measure_safety_curve`). The target is under 3 s each on one core. Also the memory a loaded track holds beyond its decoded samples
 //! (target: under 10 %).
 //!
 //! The files are encoded by ffmpeg (a program this project did not write) from a synthesised
@@ -60,9 +61,10 @@ fn encode(source: &Path, target: &Path, codec_args: &[&str]) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// What the loader does before the track plays (the limiting curve follows it).
 fn load(path: &Path) -> ReferenceTrack {
     let decoded = decode_reference(path, SESSION_RATE, MAX_REFERENCE_BYTES).expect("decode");
-    ReferenceTrack::analyse(decoded, path.to_path_buf())
+    ReferenceTrack::analyse_for_playback(decoded, path.to_path_buf())
 }
 
 /// Bytes a loaded track holds beyond its samples: the loudness blocks, the overview and the
@@ -73,6 +75,7 @@ fn analysis_bytes(track: &ReferenceTrack) -> usize {
     frames.capacity() * std::mem::size_of_val(frames.front().expect("tonal frames"))
         + track.overview.capacity() * std::mem::size_of::<f32>()
         + track.loudness.bytes()
+        + track.safety().map_or(0, |curve| curve.bytes())
 }
 
 fn bench(c: &mut Criterion) {
@@ -118,12 +121,17 @@ fn bench(c: &mut Criterion) {
         times.sort_by(f64::total_cmp);
         let median = times.get(times.len() / 2).copied().unwrap_or(f64::NAN);
         let track = load(path);
+        // The limiting curve (six passes of the safety limiter), measured after the track
+        // plays: the time until the match accounts for the limiter.
+        let start = Instant::now();
+        track.measure_safety_curve();
+        let curve_seconds = start.elapsed().as_secs_f64();
         let samples = 8 * track.left.len();
         let extra = analysis_bytes(&track);
         summary.push(format!(
             "{name}: decode + resample + analyse {median:.2} s for {SECONDS} s ({:.0}x realtime; \
-             target < 3 s: {}); analysis holds {:.2} MB beside {:.1} MB of samples ({:.1} %; \
-             target < 10 %)",
+             target < 3 s: {}); then the limiting curve {curve_seconds:.2} s; analysis holds \
+             {:.2} MB beside {:.1} MB of samples ({:.1} %; target < 10 %)",
             SECONDS as f64 / median,
             if median < 3.0 { "met" } else { "MISSED" },
             extra as f64 / 1e6,

@@ -84,6 +84,14 @@ fn load_reference(h: &mut egui_kittest::Harness<'_, Session>, path: &std::path::
             SlotState::Ready
         )
     });
+    // The loader completes the track it handed over with its limiting curve (issue 24), which
+    // the level match reads once it is set.
+    step_until(h, |s| {
+        s.app.shared.reference_status.slots()[0]
+            .track
+            .as_ref()
+            .is_some_and(|t| t.safety().is_some())
+    });
 }
 
 fn harness(session: Session) -> egui_kittest::Harness<'static, Session> {

@@ -595,8 +595,10 @@ fn real_references_are_heard_at_the_masters_loudness_through_their_safety_limite
     // The master as mixed (-14 LUFS), raised 3 dB, and raised 6 dB into the limiter (as the
     // issue's -12 LUFS master): the quiet references need from 0 to beyond 8 dB of limiting.
     for input_gain in [0.0, 3.0, 6.0] {
-        let mut chain = ChainSettings::default();
-        chain.input_gain_db = input_gain;
+        let chain = ChainSettings {
+            input_gain_db: input_gain,
+            ..ChainSettings::default()
+        };
         for (name, reference) in &references {
             for mode in [MatchMode::Integrated, MatchMode::ShortTerm] {
                 let what = format!("{name} vs the mix +{input_gain} dB");
@@ -661,8 +663,10 @@ fn as_streamed_plays_each_file_as_every_platform_would_over_the_second_half_of_a
         channels: vec![l, r],
     };
     let reference = real_track("option", excerpt(&reference_path, REAL_FS, 0.0, song_s));
-    let mut chain = ChainSettings::default();
-    chain.input_gain_db = 6.0;
+    let chain = ChainSettings {
+        input_gain_db: 6.0,
+        ..ChainSettings::default()
+    };
     let n = input.frames();
     let (half, end) = (n / 2, n);
     let whole = |audio: &Audio| {

@@ -244,7 +244,10 @@ impl Loader {
         let result = decode_reference(Path::new(path), rate, budget);
         match result {
             Ok(decoded) => {
-                let track = Arc::new(ReferenceTrack::analyse(decoded, PathBuf::from(path)));
+                let track = Arc::new(ReferenceTrack::analyse_for_playback(
+                    decoded,
+                    PathBuf::from(path),
+                ));
                 let warning = saved_hash
                     .filter(|&h| h != track.source.content_hash)
                     .map(|_| {
@@ -267,8 +270,12 @@ impl Loader {
                 let (hash, summary) = (track.source.content_hash, track.summary);
                 self.deliver(Delivery {
                     slot,
-                    track: Some(track),
+                    track: Some(track.clone()),
                 });
+                // It plays already; the limiting curve completes the level match (the audio
+                // thread reads it through a `OnceLock` once it is set). The session records the
+                // file after that, so a saved analysis means a complete one.
+                track.measure_safety_curve();
                 // Recorded in the session after the hand-over was queued: the saved hash and
                 // analysis describe what plays.
                 self.slots.update_file(slot, |f| {

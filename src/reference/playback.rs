@@ -260,8 +260,10 @@ impl ReferencePlayer {
             track_integrated_lufs: track.summary.integrated_lufs,
             track_true_peak_dbtp: track.summary.true_peak_dbtp,
             trim_db: sanitized_trim(self.settings.slots[slot].trim_db),
-            loop_limited_lufs: track.safety.integrated_lufs(start, end),
-            short_term_limited_lufs: track.safety.short_term_lufs(centred.min(end), start),
+            loop_limited_lufs: track.safety().and_then(|c| c.integrated_lufs(start, end)),
+            short_term_limited_lufs: track
+                .safety()
+                .and_then(|c| c.short_term_lufs(centred.min(end), start)),
         })
     }
 

@@ -7,6 +7,7 @@
 
 use crate::analysis::tonal::{TonalAnalyser, TonalBalance};
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -372,8 +373,12 @@ pub struct ReferenceTrack {
     pub right: Vec<f32>,
     pub sample_rate: f32,
     pub loudness: LoudnessBlocks,
-    /// Its loudness through the safety limiter, for the level match ([`SafetyCurve`]).
-    pub safety: SafetyCurve,
+    /// Its loudness through the safety limiter, for the level match ([`SafetyCurve`]): set once
+    /// it is measured. The loader hands a track over first and measures this after (six
+    /// limiter passes over the track take longer than the rest of the analysis), so a
+    /// reference plays at once; until the curve is there the match is the plain loudness
+    /// difference. `OnceLock::get` is one atomic load: wait-free on the audio thread.
+    safety: OnceLock<SafetyCurve>,
     pub summary: TrackSummary,
     /// Peak magnitude (max of |L|, |R|) per column, [`OVERVIEW_COLUMNS`] columns.
     pub overview: Vec<f32>,
@@ -384,8 +389,17 @@ pub struct ReferenceTrack {
 }
 
 impl ReferenceTrack {
-    /// Measures a decoded file (loader thread: allocates, takes ~1 % of the decode time).
+    /// Measures a decoded file completely, its limiting curve included (off the audio thread:
+    /// allocates).
     pub fn analyse(decoded: DecodedStereo, path: PathBuf) -> Self {
+        let track = Self::analyse_for_playback(decoded, path);
+        track.measure_safety_curve();
+        track
+    }
+
+    /// Measures what playback and the editor need at once (loader thread: allocates, takes
+    /// ~1 % of the decode time); [`Self::measure_safety_curve`] completes it.
+    pub fn analyse_for_playback(decoded: DecodedStereo, path: PathBuf) -> Self {
         let sample_rate = decoded.sample_rate as f32;
         let DecodedStereo {
             left,
@@ -398,7 +412,6 @@ impl ReferenceTrack {
         } = decoded;
         let loudness = LoudnessBlocks::measure(&left, &right, sample_rate);
         let summary = summarise(&left, &right, sample_rate, &loudness);
-        let safety = SafetyCurve::measure(&left, &right, sample_rate, summary.true_peak_dbtp);
         let overview = overview(&left, &right);
         let mut tonal = TonalAnalyser::new(sample_rate);
         tonal.push(&left, &right);
@@ -407,7 +420,7 @@ impl ReferenceTrack {
             right,
             sample_rate,
             loudness,
-            safety,
+            safety: OnceLock::new(),
             summary,
             overview,
             tonal,
@@ -423,6 +436,24 @@ impl ReferenceTrack {
 
     pub fn frames(&self) -> usize {
         self.left.len().min(self.right.len())
+    }
+
+    /// Renders the limiting curve ([`SafetyCurve::measure`]) unless it is there already
+    /// (loader thread; a track shared with the audio thread may be completed this way).
+    pub fn measure_safety_curve(&self) {
+        self.safety.get_or_init(|| {
+            SafetyCurve::measure(
+                &self.left,
+                &self.right,
+                self.sample_rate,
+                self.summary.true_peak_dbtp,
+            )
+        });
+    }
+
+    /// The limiting curve, once measured.
+    pub fn safety(&self) -> Option<&SafetyCurve> {
+        self.safety.get()
     }
 
     /// The tonal balance over the loop `[start, end)` seconds (the whole track when the loop
@@ -618,8 +649,8 @@ mod tests {
         let tp = track.summary.true_peak_dbtp;
         let raw = track.loudness.integrated_lufs(0, left.len());
         let limited = track
-            .safety
-            .integrated_lufs(0, left.len())
+            .safety()
+            .and_then(|c| c.integrated_lufs(0, left.len()))
             .expect("a curve");
         for ceiling in [-1.0f32, -6.0] {
             for over in [2.0f32, 5.0, 8.0] {

@@ -380,10 +380,8 @@ impl Vst3TestHost {
             sampleRate: sample_rate,
         };
         // SAFETY: `self.processor` is live; `setup` is a live local.
-        assert_eq!(
-            unsafe { self.processor.setupProcessing(&mut setup) },
-            kResultOk
-        );
+        let result = unsafe { self.processor.setupProcessing(&mut setup) };
+        assert_eq!(result, kResultOk);
     }
 
     /// `IComponent::setActive(true)` then `IAudioProcessor::setProcessing(true)`.
