@@ -26,14 +26,15 @@ mod common;
 
 use std::ffi::{c_char, c_int, c_uchar, c_ulong, c_void};
 use std::io::{Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::clap_host::ClapTestHost;
 use common::signals::multitone_mix;
+use common::xvfb::{create_host_window, missing_prerequisite, Ending, Xvfb};
 use x11rb::connection::Connection;
-use x11rb::protocol::xproto::{ConnectionExt, CreateWindowAux, WindowClass};
+use x11rb::protocol::xproto::ConnectionExt;
 use x11rb::wrapper::ConnectionExt as _;
 
 /// Set (to anything) in the child process that runs the cycles.
@@ -47,80 +48,6 @@ const XLIB_ERROR_MARKER: &str = "editor-teardown: X11 error reached the Xlib err
 const CYCLES: usize = 20;
 const FS: f64 = 48_000.0;
 const BLOCK: usize = 512;
-
-/// Why the editor cannot be opened here, if it cannot.
-fn missing_prerequisite() -> Option<&'static str> {
-    if Command::new("Xvfb").arg("-help").output().is_err() {
-        return Some("no Xvfb here (Debian package xvfb); scripts/test.sh installs it");
-    }
-    // The editor draws with OpenGL: on Xvfb that is Mesa's software rasteriser.
-    let swrast = std::fs::read_dir("/usr/lib")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|d| d.path().join("dri/swrast_dri.so").exists());
-    if !swrast {
-        return Some(
-            "no Mesa software OpenGL (Debian package libgl1-mesa-dri) for the editor on Xvfb",
-        );
-    }
-    None
-}
-
-/// A private Xvfb server on a free display, killed when dropped. Only the parent process holds
-/// it, and the parent never connects to it (Xlib in the child would end the child if its server
-/// went away under it; the child has exited by then).
-struct Xvfb {
-    child: Child,
-    display: String,
-}
-
-impl Xvfb {
-    fn start() -> Option<Xvfb> {
-        for n in 140..200 {
-            if std::path::Path::new(&format!("/tmp/.X{n}-lock")).exists()
-                || std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-            {
-                continue;
-            }
-            let child = Command::new("Xvfb")
-                .args([
-                    &format!(":{n}"),
-                    "-screen",
-                    "0",
-                    "1600x1000x24",
-                    "-nolisten",
-                    "tcp",
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .ok()?;
-            let mut server = Xvfb {
-                child,
-                display: format!(":{n}"),
-            };
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(10) {
-                if std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-                    return Some(server);
-                }
-                if let Ok(Some(_)) = server.child.try_wait() {
-                    break; // this display was taken after all
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        None
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Runs `command` with its STDOUT and STDERR captured; kills it after `timeout`.
 /// Returns (exit success, timed out, stdout, stderr).
@@ -177,7 +104,11 @@ fn opening_and_closing_the_editor_20_times_leaves_no_x11_error_and_no_warning() 
         eprintln!("SKIPPED: {reason}");
         return;
     }
-    let server = Xvfb::start().expect("Xvfb did not start on any display :140-:199");
+    // Only this (parent) process holds the server and it never connects to it, so it is
+    // killed when dropped (the child, whose Xlib would end it if its server went away under
+    // it, has exited by then).
+    let server = Xvfb::start(140..200, Ending::KillOnDrop)
+        .expect("Xvfb did not start on any display :140-:199");
 
     let mut child = Command::new(std::env::current_exe().unwrap());
     child
@@ -369,23 +300,7 @@ fn editor_cycles_in_a_child_process() {
         // Even cycles idle, odd cycles while the host processes audio.
         let with_audio = cycle % 2 == 1;
         // The DAW's window the editor is embedded in, new for every opening.
-        let parent = conn.generate_id().unwrap();
-        conn.create_window(
-            screen.root_depth,
-            parent,
-            screen.root,
-            0,
-            0,
-            1280,
-            800,
-            0,
-            WindowClass::INPUT_OUTPUT,
-            screen.root_visual,
-            &CreateWindowAux::new(),
-        )
-        .unwrap();
-        conn.map_window(parent).unwrap();
-        conn.flush().unwrap();
+        let parent = create_host_window(&conn, &screen);
 
         host.open_gui_x11(u64::from(parent))
             .unwrap_or_else(|e| panic!("cycle {cycle}: open the editor: {e}"));

@@ -7,6 +7,7 @@ mod common;
 use common::clap_host::{
     plugin_descriptors, BufferMode, ClapParamEvent, ClapTestHost, HostCalls, PLUGIN_ID,
 };
+use common::signals::{expected_latency_48k, peak};
 
 const IN: &str = "input_gain";
 const OUT: &str = "output_gain";
@@ -589,11 +590,7 @@ fn impulse_delay(host: &mut ClapTestHost, pre: usize) -> Vec<usize> {
     let outs = if channels == 2 { vec![l, r] } else { vec![l] };
     outs.iter()
         .map(|out| {
-            let (peak, value) = out[pre..]
-                .iter()
-                .enumerate()
-                .map(|(i, x)| (i, x.abs()))
-                .fold((0, 0.0f32), |best, c| if c.1 > best.1 { c } else { best });
+            let (peak, value) = peak(&out[pre..]);
             assert!(value > 0.05, "impulse vanished (peak {value})");
             peak - 100
         })
@@ -641,12 +638,6 @@ fn assert_latency_changed_only_in_activate(calls: &HostCalls) {
         "clap_host_latency::changed called outside clap_plugin::activate ({calls:?}); CLAP \
          ext/latency.h: [main-thread & being-activated]"
     );
-}
-
-/// The chain's latency at 48 kHz from the README's formula: limiter lookahead + 42 samples of
-/// detector alignment, + 7167 for the linear-phase EQ when it is on.
-fn expected_latency_48k(lookahead_ms: f64, linear_phase_eq: bool) -> u32 {
-    (lookahead_ms * 48.0).round() as u32 + 42 + if linear_phase_eq { 7167 } else { 0 }
 }
 
 #[test]

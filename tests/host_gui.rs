@@ -11,64 +11,15 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::clap_host::{clap_param_id, ClapTestHost, ParamEvent};
 use common::snapshots::{session_with_snapshots, FS};
+use common::xvfb::{create_host_window, missing_prerequisite, Ending, Xvfb};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
-    ConnectionExt, CreateWindowAux, EventMask, KeyPressEvent, WindowClass, KEY_PRESS_EVENT,
-    KEY_RELEASE_EVENT,
+    ConnectionExt, EventMask, KeyPressEvent, KEY_PRESS_EVENT, KEY_RELEASE_EVENT,
 };
-
-/// An Xvfb server on a free display. Started with `-terminate`, it exits by itself once its
-/// last client disconnects, i.e. when this test process exits. It is never killed from here:
-/// Xlib (baseview's OpenGL) ends the whole process when its server goes away while a window
-/// is still closing.
-struct Xvfb {
-    child: Child,
-    display: String,
-}
-
-fn start_xvfb() -> Option<Xvfb> {
-    for n in 90..140 {
-        if std::path::Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            || std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-        {
-            continue;
-        }
-        let child = Command::new("Xvfb")
-            .args([
-                &format!(":{n}"),
-                "-screen",
-                "0",
-                "1600x1000x24",
-                "-nolisten",
-                "tcp",
-                "-terminate",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let mut server = Xvfb {
-            child,
-            display: format!(":{n}"),
-        };
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(10) {
-            if std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-                return Some(server);
-            }
-            if let Ok(Some(_)) = server.child.try_wait() {
-                break; // this display was taken after all
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    None
-}
 
 /// Runs the host for `seconds` of wall time: audio blocks (which carry the plugin's queued
 /// parameter events out), main-thread callbacks and parameter flushes, as a DAW does.
@@ -95,45 +46,21 @@ fn run_host(
 
 #[test]
 fn key_1_in_the_real_editor_recalls_a_snapshot_with_one_gesture_per_changed_parameter() {
-    if Command::new("Xvfb").arg("-help").output().is_err() {
-        eprintln!("SKIPPED: no Xvfb here (Debian package xvfb); scripts/test.sh installs it");
+    if let Some(reason) = missing_prerequisite() {
+        eprintln!("SKIPPED: {reason}");
         return;
     }
-    // The editor draws with OpenGL: on Xvfb that is Mesa's software rasteriser (Debian
-    // libgl1-mesa-dri, which scripts/test.sh installs with xvfb).
-    let swrast = std::fs::read_dir("/usr/lib")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|d| d.path().join("dri/swrast_dri.so").exists());
-    if !swrast {
-        eprintln!("SKIPPED: no Mesa software OpenGL (libgl1-mesa-dri) for the editor on Xvfb");
-        return;
-    }
-    let server = start_xvfb().expect("Xvfb did not start on any display :90-:139");
+    // Started with `-terminate`: it exits with this test process and is never killed from
+    // here (Xlib ends the process when its server goes away while a window is still closing).
+    let server = Xvfb::start(90..140, Ending::WithLastClient)
+        .expect("Xvfb did not start on any display :90-:139");
     // Only this test runs in this binary, and it sets DISPLAY before any thread reads it.
     std::env::set_var("DISPLAY", &server.display);
 
     // The DAW's window the editor is embedded in.
     let (conn, screen_num) = x11rb::connect(Some(&server.display)).expect("connect to Xvfb");
     let screen = &conn.setup().roots[screen_num];
-    let parent = conn.generate_id().unwrap();
-    conn.create_window(
-        screen.root_depth,
-        parent,
-        screen.root,
-        0,
-        0,
-        1280,
-        800,
-        0,
-        WindowClass::INPUT_OUTPUT,
-        screen.root_visual,
-        &CreateWindowAux::new(),
-    )
-    .unwrap();
-    conn.map_window(parent).unwrap();
-    conn.flush().unwrap();
+    let parent = create_host_window(&conn, screen);
 
     // A session with "Open" (drive 2 dB) in snapshot 1 and "Loud" (drive 5 dB) current.
     let (session, _) = session_with_snapshots();

@@ -298,10 +298,9 @@ fn a_controller_value_the_processor_never_got_takes_effect_when_processing_stops
 // Latency after a state load (issue 24): a DAW that reopens a session restores the state, then
 // sets up processing and asks for the latency before the first `process` call.
 
-/// Limiter lookahead (rounded to samples) + 42 samples of detector alignment, + 7167 for the
-/// linear-phase EQ, at 48 kHz (README, "Latency").
+/// The expected latency in samples (`common::signals::expected_latency_48k`).
 fn expected_latency_48k(lookahead_ms: f64, linear_phase_eq: bool) -> usize {
-    (lookahead_ms * 48.0).round() as usize + 42 + if linear_phase_eq { 7167 } else { 0 }
+    common::signals::expected_latency_48k(lookahead_ms, linear_phase_eq) as usize
 }
 
 /// Sessions saved through VST3 `getState`: the EQ in linear phase with a 5 ms lookahead, and
@@ -335,11 +334,7 @@ fn impulse_delay(host: &mut Vst3TestHost) -> usize {
     for (bl, br) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)) {
         host.process(REALTIME, bl, br, &[]);
     }
-    let (peak, value) = l
-        .iter()
-        .enumerate()
-        .map(|(i, x)| (i, x.abs()))
-        .fold((0, 0.0f32), |best, c| if c.1 > best.1 { c } else { best });
+    let (peak, value) = common::signals::peak(&l);
     assert!(value > 0.05, "impulse vanished (peak {value})");
     peak - 100
 }

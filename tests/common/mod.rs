@@ -9,6 +9,7 @@ pub mod real_music;
 pub mod reference_true_peak;
 pub mod signals;
 pub mod snapshots;
+pub mod xvfb;
 
 /// A fresh, empty scratch directory for one test of one suite:
 /// `<temp>/fairmaster-<suite>-<pid>-<test>`, emptied first (a previous run may have left it).

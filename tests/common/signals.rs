@@ -129,3 +129,17 @@ pub fn largest_step(x: &[f32]) -> f32 {
         .map(|w| (w[1] - w[0]).abs())
         .fold(0.0f32, f32::max)
 }
+
+/// Index and magnitude of the largest sample (the first of equals).
+pub fn peak(x: &[f32]) -> (usize, f32) {
+    x.iter()
+        .enumerate()
+        .map(|(i, v)| (i, v.abs()))
+        .fold((0, 0.0f32), |best, c| if c.1 > best.1 { c } else { best })
+}
+
+/// The chain's latency at 48 kHz from the README's formula: limiter lookahead (rounded to
+/// samples) + 42 samples of detector alignment, + 7167 for the linear-phase EQ when it is on.
+pub fn expected_latency_48k(lookahead_ms: f64, linear_phase_eq: bool) -> u32 {
+    (lookahead_ms * 48.0).round() as u32 + 42 + if linear_phase_eq { 7167 } else { 0 }
+}
