@@ -6,7 +6,6 @@
 mod common;
 
 use common::signals::{max_deviation_from_delayed, multitone_mix, pink_noise, sine};
-use ebur128::{EbuR128, Mode};
 use fairmaster::ab::{AbSettings, AB_FADE_SECONDS, MATCH_RANGE_DB};
 use fairmaster::chain::ChainSettings;
 use fairmaster::dsp::filters::eq::{BandChannels, BellBand, EqSettings, ShelfBand};
@@ -62,9 +61,7 @@ fn run(e: &mut Engine, left: &mut [f32], right: &mut [f32], block: usize) {
 
 /// Integrated loudness by the independent `ebur128` crate.
 fn ebur128_integrated(left: &[f32], right: &[f32]) -> f64 {
-    let mut m = EbuR128::new(2, FS as u32, Mode::I).unwrap();
-    m.add_frames_planar_f32(&[left, right]).unwrap();
-    m.loudness_global().unwrap()
+    common::loudness::ebur128_stereo(left, right, FS as u32)
 }
 
 /// Plays the same programme through an engine hearing A and one hearing B; returns the

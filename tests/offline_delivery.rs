@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 use common::reference_true_peak::reference_true_peak_dbtp;
 use common::signals::pink_noise;
-use ebur128::{EbuR128, Mode};
 use fairmaster::analysis::tonal::analyse_stereo;
 use fairmaster::offline::audio_io::{write_wav_atomic, OutputFormat};
 use fairmaster::offline::cli::{parse_args, run, Command};
@@ -57,10 +56,8 @@ fn read_wav(path: &Path) -> (hound::WavSpec, Vec<Vec<f32>>) {
 }
 
 fn ebur128_integrated(channels: &[Vec<f32>], rate: u32) -> f64 {
-    let mut meter = EbuR128::new(channels.len() as u32, rate, Mode::I).unwrap();
     let planes: Vec<&[f32]> = channels.iter().map(|c| c.as_slice()).collect();
-    meter.add_frames_planar_f32(&planes).unwrap();
-    meter.loudness_global().unwrap()
+    common::loudness::ebur128_integrated(&planes, rate)
 }
 
 fn true_peak(channels: &[Vec<f32>]) -> f32 {

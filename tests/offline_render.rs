@@ -131,17 +131,7 @@ fn rendered_file_equals_the_plugin_engine_output_sample_for_sample() {
 }
 
 /// Integrated loudness by the independent `ebur128` crate.
-fn ebur128_lufs(audio: &Audio) -> f64 {
-    let mut meter = ebur128::EbuR128::new(
-        audio.channels.len() as u32,
-        audio.sample_rate,
-        ebur128::Mode::I,
-    )
-    .unwrap();
-    let planes: Vec<&[f32]> = audio.channels.iter().map(|c| c.as_slice()).collect();
-    meter.add_frames_planar_f32(&planes).unwrap();
-    meter.loudness_global().unwrap()
-}
+use common::loudness::ebur128_audio as ebur128_lufs;
 
 #[test]
 fn render_hits_loudness_targets_cross_checked_with_ebur128() {

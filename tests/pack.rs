@@ -8,7 +8,6 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::signals::{multitone_mix, pink_noise};
-use ebur128::{EbuR128, Mode};
 use fairmaster::offline::analysis::analyse;
 use fairmaster::offline::audio_io::read_audio_file;
 use fairmaster::offline::pack::{write_pack, PackOptions, PackSong, PackSummary, Source};
@@ -77,12 +76,7 @@ fn loud_master(mix: &Audio, drive_db: f32) -> (Audio, Vec<[f32; 2]>) {
     )
 }
 
-fn ebur128_integrated(audio: &Audio) -> f64 {
-    let mut meter = EbuR128::new(2, audio.sample_rate, Mode::I).unwrap();
-    let (l, r) = audio.left_right();
-    meter.add_frames_planar_f32(&[l, r]).unwrap();
-    meter.loudness_global().unwrap()
-}
+use common::loudness::ebur128_audio as ebur128_integrated;
 
 fn sample_peak_dbfs(audio: &Audio) -> f64 {
     let peak = audio

@@ -7,7 +7,6 @@ mod common;
 use std::sync::Arc;
 
 use common::signals::{largest_step, multitone_mix, pink_noise};
-use ebur128::{EbuR128, Mode};
 use fairmaster::ab::AbSettings;
 use fairmaster::chain::ChainSettings;
 use fairmaster::engine::Engine;
@@ -53,10 +52,7 @@ fn mix(seconds: usize) -> Audio {
 /// Integrated loudness by the `ebur128` crate (independent of our meter) of frames
 /// `[from, to)`.
 fn ebur128_lufs(audio: &Audio, from: usize, to: usize) -> f64 {
-    let mut m = EbuR128::new(2, audio.sample_rate, Mode::I).unwrap();
-    m.add_frames_planar_f32(&[&audio.channels[0][from..to], &audio.channels[1][from..to]])
-        .unwrap();
-    m.loudness_global().unwrap()
+    common::loudness::ebur128_span(audio, from, to)
 }
 
 fn heard(
@@ -143,13 +139,11 @@ fn the_heard_reference_is_within_0_3_lu_of_the_heard_master_in_every_match_mode(
                     )
                     .unwrap();
                 let (a, b) = (4 * FS as usize, 16 * FS as usize);
-                let own = {
-                    let mut meter = EbuR128::new(2, FS, Mode::I).unwrap();
-                    meter
-                        .add_frames_planar_f32(&[&reference.left[a..b], &reference.right[a..b]])
-                        .unwrap();
-                    meter.loudness_global().unwrap()
-                };
+                let own = common::loudness::ebur128_stereo(
+                    &reference.left[a..b],
+                    &reference.right[a..b],
+                    FS,
+                );
                 let want = own + f64::from(gain);
                 assert!(
                     (r - want).abs() <= 0.3,

@@ -9,7 +9,6 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::signals::{largest_step, multitone_mix};
-use ebur128::{EbuR128, Mode};
 use fairmaster::engine::Engine;
 use fairmaster::offline::settings::{version_values, ParamSet};
 use fairmaster::snapshots::{SnapshotBank, SnapshotStats};
@@ -21,9 +20,7 @@ const BLOCK: usize = 512;
 const OBSERVE_EVERY: usize = (0.25 * FS as f64) as usize;
 
 fn integrated(left: &[f32], right: &[f32]) -> f64 {
-    let mut m = EbuR128::new(2, FS as u32, Mode::I).unwrap();
-    m.add_frames_planar_f32(&[left, right]).unwrap();
-    m.loudness_global().unwrap()
+    common::loudness::ebur128_stereo(left, right, FS as u32)
 }
 
 /// The plugin and its editor, reduced to what a snapshot compare touches: the parameters

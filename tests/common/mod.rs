@@ -5,6 +5,7 @@
 
 pub mod audio_files;
 pub mod clap_host;
+pub mod loudness;
 pub mod real_music;
 pub mod reference_true_peak;
 pub mod signals;
