@@ -227,3 +227,48 @@ fn bad_inputs_and_usage_errors_exit_non_zero_with_the_reason() {
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("--target"));
 }
+
+#[test]
+fn listen_says_when_the_master_is_turned_down_to_meet_a_reference() {
+    // A reference 30 dB under the master with one loud click: matching it would need about
+    // 25 dB of safety limiting. It is raised 8 dB into its limiter and no further; the master
+    // is turned down in monitoring by the rest, and the report says so (issue 24).
+    let dir = scratch_dir("listen-turn-down");
+    let mix = short_mix(&dir, "mix.wav", 6.0);
+    let n = 6 * 48_000;
+    let mut quiet = common::signals::pink_noise(n, 3, -40.0);
+    quiet[24_000] = 0.5;
+    let reference = Audio {
+        sample_rate: 48_000,
+        channels: vec![quiet.clone(), quiet],
+    };
+    write_wav_atomic(
+        &dir.join("quiet.wav"),
+        &reference,
+        OutputFormat::Float32,
+        false,
+    )
+    .unwrap();
+    let mix = mix.to_str().unwrap();
+    let args = [
+        mix,
+        "--reference",
+        "quiet.wav",
+        "--listen",
+        "reference",
+        "--dry-run",
+    ];
+    let json = render(&dir, &[&args[..], &["--json"]].concat());
+    assert!(json.status.success(), "{}", stderr(&json));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let down = report["master_down_db"].as_f64().unwrap();
+    let limiting = report["reference_safety_limiting_db"].as_f64().unwrap();
+    assert!(down > 5.0, "master turned down {down} dB: {report}");
+    assert!((limiting - 8.0).abs() < 1e-3, "{limiting} dB of limiting");
+    let table = render(&dir, &args);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("master turned down") && text.contains("within 8 dB of safety limiting"),
+        "{text}"
+    );
+}

@@ -1399,4 +1399,26 @@ mod tests {
         let t = album_position_text(&[-10.0, -8.0], f32::NEG_INFINITY).unwrap();
         assert_eq!(t, "Album spread 2.0 LU (-10.0 … -8.0 LUFS)");
     }
+
+    #[test]
+    fn the_panel_says_which_fit_the_match_made_and_by_how_much() {
+        let shared = SharedState::default();
+        assert_eq!(fit_text(&shared), None);
+        shared
+            .reference_safety_limiting_db
+            .store(4.26, Ordering::Relaxed);
+        assert_eq!(
+            fit_text(&shared).as_deref(),
+            Some("Reference raised 4.3 dB into its safety limiter")
+        );
+        // The turn-down wins: it is what the engineer hears on the master.
+        shared.master_down_db.store(1.6, Ordering::Relaxed);
+        assert_eq!(
+            fit_text(&shared).as_deref(),
+            Some(
+                "Master turned down 1.6 dB to meet the reference (raising it more would limit \
+                 it by over 8 dB)"
+            )
+        );
+    }
 }
