@@ -114,9 +114,7 @@ fn solve3(mut m: [[f64; 3]; 3], mut v: [f64; 3]) -> [f64; 3] {
 }
 
 fn sine(freq: f64, amplitude: f64, rate: u32, frames: usize) -> Vec<f32> {
-    (0..frames)
-        .map(|n| (amplitude * (2.0 * PI * freq * n as f64 / f64::from(rate)).sin()) as f32)
-        .collect()
+    common::signals::sine_f64(frames, freq, f64::from(rate), amplitude, 0.0)
 }
 
 fn write_wav(path: &Path, channels: &[Vec<f32>], rate: u32, bits: u16, float: bool) {

@@ -10,6 +10,8 @@
 //! alignment) and a residual that is everything the resampler added. The residual's energy in
 //! 20 Hz-20 kHz is taken from its spectrum (Parseval) and related to the fitted fundamental's.
 
+mod common;
+
 use std::f64::consts::PI;
 
 use fairmaster::reference::decode::resample_stereo;
@@ -33,9 +35,7 @@ fn amplitude() -> f64 {
 }
 
 fn sine(frequency: f64, amplitude: f64, rate: u32, frames: usize) -> Vec<f32> {
-    (0..frames)
-        .map(|n| (amplitude * (2.0 * PI * frequency * n as f64 / f64::from(rate)).sin()) as f32)
-        .collect()
+    common::signals::sine_f64(frames, frequency, f64::from(rate), amplitude, 0.0)
 }
 
 fn db(ratio: f64) -> f64 {
