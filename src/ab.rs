@@ -118,7 +118,7 @@ pub struct AbStatus {
     /// Loudness the safety limiter takes off the raised original, in LU, included in
     /// `match_offset_db`.
     pub safety_loss_db: f32,
-    /// Gain applied to the reference (match + trim + its safety limiter's loss), dB.
+    /// Gain applied to the reference before its safety limiter (match + trim), dB.
     pub reference_offset_db: f32,
     /// 0 = not hearing the reference, 1 = hearing it.
     pub reference_position: f32,
