@@ -208,83 +208,66 @@ impl Engine {
         let _denormals = DenormalGuard::new();
         self.measured_frames += left.len().min(right.len()) as u64;
         for (l, r) in left.chunks_mut(MAX_CHUNK).zip(right.chunks_mut(MAX_CHUNK)) {
-            let n = l.len();
-            condition_input(l);
-            condition_input(r);
-            self.original_left[..n].copy_from_slice(l);
-            self.original_right[..n].copy_from_slice(r);
-            if let Some(capture) = &self.align_capture {
-                capture.write(l, r, self.reference.transport());
-            }
-            self.chain.process(l, r);
-            if let (Some(tap), true) = (&mut self.master_tap, self.master_tap_on) {
-                tap.push(l, r);
-            }
-            self.ab.set(&self.ab_settings, self.chain.latency_samples());
-            let reference = self.render_reference(n).map(|loudness| ReferenceBlock {
-                left: &mut self.reference_left[..n],
-                right: &mut self.reference_right[..n],
-                loudness,
-            });
-            self.ab.process_with_reference(
-                &self.original_left[..n],
-                &self.original_right[..n],
-                l,
-                r,
-                reference,
-            );
-            let target = self.version_gain_target();
-            apply_version_gain(&mut self.version_gain, target, self.offline, l, r);
-            self.apply_monitor_settings();
-            if !self.offline {
-                // Offline: the render is the master from its first sample (no fade out).
-                self.monitor.process(l, r);
-            }
-            flush_output(l);
-            flush_output(r);
+            self.process_chunk(l, r);
             self.correlation.process(l, r);
         }
     }
 
-    /// Processes a mono block of any length in place (denormal handling as `process_stereo`).
+    /// Processes a mono block of any length in place (denormal handling as `process_stereo`):
+    /// the stereo pipeline on the signal and a copy of it (a mono bus is a centred stereo
+    /// image; the meters measure BS.1770 mono, see `reset`), the copy discarded.
     pub fn process_mono(&mut self, mono: &mut [f32]) {
         let _denormals = DenormalGuard::new();
         self.measured_frames += mono.len() as u64;
+        // Taken out of `self` for the call (no allocation: an empty Vec takes its place).
+        let mut scratch = std::mem::take(&mut self.mono_scratch);
         for m in mono.chunks_mut(MAX_CHUNK) {
-            let n = m.len();
-            condition_input(m);
-            self.original_left[..n].copy_from_slice(m);
-            if let Some(capture) = &self.align_capture {
-                capture.write(m, m, self.reference.transport());
-            }
-            let scratch = &mut self.mono_scratch[..n];
-            scratch.copy_from_slice(m);
-            self.chain.process(m, scratch);
-            if let (Some(tap), true) = (&mut self.master_tap, self.master_tap_on) {
-                tap.push(m, &self.mono_scratch[..n]);
-            }
-            self.ab.set(&self.ab_settings, self.chain.latency_samples());
-            let reference = self.render_reference(n).map(|loudness| ReferenceBlock {
-                left: &mut self.reference_left[..n],
-                right: &mut self.reference_right[..n],
-                loudness,
-            });
-            self.ab.process_with_reference(
-                &self.original_left[..n],
-                &self.original_left[..n],
-                m,
-                &mut self.mono_scratch[..n],
-                reference,
-            );
-            let target = self.version_gain_target();
-            let scratch = &mut self.mono_scratch[..n];
-            apply_version_gain(&mut self.version_gain, target, self.offline, m, scratch);
-            self.apply_monitor_settings();
-            if !self.offline {
-                self.monitor.process(m, &mut self.mono_scratch[..n]);
-            }
-            flush_output(m);
+            let copy = &mut scratch[..m.len()];
+            copy.copy_from_slice(m);
+            self.process_chunk(m, copy);
         }
+        self.mono_scratch = scratch;
+    }
+
+    /// The one per-chunk pipeline (at most `MAX_CHUNK` frames): conditioning, the align
+    /// capture, the chain, the master tap, A/B and reference listening, the snapshots' matched
+    /// gain, the monitoring aids, and the output guard.
+    fn process_chunk(&mut self, l: &mut [f32], r: &mut [f32]) {
+        let n = l.len().min(r.len());
+        let (l, r) = (&mut l[..n], &mut r[..n]);
+        condition_input(l);
+        condition_input(r);
+        self.original_left[..n].copy_from_slice(l);
+        self.original_right[..n].copy_from_slice(r);
+        if let Some(capture) = &self.align_capture {
+            capture.write(l, r, self.reference.transport());
+        }
+        self.chain.process(l, r);
+        if let (Some(tap), true) = (&mut self.master_tap, self.master_tap_on) {
+            tap.push(l, r);
+        }
+        self.ab.set(&self.ab_settings, self.chain.latency_samples());
+        let reference = self.render_reference(n).map(|loudness| ReferenceBlock {
+            left: &mut self.reference_left[..n],
+            right: &mut self.reference_right[..n],
+            loudness,
+        });
+        self.ab.process_with_reference(
+            &self.original_left[..n],
+            &self.original_right[..n],
+            l,
+            r,
+            reference,
+        );
+        let target = self.version_gain_target();
+        apply_version_gain(&mut self.version_gain, target, self.offline, l, r);
+        self.apply_monitor_settings();
+        if !self.offline {
+            // Offline: the render is the master from its first sample (no fade out).
+            self.monitor.process(l, r);
+        }
+        flush_output(l);
+        flush_output(r);
     }
 
     /// Renders the selected reference for the next `n` frames when it is audible (starting
