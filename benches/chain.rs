@@ -255,7 +255,7 @@ fn benches(c: &mut Criterion) {
             listen_original,
             ..AbSettings::default()
         };
-        ab.set(&ab_settings, 0);
+        ab.set(&ab_settings, 0, ChainSettings::default().limiter.ceiling_db);
         ab.reset(SAMPLE_RATE, 0, false, false);
         let mut pos = 0;
         let (mut out_l, mut out_r) = (vec![0.0f32; BLOCK], vec![0.0f32; BLOCK]);

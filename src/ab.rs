@@ -75,8 +75,6 @@ pub struct AbSettings {
     pub freeze: bool,
     /// The host's bypass flag: latency-compensated original, not level-matched.
     pub host_bypass: bool,
-    /// Ceiling of the master limiter (dBTP); the B safety limiter uses the same.
-    pub ceiling_db: f32,
     /// `listen_reference`: hear the selected reference track (overrides `listen_original`).
     pub listen_reference: bool,
     /// `reference_match`: how the reference is brought to the master's loudness.
@@ -97,7 +95,6 @@ impl Default for AbSettings {
             match_level: true,
             freeze: false,
             host_bypass: false,
-            ceiling_db: -1.0,
             listen_reference: false,
             reference_match: MatchMode::Integrated,
             platform: 0,
@@ -146,6 +143,9 @@ pub struct ReferenceBlock<'a> {
 pub struct AbMonitor {
     sample_rate: f32,
     settings: AbSettings,
+    /// Ceiling of the master limiter (dBTP), from the chain's settings (their one owner); the
+    /// safety limiters of B and of the reference hold the same.
+    ceiling_db: f32,
     offline: bool,
     /// Chain latency the dry taps are aligned to.
     latency: usize,
@@ -201,6 +201,7 @@ impl AbMonitor {
         Self {
             sample_rate: fs,
             settings: AbSettings::default(),
+            ceiling_db: LimiterSettings::default().ceiling_db,
             offline: false,
             latency: 0,
             pending_latency: None,
@@ -259,14 +260,14 @@ impl AbMonitor {
         self.applied_gain = 1.0;
         self.fade_step = 1.0 / (AB_FADE_SECONDS * sample_rate);
         self.ab_position = self.ab_target();
-        self.reference.reset(sample_rate, self.settings.ceiling_db);
+        self.reference.reset(sample_rate, self.ceiling_db);
         self.ref_position = self.ref_target();
         self.bypass_position = if self.settings.host_bypass { 1.0 } else { 0.0 };
     }
 
     fn apply_safety_settings(&mut self) {
         self.safety.set(&LimiterSettings::safety(
-            self.settings.ceiling_db,
+            self.ceiling_db,
             self.settings.match_level,
         ));
     }
@@ -369,14 +370,16 @@ impl AbMonitor {
         self.offline = offline;
     }
 
-    /// Applies settings and the chain's current latency. Allocation-free.
-    pub fn set(&mut self, settings: &AbSettings, chain_latency: u32) {
-        if *settings != self.settings {
+    /// Applies settings, the chain's current latency and its limiter's ceiling (`ceiling_db`,
+    /// dBTP). Allocation-free.
+    pub fn set(&mut self, settings: &AbSettings, chain_latency: u32, ceiling_db: f32) {
+        if *settings != self.settings || ceiling_db != self.ceiling_db {
             // The engine calls this every chunk; the limiter's coefficient update (several
             // `exp`) only when something changed.
             self.settings = *settings;
+            self.ceiling_db = ceiling_db;
             self.apply_safety_settings();
-            self.reference.set_ceiling(settings.ceiling_db);
+            self.reference.set_ceiling(ceiling_db);
         }
         let latency = (chain_latency as usize).min(MAX_ALIGN_SAMPLES);
         self.pending_latency = (latency != self.latency).then_some(latency);

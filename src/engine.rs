@@ -94,7 +94,8 @@ impl Engine {
     pub fn reset(&mut self, sample_rate: f32, offline: bool, mono: bool) {
         self.chain.reset(sample_rate);
         let latency = self.chain.latency_samples();
-        self.ab.set(&self.ab_settings, latency);
+        let ceiling = self.chain.settings().limiter.ceiling_db;
+        self.ab.set(&self.ab_settings, latency, ceiling);
         self.ab.reset(sample_rate, latency, offline, mono);
         self.correlation.reset(sample_rate);
         self.reference.reset(sample_rate);
@@ -246,7 +247,11 @@ impl Engine {
         if let (Some(tap), true) = (&mut self.master_tap, self.master_tap_on) {
             tap.push(l, r);
         }
-        self.ab.set(&self.ab_settings, self.chain.latency_samples());
+        self.ab.set(
+            &self.ab_settings,
+            self.chain.latency_samples(),
+            self.chain.settings().limiter.ceiling_db,
+        );
         let reference = self.render_reference(n).map(|loudness| ReferenceBlock {
             left: &mut self.reference_left[..n],
             right: &mut self.reference_right[..n],

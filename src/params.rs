@@ -431,7 +431,6 @@ impl FairmasterParams {
             match_level: self.match_level.value(),
             freeze: self.match_freeze.value(),
             host_bypass: self.bypass.value(),
-            ceiling_db: in_range(&self.limiter.ceiling),
             listen_reference: self.listen_reference.value(),
             reference_match: match self.reference_match.value() {
                 ReferenceMatchParam::Integrated => MatchMode::Integrated,

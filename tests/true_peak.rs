@@ -281,33 +281,36 @@ fn offline_render_holds_the_ceiling_by_the_reference_meter() {
 fn b_path_safety_limiter_holds_the_ceiling_by_the_reference_meter() {
     // B heard from the start, matched to a master that is much louder than the original (the
     // original is the torture signal 12 dB down, the master is it driven back up): the raised
-    // original must pass the safety limiter at the master's ceiling.
-    let chain = ChainSettings {
-        input_gain_db: 12.0,
-        ..ChainSettings::default()
-    };
-    let ab = AbSettings {
-        listen_original: true,
-        ..AbSettings::default()
-    };
-    let ceiling = ab.ceiling_db;
-    let fs = 48_000.0;
-    // 3 s: the match offset (1 s smoothing) must have risen, so the safety limiter works.
-    let worst = worst_over_ceiling("B path", fs, 3.0, ceiling, |(l, r)| {
-        let quiet = |x: &Vec<f32>| {
-            x.iter()
-                .map(|v| v * db_to_gain(-12.0))
-                .collect::<Vec<f32>>()
+    // original must pass the safety limiter at the master's ceiling. At the default ceiling
+    // and at -4 dBTP: the ceiling comes from the chain's settings alone (issue 25: A/B settings
+    // carried a copy that a render could leave behind).
+    for ceiling in [-1.0f32, -4.0] {
+        let mut chain = ChainSettings {
+            input_gain_db: 12.0,
+            ..ChainSettings::default()
         };
-        let (out_l, out_r) = run_engine(fs, &chain, &ab, &(quiet(l), quiet(r)));
-        // B is heard from the start, so every sample passed the safety limiter.
-        (out_l, out_r)
-    });
-    eprintln!("B path {fs} Hz: worst {worst:+.3} dB over the ceiling");
-    assert!(
-        worst > -0.3,
-        "the safety limiter was never made to work: {worst}"
-    );
+        chain.limiter.ceiling_db = ceiling;
+        let ab = AbSettings {
+            listen_original: true,
+            ..AbSettings::default()
+        };
+        let fs = 48_000.0;
+        // 3 s: the match offset (1 s smoothing) must have risen, so the safety limiter works.
+        let worst = worst_over_ceiling("B path", fs, 3.0, ceiling, |(l, r)| {
+            let quiet = |x: &Vec<f32>| {
+                x.iter()
+                    .map(|v| v * db_to_gain(-12.0))
+                    .collect::<Vec<f32>>()
+            };
+            // B is heard from the start, so every sample passed the safety limiter.
+            run_engine(fs, &chain, &ab, &(quiet(l), quiet(r)))
+        });
+        eprintln!("B path {fs} Hz, ceiling {ceiling} dBTP: worst {worst:+.3} dB over it");
+        assert!(
+            worst > -0.3,
+            "the safety limiter was never made to work: {worst}"
+        );
+    }
 }
 
 #[test]
