@@ -46,8 +46,9 @@ pub const TARGET_TOLERANCE_LU: f64 = 0.05;
 pub const TARGET_ACCEPTANCE_LU: f64 = 0.5;
 /// Renders at most this many times per file when searching for a target.
 pub const MAX_TARGET_PASSES: usize = 8;
-/// Limiter drive range (the `lim_drive` parameter).
-const MAX_DRIVE_DB: f64 = 24.0;
+/// The top of the limiter's drive range (its DSP module owns it; the `lim_drive` parameter
+/// reads the same).
+const MAX_DRIVE_DB: f64 = crate::dsp::dynamics::limiter::DRIVE_DB.max as f64;
 
 /// One finished render.
 #[derive(Debug, Clone)]
