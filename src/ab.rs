@@ -103,6 +103,38 @@ impl Default for AbSettings {
     }
 }
 
+/// What the engineer hears: one decision, read by the audio path's layers (the host bypass
+/// over the reference over the A/B mix) and by the editor's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard {
+    /// The host's bypass: the latency-compensated original, not matched.
+    HostBypass,
+    /// The selected reference track, matched.
+    Reference,
+    /// B: the original, matched (or not, with matching off).
+    Original,
+    /// A: the master.
+    Master,
+}
+
+impl AbSettings {
+    /// What these settings play; `offline` (a bounce) is always the master, unless the host
+    /// itself bypasses the plugin.
+    pub fn heard(&self, offline: bool) -> Heard {
+        if self.host_bypass {
+            Heard::HostBypass
+        } else if offline {
+            Heard::Master
+        } else if self.listen_reference {
+            Heard::Reference
+        } else if self.listen_original {
+            Heard::Original
+        } else {
+            Heard::Master
+        }
+    }
+}
+
 /// What the A/B stage publishes for the editor.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AbStatus {
@@ -272,8 +304,15 @@ impl AbMonitor {
         ));
     }
 
+    /// The reference layer: up while the reference is what is heard (under a host bypass too,
+    /// so releasing the bypass returns to it).
     fn ref_target(&self) -> f32 {
-        if self.settings.listen_reference && !self.offline {
+        let heard = AbSettings {
+            host_bypass: false,
+            ..self.settings
+        }
+        .heard(self.offline);
+        if heard == Heard::Reference {
             1.0
         } else {
             0.0
@@ -1002,5 +1041,29 @@ impl ReferencePath {
             .min(MAX_CHUNK);
         self.process(&mut preceding_left[..n], &mut preceding_right[..n], None);
         self.active = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_decision_says_what_is_heard() {
+        let s = |original, reference, bypass| AbSettings {
+            listen_original: original,
+            listen_reference: reference,
+            host_bypass: bypass,
+            ..AbSettings::default()
+        };
+        assert_eq!(s(false, false, false).heard(false), Heard::Master);
+        assert_eq!(s(true, false, false).heard(false), Heard::Original);
+        // The reference wins over B (ab_bypass keeps its meaning under it).
+        assert_eq!(s(true, true, false).heard(false), Heard::Reference);
+        // The host's bypass wins over everything, in a bounce too.
+        assert_eq!(s(true, true, true).heard(false), Heard::HostBypass);
+        assert_eq!(s(false, false, true).heard(true), Heard::HostBypass);
+        // A bounce is the master whatever the switches say.
+        assert_eq!(s(true, true, false).heard(true), Heard::Master);
     }
 }

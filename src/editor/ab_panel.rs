@@ -7,6 +7,7 @@ use egui::{Align2, CornerRadius, FontId, Sense, Stroke, Ui, WidgetInfo};
 
 use super::theme;
 use super::widgets::{self, Ctl};
+use crate::ab::Heard;
 use crate::params::FairmasterParams;
 use crate::shared_state::SharedState;
 
@@ -16,21 +17,19 @@ pub const AB_BUTTON_LABEL: &str = "A/B compare";
 /// What the monitor is playing, for the words under the button.
 pub fn hearing_text(params: &FairmasterParams, shared: &SharedState) -> String {
     let offset = shared.match_offset_db.load(Ordering::Relaxed);
-    if params.bypass.value() {
-        return "Hearing: host bypass (original, not matched)".to_owned();
-    }
-    if !params.ab_bypass.value() {
-        return "Hearing: A master".to_owned();
-    }
-    if params.match_level.value() {
-        let frozen = if params.match_freeze.value() {
-            ", frozen"
-        } else {
-            ""
-        };
-        format!("Hearing: B original (matched {}{frozen})", lu(offset))
-    } else {
-        "Hearing: B original (not level-matched)".to_owned()
+    match params.ab_settings().heard(false) {
+        Heard::HostBypass => "Hearing: host bypass (original, not matched)".to_owned(),
+        Heard::Master => "Hearing: A master".to_owned(),
+        Heard::Reference => "Hearing: R reference (see the reference panel)".to_owned(),
+        Heard::Original if params.match_level.value() => {
+            let frozen = if params.match_freeze.value() {
+                ", frozen"
+            } else {
+                ""
+            };
+            format!("Hearing: B original (matched {}{frozen})", lu(offset))
+        }
+        Heard::Original => "Hearing: B original (not level-matched)".to_owned(),
     }
 }
 
@@ -123,12 +122,11 @@ pub fn show(ui: &mut Ui, ctl: &Ctl, params: &FairmasterParams, shared: &SharedSt
         });
     });
     let hearing = hearing_text(params, shared);
-    let color = if params.bypass.value() {
-        theme::TEXT_DIM
-    } else if params.ab_bypass.value() {
-        theme::ORIGINAL
-    } else {
-        theme::ACCENT
+    let color = match params.ab_settings().heard(false) {
+        Heard::HostBypass => theme::TEXT_DIM,
+        Heard::Original => theme::ORIGINAL,
+        Heard::Reference => theme::EQ_CURVE,
+        Heard::Master => theme::ACCENT,
     };
     ui.label(
         egui::RichText::new(hearing)
