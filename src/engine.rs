@@ -189,7 +189,7 @@ impl Engine {
     }
 
     /// The host's current render mode, per process call: `true` = offline (a bounce), which
-    /// forces the A/B to A at once (render safety, see `ab.rs`). Hosts switch it while active
+    /// forces the A/B to A at once (render safety, see `ab/mod.rs`). Hosts switch it while active
     /// (CLAP's render extension, VST3's per-block `processMode`).
     pub fn set_offline(&mut self, offline: bool) {
         self.offline = offline;

@@ -1,6 +1,6 @@
 //! Fairmaster: a realtime mastering chain with a level-matched A/B bypass, as a CLAP and VST3
 //! plugin. This file is only the host-facing shell: it maps host parameters to plain settings
-//! (`params.rs`), runs the chain (`chain.rs`) and the A/B monitor (`ab.rs`), publishes meters
+//! (`params.rs`), runs the chain (`chain.rs`) and the A/B monitor (`ab/`), publishes meters
 //! (`shared_state.rs`) and exports the plugin. All DSP lives in `dsp/`.
 
 use std::num::NonZeroU32;
@@ -138,7 +138,7 @@ impl Plugin for Fairmaster {
     ) -> bool {
         let fs = buffer_config.sample_rate;
         let mono = audio_io_layout.main_input_channels.map(|c| c.get()) == Some(1);
-        // Offline renders always output the processed master (render safety, see ab.rs). This is
+        // Offline renders always output the processed master (render safety, see ab/mod.rs). This is
         // the mode at activation; `process` follows the host's mode per call.
         let offline = buffer_config.process_mode == ProcessMode::Offline;
         // Stop the old designer before the chain's kernel channel is replaced.

@@ -424,7 +424,7 @@ impl FairmasterParams {
 }
 
 impl FairmasterParams {
-    /// A/B settings for `ab.rs`. Allocation-free.
+    /// A/B settings for `ab/`. Allocation-free.
     pub fn ab_settings(&self) -> AbSettings {
         AbSettings {
             listen_original: self.ab_bypass.value(),

@@ -1,5 +1,5 @@
 //! The audio thread never blocks: no lock, blocking channel, sleep, I/O or logging in any of
-//! our source files that `process()` can reach (`lib.rs` -> `engine.rs` -> `chain.rs`/`ab.rs`
+//! our source files that `process()` can reach (`lib.rs` -> `engine.rs` -> `chain.rs`/`ab/`
 //! -> `dsp/`, the parameter read-out in `params.rs` and the meter publishing in
 //! `shared_state.rs`). Allocation is caught separately at run time (nice-plug's
 //! `assert_process_allocs`, e.g. `tests/fuzz.rs`); this test is the static half: a blocking
@@ -54,7 +54,7 @@ const AUDIO_PATH: &[&str] = &[
     "lib.rs",
     "engine.rs",
     "chain.rs",
-    "ab.rs",
+    "ab",
     "params.rs",
     "shared_state.rs",
     "targets.rs",

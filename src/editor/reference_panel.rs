@@ -455,7 +455,7 @@ pub fn hearing_text(params: &FairmasterParams, shared: &SharedState) -> String {
 
 /// What the match had to do to bring the reference to the master, when it is more than a
 /// plain gain: raise it into its safety limiter, or turn the master down because the
-/// reference cannot be raised far enough within `MAX_SAFETY_LIMITING_DB` (`ab.rs`).
+/// reference cannot be raised far enough within `MAX_SAFETY_LIMITING_DB` (`ab/reference_path.rs`).
 pub fn fit_text(shared: &SharedState) -> Option<String> {
     let down = shared.master_down_db.load(Ordering::Relaxed);
     let limiting = shared.reference_safety_limiting_db.load(Ordering::Relaxed);

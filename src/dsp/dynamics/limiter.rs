@@ -147,7 +147,7 @@ pub const SAFETY_LOOKAHEAD_MS: f32 = 0.5;
 impl LimiterSettings {
     /// The listening paths' safety limiter at `ceiling_db` (the master's ceiling): no drive,
     /// 100 ms auto release, [`SAFETY_LOOKAHEAD_MS`]. One definition for the realtime paths
-    /// (`ab.rs`) and the reference's precomputed limiting curve (`reference/track.rs`), which
+    /// (`ab/`) and the reference's precomputed limiting curve (`reference/track.rs`), which
     /// must behave exactly alike.
     pub fn safety(ceiling_db: f32, enabled: bool) -> Self {
         Self {
