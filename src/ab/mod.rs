@@ -358,9 +358,7 @@ impl AbMonitor {
     /// can meet it when the engineer switches over (and a `--listen master` render hears it
     /// as the plugin would).
     pub fn observe_reference(&mut self, loudness: Option<&ReferenceLoudness>) {
-        let (_, processed) = self.meters.readings();
-        self.reference.master_integrated_lufs = processed.integrated_lufs;
-        self.reference.master_true_peak_dbtp = processed.true_peak_max_dbtp;
+        self.read_master();
         // The same fit as while it plays (at the position it would play), so the master's
         // turn-down is the same whichever source is heard.
         let target = loudness.and_then(|loudness| {
@@ -542,6 +540,15 @@ impl AbMonitor {
         self.mix_outputs(&mut output_left[..n], &mut output_right[..n], reference);
     }
 
+    /// The master's integrated loudness and true-peak maximum for the reference match and the
+    /// as-streamed gain (reading sums the meter's histogram: a few times a second, not per
+    /// chunk).
+    fn read_master(&mut self) {
+        let (_, processed) = self.meters.readings();
+        self.reference.master_integrated_lufs = processed.integrated_lufs;
+        self.reference.master_true_peak_dbtp = processed.true_peak_max_dbtp;
+    }
+
     /// Refreshes the master's integrated loudness and true peak for the reference match and
     /// the as-streamed gain, and glides that gain (1 s, like the match).
     fn update_master_readings(&mut self, n: usize) {
@@ -549,9 +556,7 @@ impl AbMonitor {
             self.reference_audible() || self.settings.reference_match == MatchMode::AsStreamed;
         if wanted {
             if self.reference.frames_until_master_reading <= n {
-                let (_, processed) = self.meters.readings();
-                self.reference.master_integrated_lufs = processed.integrated_lufs;
-                self.reference.master_true_peak_dbtp = processed.true_peak_max_dbtp;
+                self.read_master();
                 self.reference.frames_until_master_reading =
                     ((MASTER_READING_SECONDS * self.sample_rate) as usize).max(1);
             } else {

@@ -120,7 +120,25 @@ struct ReadPosition {
     frame: i64,
 }
 
+/// The loop's integrated loudness, raw and through the safety limiter, and what it was
+/// computed for: it changes only with the track, the loop or the limiting curve's arrival, and
+/// computing it walks every 100 ms block of the loop seven times (a 5-minute loop: ~3000
+/// blocks), far too much for every chunk.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct LoopLoudness {
+    /// The track's address: which of the installed tracks (any install clears the cache, so
+    /// a freed track's address reused by a new one never matches).
+    track: usize,
+    start: usize,
+    end: usize,
+    with_curve: bool,
+    integrated_lufs: f32,
+    limited_lufs: Option<SafetyLoudness>,
+}
+
 pub struct ReferencePlayer {
+    /// The loop figures last computed by [`Self::loudness`].
+    loop_loudness: Option<LoopLoudness>,
     tracks: [Option<Arc<ReferenceTrack>>; REFERENCE_SLOTS],
     settings: ReferenceSettings,
     transport: Transport,
@@ -153,6 +171,7 @@ impl ReferencePlayer {
             fading_from: None,
             fade_progress: 1.0,
             fade_step: 1.0 / (JUMP_FADE_SECONDS * 48_000.0),
+            loop_loudness: None,
         }
     }
 
@@ -183,6 +202,8 @@ impl ReferencePlayer {
         if self.fading_from.is_some_and(|p| p.slot == slot) {
             self.fading_from = None;
         }
+        // A new track may sit where a freed one was: the cached loop figures are not its.
+        self.loop_loudness = None;
         std::mem::replace(&mut self.tracks[slot], track)
     }
 
@@ -239,10 +260,27 @@ impl ReferencePlayer {
 
     /// Loudness figures of the selected reference at the current read position, or, while it
     /// is not played, where it would read (`latency` and `lead` as for [`Self::render`]).
-    pub fn loudness(&self, latency: usize, lead: usize) -> Option<ReferenceLoudness> {
+    pub fn loudness(&mut self, latency: usize, lead: usize) -> Option<ReferenceLoudness> {
         let slot = self.settings.slot;
-        let track = self.current()?;
         let (start, end) = self.loop_frames(slot)?;
+        let track = self.current()?;
+        let key = (
+            track as *const ReferenceTrack as usize,
+            start,
+            end,
+            track.safety().is_some(),
+        );
+        let loop_loudness = match self.loop_loudness {
+            Some(l) if (l.track, l.start, l.end, l.with_curve) == key => l,
+            _ => LoopLoudness {
+                track: key.0,
+                start,
+                end,
+                with_curve: key.3,
+                integrated_lufs: track.loudness.integrated_lufs(start, end),
+                limited_lufs: track.safety().and_then(|c| c.integrated_lufs(start, end)),
+            },
+        };
         let position = self
             .next
             .or_else(|| self.position_at(0, latency, lead))
@@ -254,17 +292,19 @@ impl ReferencePlayer {
         // until the window caught up: on real music up to 0.7 LU over a 20 s section (issue
         // 24), 0.1 LU centred.
         let centred = position + (SHORT_TERM_LEAD_SECONDS * f64::from(track.sample_rate)) as usize;
-        Some(ReferenceLoudness {
-            loop_integrated_lufs: track.loudness.integrated_lufs(start, end),
+        let figures = ReferenceLoudness {
+            loop_integrated_lufs: loop_loudness.integrated_lufs,
             short_term_lufs: track.loudness.short_term_lufs(centred.min(end), start),
             track_integrated_lufs: track.summary.integrated_lufs,
             track_true_peak_dbtp: track.summary.true_peak_dbtp,
             trim_db: sanitized_trim(self.settings.slots[slot].trim_db),
-            loop_limited_lufs: track.safety().and_then(|c| c.integrated_lufs(start, end)),
+            loop_limited_lufs: loop_loudness.limited_lufs,
             short_term_limited_lufs: track
                 .safety()
                 .and_then(|c| c.short_term_lufs(centred.min(end), start)),
-        })
+        };
+        self.loop_loudness = Some(loop_loudness);
+        Some(figures)
     }
 
     /// Where frame `i` of the current block (negative = before it) reads, without playback
