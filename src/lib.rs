@@ -15,6 +15,7 @@ pub mod chain;
 pub mod dsp;
 pub mod editor;
 pub mod engine;
+pub mod files;
 pub mod offline;
 pub mod params;
 pub mod presets;
@@ -195,7 +196,9 @@ impl Plugin for Fairmaster {
             .set_offline(context.process_mode() == ProcessMode::Offline);
         self.engine.set_reference(&self.params.reference_settings());
         self.engine.set_monitor(&self.params.monitor_settings());
-        self.reference_handover.poll(&mut self.engine);
+        let engine = &mut self.engine;
+        self.reference_handover
+            .poll(|slot, track| engine.install_reference(slot, track));
         let transport = context.transport();
         self.engine.set_transport(Transport {
             playing: transport.playing,

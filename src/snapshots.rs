@@ -3,7 +3,7 @@
 //!
 //! A snapshot holds every parameter except the listening controls
 //! ([`crate::params::LISTENING_PARAM_IDS`]: A/B, reference, monitoring, snapshot match), as
-//! plain values in the preset format's `params` form (`offline::settings::version_values`), with
+//! plain values in the preset format's `params` form (`presets::param_set::version_values`), with
 //! a name, a note, the time it was stored and the loudness measured while it was heard
 //! ([`SnapshotStats`]).
 //!
@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use atomic_float::AtomicF32;
 use nice_plug::params::persist::PersistentField;
-use nice_plug::plugin::{ParamValue, PluginState};
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -438,24 +438,6 @@ pub fn find_in(saved: &SavedSnapshots, name: &str) -> Result<Snapshot, String> {
                 )
             }
         })
-}
-
-/// A snapshot as a user preset: the editor's own preset format (nice-plug's state JSON, which
-/// the editor's *Load* and `fairmaster-render --preset FILE` read), holding the snapshot's
-/// parameters only, so loading it leaves the listening controls, references and snapshots of
-/// the session alone. Parameters this build does not know are left out.
-pub fn as_preset(snapshot: &Snapshot) -> PluginState {
-    let kinds = crate::offline::settings::ParamSet::plugin_default();
-    let params = snapshot
-        .params
-        .iter()
-        .filter_map(|(id, value)| Some((id.clone(), kinds.param_value_of(id, value)?)))
-        .collect::<BTreeMap<String, ParamValue>>();
-    PluginState {
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        params,
-        fields: BTreeMap::new(),
-    }
 }
 
 /// The `snapshots` persisted field.

@@ -19,7 +19,7 @@ use fairmaster::editor::snapshots_panel::{
     SNAPSHOT_BUTTON_LABEL, STORE_BUTTON_LABEL,
 };
 use fairmaster::editor::test_host::Gesture;
-use fairmaster::offline::settings::{version_values, ParamSet};
+use fairmaster::presets::param_set::{version_values, ParamSet};
 use nice_plug::prelude::Param;
 
 /// The user preset folder is process-wide (`FAIRMASTER_PRESET_DIR`): the tests that depend on

@@ -8,8 +8,8 @@ mod common;
 use common::clap_host::ClapTestHost;
 use common::snapshots::{session_with_snapshots, state_json, FS};
 use fairmaster::offline::audio_io::{read_audio_file, write_wav_atomic, OutputFormat};
-use fairmaster::offline::settings::ParamSet;
 use fairmaster::offline::Audio;
+use fairmaster::presets::param_set::ParamSet;
 use fairmaster::snapshots::SavedSnapshots;
 
 fn rms_db(x: &[f32]) -> f64 {

@@ -6,9 +6,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::audio_files::aiff_bytes;
-use fairmaster::offline::audio_io::{
-    read_audio_file, temp_path_for, write_wav_atomic, OutputFormat,
-};
+use fairmaster::files::temp_path_for;
+use fairmaster::offline::audio_io::{read_audio_file, write_wav_atomic, OutputFormat};
 use fairmaster::offline::Audio;
 
 fn scratch_dir(test: &str) -> PathBuf {

@@ -13,8 +13,8 @@ use fairmaster::offline::audio_io::{read_audio_file, write_wav_atomic, OutputFor
 use fairmaster::offline::cli::{run, Options, TargetSpec};
 use fairmaster::offline::demo::demo_mix;
 use fairmaster::offline::render::integrated_lufs;
-use fairmaster::offline::settings::{settings_approx_eq, ParamSet};
 use fairmaster::offline::Audio;
+use fairmaster::presets::param_set::{settings_approx_eq, ParamSet};
 use fairmaster::presets::reference_master;
 
 fn scratch_dir(test: &str) -> PathBuf {

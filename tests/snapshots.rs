@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use common::signals::{largest_step, multitone_mix};
 use fairmaster::engine::Engine;
-use fairmaster::offline::settings::{version_values, ParamSet};
+use fairmaster::presets::param_set::{version_values, ParamSet};
 use fairmaster::snapshots::{SnapshotBank, SnapshotStats};
 use serde_json::Value;
 

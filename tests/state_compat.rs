@@ -228,7 +228,7 @@ fn state_saved_by_0_1_0_loads_with_every_value() {
 #[test]
 fn offline_renderer_reads_the_0_1_0_state() {
     // The renderer's `--state` loader is a separate path (no CLAP wrapper): same values.
-    let set = fairmaster::offline::settings::ParamSet::from_state_bytes(STATE_V0_1_0)
+    let set = fairmaster::presets::param_set::ParamSet::from_state_bytes(STATE_V0_1_0)
         .expect("renderer rejects the 0.1.0 state");
     let ab = set.params().ab_settings();
     assert!(ab.listen_original && !ab.match_level && ab.freeze && ab.host_bypass);

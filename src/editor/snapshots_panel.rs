@@ -15,10 +15,10 @@ use serde_json::Value;
 use super::presets;
 use super::theme;
 use super::widgets::{self, Ctl};
-use crate::offline::settings::{version_values, ParamSet};
 use crate::params::FairmasterParams;
+use crate::presets::param_set::{snapshot_as_preset, version_values, ParamSet};
 use crate::shared_state::SharedState;
-use crate::snapshots::{as_preset, Snapshot, SnapshotStats, MIN_MEASURED_SECONDS, SNAPSHOT_SLOTS};
+use crate::snapshots::{Snapshot, SnapshotStats, MIN_MEASURED_SECONDS, SNAPSHOT_SLOTS};
 
 /// Accessible label prefix of a snapshot button (followed by its number).
 pub const SNAPSHOT_BUTTON_LABEL: &str = "Snapshot";
@@ -478,7 +478,7 @@ fn export_preset(snapshot: &Snapshot) -> (String, bool) {
         Ok(p) => p,
         Err(e) => return (e, true),
     };
-    let json = match serde_json::to_string_pretty(&as_preset(snapshot)) {
+    let json = match serde_json::to_string_pretty(&snapshot_as_preset(snapshot)) {
         Ok(j) => j,
         Err(e) => return (format!("Could not encode the preset: {e}"), true),
     };
@@ -488,7 +488,7 @@ fn export_preset(snapshot: &Snapshot) -> (String, bool) {
         }
     }
     // Overwrites a preset of the same name, as the top bar's Save does.
-    match crate::offline::audio_io::write_bytes_atomic(&path, json.as_bytes(), true) {
+    match crate::files::write_bytes_atomic(&path, json.as_bytes(), true) {
         Ok(()) => (format!("Exported to {}", path.display()), false),
         Err(e) => (format!("Could not export: {e}"), true),
     }

@@ -13,12 +13,13 @@
 
 use std::fs::OpenOptions;
 use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use symphonia::core::codecs::CODEC_TYPE_FLAC;
 
 use super::{Audio, OfflineError, READABLE_RATES_HZ, SUPPORTED_RATES_HZ};
 use crate::dsp::dither::DitherMode;
+use crate::files::write_atomic;
 use crate::reference::decode::{decode_planar, is_pcm, Container, DecodeRules, StreamInfo};
 
 /// Output sample format of a written WAV file.
@@ -158,18 +159,6 @@ pub fn resample_audio(audio: Audio, to: u32) -> Result<Audio, String> {
     })
 }
 
-/// Fails when `path` exists and `force` is off (checked before rendering, so no time is wasted,
-/// and again just before the rename).
-pub fn check_output_free(path: &Path, force: bool) -> Result<(), OfflineError> {
-    if !force && path.exists() {
-        return Err(OfflineError::file(
-            path,
-            "output exists; pass --force to overwrite it",
-        ));
-    }
-    Ok(())
-}
-
 /// Writes `audio` as WAV to `path` via a temporary file in the same directory and a rename.
 /// Integer formats expect samples already quantised by the chain's dither (exact multiples of
 /// one LSB); they are converted exactly (rounded and clamped for safety).
@@ -180,45 +169,6 @@ pub fn write_wav_atomic(
     force: bool,
 ) -> Result<(), OfflineError> {
     write_atomic(path, force, |temp| write_wav_to(temp, audio, format))
-}
-
-/// The one way outputs are written: refused if `path` exists (without `force`), written to a
-/// temporary file in the same folder by `write`, checked again and renamed into place (atomic
-/// on one file system); the temporary file is removed on any failure.
-fn write_atomic(
-    path: &Path,
-    force: bool,
-    write: impl FnOnce(&Path) -> Result<(), OfflineError>,
-) -> Result<(), OfflineError> {
-    check_output_free(path, force)?;
-    let temp = temp_path_for(path);
-    let result = write(&temp).and_then(|()| {
-        check_output_free(path, force)?;
-        std::fs::rename(&temp, path)
-            .map_err(|e| OfflineError::file(path, format!("cannot move the file in place: {e}")))
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
-}
-
-/// Writes `bytes` to `path` the way [`write_wav_atomic`] writes audio.
-pub fn write_bytes_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), OfflineError> {
-    write_atomic(path, force, |temp| {
-        std::fs::write(temp, bytes)
-            .map_err(|e| OfflineError::file(path, format!("cannot write: {e}")))
-    })
-}
-
-/// `dir/.name.fairmaster-tmp-<pid>`: hidden, same directory (so the rename is atomic), unique
-/// per process.
-pub fn temp_path_for(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    path.with_file_name(format!(".{name}.fairmaster-tmp-{}", std::process::id()))
 }
 
 fn write_wav_to(temp: &Path, audio: &Audio, format: OutputFormat) -> Result<(), OfflineError> {

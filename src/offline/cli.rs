@@ -18,7 +18,6 @@ use super::render::{self, DynamicsLimits, LoudnessTarget, Rendered, TargetedRend
 use super::report::{
     DiscReport, DiscTrack, FileReport, ReferenceReport, RunReport, TargetReport, TonalMatchReport,
 };
-use super::settings::{is_builtin_preset, ParamSet};
 use super::{Audio, OfflineError};
 use crate::ab::AbSettings;
 use crate::analysis::tonal::{analyse_stereo, TonalBalance, THIRD_NOMINAL_HZ};
@@ -27,6 +26,7 @@ use crate::analysis::tonal_match::{
     correction_curve, fit_eq, refine_curve, CorrectionCurve, MatchOptions, MATCH_BANDS,
 };
 use crate::chain::ChainSettings;
+use crate::presets::param_set::{is_builtin_preset, ParamSet};
 use crate::reference::align::{align_offset, AlignError, ALIGN_CAPTURE_SECONDS};
 use crate::reference::decode::{decode_reference, MAX_REFERENCE_BYTES};
 use crate::reference::track::{ReferenceTrack, TrackSummary};
@@ -567,7 +567,7 @@ pub fn run_listen(o: &Options) -> Result<ListenReport, OfflineError> {
         }))
     };
     if let Some(out) = &output {
-        audio_io::check_output_free(out, o.force)?;
+        crate::files::check_output_free(out, o.force)?;
         create_out_dir(o)?;
     }
     let track = match &o.reference {
@@ -1164,7 +1164,7 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
         let plan = plan_disc(o, &jobs)?;
         if !o.dry_run {
             for path in [&plan.image, &plan.cue] {
-                audio_io::check_output_free(path, o.force)?;
+                crate::files::check_output_free(path, o.force)?;
                 if jobs
                     .iter()
                     .any(|j| j.output.as_deref() == Some(path.as_path()))
@@ -1457,7 +1457,7 @@ fn write_disc(
     let bytes = cd::latin1_bytes(&sheet)
         .ok_or_else(|| OfflineError::file(&plan.cue, "the CUE sheet is not Latin-1"))?;
     audio_io::write_wav_atomic(&plan.image, &image, OutputFormat::Int16, o.force)?;
-    audio_io::write_bytes_atomic(&plan.cue, &bytes, o.force)?;
+    crate::files::write_bytes_atomic(&plan.cue, &bytes, o.force)?;
     Ok(DiscReport {
         image: plan.image.display().to_string(),
         cue: plan.cue.display().to_string(),
@@ -1489,7 +1489,7 @@ fn check_outputs(o: &Options, jobs: &[Job]) -> Result<(), OfflineError> {
         .filter_map(|j| j.output.as_deref())
         .chain(preview)
     {
-        audio_io::check_output_free(path, o.force)?;
+        crate::files::check_output_free(path, o.force)?;
         if seen.contains(&path) {
             return Err(OfflineError::file(
                 path,

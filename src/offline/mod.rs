@@ -8,7 +8,8 @@
 //!
 //! One file per job:
 //! * [`audio_io`]: decode WAV/FLAC/AIFF (symphonia), write WAV atomically (hound).
-//! * [`settings`]: preset files, DAW plugin states and `--set` flags -> `ChainSettings`.
+//! * settings come from [`crate::presets::param_set`] (preset files, DAW plugin states, `--set`
+//!   flags), which the editor shares.
 //! * [`render`]: one latency-compensated render, and the loudness-target search.
 //! * [`analysis`]: BS.1770 / EBU R128 measurements of a whole file, gain-reduction statistics.
 //! * [`report`]: the before/after table and JSON.
@@ -28,45 +29,11 @@ pub mod listen;
 pub mod pack;
 pub mod render;
 pub mod report;
-pub mod settings;
 
-use std::fmt;
-use std::path::{Path, PathBuf};
-
-/// An error of the offline renderer: what went wrong, and with which file when there is one.
-/// Never a panic: every bad input ends here and the binary prints it and exits non-zero.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OfflineError {
-    pub path: Option<PathBuf>,
-    pub reason: String,
-}
-
-impl OfflineError {
-    pub fn new(reason: impl Into<String>) -> Self {
-        Self {
-            path: None,
-            reason: reason.into(),
-        }
-    }
-
-    pub fn file(path: &Path, reason: impl Into<String>) -> Self {
-        Self {
-            path: Some(path.to_path_buf()),
-            reason: reason.into(),
-        }
-    }
-}
-
-impl fmt::Display for OfflineError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.path {
-            Some(path) => write!(f, "{}: {}", path.display(), self.reason),
-            None => write!(f, "{}", self.reason),
-        }
-    }
-}
-
-impl std::error::Error for OfflineError {}
+/// An error of the offline application: the shared file error (a reason, and the file when
+/// there is one). Never a panic: every bad input ends here and the binary prints it and exits
+/// non-zero.
+pub type OfflineError = crate::files::FileError;
 
 /// Planar audio held in memory: one `Vec` per channel (1 or 2), all the same length.
 #[derive(Debug, Clone, PartialEq)]

@@ -18,7 +18,6 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::engine::Engine;
 use crate::reference::decode::{decode_reference, MAX_REFERENCE_BYTES};
 use crate::reference::playback::REFERENCE_SLOTS;
 use crate::reference::state::ReferenceSlots;
@@ -80,13 +79,19 @@ pub struct AudioHandover {
 }
 
 impl AudioHandover {
-    /// Installs every delivered track. Allocation- and lock-free; never drops a track.
-    pub fn poll(&mut self, engine: &mut Engine) {
+    /// Installs every delivered track with `install` (the engine's `install_reference`: slot,
+    /// track -> the track it replaces). Allocation- and lock-free; never drops a track. A
+    /// closure rather than the engine, so the loader does not depend on the audio path that
+    /// depends on its status.
+    pub fn poll(
+        &mut self,
+        mut install: impl FnMut(usize, Option<Arc<ReferenceTrack>>) -> Option<Arc<ReferenceTrack>>,
+    ) {
         while self.retired.slots() > 0 {
             let Ok(delivery) = self.incoming.pop() else {
                 return;
             };
-            if let Some(old) = engine.install_reference(delivery.slot, delivery.track) {
+            if let Some(old) = install(delivery.slot, delivery.track) {
                 // Room was checked above; `push` cannot fail here.
                 let _ = self.retired.push(old);
             }

@@ -2,7 +2,7 @@
 //! snapshot tests of `tests/host_snapshots.rs` and `tests/host_gui.rs`).
 
 use super::clap_host::ClapTestHost;
-use fairmaster::offline::settings::{version_values, ParamSet};
+use fairmaster::presets::param_set::{version_values, ParamSet};
 use fairmaster::snapshots::{SavedSnapshots, Snapshot, SnapshotStats};
 
 pub const FS: f64 = 48_000.0;

@@ -55,11 +55,12 @@ use nice_plug::plugin::{ParamValue, PluginState};
 use nice_plug::prelude::{Param, ParamPtr, Params};
 use serde_json::Value;
 
-use super::OfflineError;
 use crate::ab::AbSettings;
 use crate::chain::ChainSettings;
+use crate::files::FileError;
 use crate::params::{DirectWriter, FairmasterParams, ParamWriter, LISTENING_PARAM_IDS};
 use crate::presets::{factory_preset, FACTORY};
+use crate::snapshots::Snapshot;
 
 /// The built-in preset that is not a factory preset: a fresh plugin insert (limiter only).
 pub const PLUGIN_DEFAULT: &str = "plugin-default";
@@ -109,13 +110,13 @@ impl ParamSet {
     /// A built-in preset by name: [`PLUGIN_DEFAULT`] or one of the editor's factory presets,
     /// written into the parameters by the same mapping the editor uses
     /// ([`FairmasterParams::write_chain_settings`]), target included.
-    pub fn builtin(name: &str) -> Result<Box<Self>, OfflineError> {
+    pub fn builtin(name: &str) -> Result<Box<Self>, FileError> {
         let mut set = Self::plugin_default();
         if name == PLUGIN_DEFAULT {
             return Ok(set);
         }
         let preset = factory_preset(name).ok_or_else(|| {
-            OfflineError::new(format!(
+            FileError::new(format!(
                 "unknown built-in preset '{name}' (built-in: {})",
                 builtin_preset_names()
             ))
@@ -130,10 +131,10 @@ impl ParamSet {
     }
 
     /// A preset file in the format documented at the top of this file.
-    pub fn from_preset_file(path: &Path) -> Result<Box<Self>, OfflineError> {
+    pub fn from_preset_file(path: &Path) -> Result<Box<Self>, FileError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| OfflineError::file(path, format!("cannot read preset: {e}")))?;
-        Self::from_preset_json(&text).map_err(|reason| OfflineError::file(path, reason))
+            .map_err(|e| FileError::file(path, format!("cannot read preset: {e}")))?;
+        Self::from_preset_json(&text).map_err(|reason| FileError::file(path, reason))
     }
 
     /// Parses a preset (see the module docs); errors are plain reasons.
@@ -182,11 +183,11 @@ impl ParamSet {
     }
 
     /// A plugin state chunk saved by the DAW (raw JSON or with the CLAP length header).
-    pub fn from_state_file(path: &Path) -> Result<Box<Self>, OfflineError> {
+    pub fn from_state_file(path: &Path) -> Result<Box<Self>, FileError> {
         let bytes = std::fs::read(path)
-            .map_err(|e| OfflineError::file(path, format!("cannot read plugin state: {e}")))?;
+            .map_err(|e| FileError::file(path, format!("cannot read plugin state: {e}")))?;
         let mut set =
-            Self::from_state_bytes(&bytes).map_err(|reason| OfflineError::file(path, reason))?;
+            Self::from_state_bytes(&bytes).map_err(|reason| FileError::file(path, reason))?;
         set.source = format!("plugin state {}", path.display());
         Ok(set)
     }
@@ -462,6 +463,24 @@ fn strip_clap_length_header(bytes: &[u8]) -> &[u8] {
         }
     }
     bytes
+}
+
+/// A snapshot as a user preset: the editor's own preset format (nice-plug's state JSON, which
+/// the editor's *Load* and `fairmaster-render --preset FILE` read), holding the snapshot's
+/// parameters only, so loading it leaves the listening controls, references and snapshots of
+/// the session alone. Parameters this build does not know are left out.
+pub fn snapshot_as_preset(snapshot: &Snapshot) -> PluginState {
+    let kinds = ParamSet::plugin_default();
+    let params = snapshot
+        .params
+        .iter()
+        .filter_map(|(id, value)| Some((id.clone(), kinds.param_value_of(id, value)?)))
+        .collect::<BTreeMap<String, ParamValue>>();
+    PluginState {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        params,
+        fields: BTreeMap::new(),
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,15 @@
-//! Named chain settings used as honest starting points and as the "realistic settings" of the
-//! benchmarks and tests (so all of them measure the same thing). The editor applies the
-//! factory presets through host gestures (`editor/presets.rs`).
+//! Presets: the factory presets (named chain settings used as honest starting points and as the
+//! "realistic settings" of the benchmarks and tests, so all of them measure the same thing) and
+//! the preset format ([`param_set`]: preset files, plugin states, parameter values by ID).
+//!
+//! Both the plugin and the offline application read them: the editor applies factory presets
+//! through host gestures (`editor/presets.rs`) and stores snapshots in the preset format's
+//! `params` form; `fairmaster-render` builds its settings from the same parameter set.
 
 // Presets read best as "defaults, then these changes".
 #![allow(clippy::field_reassign_with_default)]
+
+pub mod param_set;
 
 use crate::chain::ChainSettings;
 use crate::dsp::filters::eq::{BandChannels, BellBand, CutBand, CutSlope, EqSettings, ShelfBand};
