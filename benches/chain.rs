@@ -14,7 +14,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, Criterion, Throughput};
 use fairmaster::ab::{AbMonitor, AbSettings};
-use fairmaster::chain::{Chain, ChainSettings};
+use fairmaster::chain::Chain;
 use fairmaster::dsp::dither::{Dither, DitherMode, DitherSettings};
 use fairmaster::dsp::dynamics::compressor::Compressor;
 use fairmaster::dsp::dynamics::limiter::Limiter;
@@ -25,6 +25,7 @@ use fairmaster::dsp::meters::program_meter::ProgramMeter;
 use fairmaster::dsp::stereo::Stereo;
 use fairmaster::engine::Engine;
 use fairmaster::presets::reference_master;
+use fairmaster::stages::ChainSettings;
 
 const SAMPLE_RATE: f32 = 48_000.0;
 const BLOCK: usize = 512;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::ab::{AbMonitor, AbSettings, AbStatus, ReferenceBlock};
-use crate::chain::{Chain, ChainMeters, ChainSettings, MAX_CHUNK};
+use crate::chain::{Chain, ChainMeters, MAX_CHUNK};
 use crate::dsp::meters::correlation::CorrelationMeter;
 use crate::dsp::meters::program_meter::ProgramReadings;
 use crate::dsp::monitor::{Monitor, MonitorSettings};
@@ -18,6 +18,7 @@ use crate::reference::playback::{
 };
 use crate::reference::track::ReferenceTrack;
 use crate::shared_state::MasterTapProducer;
+use crate::stages::ChainSettings;
 
 /// Frames of the reference the path's safety limiter is primed with when the reference
 /// becomes audible (as B's prime, `ab::B_PRIME_SECONDS`), plus its lookahead.

@@ -22,6 +22,7 @@ pub mod presets;
 pub mod reference;
 pub mod shared_state;
 pub mod snapshots;
+pub mod stages;
 pub mod targets;
 
 /// The integration tests' signal helpers, shared with the unit tests (one set of test
@@ -120,7 +121,7 @@ impl Plugin for Fairmaster {
 
     fn filter_state(state: &mut PluginState) {
         // Old sessions load forever: bring the state to the current format (params.rs).
-        params::migrate_state(state);
+        params::state::migrate_state(state);
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {

@@ -7,11 +7,11 @@ mod common;
 
 use common::signals::{max_deviation_from_delayed, multitone_mix, pink_noise, sine};
 use fairmaster::ab::{AbSettings, AB_FADE_SECONDS, MATCH_RANGE_DB};
-use fairmaster::chain::ChainSettings;
 use fairmaster::dsp::filters::eq::{BandChannels, BellBand, EqSettings, ShelfBand};
 use fairmaster::dsp::meters::loudness::integrated_loudness;
 use fairmaster::dsp::meters::true_peak::true_peak_dbtp;
 use fairmaster::engine::Engine;
+use fairmaster::stages::ChainSettings;
 
 const FS: f32 = 48_000.0;
 

@@ -79,7 +79,7 @@ fn session() -> (App, SpectrumProducer) {
 #[test]
 fn editor_snapshot() {
     let (app, mut producer) = session();
-    assert!(app.params.eq.enabled.value());
+    assert!(app.params.stages.eq.enabled.value());
     let built = catch_unwind(AssertUnwindSafe(|| {
         harness_builder()
             .wgpu()

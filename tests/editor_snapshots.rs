@@ -123,9 +123,13 @@ fn store_recall_match_rename_note_delete_and_keys() {
         .is_some());
 
     // Version 2: +3 dB drive and a bell, stored in slot 2 (selected with the key 2).
-    let drive = h.state().params.limiter.drive.value();
-    edit(h.state(), &h.state().params.limiter.drive, drive + 3.0);
-    edit(h.state(), &h.state().params.eq.bell1.gain, 2.5);
+    let drive = h.state().params.stages.limiter.drive.value();
+    edit(
+        h.state(),
+        &h.state().params.stages.limiter.drive,
+        drive + 3.0,
+    );
+    edit(h.state(), &h.state().params.stages.eq.bell1.gain, 2.5);
     h.key_press(Key::Num2);
     h.run();
     h.get_by_label(STORE_BUTTON_LABEL).click();
@@ -150,8 +154,8 @@ fn store_recall_match_rename_note_delete_and_keys() {
         changed,
         BTreeSet::from(["eq_b1_gain".to_owned(), "lim_drive".to_owned()])
     );
-    assert_eq!(h.state().params.limiter.drive.value(), drive);
-    assert_eq!(h.state().params.eq.bell1.gain.value(), 0.0);
+    assert_eq!(h.state().params.stages.limiter.drive.value(), drive);
+    assert_eq!(h.state().params.stages.eq.bell1.gain.value(), 0.0);
     assert_eq!(bank.saved().current, Some(0));
     assert_eq!(bank.match_gain_db(), 0.0);
     assert!(h
@@ -165,7 +169,7 @@ fn store_recall_match_rename_note_delete_and_keys() {
     // A click on snapshot 2 recalls it.
     h.get_by_label(&snapshot_button(2)).click();
     h.run();
-    assert_eq!(h.state().params.limiter.drive.value(), drive + 3.0);
+    assert_eq!(h.state().params.stages.limiter.drive.value(), drive + 3.0);
     assert_eq!(
         one_gesture_each(&h.state().host.take_gestures()).len(),
         2,
@@ -187,7 +191,7 @@ fn store_recall_match_rename_note_delete_and_keys() {
     assert!((h.state().params.ab_settings().version_gain_db + 3.0).abs() < 1e-4);
 
     // An edit marks the current snapshot modified; its figures stop following the meters.
-    edit(h.state(), &h.state().params.output_gain, -1.0);
+    edit(h.state(), &h.state().params.stages.output_gain.gain, -1.0);
     publish(h.state(), 9.0);
     h.run_steps(20);
     assert!(bank.saved().modified);
@@ -228,8 +232,8 @@ fn export_writes_a_preset_the_renderer_reads_as_the_snapshot() {
     let dir = own_preset_dir("snapshot-export");
     let mut h = harness(app(None));
     h.run();
-    edit(h.state(), &h.state().params.comp.ratio, 3.0);
-    edit(h.state(), &h.state().params.comp.enabled, true);
+    edit(h.state(), &h.state().params.stages.comp.ratio, 3.0);
+    edit(h.state(), &h.state().params.stages.comp.enabled, true);
     h.get_by_label(STORE_BUTTON_LABEL).click();
     h.run();
     type_name(&mut h, "Glue: 3/1");
@@ -275,8 +279,12 @@ fn snapshot_strip_snapshot() {
     h.run_steps(20);
     publish(h.state(), 30.0);
     h.run_steps(20);
-    let drive = h.state().params.limiter.drive.value();
-    edit(h.state(), &h.state().params.limiter.drive, drive + 3.0);
+    let drive = h.state().params.stages.limiter.drive.value();
+    edit(
+        h.state(),
+        &h.state().params.stages.limiter.drive,
+        drive + 3.0,
+    );
     h.key_press(Key::Num2);
     h.run();
     h.get_by_label(STORE_BUTTON_LABEL).click();

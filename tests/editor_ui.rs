@@ -149,7 +149,7 @@ fn typed_value_sets_the_exact_value() {
     field.type_text("-31.5 dB");
     h.key_press(Key::Enter);
     h.run();
-    assert_eq!(h.state().params.comp.threshold.value(), -31.5);
+    assert_eq!(h.state().params.stages.comp.threshold.value(), -31.5);
     assert_one_gesture(&h.state().host.take_gestures(), "comp_threshold");
 
     // Frequencies accept kHz.
@@ -160,7 +160,7 @@ fn typed_value_sets_the_exact_value() {
         .type_text("3.2 kHz");
     h.key_press(Key::Enter);
     h.run();
-    let f = h.state().params.eq.bell3.freq.value();
+    let f = h.state().params.stages.eq.bell3.freq.value();
     assert!((f - 3200.0).abs() < 0.5, "typed 3.2 kHz, got {f}");
 
     // Escape cancels.
@@ -171,7 +171,7 @@ fn typed_value_sets_the_exact_value() {
         .type_text("-5");
     h.key_press(Key::Escape);
     h.run();
-    assert_eq!(h.state().params.comp.threshold.value(), -31.5);
+    assert_eq!(h.state().params.stages.comp.threshold.value(), -31.5);
 }
 
 #[test]
@@ -188,7 +188,7 @@ fn double_click_and_ctrl_click_reset_to_default() {
     }
     h.event(press(start + egui::vec2(40.0, 0.0), false, Modifiers::NONE));
     h.run();
-    let moved = h.state().params.input_gain.value();
+    let moved = h.state().params.stages.input_gain.gain.value();
     assert!(moved > 1.0, "drag right should raise the gain, got {moved}");
     assert_one_gesture(&h.state().host.take_gestures(), "input_gain");
 
@@ -198,7 +198,7 @@ fn double_click_and_ctrl_click_reset_to_default() {
         h.event(press(start, false, Modifiers::NONE));
     }
     h.run();
-    assert_eq!(h.state().params.input_gain.value(), 0.0);
+    assert_eq!(h.state().params.stages.input_gain.gain.value(), 0.0);
     assert_one_gesture(&h.state().host.take_gestures(), "input_gain");
 
     // Ctrl-click resets too.
@@ -209,11 +209,11 @@ fn double_click_and_ctrl_click_reset_to_default() {
         .type_text("4");
     h.key_press(Key::Enter);
     h.run();
-    assert_eq!(h.state().params.comp.ratio.value(), 4.0);
+    assert_eq!(h.state().params.stages.comp.ratio.value(), 4.0);
     h.get_by_label("Comp Ratio")
         .click_modifiers(Modifiers::COMMAND);
     h.run();
-    assert_eq!(h.state().params.comp.ratio.value(), 2.0);
+    assert_eq!(h.state().params.stages.comp.ratio.value(), 2.0);
 }
 
 #[test]
@@ -234,16 +234,16 @@ fn shift_drag_is_fine() {
         h.run();
     };
     drag(&mut h, Modifiers::NONE);
-    let coarse = h.state().params.output_gain.value();
+    let coarse = h.state().params.stages.output_gain.gain.value();
     // Back to 0 with a double click, then the same drag with Shift.
     for _ in 0..2 {
         h.event(press(start, true, Modifiers::NONE));
         h.event(press(start, false, Modifiers::NONE));
     }
     h.run();
-    assert_eq!(h.state().params.output_gain.value(), 0.0);
+    assert_eq!(h.state().params.stages.output_gain.gain.value(), 0.0);
     drag(&mut h, Modifiers::SHIFT);
-    let fine = h.state().params.output_gain.value();
+    let fine = h.state().params.stages.output_gain.gain.value();
     assert!(coarse > 0.5, "coarse drag moved {coarse}");
     assert!(
         fine > 0.0 && fine < coarse * 0.5,
@@ -257,8 +257,8 @@ fn dragging_an_eq_node_moves_frequency_and_gain_through_gestures() {
     h.run();
     h.state().host.take_gestures();
     let p = h.state().params.clone();
-    assert_eq!(p.eq.bell2.freq.value(), 500.0);
-    assert_eq!(p.eq.bell2.gain.value(), 0.0);
+    assert_eq!(p.stages.eq.bell2.freq.value(), 500.0);
+    assert_eq!(p.stages.eq.bell2.gain.value(), 0.0);
     let start = h.get_by_label(&node_label("Bell 2")).rect().center();
     h.event(Event::PointerMoved(start));
     h.event(press(start, true, Modifiers::NONE));
@@ -273,14 +273,17 @@ fn dragging_an_eq_node_moves_frequency_and_gain_through_gestures() {
         Modifiers::NONE,
     ));
     h.run();
-    let f = p.eq.bell2.freq.value();
-    let g = p.eq.bell2.gain.value();
+    let f = p.stages.eq.bell2.freq.value();
+    let g = p.stages.eq.bell2.gain.value();
     assert!(
         f > 700.0,
         "dragging right should raise the frequency, got {f} Hz"
     );
     assert!(g > 2.0, "dragging up should raise the gain, got {g} dB");
-    assert!(p.eq.bell2.enabled.value(), "a dragged band is switched on");
+    assert!(
+        p.stages.eq.bell2.enabled.value(),
+        "a dragged band is switched on"
+    );
     let gestures = h.state().host.take_gestures();
     assert_one_gesture(&gestures, "eq_b2_freq");
     assert_one_gesture(&gestures, "eq_b2_gain");
@@ -302,11 +305,11 @@ fn dragging_an_eq_node_moves_frequency_and_gain_through_gestures() {
         Modifiers::NONE,
     ));
     h.run();
-    assert!(p.eq.bell2.freq.value() < f);
-    assert!(p.eq.bell2.gain.value() < g);
+    assert!(p.stages.eq.bell2.freq.value() < f);
+    assert!(p.stages.eq.bell2.gain.value() < g);
 
     // Scroll over the node changes Q.
-    let q0 = p.eq.bell2.q.value();
+    let q0 = p.stages.eq.bell2.q.value();
     let at = h.get_by_label(&node_label("Bell 2")).rect().center();
     h.event(Event::PointerMoved(at));
     h.event(Event::MouseWheel {
@@ -317,7 +320,7 @@ fn dragging_an_eq_node_moves_frequency_and_gain_through_gestures() {
         source: egui::MouseWheelSource::Wheel,
     });
     h.run();
-    assert!(p.eq.bell2.q.value() > q0, "scroll up should raise Q");
+    assert!(p.stages.eq.bell2.q.value() > q0, "scroll up should raise Q");
 }
 
 #[test]
@@ -393,10 +396,10 @@ fn factory_preset_is_applied_through_balanced_gestures() {
     h.get_by_label("Loud club").click();
     h.run();
     let p = h.state().params.clone();
-    assert!(p.comp.enabled.value());
-    assert!((p.comp.ratio.value() - 3.0).abs() < 1e-4);
-    assert!((p.limiter.ceiling.value() + 0.3).abs() < 1e-4);
-    assert!(p.stereo.mono_bass_enabled.value());
+    assert!(p.stages.comp.enabled.value());
+    assert!((p.stages.comp.ratio.value() - 3.0).abs() < 1e-4);
+    assert!((p.stages.limiter.ceiling.value() + 0.3).abs() < 1e-4);
+    assert!(p.stages.stereo.mono_bass_enabled.value());
     assert_eq!(p.target.value(), fairmaster::params::TargetParam::CdClub);
     let gestures = h.state().host.take_gestures();
     assert!(gestures.len() > 10);
@@ -432,7 +435,8 @@ fn user_preset_saves_and_loads_the_full_state() {
     h.run();
     let p = h.state().params.clone();
     let ctx = h.state().gui.clone();
-    ctx.param_setter().set_parameter(&p.comp.threshold, -33.0);
+    ctx.param_setter()
+        .set_parameter(&p.stages.comp.threshold, -33.0);
     h.state_mut().ui.set_preset_path(path.to_string_lossy());
     h.run();
     h.get_by_label("Save").click();
@@ -440,11 +444,12 @@ fn user_preset_saves_and_loads_the_full_state() {
     assert!(path.exists(), "nothing saved: {:?}", h.state().ui.status());
     assert_eq!(h.state().ui.status().map(|s| s.1), Some(false));
 
-    ctx.param_setter().set_parameter(&p.comp.threshold, -10.0);
+    ctx.param_setter()
+        .set_parameter(&p.stages.comp.threshold, -10.0);
     h.get_by_label("Load").click();
     h.run();
     assert_eq!(
-        p.comp.threshold.value(),
+        p.stages.comp.threshold.value(),
         -33.0,
         "{:?}",
         h.state().ui.status()
@@ -452,7 +457,8 @@ fn user_preset_saves_and_loads_the_full_state() {
 
     // A broken file gives a message, not a crash, and changes nothing.
     std::fs::write(&path, "{ not json").unwrap();
-    ctx.param_setter().set_parameter(&p.comp.threshold, -12.0);
+    ctx.param_setter()
+        .set_parameter(&p.stages.comp.threshold, -12.0);
     h.get_by_label("Load").click();
     h.run();
     let (msg, error) = h.state().ui.status().expect("no message");
@@ -461,7 +467,7 @@ fn user_preset_saves_and_loads_the_full_state() {
     assert!(h
         .query_by_label_contains("not a Fairmaster preset")
         .is_some());
-    assert_eq!(p.comp.threshold.value(), -12.0);
+    assert_eq!(p.stages.comp.threshold.value(), -12.0);
 
     // A missing file too.
     h.state_mut()

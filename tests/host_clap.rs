@@ -225,7 +225,7 @@ fn state_round_trips_through_clap_state() {
     let json = state_json(&saved);
     assert!((state_param(&json, IN) - 3.25).abs() <= 1e-4, "{json}");
     assert!((state_param(&json, OUT) + 7.5).abs() <= 1e-4, "{json}");
-    let default = fairmaster::params::EditorSize::DEFAULT;
+    let default = fairmaster::params::state::EditorSize::DEFAULT;
     assert_eq!(
         editor_size(&json),
         (default.width as u64, default.height as u64),

@@ -7,7 +7,6 @@ mod common;
 use std::path::PathBuf;
 
 use fairmaster::ab::AbSettings;
-use fairmaster::chain::ChainSettings;
 use fairmaster::engine::Engine;
 use fairmaster::offline::audio_io::{read_audio_file, write_wav_atomic, OutputFormat};
 use fairmaster::offline::cli::{run, Options, TargetSpec};
@@ -16,6 +15,7 @@ use fairmaster::offline::render::integrated_lufs;
 use fairmaster::offline::Audio;
 use fairmaster::presets::param_set::{settings_approx_eq, ParamSet};
 use fairmaster::presets::reference_master;
+use fairmaster::stages::ChainSettings;
 
 fn scratch_dir(test: &str) -> PathBuf {
     common::scratch_dir("offline-render", test)

@@ -572,11 +572,11 @@ fn album_pack_lists_every_song_and_the_loudness_spread() {
 #[ignore = "writes an example pack for the docs"]
 fn example_pack() {
     use fairmaster::ab::AbSettings;
-    use fairmaster::chain::ChainSettings;
     use fairmaster::offline::cli::dynamics_warnings;
     use fairmaster::offline::demo::demo_mix;
     use fairmaster::offline::render::{integrated_lufs, render, Rendered};
     use fairmaster::presets::reference_master;
+    use fairmaster::stages::ChainSettings;
 
     // Intro, verse, chorus, verse, chorus, outro: 8 s demo loops at different levels.
     let loop_mix = demo_mix();

@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 use common::signals::{largest_step, multitone_mix, pink_noise};
 use fairmaster::ab::AbSettings;
-use fairmaster::chain::ChainSettings;
 use fairmaster::engine::Engine;
 use fairmaster::offline::listen::{render_listening, ListenMode};
 use fairmaster::offline::Audio;
 use fairmaster::reference::decode::DecodedStereo;
 use fairmaster::reference::playback::{MatchMode, ReferenceSettings, Transport};
 use fairmaster::reference::track::ReferenceTrack;
+use fairmaster::stages::ChainSettings;
 use fairmaster::targets::PLATFORMS;
 
 const FS: u32 = 48_000;

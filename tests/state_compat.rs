@@ -5,7 +5,8 @@
 mod common;
 
 use common::clap_host::ClapTestHost;
-use fairmaster::params::{FairmasterParams, STATE_VERSION, STATE_VERSION_FIELD};
+use fairmaster::params::state::{STATE_VERSION, STATE_VERSION_FIELD};
+use fairmaster::params::FairmasterParams;
 use nice_plug::prelude::Params;
 
 /// Saved by Fairmaster 0.1.0 (commit b818b08, before the state had a version field).
@@ -244,7 +245,7 @@ fn offline_renderer_reads_the_0_1_0_state() {
     );
     assert_eq!(
         set.params().editor_size.get(),
-        fairmaster::params::EditorSize {
+        fairmaster::params::state::EditorSize {
             width: V0_1_0_EDITOR_SIZE.0 as u32,
             height: V0_1_0_EDITOR_SIZE.1 as u32
         }

@@ -17,11 +17,11 @@ use std::f64::consts::PI;
 use common::reference_true_peak::{reference_true_peak, reference_true_peak_dbtp};
 use common::signals::{multitone_mix, pink_noise, Noise};
 use fairmaster::ab::AbSettings;
-use fairmaster::chain::ChainSettings;
 use fairmaster::dsp::meters::program_meter::ProgramMeter;
 use fairmaster::dsp::meters::true_peak::true_peak_dbtp;
 use fairmaster::engine::Engine;
 use fairmaster::offline::{render::render, Audio};
+use fairmaster::stages::ChainSettings;
 
 /// The promise: output true peak at most this far over the ceiling, by the reference meter.
 const CEILING_TOLERANCE_DB: f32 = 0.05;

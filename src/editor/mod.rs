@@ -27,16 +27,17 @@ use nice_plug_egui::{
     RepaintNotifier,
 };
 
-use crate::params::{EditorSize, FairmasterParams};
+use crate::params::state::EditorSize;
+use crate::params::FairmasterParams;
 use crate::shared_state::{SharedState, SpectrumConsumer};
 
 pub mod ab_panel;
-pub mod chain_panel;
 pub mod meters;
 pub mod presets;
 pub mod reference_panel;
 pub mod snapshots_panel;
 pub mod spectrum;
+pub mod stage_strip;
 pub mod test_host;
 pub mod theme;
 pub mod widgets;
@@ -127,6 +128,7 @@ pub struct EditorUi {
     continuous_repaint: bool,
     /// Height of the chain cards in the last frame.
     chain_height: f32,
+    stage_strip: stage_strip::StageStrip,
     /// The reference block's typed paths and messages.
     reference: reference_panel::ReferencePanel,
     /// The snapshot strip's selection, typed name and note, and measurement hand-off.
@@ -157,6 +159,7 @@ impl EditorUi {
             pending_size: None,
             continuous_repaint: true,
             chain_height: 380.0,
+            stage_strip: stage_strip::StageStrip::default(),
             reference,
             snapshots: snapshots_panel::SnapshotPanel::default(),
         }
@@ -304,7 +307,9 @@ impl EditorUi {
                         );
                         ui.add_space(6.0);
                         let top = ui.cursor().top();
-                        chain_panel::show(ui, &ctl, &params);
+                        if let Some(order) = self.stage_strip.show(ui, &ctl, &params, width) {
+                            params.stage_order.set(order);
+                        }
                         self.chain_height = ui.cursor().top() - top;
                     });
             });

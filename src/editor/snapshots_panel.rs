@@ -16,7 +16,7 @@ use super::presets;
 use super::theme;
 use super::widgets::{self, Ctl};
 use crate::params::FairmasterParams;
-use crate::presets::param_set::{snapshot_as_preset, version_values, ParamSet};
+use crate::presets::param_set::{snapshot_as_preset, version_values, ParamSet, STAGE_ORDER_KEY};
 use crate::shared_state::SharedState;
 use crate::snapshots::{Snapshot, SnapshotStats, MIN_MEASURED_SECONDS, SNAPSHOT_SLOTS};
 
@@ -125,6 +125,12 @@ pub fn write_through_host(
             ctl.set_raw(ptr, target);
             gestures += 1;
         }
+    }
+    // The stage order is no parameter: it is stored at once (no gesture), counted as a change.
+    let order = scratch.params().stage_order.get();
+    if values.contains_key(STAGE_ORDER_KEY) && params.stage_order.get() != order {
+        params.stage_order.set(order);
+        gestures += 1;
     }
     gestures
 }

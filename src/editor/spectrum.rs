@@ -265,11 +265,11 @@ struct Node<'a> {
 }
 
 fn nodes(p: &FairmasterParams) -> [Node<'_>; 8] {
-    let eq = &p.eq;
+    let eq = &p.stages.eq;
     fn band<'b>(
         name: &'static str,
         short: &'static str,
-        b: &'b crate::params::BandParams,
+        b: &'b crate::stages::eq::BandParams,
     ) -> Node<'b> {
         Node {
             name,
@@ -421,8 +421,8 @@ pub fn show(
     painter.add(Shape::line(out, Stroke::new(1.2, theme::SPECTRUM_OUT)));
 
     // EQ curve.
-    let enabled = params.eq.enabled.value();
-    cache.update(&params.eq.settings(), enabled, sample_rate);
+    let enabled = params.stages.eq.enabled.value();
+    cache.update(&params.stages.eq.settings(), enabled, sample_rate);
     let curve_color = if enabled {
         theme::EQ_CURVE
     } else {

@@ -25,11 +25,11 @@ use crate::analysis::tonal_match::DEFAULT_SMOOTHING_OCTAVES;
 use crate::analysis::tonal_match::{
     correction_curve, fit_eq, refine_curve, CorrectionCurve, MatchOptions, MATCH_BANDS,
 };
-use crate::chain::ChainSettings;
 use crate::presets::param_set::{is_builtin_preset, ParamSet};
 use crate::reference::align::{align_offset, AlignError, ALIGN_CAPTURE_SECONDS};
 use crate::reference::decode::{decode_reference, MAX_REFERENCE_BYTES};
 use crate::reference::track::{ReferenceTrack, TrackSummary};
+use crate::stages::ChainSettings;
 use crate::targets::{CD_DELIVERY, CD_SAMPLE_RATE_HZ, PRESET_TARGETS};
 use rayon::prelude::*;
 

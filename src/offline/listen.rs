@@ -16,10 +16,10 @@ use serde::Serialize;
 use super::render::integrated_lufs;
 use super::Audio;
 use crate::ab::{AbSettings, AbStatus};
-use crate::chain::ChainSettings;
 use crate::engine::Engine;
 use crate::reference::playback::{ReferenceSettings, Transport};
 use crate::reference::track::ReferenceTrack;
+use crate::stages::ChainSettings;
 
 /// Host block size of a listening render (a common DAW buffer).
 pub const LISTEN_BLOCK: usize = 512;

@@ -30,11 +30,11 @@ use serde::Serialize;
 use super::analysis::{GainReductionAccumulator, GainReductionStats};
 use super::{Audio, OfflineError};
 use crate::ab::AbSettings;
-use crate::chain::ChainSettings;
 use crate::dsp::meters::loudness::integrated_loudness;
 use crate::dsp::meters::true_peak::true_peak_dbtp;
 use crate::dsp::util::gain::GAIN_DB;
 use crate::engine::Engine;
+use crate::stages::ChainSettings;
 
 /// The chain's gain-reduction meters are read after every block of this many frames (the
 /// chain's internal chunk): the statistics' time resolution (11.6 ms at 44.1 kHz).

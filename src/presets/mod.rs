@@ -11,9 +11,9 @@
 
 pub mod param_set;
 
-use crate::chain::ChainSettings;
 use crate::dsp::filters::eq::{BandChannels, BellBand, CutBand, CutSlope, EqSettings, ShelfBand};
 use crate::params::TargetParam;
+use crate::stages::ChainSettings;
 
 /// A typical modern master: subsonic cut, a little low-mid clean-up and air, 2:1 glue at
 /// -20 dBFS, slightly wider with mono bass, and the limiter driven by 4 dB. Every module works.

@@ -34,6 +34,8 @@
 //!   for choices (`"linear_phase"`, `"24"`, `"mid"`, ...). nice-plug's tagged form
 //!   (`{"f32": 3.0}`, `{"bool": true}`, `{"string": "mid"}`) is accepted too, so the `params` of
 //!   a saved plugin state can be pasted in. Unknown IDs and wrong value types are errors.
+//!   `"stage_order": ["compressor", "eq", "stereo"]` sets the order of the movable stages (not
+//!   a parameter; a stage left out keeps its default place after the named ones).
 //!
 //! # User presets saved by the editor
 //!
@@ -56,11 +58,12 @@ use nice_plug::prelude::{Param, ParamPtr, Params};
 use serde_json::Value;
 
 use crate::ab::AbSettings;
-use crate::chain::ChainSettings;
 use crate::files::FileError;
 use crate::params::{DirectWriter, FairmasterParams, ParamWriter, LISTENING_PARAM_IDS};
 use crate::presets::{factory_preset, FACTORY};
 use crate::snapshots::Snapshot;
+use crate::stages::ChainSettings;
+use crate::stages::StageOrder;
 
 /// The built-in preset that is not a factory preset: a fresh plugin insert (limiter only).
 pub const PLUGIN_DEFAULT: &str = "plugin-default";
@@ -202,7 +205,7 @@ impl ParamSet {
     /// Applies a parsed plugin state the way the plugin loads it.
     fn from_state(mut state: PluginState) -> Result<Box<Self>, String> {
         // The same migration the plugin applies when a host loads the state.
-        crate::params::migrate_state(&mut state);
+        crate::params::state::migrate_state(&mut state);
         let mut set = Self::plugin_default();
         for (id, value) in &state.params {
             // As nice-plug's own loader: unknown IDs (a newer or older version) are skipped.
@@ -221,6 +224,10 @@ impl ParamSet {
     /// Sets one parameter from text (`--set ID=VALUE`): a number, `true`/`false`/`on`/`off`, or
     /// a choice ID.
     pub fn set_text(&mut self, id: &str, text: &str) -> Result<(), String> {
+        if id == STAGE_ORDER_KEY {
+            let keys: Vec<&str> = text.split(',').collect();
+            return self.set_stage_order(&keys);
+        }
         let ptr = self.find(id).ok_or_else(|| unknown_id(id))?;
         let value = match ptr {
             ParamPtr::FloatParam(_) | ParamPtr::IntParam(_) => {
@@ -242,6 +249,14 @@ impl ParamSet {
 
     /// Sets one parameter from a JSON value (plain or nice-plug tagged).
     pub fn set_json(&mut self, id: &str, value: &Value) -> Result<(), String> {
+        if id == STAGE_ORDER_KEY {
+            let keys = match value {
+                Value::Array(keys) => keys.iter().map(Value::as_str).collect::<Option<Vec<_>>>(),
+                _ => None,
+            }
+            .ok_or_else(|| format!("'{STAGE_ORDER_KEY}' needs a list of stage names"))?;
+            return self.set_stage_order(&keys);
+        }
         let ptr = self.find(id).ok_or_else(|| unknown_id(id))?;
         let value = untag(value);
         let param_value = match (ptr, value) {
@@ -276,10 +291,34 @@ impl ParamSet {
     /// of the wrong kind is an error.
     pub fn apply_values(&mut self, values: &BTreeMap<String, Value>) -> Result<(), String> {
         for (id, value) in values {
-            if self.find(id).is_some() {
+            if self.find(id).is_some() || id == STAGE_ORDER_KEY {
                 self.set_json(id, value)?;
             }
         }
+        Ok(())
+    }
+
+    /// Sets the order of the movable stages from their keys (`"eq"`, `"compressor"`,
+    /// `"stereo"`, ...). A stage left out keeps its default place after the named ones; a name
+    /// that is no movable stage is an error (a typo should not pass silently).
+    fn set_stage_order<S: AsRef<str>>(&mut self, keys: &[S]) -> Result<(), String> {
+        let movable: Vec<&str> = StageOrder::default()
+            .as_slice()
+            .iter()
+            .map(|s| s.key())
+            .collect();
+        if let Some(bad) = keys.iter().find(|k| {
+            !movable
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(k.as_ref().trim()))
+        }) {
+            return Err(format!(
+                "'{}' is not a movable stage (movable: {})",
+                bad.as_ref(),
+                movable.join(", ")
+            ));
+        }
+        self.params.stage_order.set(StageOrder::from_keys(keys));
         Ok(())
     }
 
@@ -342,6 +381,8 @@ impl ParamSet {
 /// the parameter's unit, `true`/`false`, or a choice's ID. What a snapshot stores, and what
 /// [`ParamSet::apply_values`] reads back.
 pub fn version_values(params: &FairmasterParams) -> BTreeMap<String, Value> {
+    let order = params.stage_order.get().keys();
+    let order = (STAGE_ORDER_KEY.to_owned(), serde_json::json!(order));
     params
         .param_map()
         .into_iter()
@@ -364,8 +405,13 @@ pub fn version_values(params: &FairmasterParams) -> BTreeMap<String, Value> {
             };
             (id, value)
         })
+        .chain(std::iter::once(order))
         .collect()
 }
+
+/// The stage order's key among a version's values and in the plugin state's fields (the same
+/// name as the persisted field): `["eq", "compressor", "stereo"]`, a list of stage keys.
+pub const STAGE_ORDER_KEY: &str = "stage_order";
 
 fn unknown_id(id: &str) -> String {
     format!("unknown parameter ID '{id}' (the README lists the parameter IDs)")
@@ -476,10 +522,17 @@ pub fn snapshot_as_preset(snapshot: &Snapshot) -> PluginState {
         .iter()
         .filter_map(|(id, value)| Some((id.clone(), kinds.param_value_of(id, value)?)))
         .collect::<BTreeMap<String, ParamValue>>();
+    // The stage order travels as the persisted field it is in a state.
+    let fields = snapshot
+        .params
+        .get(STAGE_ORDER_KEY)
+        .map(|order| (STAGE_ORDER_KEY.to_owned(), order.to_string()))
+        .into_iter()
+        .collect();
     PluginState {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         params,
-        fields: BTreeMap::new(),
+        fields,
     }
 }
 

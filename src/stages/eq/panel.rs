@@ -1,0 +1,58 @@
+//! The EQ's controls: on, mode, and a row per band (the nodes are dragged in the spectrum).
+
+use egui::Ui;
+
+use super::{BandParams, CutParams, EqParams};
+use crate::editor::theme;
+use crate::editor::widgets::{self, Ctl};
+
+const BAND_NAME_W: f32 = 84.0;
+
+pub fn show(ui: &mut Ui, ctl: &Ctl, eq: &EqParams) {
+    ui.vertical(|ui| {
+        ui.horizontal(|ui| {
+            widgets::choice(ui, ctl, &eq.mode, 110.0);
+            ui.label(theme::caption("drag nodes in the spectrum"));
+        });
+        egui::Grid::new("eq_bands")
+            .num_columns(5)
+            .spacing([4.0, theme::GAP])
+            .show(ui, |ui| {
+                for h in ["Band", "Frequency", "Gain / slope", "Q", "Channels"] {
+                    ui.label(theme::caption(h));
+                }
+                ui.end_row();
+                cut_row(ui, ctl, &eq.low_cut, "Low cut");
+                band_row(ui, ctl, &eq.low_shelf, "Low shelf");
+                for (i, bell) in eq.bells().into_iter().enumerate() {
+                    band_row(ui, ctl, bell, ["Bell 1", "Bell 2", "Bell 3", "Bell 4"][i]);
+                }
+                band_row(ui, ctl, &eq.high_shelf, "High shelf");
+                cut_row(ui, ctl, &eq.high_cut, "High cut");
+            });
+    });
+}
+
+fn band_toggle(ui: &mut Ui, ctl: &Ctl, param: &nice_plug::prelude::BoolParam, name: &str) {
+    ui.allocate_ui(egui::vec2(BAND_NAME_W, theme::ROW_HEIGHT), |ui| {
+        widgets::toggle(ui, ctl, param, name);
+    });
+}
+
+fn cut_row(ui: &mut Ui, ctl: &Ctl, band: &CutParams, name: &str) {
+    band_toggle(ui, ctl, &band.enabled, name);
+    widgets::slider(ui, ctl, &band.freq, None, 84.0);
+    widgets::choice(ui, ctl, &band.slope, 70.0);
+    ui.label("");
+    widgets::choice(ui, ctl, &band.channels, 62.0);
+    ui.end_row();
+}
+
+fn band_row(ui: &mut Ui, ctl: &Ctl, band: &BandParams, name: &str) {
+    band_toggle(ui, ctl, &band.enabled, name);
+    widgets::slider(ui, ctl, &band.freq, None, 84.0);
+    widgets::slider(ui, ctl, &band.gain, None, 84.0);
+    widgets::slider(ui, ctl, &band.q, None, 52.0);
+    widgets::choice(ui, ctl, &band.channels, 62.0);
+    ui.end_row();
+}
