@@ -14,7 +14,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use editor_support::{app, step_until, App};
+use editor_support::{app, scroll_and_click, step_until, App};
 use egui_kittest::kittest::Queryable;
 use fairmaster::editor::reference_panel::BROWSE_BUTTON_LABEL;
 use fairmaster::reference::library::{ReferenceLibrary, SlotState};
@@ -101,7 +101,7 @@ fn browse_loads_the_chosen_file_and_a_cancel_changes_nothing() {
             },
         );
     h.run();
-    h.get_by_label(BROWSE_BUTTON_LABEL).click();
+    scroll_and_click(&mut h, BROWSE_BUTTON_LABEL);
     h.step();
     step_until(&mut h, |s| {
         matches!(
@@ -122,7 +122,7 @@ fn browse_loads_the_chosen_file_and_a_cancel_changes_nothing() {
 
     // Cancelled: the slot keeps its file, the panel says no file was chosen.
     fake_zenity(&bin, &log, None);
-    h.get_by_label(BROWSE_BUTTON_LABEL).click();
+    scroll_and_click(&mut h, BROWSE_BUTTON_LABEL);
     h.step();
     let start = Instant::now();
     while h.query_by_label_contains("No file chosen").is_none() {

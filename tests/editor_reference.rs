@@ -8,15 +8,17 @@ mod editor_support;
 
 use std::path::PathBuf;
 
-use editor_support::{app, harness_builder, step_until, App};
+use editor_support::{app, harness_builder, scroll_and_click, step_until, App};
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::SnapshotOptions;
 use fairmaster::analysis::tonal::analyse_stereo;
+use fairmaster::editor::meters::{self, BAR_LABELS, RESET_LABEL};
 use fairmaster::editor::reference_panel::{
     ALBUM_SONG_LABEL, ALIGN_BUTTON_LABEL, LOAD_BUTTON_LABEL, PATH_FIELD_LABEL,
     REFERENCE_BUTTON_LABEL, SONG_LABEL, TONAL_LABEL, WAVEFORM_LABEL,
 };
+use fairmaster::params::state::EditorSize;
 use fairmaster::reference::library::{ReferenceLibrary, SlotState};
 use fairmaster::shared_state::{spectrum_rings, MasterTapProducer};
 
@@ -70,13 +72,13 @@ fn session() -> Session {
 }
 
 fn load_reference(h: &mut egui_kittest::Harness<'_, Session>, path: &std::path::Path) {
-    h.get_by_label(PATH_FIELD_LABEL).click();
+    scroll_and_click(h, PATH_FIELD_LABEL);
     h.run();
     h.query_by(|n| n.role() == Role::TextInput && n.is_focused())
         .unwrap()
         .type_text(&path.display().to_string());
     h.run();
-    h.get_by_label(LOAD_BUTTON_LABEL).click();
+    scroll_and_click(h, LOAD_BUTTON_LABEL);
     h.run();
     step_until(h, |s| {
         matches!(
@@ -140,6 +142,8 @@ fn load_switch_loop_and_album_view() {
     assert!(!h.state().app.params.listen_reference.value());
 
     // Drag over the middle half of the waveform: the loop is 3 s … 9 s (within a pixel).
+    h.get_by_label(WAVEFORM_LABEL).scroll_to_me();
+    h.run();
     let rect = h.get_by_label(WAVEFORM_LABEL).rect();
     let at = |t: f32| egui::pos2(rect.left() + t * rect.width(), rect.center().y);
     h.drag_at(at(0.25));
@@ -162,7 +166,7 @@ fn load_switch_loop_and_album_view() {
 
     // Album view: the song appears once marked.
     assert!(h.query_by_label_contains("Album (0 songs)").is_some());
-    h.get_by_label(SONG_LABEL).click();
+    scroll_and_click(&mut h, SONG_LABEL);
     h.run();
     assert!(h.state().app.params.references.0.files()[0].song_of_record);
     assert!(h.query_by_label_contains("Album (1 songs)").is_some());
@@ -248,7 +252,7 @@ fn reference_panel_snapshot() {
     };
     h.run();
     load_reference(&mut h, &path);
-    h.get_by_label(SONG_LABEL).click();
+    scroll_and_click(&mut h, SONG_LABEL);
     h.run();
     // A master close to the reference but with more low end: pink noise plus its one-pole
     // low-passed self (below ~150 Hz), so the Δ bars show a bass lift.
@@ -313,6 +317,55 @@ fn harness_builder_for_session() -> egui_kittest::HarnessBuilder<Session> {
         .with_max_steps(600)
 }
 
+/// Every widget of the loudness meters lies inside the window at the smallest, default and
+/// largest editor sizes, with the reference panel empty and with it open at its tallest (a
+/// reference loaded: waveform, tonal plots, a song in the album view).
+#[test]
+fn loudness_meters_stay_on_screen_at_every_size() {
+    let (path, _, _) = reference_file("meters.wav");
+    let mut h = harness(session());
+    h.run();
+    assert_meters_on_screen(&mut h, "empty reference panel");
+
+    load_reference(&mut h, &path);
+    scroll_and_click(&mut h, SONG_LABEL);
+    h.run();
+    let n = 6 * FS as usize;
+    let (ml, mr) = (pink_noise(n, 51, -17.0), pink_noise(n, 52, -17.0));
+    for (bl, br) in ml.chunks(48_000).zip(mr.chunks(48_000)) {
+        h.state_mut().tap.push(bl, br);
+        h.step();
+    }
+    h.run();
+    assert!(h.query_by_label(&format!("{TONAL_LABEL} delta")).is_some());
+    assert!(h.query_by_label(&format!("{ALBUM_SONG_LABEL} 1")).is_some());
+    assert_meters_on_screen(&mut h, "reference panel open");
+}
+
+/// Sets the window to each of the editor's smallest, default and largest sizes and asserts
+/// that the meter reset button, every row of the loudness table and every meter bar lie
+/// inside it.
+fn assert_meters_on_screen(h: &mut egui_kittest::Harness<'_, Session>, what: &str) {
+    let mut labels = vec![RESET_LABEL.to_owned()];
+    labels.extend(meters::row_names().map(|name| format!("{name} input ")));
+    labels.extend(BAR_LABELS.map(str::to_owned));
+    for size in [EditorSize::MIN, EditorSize::DEFAULT, EditorSize::MAX] {
+        let window = egui::vec2(size.width as f32, size.height as f32);
+        h.set_size(window);
+        h.run();
+        let window = egui::Rect::from_min_size(egui::Pos2::ZERO, window);
+        for label in &labels {
+            let rect = h.get_by_label_contains(label).rect();
+            assert!(
+                window.contains_rect(rect),
+                "{what}, {} × {}: {label:?} at {rect:?} is outside the window",
+                size.width,
+                size.height
+            );
+        }
+    }
+}
+
 /// The Align button: the capture fills from the "audio thread" (here the test, writing what
 /// the host plays), the search runs on its own thread, and the slot's offset lands on the
 /// sample; the panel says so.
@@ -323,7 +376,7 @@ fn align_button_places_the_reference_on_the_timeline() {
     let mut h = harness(session());
     h.run();
     load_reference(&mut h, &path);
-    h.get_by_label(ALIGN_BUTTON_LABEL).click();
+    scroll_and_click(&mut h, ALIGN_BUTTON_LABEL);
     // While it waits the panel keeps repainting (it shows progress): step, do not settle.
     h.run_steps(3);
     assert!(h

@@ -3,10 +3,10 @@
 
 use std::sync::atomic::Ordering;
 
-use egui::{Align2, CornerRadius, FontId, Sense, Stroke, Ui, WidgetInfo};
+use egui::{Stroke, Ui};
 
 use super::theme;
-use super::widgets::{self, Ctl};
+use super::widgets::{self, BigToggle, Ctl};
 use crate::ab::Heard;
 use crate::params::FairmasterParams;
 use crate::shared_state::SharedState;
@@ -54,51 +54,39 @@ pub fn button_text(params: &FairmasterParams, shared: &SharedState) -> String {
 }
 
 pub fn show(ui: &mut Ui, ctl: &Ctl, params: &FairmasterParams, shared: &SharedState) {
-    let b = params.ab_bypass.value();
     let offset = shared.match_offset_db.load(Ordering::Relaxed);
     let position = shared.ab_position.load(Ordering::Relaxed).clamp(0.0, 1.0);
 
     ui.horizontal(|ui| {
-        ctl.saw(&params.ab_bypass);
-        let size = egui::vec2(150.0, 54.0);
-        let (rect, mut response) = ui.allocate_exact_size(size, Sense::click());
-        if response.clicked() {
-            ctl.set(&params.ab_bypass, !b);
-            response.mark_changed();
-        }
-        let b_now = params.ab_bypass.value();
-        let text = button_text(params, shared);
-        response.widget_info(|| {
-            let mut info = WidgetInfo::selected(egui::Role::Button, true, b_now, AB_BUTTON_LABEL);
-            info.current_text_value = Some(text.clone());
-            info
+        let look = BigToggle {
+            label: AB_BUTTON_LABEL,
+            size: egui::vec2(150.0, 54.0),
+            font_size: 24.0,
+            text_lift: 4.0,
+        };
+        let (response, color) = widgets::big_toggle(ui, ctl, &params.ab_bypass, &look, |b| {
+            let color = if b { theme::ORIGINAL } else { theme::ACCENT };
+            (button_text(params, shared), color)
         });
+        let rect = response.rect;
         if ui.is_rect_visible(rect) {
-            let painter = ui.painter();
-            let color = if b_now { theme::ORIGINAL } else { theme::ACCENT };
-            let radius = CornerRadius::same(6);
-            painter.rect_filled(rect, radius, color.gamma_multiply(0.22));
-            let stroke = if response.hovered() { 2.0 } else { 1.5 };
-            painter.rect_stroke(rect, radius, Stroke::new(stroke, color), egui::StrokeKind::Inside);
             // The fade position: a thin bar along the bottom (A left, B right).
+            let painter = ui.painter();
             let y = rect.bottom() - 5.0;
             let x0 = rect.left() + 10.0;
             let x1 = rect.right() - 10.0;
-            painter.line_segment([egui::pos2(x0, y), egui::pos2(x1, y)], Stroke::new(2.0, theme::LINE));
+            painter.line_segment(
+                [egui::pos2(x0, y), egui::pos2(x1, y)],
+                Stroke::new(2.0, theme::LINE),
+            );
             let x = x0 + (x1 - x0) * position;
             painter.circle_filled(egui::pos2(x, y), 3.0, color);
-            painter.text(
-                rect.center() - egui::vec2(0.0, 4.0),
-                Align2::CENTER_CENTER,
-                text,
-                FontId::proportional(24.0),
-                color,
-            );
         }
         response.on_hover_text(
             "A = your master, B = the original mix (level-matched when Match is on).\nShortcut: B key",
         );
 
+        let b_now = params.ab_bypass.value();
         ui.vertical(|ui| {
             ui.horizontal(|ui| {
                 widgets::toggle(ui, ctl, &params.match_level, "Match level");

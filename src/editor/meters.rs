@@ -4,7 +4,7 @@
 
 use std::sync::atomic::Ordering;
 
-use egui::{Align2, Color32, CornerRadius, FontId, Rect, Sense, Stroke, Ui};
+use egui::{Align2, Color32, CornerRadius, FontId, Rect, Sense, Stroke, Ui, WidgetInfo};
 
 use super::theme;
 use super::widgets::{self, Ctl};
@@ -15,9 +15,51 @@ use crate::targets::PLATFORMS;
 
 /// Label of the meter reset button.
 pub const RESET_LABEL: &str = "Reset meters";
+/// Accessible labels of the bars under the loudness table (their values are the readings).
+pub const INPUT_BAR_LABEL: &str = "Input peak meter";
+pub const OUTPUT_BAR_LABEL: &str = "Output peak meter";
+pub const COMP_GR_BAR_LABEL: &str = "Compressor gain reduction meter";
+pub const LIMIT_GR_BAR_LABEL: &str = "Limiter gain reduction meter";
+pub const CORRELATION_BAR_LABEL: &str = "Correlation meter";
+pub const BAR_LABELS: [&str; 5] = [
+    INPUT_BAR_LABEL,
+    OUTPUT_BAR_LABEL,
+    COMP_GR_BAR_LABEL,
+    LIMIT_GR_BAR_LABEL,
+    CORRELATION_BAR_LABEL,
+];
+
+/// Height of a row of the meters (the theme's control rows are taller).
+const METER_ROW_HEIGHT: f32 = 16.0;
 
 /// One row of the loudness table: name, reading, unit.
 type Row = (&'static str, fn(&ProgramReadings) -> f32, &'static str);
+
+/// The loudness table's rows, in order.
+const ROWS: [Row; 7] = [
+    ("Peak", |r| r.sample_peak_dbfs, "dBFS"),
+    ("True peak max", |r| r.true_peak_max_dbtp, "dBTP"),
+    ("Momentary", |r| r.momentary_lufs, "LUFS"),
+    ("Short-term", |r| r.short_term_lufs, "LUFS"),
+    ("Integrated", |r| r.integrated_lufs, "LUFS"),
+    ("LRA", |r| r.loudness_range_lu, "LU"),
+    ("PLR", plr, "LU"),
+];
+
+/// The names of the loudness table's rows. Each row's accessible label reads as one line,
+/// "Momentary input -17.8 output -13.6 LUFS" ([`row_line`]).
+pub fn row_names() -> impl Iterator<Item = &'static str> {
+    ROWS.iter().map(|(name, _, _)| *name)
+}
+
+/// One row of the loudness table as a line of text: "Momentary input -17.8 output -13.6 LUFS".
+pub fn row_line(name: &str, input: f32, output: f32, unit: &str) -> String {
+    format!(
+        "{name} input {} output {} {unit}",
+        db(input, 1),
+        db(output, 1)
+    )
+}
 
 /// Formats a level; silence (-inf) shows as "--".
 pub fn db(value: f32, decimals: usize) -> String {
@@ -37,9 +79,13 @@ pub fn plr(r: &ProgramReadings) -> f32 {
     }
 }
 
-pub fn show(ui: &mut Ui, ctl: &Ctl, params: &FairmasterParams, shared: &SharedState) {
+/// The loudness meters: the table of readings, input and output level, gain reduction and
+/// correlation. The editor pins them where they stay on screen at every window size.
+pub fn show(ui: &mut Ui, params: &FairmasterParams, shared: &SharedState) {
     let input = shared.input.load();
     let output = shared.output.load();
+    // Rows as tall as their text: the meters stay on screen, so they take little height.
+    ui.spacing_mut().interact_size.y = METER_ROW_HEIGHT;
 
     ui.horizontal(|ui| {
         ui.label(
@@ -69,17 +115,10 @@ pub fn show(ui: &mut Ui, ctl: &Ctl, params: &FairmasterParams, shared: &SharedSt
             ui.label(theme::caption("Output"));
             ui.label(theme::caption(""));
             ui.end_row();
-            let rows: [Row; 7] = [
-                ("Peak", |r| r.sample_peak_dbfs, "dBFS"),
-                ("True peak max", |r| r.true_peak_max_dbtp, "dBTP"),
-                ("Momentary", |r| r.momentary_lufs, "LUFS"),
-                ("Short-term", |r| r.short_term_lufs, "LUFS"),
-                ("Integrated", |r| r.integrated_lufs, "LUFS"),
-                ("LRA", |r| r.loudness_range_lu, "LU"),
-                ("PLR", plr, "LU"),
-            ];
-            for (name, get, unit) in rows {
-                ui.label(egui::RichText::new(name).color(theme::TEXT_DIM));
+            for (name, get, unit) in ROWS {
+                let line = row_line(name, get(&input), get(&output), unit);
+                ui.label(egui::RichText::new(name).color(theme::TEXT_DIM))
+                    .widget_info(|| WidgetInfo::labeled(egui::Role::Label, true, line.clone()));
                 for r in [&input, &output] {
                     let v = get(r);
                     let color = if unit == "dBTP"
@@ -98,23 +137,35 @@ pub fn show(ui: &mut Ui, ctl: &Ctl, params: &FairmasterParams, shared: &SharedSt
         });
 
     ui.add_space(4.0);
-    level_bar(ui, "In", input.sample_peak_dbfs, input.true_peak_max_dbtp);
     level_bar(
         ui,
-        "Out",
+        ("In", INPUT_BAR_LABEL),
+        input.sample_peak_dbfs,
+        input.true_peak_max_dbtp,
+    );
+    level_bar(
+        ui,
+        ("Out", OUTPUT_BAR_LABEL),
         output.sample_peak_dbfs,
         output.true_peak_max_dbtp,
     );
     gr_bar(
         ui,
-        "Comp GR",
+        ("Comp GR", COMP_GR_BAR_LABEL),
         shared.compressor_gr_db.load(Ordering::Relaxed),
     );
-    gr_bar(ui, "Limit GR", shared.limiter_gr_db.load(Ordering::Relaxed));
+    gr_bar(
+        ui,
+        ("Limit GR", LIMIT_GR_BAR_LABEL),
+        shared.limiter_gr_db.load(Ordering::Relaxed),
+    );
     correlation_bar(ui, shared.correlation.load(Ordering::Relaxed));
+}
 
-    ui.add_space(6.0);
-    ui.separator();
+/// The delivery target: its choice, the master's distance to it and what each streaming
+/// service would do to this master.
+pub fn show_delivery(ui: &mut Ui, ctl: &Ctl, params: &FairmasterParams, shared: &SharedState) {
+    let output = shared.output.load();
     ui.label(
         egui::RichText::new("DELIVERY TARGET")
             .size(12.0)
@@ -200,12 +251,22 @@ pub fn show(ui: &mut Ui, ctl: &Ctl, params: &FairmasterParams, shared: &SharedSt
         });
 }
 
-fn bar_rect(ui: &mut Ui, name: &str) -> Rect {
+/// A bar's caption and accessible label.
+type BarName = (&'static str, &'static str);
+
+/// Lays out a bar: its caption, then the track over the rest of the row, whose accessible
+/// label and value say what the bar shows.
+fn bar_rect(ui: &mut Ui, (caption, label): BarName, value: String) -> Rect {
     let mut rect = Rect::NOTHING;
     ui.horizontal(|ui| {
-        ui.add_sized([56.0, 12.0], egui::Label::new(theme::caption(name)));
+        ui.add_sized([56.0, 12.0], egui::Label::new(theme::caption(caption)));
         let width = ui.available_width().max(40.0);
-        let (r, _) = ui.allocate_exact_size(egui::vec2(width, 10.0), Sense::hover());
+        let (r, response) = ui.allocate_exact_size(egui::vec2(width, 10.0), Sense::hover());
+        response.widget_info(|| {
+            let mut info = WidgetInfo::labeled(egui::Role::Meter, true, label);
+            info.current_text_value = Some(value.clone());
+            info
+        });
         rect = r;
     });
     ui.painter()
@@ -214,8 +275,13 @@ fn bar_rect(ui: &mut Ui, name: &str) -> Rect {
 }
 
 /// Peak bar over -48..0 dBFS with a true-peak maximum tick.
-fn level_bar(ui: &mut Ui, name: &str, peak_db: f32, tp_max: f32) {
-    let rect = bar_rect(ui, name);
+fn level_bar(ui: &mut Ui, name: BarName, peak_db: f32, tp_max: f32) {
+    let value = format!(
+        "peak {} dBFS, true peak max {} dBTP",
+        db(peak_db, 1),
+        db(tp_max, 1)
+    );
+    let rect = bar_rect(ui, name, value);
     let x = |db: f32| rect.left() + ((db + 48.0) / 48.0).clamp(0.0, 1.0) * rect.width();
     if peak_db.is_finite() {
         let color = if peak_db > -1.0 {
@@ -252,14 +318,14 @@ fn level_bar(ui: &mut Ui, name: &str, peak_db: f32, tp_max: f32) {
 }
 
 /// Gain reduction over 0..12 dB, growing from the right.
-fn gr_bar(ui: &mut Ui, name: &str, gr_db: f32) {
-    let rect = bar_rect(ui, name);
+fn gr_bar(ui: &mut Ui, name: BarName, gr_db: f32) {
     let gr = if gr_db.is_finite() {
         // `+ 0.0` turns a -0.0 reading (-20 log10 of exactly 1) into 0.0 for display.
         gr_db.clamp(0.0, 12.0) + 0.0
     } else {
         0.0
     };
+    let rect = bar_rect(ui, name, format!("{gr:.1} dB"));
     let x = rect.right() - gr / 12.0 * rect.width();
     ui.painter().rect_filled(
         Rect::from_x_y_ranges(x..=rect.right(), rect.y_range()),
@@ -277,12 +343,16 @@ fn gr_bar(ui: &mut Ui, name: &str, gr_db: f32) {
 
 /// Correlation -1..+1 with a centre line.
 fn correlation_bar(ui: &mut Ui, corr: f32) {
-    let rect = bar_rect(ui, "Correlation");
     let c = if corr.is_finite() {
         corr.clamp(-1.0, 1.0)
     } else {
         0.0
     };
+    let rect = bar_rect(
+        ui,
+        ("Correlation", CORRELATION_BAR_LABEL),
+        format!("{c:+.2}"),
+    );
     let mid = rect.center().x;
     let x = mid + c * rect.width() / 2.0;
     let color: Color32 = if c < 0.0 { theme::WARN } else { theme::OK };

@@ -1,7 +1,9 @@
 //! The plugin window (egui via nice-plug-egui): a mastering console.
 //!
 //! Layout: a top bar (presets, user save/load, window size, host bypass); on the right the A/B
-//! block and the meters; in the centre the spectrum analyzer with the EQ curve and band nodes,
+//! block, the snapshot strip, the reference panel and the delivery target, scrolling, above
+//! the loudness meters, pinned to the column's foot so they stay visible at every window size
+//! (`side_column`); in the centre the spectrum analyzer with the EQ curve and band nodes,
 //! and below it the chain in signal order (input → EQ → compressor → stereo → limiter →
 //! output → dither).
 //!
@@ -238,8 +240,6 @@ impl EditorUi {
             );
         }
 
-        let params = self.params.clone();
-        let shared = self.shared.clone();
         egui::Panel::top("fm_top")
             .frame(
                 egui::Frame::new()
@@ -247,8 +247,6 @@ impl EditorUi {
                     .inner_margin(egui::Margin::symmetric(10, 6)),
             )
             .show(ui, |ui| self.top_bar(ui, &ctl, gui));
-        let reference = &mut self.reference;
-        let snapshots = &mut self.snapshots;
         egui::Panel::right("fm_side")
             .resizable(false)
             .exact_size(SIDE_WIDTH)
@@ -257,31 +255,7 @@ impl EditorUi {
                     .fill(theme::BG)
                     .inner_margin(egui::Margin::same(8)),
             )
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .id_salt("side_scroll")
-                    .show(ui, |ui| {
-                        theme::card().show(ui, |ui| {
-                            ui.set_width(ui.available_width());
-                            ab_panel::show(ui, &ctl, &params, &shared);
-                        });
-                        ui.add_space(6.0);
-                        theme::card().show(ui, |ui| {
-                            ui.set_width(ui.available_width());
-                            snapshots_panel::show(ui, &ctl, &params, &shared, snapshots);
-                        });
-                        ui.add_space(6.0);
-                        theme::card().show(ui, |ui| {
-                            ui.set_width(ui.available_width());
-                            reference_panel::show(ui, &ctl, &params, &shared, reference);
-                        });
-                        ui.add_space(6.0);
-                        theme::card().show(ui, |ui| {
-                            ui.set_width(ui.available_width());
-                            meters::show(ui, &ctl, &params, &shared);
-                        });
-                    });
-            });
+            .show(ui, |ui| self.side_column(ui, &ctl));
         egui::CentralPanel::default()
             .frame(
                 egui::Frame::new()
@@ -291,27 +265,7 @@ impl EditorUi {
             .show(ui, |ui| {
                 egui::ScrollArea::both()
                     .id_salt("main_scroll")
-                    .show(ui, |ui| {
-                        // The chain takes what it needs (measured last frame), the spectrum the
-                        // rest, at least 200 px.
-                        let width = ui.available_width().max(600.0);
-                        let height = (ui.available_height() - self.chain_height - 8.0).max(200.0);
-                        spectrum::show(
-                            ui,
-                            &ctl,
-                            &params,
-                            &self.analyzer,
-                            &mut self.eq_cache,
-                            sample_rate,
-                            egui::vec2(width, height),
-                        );
-                        ui.add_space(6.0);
-                        let top = ui.cursor().top();
-                        if let Some(order) = self.stage_strip.show(ui, &ctl, &params, width) {
-                            params.stage_order.set(order);
-                        }
-                        self.chain_height = ui.cursor().top() - top;
-                    });
+                    .show(ui, |ui| self.main_area(ui, &ctl, sample_rate));
             });
 
         if std::mem::take(&mut self.snapshots.exported) {
@@ -323,6 +277,62 @@ impl EditorUi {
         if self.continuous_repaint {
             ctx.request_repaint();
         }
+    }
+
+    /// The right column. The loudness meters are pinned to its foot, outside the scroll area,
+    /// so they stay on screen at every window size however tall the panels above grow; the
+    /// A/B block, the snapshot strip, the reference panel and the delivery target scroll.
+    fn side_column(&mut self, ui: &mut egui::Ui, ctl: &Ctl) {
+        let (params, shared) = (&*self.params, &*self.shared);
+        egui::Panel::bottom("fm_meters")
+            .resizable(false)
+            .show_separator_line(false)
+            .frame(egui::Frame::new().inner_margin(egui::Margin {
+                top: 6,
+                ..egui::Margin::ZERO
+            }))
+            .show(ui, |ui| card(ui, |ui| meters::show(ui, params, shared)));
+        let snapshots = &mut self.snapshots;
+        let reference = &mut self.reference;
+        egui::ScrollArea::vertical()
+            .id_salt("side_scroll")
+            .show(ui, |ui| {
+                card(ui, |ui| ab_panel::show(ui, ctl, params, shared));
+                ui.add_space(6.0);
+                card(ui, |ui| {
+                    snapshots_panel::show(ui, ctl, params, shared, snapshots)
+                });
+                ui.add_space(6.0);
+                card(ui, |ui| {
+                    reference_panel::show(ui, ctl, params, shared, reference)
+                });
+                ui.add_space(6.0);
+                card(ui, |ui| meters::show_delivery(ui, ctl, params, shared));
+            });
+    }
+
+    /// The centre: the spectrum with the EQ curve on top, the processing chain below it.
+    fn main_area(&mut self, ui: &mut egui::Ui, ctl: &Ctl, sample_rate: f32) {
+        // The chain takes what it needs (measured last frame), the spectrum the rest, at
+        // least 200 px.
+        let width = ui.available_width().max(600.0);
+        let height = (ui.available_height() - self.chain_height - 8.0).max(200.0);
+        spectrum::show(
+            ui,
+            ctl,
+            &self.params,
+            &self.analyzer,
+            &mut self.eq_cache,
+            sample_rate,
+            egui::vec2(width, height),
+        );
+        ui.add_space(6.0);
+        let top = ui.cursor().top();
+        // The stages in signal order; a reorder is stored at once (no parameter, no gesture).
+        if let Some(order) = self.stage_strip.show(ui, ctl, &self.params, width) {
+            self.params.stage_order.set(order);
+        }
+        self.chain_height = ui.cursor().top() - top;
     }
 
     fn top_bar(&mut self, ui: &mut egui::Ui, ctl: &Ctl, gui: &GuiContext) {
@@ -443,6 +453,16 @@ impl EditorUi {
             ui.label(egui::RichText::new(text).size(11.0).color(color));
         }
     }
+}
+
+/// A module card over the full width of the column.
+fn card<R>(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
+    theme::card()
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            add(ui)
+        })
+        .inner
 }
 
 /// The egui application behind the plugin window.

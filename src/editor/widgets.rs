@@ -401,6 +401,61 @@ pub fn toggle(ui: &mut Ui, ctl: &Ctl, param: &BoolParam, text: &str) -> Response
     ))
 }
 
+/// How a [`big_toggle`] looks.
+pub struct BigToggle<'a> {
+    /// Accessible label (the visible text changes with the state).
+    pub label: &'a str,
+    pub size: egui::Vec2,
+    pub font_size: f32,
+    /// How far the text sits above the centre, leaving room for a decoration below it.
+    pub text_lift: f32,
+}
+
+/// A large toggle for a boolean parameter, the A/B and R buttons: a click flips the parameter
+/// through a host gesture; `face` gives the text and colour of the state after the click.
+/// Returns the response (for hover text) and the colour (for decorations painted over it).
+pub fn big_toggle(
+    ui: &mut Ui,
+    ctl: &Ctl,
+    param: &BoolParam,
+    look: &BigToggle,
+    face: impl FnOnce(bool) -> (String, Color32),
+) -> (Response, Color32) {
+    ctl.saw(param);
+    let (rect, mut response) = ui.allocate_exact_size(look.size, Sense::click());
+    if response.clicked() {
+        ctl.set(param, !param.value());
+        response.mark_changed();
+    }
+    let on = param.value();
+    let (text, color) = face(on);
+    response.widget_info(|| {
+        let mut info = WidgetInfo::selected(egui::Role::Button, true, on, look.label);
+        info.current_text_value = Some(text.clone());
+        info
+    });
+    if ui.is_rect_visible(rect) {
+        let painter = ui.painter();
+        let radius = CornerRadius::same(6);
+        painter.rect_filled(rect, radius, color.gamma_multiply(0.2));
+        let stroke = if response.hovered() { 2.0 } else { 1.5 };
+        painter.rect_stroke(
+            rect,
+            radius,
+            Stroke::new(stroke, color),
+            egui::StrokeKind::Inside,
+        );
+        painter.text(
+            rect.center() - egui::vec2(0.0, look.text_lift),
+            Align2::CENTER_CENTER,
+            text,
+            FontId::proportional(look.font_size),
+            color,
+        );
+    }
+    (response, color)
+}
+
 /// A drop-down for an enum parameter.
 pub fn choice<T: Enum + PartialEq + 'static>(
     ui: &mut Ui,

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use fairmaster::editor::test_host::RecordingHost;
 use fairmaster::editor::EditorUi;
@@ -62,4 +63,12 @@ pub fn step_until<S>(h: &mut Harness<'_, S>, done: impl Fn(&S) -> bool) {
         h.step();
     }
     h.run();
+}
+
+/// Clicks the widget labelled `label` after scrolling it into view (the side column scrolls
+/// above the pinned meters, so a control of the reference panel may be below its fold).
+pub fn scroll_and_click<S>(h: &mut Harness<'_, S>, label: &str) {
+    h.get_by_label(label).scroll_to_me();
+    h.run();
+    h.get_by_label(label).click();
 }
