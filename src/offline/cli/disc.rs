@@ -19,7 +19,7 @@ pub(super) struct DiscPlan {
 /// Lays the album out on CD frames from the inputs' lengths (a render keeps its input's
 /// length), reads the metadata and refuses a disc that breaks the Red Book, naming each
 /// violation, before any render.
-pub(super) fn plan_disc(o: &Options, jobs: &[Job]) -> Result<DiscPlan, OfflineError> {
+pub(super) fn plan_disc(o: &Options, jobs: &[Song]) -> Result<DiscPlan, OfflineError> {
     let lengths: Vec<usize> = jobs.iter().map(|j| j.input.frames()).collect();
     let metadata = match &o.cd_metadata {
         Some(path) => cd::read_metadata(path, jobs.len())?,

@@ -28,8 +28,8 @@ use crate::offline::{Audio, OfflineError};
 use crate::targets::CD_SAMPLE_RATE_HZ;
 use rayon::prelude::*;
 
-/// One job: a decoded input (at the rate it is mastered at), its name and where its master goes.
-pub(super) struct Job {
+/// One song: a decoded input (at the rate it is mastered at), its name and where its master goes.
+pub(super) struct Song {
     pub(super) name: String,
     pub(super) input: Audio,
     /// The file's own rate when `input` was resampled.
@@ -131,7 +131,7 @@ pub(super) struct Mastered {
 pub(super) fn master_job(
     ctx: &JobContext,
     k: usize,
-    job: &Job,
+    job: &Song,
     bar: Option<ProgressBar>,
 ) -> Result<Mastered, OfflineError> {
     let o = ctx.o;
@@ -300,7 +300,7 @@ pub(super) struct MatchPlan {
 /// One mastering of a job: a render to the track's loudness target when there is one (the
 /// measured search of `render::render_to_target`), else one plain render.
 pub(super) fn master_once(
-    job: &Job,
+    job: &Song,
     settings: &ChainSettings,
     ab: &AbSettings,
     target: Option<LoudnessTarget>,
@@ -358,6 +358,124 @@ pub(super) fn master_once(
     Ok((rendered, used, Some(report)))
 }
 
+/// Songs are decoded, measured and mastered in parallel across cores (`--jobs`, default all):
+/// every step is per song and pure, so the results equal one song after another.
+pub(super) fn thread_pool(o: &Options) -> Result<rayon::ThreadPool, OfflineError> {
+    let threads = o
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, o.inputs.len().max(1));
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| OfflineError::new(format!("cannot start {threads} render threads: {e}")))
+}
+
+/// The inputs (or the demo mix), decoded and resampled to the rate they are mastered at (44.1
+/// kHz for a CD master, else the nearest chain rate), each with where its master goes (none for
+/// a dry run).
+pub(super) fn decode_inputs(
+    o: &Options,
+    pool: &rayon::ThreadPool,
+) -> Result<Vec<Song>, OfflineError> {
+    let cd = matches!(o.target, Some(TargetSpec::Cd { .. }));
+    let prepare = |name: String, read: Audio, output: PathBuf| -> Result<Song, OfflineError> {
+        let rate = if cd {
+            CD_SAMPLE_RATE_HZ
+        } else {
+            audio_io::chain_rate_for(read.sample_rate)
+        };
+        let from = read.sample_rate;
+        let input = audio_io::resample_audio(read, rate)
+            .map_err(|e| OfflineError::file(Path::new(&name), e))?;
+        let resampled_from_hz = (from != rate).then_some(from);
+        Ok(Song {
+            name,
+            input,
+            resampled_from_hz,
+            output: (!o.dry_run).then_some(output),
+        })
+    };
+    if o.inputs.is_empty() {
+        let output = o.output.clone().unwrap_or_else(|| {
+            o.out_dir
+                .clone()
+                .unwrap_or_default()
+                .join("fairmaster-demo.master.wav")
+        });
+        return Ok(vec![prepare(
+            "built-in demo mix".into(),
+            demo_mix(),
+            output,
+        )?]);
+    }
+    pool.install(|| {
+        o.inputs
+            .par_iter()
+            .map(|path| {
+                let input = audio_io::read_audio_file(path)?;
+                let output = o.output.clone().unwrap_or_else(|| default_output(o, path));
+                prepare(path.display().to_string(), input, output)
+            })
+            .collect()
+    })
+}
+
+/// The reference, decoded and analysed once per sample rate among the jobs.
+pub(super) fn load_references(
+    o: &Options,
+    jobs: &[Song],
+) -> Result<Vec<(u32, LoadedReference)>, OfflineError> {
+    let mut references: Vec<(u32, LoadedReference)> = Vec::new();
+    if let Some(path) = &o.reference {
+        for job in jobs {
+            let rate = job.input.sample_rate;
+            if !references.iter().any(|(r, _)| *r == rate) {
+                references.push((rate, load_reference(o, path, rate)?));
+            }
+        }
+    }
+    Ok(references)
+}
+
+/// The loudness and ceiling `--target` asks for, with the settings' ceiling where the target
+/// names none (and an explicit `--ceiling` over a named target's).
+pub(super) fn loudness_target(
+    o: &Options,
+    settings: &ChainSettings,
+    references: &[(u32, LoadedReference)],
+) -> Result<Option<LoudnessTarget>, OfflineError> {
+    Ok(match o.target {
+        None => None,
+        Some(TargetSpec::Preset { lufs, ceiling_dbtp })
+        | Some(TargetSpec::Cd { lufs, ceiling_dbtp }) => {
+            Some(LoudnessTarget {
+                integrated_lufs: f64::from(lufs),
+                // An explicit --ceiling wins over the named target's.
+                ceiling_dbtp: if o.ceiling_dbtp.is_some() {
+                    settings.limiter.ceiling_db
+                } else {
+                    ceiling_dbtp
+                },
+            })
+        }
+        Some(TargetSpec::Lufs(lufs)) => Some(LoudnessTarget {
+            integrated_lufs: f64::from(lufs),
+            ceiling_dbtp: settings.limiter.ceiling_db,
+        }),
+        Some(TargetSpec::Reference) => {
+            let loaded = references
+                .first()
+                .map(|(_, l)| l)
+                .ok_or_else(|| OfflineError::new("--target reference needs --reference FILE"))?;
+            Some(LoudnessTarget {
+                integrated_lufs: f64::from(loaded.summary.integrated_lufs),
+                ceiling_dbtp: settings.limiter.ceiling_db,
+            })
+        }
+    })
+}
+
 /// The whole job. Every input is decoded and every output path checked before anything is
 /// rendered or written, so a bad input or an existing output fails fast and writes nothing.
 pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
@@ -370,53 +488,8 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
     let ab = params.ab_settings();
     let cd = matches!(o.target, Some(TargetSpec::Cd { .. }));
 
-    // Songs are decoded, measured and mastered in parallel across cores (`--jobs`, default
-    // all): every step is per song and pure, so the results equal one song after another.
-    let threads = o
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, o.inputs.len().max(1));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| OfflineError::new(format!("cannot start {threads} render threads: {e}")))?;
-    let prepare = |name: String, read: Audio, output: PathBuf| -> Result<Job, OfflineError> {
-        let rate = if cd {
-            CD_SAMPLE_RATE_HZ
-        } else {
-            audio_io::chain_rate_for(read.sample_rate)
-        };
-        let from = read.sample_rate;
-        let input = audio_io::resample_audio(read, rate)
-            .map_err(|e| OfflineError::file(Path::new(&name), e))?;
-        let resampled_from_hz = (from != rate).then_some(from);
-        Ok(Job {
-            name,
-            input,
-            resampled_from_hz,
-            output: (!o.dry_run).then_some(output),
-        })
-    };
-    let jobs: Vec<Job> = if o.inputs.is_empty() {
-        let output = o.output.clone().unwrap_or_else(|| {
-            o.out_dir
-                .clone()
-                .unwrap_or_default()
-                .join("fairmaster-demo.master.wav")
-        });
-        vec![prepare("built-in demo mix".into(), demo_mix(), output)?]
-    } else {
-        pool.install(|| {
-            o.inputs
-                .par_iter()
-                .map(|path| {
-                    let input = audio_io::read_audio_file(path)?;
-                    let output = o.output.clone().unwrap_or_else(|| default_output(o, path));
-                    prepare(path.display().to_string(), input, output)
-                })
-                .collect::<Result<Vec<Job>, OfflineError>>()
-        })?
-    };
+    let pool = thread_pool(o)?;
+    let jobs = decode_inputs(o, &pool)?;
     check_outputs(o, &jobs)?;
     let disc_plan = if cd && jobs.len() > 1 {
         let plan = plan_disc(o, &jobs)?;
@@ -447,51 +520,13 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
         }
     }
 
-    // The reference, decoded and analysed once per sample rate among the jobs.
-    let mut references: Vec<(u32, LoadedReference)> = Vec::new();
-    if let Some(path) = &o.reference {
-        for job in &jobs {
-            let rate = job.input.sample_rate;
-            if !references.iter().any(|(r, _)| *r == rate) {
-                references.push((rate, load_reference(o, path, rate)?));
-            }
-        }
-    }
+    let references = load_references(o, &jobs)?;
     let reference_name = o
         .reference
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-
-    let target = match o.target {
-        None => None,
-        Some(TargetSpec::Preset { lufs, ceiling_dbtp })
-        | Some(TargetSpec::Cd { lufs, ceiling_dbtp }) => {
-            Some(LoudnessTarget {
-                integrated_lufs: f64::from(lufs),
-                // An explicit --ceiling wins over the named target's.
-                ceiling_dbtp: if o.ceiling_dbtp.is_some() {
-                    settings.limiter.ceiling_db
-                } else {
-                    ceiling_dbtp
-                },
-            })
-        }
-        Some(TargetSpec::Lufs(lufs)) => Some(LoudnessTarget {
-            integrated_lufs: f64::from(lufs),
-            ceiling_dbtp: settings.limiter.ceiling_db,
-        }),
-        Some(TargetSpec::Reference) => {
-            let loaded = references
-                .first()
-                .map(|(_, l)| l)
-                .ok_or_else(|| OfflineError::new("--target reference needs --reference FILE"))?;
-            Some(LoudnessTarget {
-                integrated_lufs: f64::from(loaded.summary.integrated_lufs),
-                ceiling_dbtp: settings.limiter.ceiling_db,
-            })
-        }
-    };
+    let target = loudness_target(o, &settings, &references)?;
 
     let (before, input_lufs): (Vec<Analysis>, Vec<f64>) = pool.install(|| {
         jobs.par_iter()
@@ -641,7 +676,7 @@ pub(super) fn song_name(path: &str) -> String {
 
 /// Existing outputs (without --force), duplicate outputs and an output equal to an input are
 /// refused before any work.
-pub(super) fn check_outputs(o: &Options, jobs: &[Job]) -> Result<(), OfflineError> {
+pub(super) fn check_outputs(o: &Options, jobs: &[Song]) -> Result<(), OfflineError> {
     let mut seen: Vec<&Path> = Vec::new();
     let preview = if o.dry_run {
         None

@@ -2,21 +2,33 @@
 //! targets, album balancing, rendering, writing, reporting. The binary is a thin wrapper, so
 //! tests drive exactly this code.
 //!
-//! * [`args`]: the command line (clap), parsed into [`Options`], the plain job description.
-//! * [`master`]: the mastering job ([`run`]), also the listening pack's.
-//! * [`listen`]: the listening job ([`run_listen`]).
-//! * [`disc`]: the disc image of a CD album.
-//! * [`reference`]: the reference track of a mastering job.
+//! One job per file:
+//! * `args`: the command line on `clap` (subcommands `master`, the default, `listen`,
+//!   `analyze`, `pack`; see [`parse`] for the default subcommand's rules), parsed into
+//!   [`Options`], the plain job description the jobs below take.
+//! * `master`: the mastering job ([`run`]), which also writes the listening pack (`pack`,
+//!   `--pack`).
+//! * `listen`: the listening job ([`run_listen`]; `listen`, `--listen`).
+//! * `analyze`: measure and report without rendering ([`run_analyze`]).
+//! * `disc`: the disc image of a CD album (`--target cd` with several inputs).
+//! * `reference`: the reference track of a mastering or analysis job.
+//! * `values`: the options' values (`--target` and the rest).
 
+mod analyze;
 mod args;
 mod disc;
 mod listen;
 mod master;
 mod reference;
+#[cfg(test)]
+mod tests;
+mod values;
 
+pub use analyze::*;
 pub use args::*;
 pub use listen::run_listen;
 pub use master::*;
+pub use values::TargetSpec;
 
 use std::path::Path;
 
