@@ -272,3 +272,78 @@ fn listen_says_when_the_master_is_turned_down_to_meet_a_reference() {
         "{text}"
     );
 }
+
+/// Issue 25: the subcommands through the binary. `analyze` measures and writes nothing,
+/// `listen MODE INPUT` is `INPUT --listen MODE`, `master` takes an input named like a
+/// subcommand, negative values parse, and clap's usage errors exit 2.
+#[test]
+fn subcommands_through_the_binary() {
+    let dir = scratch_dir("subcommands");
+    short_mix(&dir, "mix.wav", 1.5);
+    let listing = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+
+    // analyze: the figures and the gain to the target, nothing written.
+    let before = listing(&dir);
+    let out = render(&dir, &["analyze", "mix.wav", "--target", "-14", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = &report["files"][0];
+    assert_eq!(file["name"], "mix.wav");
+    let lufs = file["figures"]["integrated_lufs"].as_f64().unwrap();
+    let gain = file["target"]["gain_db"].as_f64().unwrap();
+    assert!((lufs + gain + 14.0).abs() < 0.05, "{lufs} + {gain}");
+    assert!(file["figures"]["plr_db"].is_number());
+    let table = render(&dir, &["analyze", "mix.wav", "--target", "spotify"]);
+    assert!(table.status.success(), "{}", stderr(&table));
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("Integrated loudness") && text.contains("Target -14.0 LUFS"),
+        "{text}"
+    );
+    assert_eq!(listing(&dir), before, "analyze wrote a file");
+
+    // `listen MODE INPUT` renders what `--listen MODE` renders.
+    let sub = render(
+        &dir,
+        &["listen", "original", "mix.wav", "-o", "sub.wav", "-q"],
+    );
+    assert!(sub.status.success(), "{}", stderr(&sub));
+    let flag = render(&dir, &["mix.wav", "--listen", "b", "-o", "flag.wav", "-q"]);
+    assert!(flag.status.success(), "{}", stderr(&flag));
+    assert_eq!(
+        read_audio_file(&dir.join("sub.wav")).unwrap(),
+        read_audio_file(&dir.join("flag.wav")).unwrap()
+    );
+
+    // An input named like a subcommand, after `master`; a negative target as a value.
+    std::fs::copy(dir.join("mix.wav"), dir.join("listen")).unwrap();
+    let out = render(
+        &dir,
+        &["master", "listen", "--target", "-12", "--dry-run", "--json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["files"][0]["name"], "listen");
+    let achieved = report["files"][0]["target"]["achieved_lufs"]
+        .as_f64()
+        .unwrap();
+    assert!((achieved + 12.0).abs() <= 0.5, "{achieved}");
+
+    // Usage errors from clap: exit 2 with the reason; help lists the subcommands.
+    let out = render(&dir, &["listen", "mix.wav"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("mix.wav"), "{}", stderr(&out));
+    let help = render(&dir, &["--help"]);
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for word in ["master", "listen", "analyze", "pack", "--target"] {
+        assert!(text.contains(word), "{word} not in {text}");
+    }
+}

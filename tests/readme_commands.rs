@@ -5,7 +5,8 @@
 //! as written and in the named format (WAV by `hound`'s rules, AIFF by a plain writer, FLAC a
 //! real file written by another program, a session state saved by the plugin through the CLAP
 //! host). It must exit 0, every audio file it writes must decode with `hound` (an independent
-//! reader) and hold sound, and a `--json` report must parse.
+//! reader) and hold sound, and a `--json` report must parse. An `analyze` command must print
+//! its figures and write nothing.
 
 mod common;
 
@@ -236,6 +237,16 @@ fn run_invocation(index: usize, invocation: &str) -> Result<(), String> {
         return Ok(());
     }
     let written: Vec<PathBuf> = files_under(&dir).difference(&before).cloned().collect();
+    // `analyze` measures and reports: it must print a report and write nothing.
+    if args.first().is_some_and(|a| a == "analyze") {
+        if !written.is_empty() {
+            return Err(format!("analyze wrote {written:?}"));
+        }
+        if !stdout.contains("Integrated loudness") && !stdout.contains("integrated_lufs") {
+            return Err(format!("analyze printed no figures: {stdout}"));
+        }
+        return Ok(());
+    }
     if written.is_empty() {
         return Err("wrote nothing".into());
     }

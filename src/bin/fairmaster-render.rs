@@ -1,26 +1,31 @@
 //! `fairmaster-render`: offline mastering with the plugin's own engine (see `--help` and the
-//! README). All logic lives in `fairmaster::offline`; this only maps results to exit codes:
-//! 0 success, 1 a render/input/output error, 2 a usage error, 3 a loudness target missed.
+//! README). All logic lives in `fairmaster::offline` (the command line in `offline::cli`); this
+//! only prints and maps results to exit codes: 0 success, 1 a render/input/output error, 2 a
+//! usage error, 3 a loudness target missed.
 
 use std::process::ExitCode;
 
-use fairmaster::offline::cli::{self, Command};
+use fairmaster::offline::cli::{self, Invocation, Job};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match cli::parse_args(&args) {
-        Ok(Command::Help) => {
-            print!("{}", cli::USAGE);
+    let options = match cli::parse(&args) {
+        Ok(Invocation::Show(text)) => {
+            print!("{text}");
             return ExitCode::SUCCESS;
         }
-        Ok(Command::Render(options)) => options,
+        Ok(Invocation::Job(options)) => options,
         Err(usage) => {
             eprintln!("fairmaster-render: {usage}");
             return ExitCode::from(2);
         }
     };
-    if options.listen.is_some() {
-        return match cli::run_listen(&options) {
+    let failed = |e: fairmaster::offline::OfflineError| {
+        eprintln!("fairmaster-render: error: {e}");
+        ExitCode::FAILURE
+    };
+    match options.job() {
+        Job::Listen => match cli::run_listen(&options) {
             Ok(report) => {
                 if options.json {
                     println!(
@@ -32,35 +37,40 @@ fn main() -> ExitCode {
                 }
                 ExitCode::SUCCESS
             }
-            Err(e) => {
-                eprintln!("fairmaster-render: error: {e}");
-                ExitCode::FAILURE
+            Err(e) => failed(e),
+        },
+        Job::Analyze => match cli::run_analyze(&options) {
+            Ok(report) => {
+                if options.json {
+                    println!("{}", report.to_json());
+                } else {
+                    print!("{}", report.to_table());
+                }
+                ExitCode::SUCCESS
             }
-        };
-    }
-    match cli::run(&options) {
-        Ok(report) => {
-            if options.json {
-                println!("{}", report.to_json());
-            } else {
-                print!("{}", report.to_table());
+            Err(e) => failed(e),
+        },
+        Job::Master => match cli::run(&options) {
+            Ok(report) => {
+                if options.json {
+                    println!("{}", report.to_json());
+                } else {
+                    print!("{}", report.to_table());
+                }
+                let missed = report
+                    .files
+                    .iter()
+                    .any(|f| f.target.as_ref().is_some_and(|t| !t.met));
+                if missed {
+                    eprintln!(
+                        "fairmaster-render: a loudness target was missed by more than 0.5 LU \
+                         (see the report); the closest master was written"
+                    );
+                    return ExitCode::from(3);
+                }
+                ExitCode::SUCCESS
             }
-            let missed = report
-                .files
-                .iter()
-                .any(|f| f.target.as_ref().is_some_and(|t| !t.met));
-            if missed {
-                eprintln!(
-                    "fairmaster-render: a loudness target was missed by more than 0.5 LU \
-                     (see the report); the closest master was written"
-                );
-                return ExitCode::from(3);
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("fairmaster-render: error: {e}");
-            ExitCode::FAILURE
-        }
+            Err(e) => failed(e),
+        },
     }
 }

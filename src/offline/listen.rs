@@ -34,13 +34,20 @@ pub enum ListenMode {
 }
 
 impl ListenMode {
+    /// `reference` (or `r`), or the A/B switch's words (`crate::params::text::parse_ab_words`:
+    /// `master`, `a`, `original`, `b`, "A: master", ...), in any case.
     pub fn parse(text: &str) -> Option<Self> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "master" | "a" => Some(Self::Master),
-            "original" | "b" => Some(Self::Original),
-            "reference" | "r" => Some(Self::Reference),
-            _ => None,
+        let t = text.trim();
+        if t.eq_ignore_ascii_case("reference") || t.eq_ignore_ascii_case("r") {
+            return Some(Self::Reference);
         }
+        crate::params::text::parse_ab_words(t).map(|original| {
+            if original {
+                Self::Original
+            } else {
+                Self::Master
+            }
+        })
     }
 
     /// The A/B settings that select this source.

@@ -189,6 +189,12 @@ pub(crate) fn ab_text(listen_original: bool) -> &'static str {
 /// The A/B switch's own texts ("A: master", "B: original") and their parts ("A", "b",
 /// "original", "master"), in any case and spacing, plus on/off (on = the original is on).
 pub(crate) fn parse_ab(text: &str) -> Option<bool> {
+    parse_ab_words(text).or_else(|| parse_on_off(text))
+}
+
+/// The A/B words alone: the switch's texts and their parts, in any case and spacing; `true`
+/// for the original. Also `fairmaster-render --listen`'s (`offline::listen::ListenMode`).
+pub fn parse_ab_words(text: &str) -> Option<bool> {
     let key: String = text
         .chars()
         .filter(|c| !c.is_whitespace() && *c != ':')
@@ -197,6 +203,6 @@ pub(crate) fn parse_ab(text: &str) -> Option<bool> {
     match key.as_str() {
         "b" | "original" | "boriginal" => Some(true),
         "a" | "master" | "amaster" => Some(false),
-        _ => parse_on_off(text),
+        _ => None,
     }
 }
