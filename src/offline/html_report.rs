@@ -13,8 +13,8 @@
 
 use std::fmt::Write as _;
 
-use super::analysis::{analyse, Analysis};
-use super::pack::{LoudnessCurve, PackSong, SongPackSummary, Source};
+use super::analysis::{analyse, Analysis, LoudnessCurve};
+use super::pack_contents::{PackSong, SongPackSummary, Source, BLIND_FILE, BLIND_KEY_FILE};
 use super::render::GR_BLOCK;
 use super::Audio;
 use crate::analysis::tonal::{analyse_stereo, third_centre_hz, TonalBalance};
@@ -298,10 +298,7 @@ fn excerpt_line(song: &ReportSong) -> String {
         .excerpts
         .iter()
         .map(|e| e.source.excerpt_file_name())
-        .chain([
-            super::pack::BLIND_FILE.to_string(),
-            super::pack::BLIND_KEY_FILE.to_string(),
-        ])
+        .chain([BLIND_FILE.to_string(), BLIND_KEY_FILE.to_string()])
         .map(|f| {
             let path = format!("{prefix}{f}");
             format!("<a href=\"{}\">{}</a>", escape(&path), escape(&path))

@@ -10,10 +10,13 @@
 //! * [`audio_io`]: decode WAV/FLAC/AIFF (symphonia), write WAV atomically (hound).
 //! * [`settings`]: preset files, DAW plugin states and `--set` flags -> `ChainSettings`.
 //! * [`render`]: one latency-compensated render, and the loudness-target search.
-//! * [`analysis`]: BS.1770 / EBU R128 measurements of a whole file, gain-reduction statistics.
+//! * [`analysis`]: BS.1770 / EBU R128 measurements of a whole file, loudness curves,
+//!   gain-reduction statistics.
 //! * [`report`]: the before/after table and JSON.
 //! * [`album`]: per-track targets of an album, loudness spread, gapless preview.
 //! * [`demo`]: the built-in synthesised demo mix.
+//! * [`pack`]: the listening pack (matched excerpts, blind file), [`pack_contents`] what it holds,
+//!   [`html_report`] its `report.html`.
 //! * [`listen`]: `--listen`: what the plugin plays with master, original or reference selected.
 //! * [`cli`]: command-line parsing and the whole job (`run`), used by the binary and the tests.
 
@@ -26,6 +29,7 @@ pub mod demo;
 pub mod html_report;
 pub mod listen;
 pub mod pack;
+pub mod pack_contents;
 pub mod render;
 pub mod report;
 pub mod settings;

@@ -27,11 +27,13 @@
 
 use serde::Serialize;
 
+// The whole-file loudness is a measurement, owned by `analysis` (which the report's figures
+// come from too); re-exported here, where the loudness-target search made it known.
+pub use super::analysis::integrated_lufs;
 use super::analysis::{GainReductionAccumulator, GainReductionStats};
 use super::{Audio, OfflineError};
 use crate::ab::AbSettings;
 use crate::chain::ChainSettings;
-use crate::dsp::meters::loudness::integrated_loudness;
 use crate::dsp::meters::true_peak::true_peak_dbtp;
 use crate::dsp::util::gain::GAIN_DB;
 use crate::engine::Engine;
@@ -152,13 +154,6 @@ pub(crate) fn run_aligned(
         sample_rate: input.sample_rate,
         channels,
     }
-}
-
-/// Integrated loudness of a whole file with the plugin's BS.1770-4 meter (mono as mono).
-pub fn integrated_lufs(audio: &Audio) -> f64 {
-    let (left, right) = audio.left_right();
-    let right = (!audio.is_mono()).then_some(right);
-    integrated_loudness(left, right, audio.sample_rate as f32)
 }
 
 /// A loudness target for one file: integrated loudness and the limiter ceiling.
