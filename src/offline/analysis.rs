@@ -1,11 +1,17 @@
 //! Whole-file measurements for the before/after report, with the plugin's own meters:
 //! BS.1770-4 integrated loudness and EBU Tech 3342 loudness range (`ProgramMeter`), true peak
 //! (8x windowed-sinc interpolation with refinement, `dsp/meters/true_peak.rs`), sample peak, and the peak-to-loudness ratio (EBU R128
-//! s1: true peak minus integrated loudness). Plus gain-reduction statistics of a render.
+//! s1: true peak minus integrated loudness). Plus loudness over time (EBU Tech 3341 curves, for
+//! the pack's excerpt choice and its report) and gain-reduction statistics of a render.
+//!
+//! Measurements only: `render`, `pack` and the reports import from here, never the reverse (a
+//! figure does not depend on how the audio was made), so the whole-file loudness the target
+//! search aims at ([`integrated_lufs`]) lives here too.
 
 use serde::Serialize;
 
 use super::Audio;
+use crate::dsp::meters::loudness::{integrated_loudness, LoudnessMeter};
 use crate::dsp::meters::program_meter::ProgramMeter;
 use crate::dsp::util::gain_to_db;
 
@@ -18,6 +24,13 @@ pub struct Analysis {
     pub sample_peak_dbfs: f32,
     pub plr_db: f32,
 }
+
+/// Time step of the loudness curves (Tech 3341 asks meters to update at 10 Hz or faster).
+pub const CURVE_STEP_SECONDS: f64 = 0.1;
+/// EBU Tech 3341 short-term window.
+pub const SHORT_TERM_SECONDS: f64 = 3.0;
+/// EBU Tech 3341 momentary window.
+pub const MOMENTARY_SECONDS: f64 = 0.4;
 
 /// Meter block length: the meter is block-size independent; this only bounds call overhead.
 const METER_BLOCK: usize = 4096;
@@ -39,9 +52,9 @@ pub fn analyse(audio: &Audio) -> Analysis {
     }
     let readings = meter.readings();
     // Integrated loudness from a fresh `LoudnessMeter` over the whole file: the exact figure
-    // the loudness-target search measures (`render::integrated_lufs`), so report and target
+    // the loudness-target search measures ([`integrated_lufs`]), so report and target
     // line agree to the last digit.
-    let integrated = super::render::integrated_lufs(audio) as f32;
+    let integrated = integrated_lufs(audio) as f32;
     Analysis {
         integrated_lufs: integrated,
         loudness_range_lu: readings.loudness_range_lu,
@@ -51,8 +64,65 @@ pub fn analyse(audio: &Audio) -> Analysis {
     }
 }
 
+/// Integrated loudness of a whole file with the plugin's BS.1770-4 meter (mono as mono).
+pub fn integrated_lufs(audio: &Audio) -> f64 {
+    let (left, right) = audio.left_right();
+    let right = (!audio.is_mono()).then_some(right);
+    integrated_loudness(left, right, audio.sample_rate as f32)
+}
+
+/// Momentary and short-term loudness every [`CURVE_STEP_SECONDS`] (EBU Tech 3341 windows, the
+/// plugin's BS.1770-4 meter). Entry `k` is the window ending at `(k + 1) * step_seconds`;
+/// windows not yet complete (the first 0.4 s / 3 s) are `NaN`, silence is `-inf`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoudnessCurve {
+    pub step_seconds: f64,
+    pub momentary_lufs: Vec<f32>,
+    pub short_term_lufs: Vec<f32>,
+}
+
+impl LoudnessCurve {
+    /// Measures `audio` (mono as BS.1770 mono).
+    pub fn measure(audio: &Audio) -> Self {
+        let rate = f64::from(audio.sample_rate.max(1));
+        // Whole 10 ms sub-blocks of the meter, so every reading is on its 100 Hz grid.
+        let sub_block = ((rate * 0.01).round() as usize).max(1);
+        let step = sub_block * (CURVE_STEP_SECONDS / 0.01).round() as usize;
+        let step_seconds = step as f64 / rate;
+        let mut meter = LoudnessMeter::new();
+        meter.reset(audio.sample_rate as f32);
+        let (left, right) = audio.left_right();
+        let steps = audio.frames() / step;
+        let momentary_complete = (MOMENTARY_SECONDS / step_seconds).round() as usize;
+        let short_term_complete = (SHORT_TERM_SECONDS / step_seconds).round() as usize;
+        let mut momentary_lufs = Vec::with_capacity(steps);
+        let mut short_term_lufs = Vec::with_capacity(steps);
+        for k in 0..steps {
+            let span = k * step..(k + 1) * step;
+            let right = (!audio.is_mono()).then(|| &right[span.clone()]);
+            meter.process(&left[span], right);
+            let done = k + 1;
+            momentary_lufs.push(if done >= momentary_complete {
+                meter.momentary_lufs()
+            } else {
+                f32::NAN
+            });
+            short_term_lufs.push(if done >= short_term_complete {
+                meter.short_term_lufs()
+            } else {
+                f32::NAN
+            });
+        }
+        Self {
+            step_seconds,
+            momentary_lufs,
+            short_term_lufs,
+        }
+    }
+}
+
 /// Gain-reduction statistics of one render, from the chain's meters read every
-/// [`GR_BLOCK`](super::render::GR_BLOCK) samples (each reading is that block's maximum).
+/// `GR_BLOCK` samples of the render (each reading is that block's maximum).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct GainReductionStats {
     pub compressor_max_db: f32,

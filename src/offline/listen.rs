@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::render::integrated_lufs;
+use super::render::{integrated_lufs, run_aligned};
 use super::Audio;
 use crate::ab::{AbSettings, AbStatus};
 use crate::engine::Engine;
@@ -85,42 +85,23 @@ pub fn render_listening(
     engine.reset(input.sample_rate as f32, false, mono);
     // The replaced track is `None` (a fresh engine); dropping it here is off any audio thread.
     drop(engine.install_reference(reference_settings.slot, reference));
-    let latency = engine.latency_samples() as usize;
-    let total = input.frames() + latency;
-    let mut channels: Vec<Vec<f32>> = input
-        .channels
-        .iter()
-        .map(|c| {
-            let mut v = Vec::with_capacity(total);
-            v.extend_from_slice(c);
-            v.resize(total, 0.0);
-            v
-        })
-        .collect();
-    let mut start = 0;
-    while start < total {
-        let end = (start + LISTEN_BLOCK).min(total);
-        engine.set_transport(Transport {
-            playing: true,
-            position_samples: Some(start as i64),
-        });
-        match channels.as_mut_slice() {
-            [m] => engine.process_mono(&mut m[start..end]),
-            [l, r] => engine.process_stereo(&mut l[start..end], &mut r[start..end]),
-            _ => unreachable!("decoder guarantees 1 or 2 channels"),
-        }
-        start = end;
-    }
-    for channel in &mut channels {
-        channel.drain(..latency);
-    }
-    Heard {
-        audio: Audio {
-            sample_rate: input.sample_rate,
-            channels,
+    let latency = engine.latency_samples();
+    let audio = run_aligned(
+        &mut engine,
+        input,
+        LISTEN_BLOCK,
+        |engine, start| {
+            engine.set_transport(Transport {
+                playing: true,
+                position_samples: Some(start as i64),
+            })
         },
+        |_, _| {},
+    );
+    Heard {
+        audio,
         status: engine.ab_status(),
-        latency_samples: latency as u32,
+        latency_samples: latency,
     }
 }
 

@@ -11,10 +11,13 @@
 //! * settings come from [`crate::presets::param_set`] (preset files, DAW plugin states, `--set`
 //!   flags), which the editor shares.
 //! * [`render`]: one latency-compensated render, and the loudness-target search.
-//! * [`analysis`]: BS.1770 / EBU R128 measurements of a whole file, gain-reduction statistics.
+//! * [`analysis`]: BS.1770 / EBU R128 measurements of a whole file, loudness curves,
+//!   gain-reduction statistics.
 //! * [`report`]: the before/after table and JSON.
 //! * [`album`]: per-track targets of an album, loudness spread, gapless preview.
 //! * [`demo`]: the built-in synthesised demo mix.
+//! * [`pack`]: the listening pack (matched excerpts, blind file), [`pack_contents`] what it holds,
+//!   [`html_report`] its `report.html`.
 //! * [`listen`]: `--listen`: what the plugin plays with master, original or reference selected.
 //! * [`cli`]: command-line parsing and the whole job (`run`), used by the binary and the tests.
 
@@ -27,6 +30,7 @@ pub mod demo;
 pub mod html_report;
 pub mod listen;
 pub mod pack;
+pub mod pack_contents;
 pub mod render;
 pub mod report;
 

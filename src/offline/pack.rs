@@ -46,10 +46,18 @@
 
 use std::path::{Path, PathBuf};
 
+use super::analysis::{LoudnessCurve, MOMENTARY_SECONDS, SHORT_TERM_SECONDS};
 use super::audio_io::{write_wav_atomic, OutputFormat};
+// The pack's contents live in their own module so `html_report` can read them without
+// importing this one (which calls it): imports go pack -> html_report -> pack_contents.
+// Re-exported: they are this module's public API (`write_pack`'s arguments and summary).
+pub use super::pack_contents::{
+    BlindSegment, ExcerptSummary, PackSong, SongPackSummary, Source, BLIND_FILE, BLIND_KEY_FILE,
+    REPORT_FILE,
+};
 use super::{Audio, OfflineError};
 use crate::dsp::dither::{Dither, DitherMode, DitherSettings};
-use crate::dsp::meters::loudness::{integrated_loudness, LoudnessMeter};
+use crate::dsp::meters::loudness::integrated_loudness;
 
 /// Every excerpt's sample peak stays at or below this after the loudness match.
 pub const MATCH_PEAK_CEILING_DBFS: f64 = -1.0;
@@ -57,31 +65,6 @@ pub const MATCH_PEAK_CEILING_DBFS: f64 = -1.0;
 pub const EDGE_FADE_SECONDS: f64 = 0.005;
 /// Crossfade length at each join of the blind file (centred on the boundary).
 pub const JOIN_CROSSFADE_SECONDS: f64 = 0.010;
-/// Time step of the loudness curves (Tech 3341 asks meters to update at 10 Hz or faster).
-pub const CURVE_STEP_SECONDS: f64 = 0.1;
-/// EBU Tech 3341 short-term window.
-const SHORT_TERM_SECONDS: f64 = 3.0;
-/// EBU Tech 3341 momentary window.
-const MOMENTARY_SECONDS: f64 = 0.4;
-
-/// One song of a pack. The original and the master have the same rate and length (the
-/// renderer's output is latency compensated).
-#[derive(Debug, Clone, Copy)]
-pub struct PackSong<'a> {
-    /// Song name (the input's file stem): titles the report and names the album folders.
-    pub name: &'a str,
-    /// The mix as it went into the chain.
-    pub original: &'a Audio,
-    /// The rendered master.
-    pub master: &'a Audio,
-    /// Per `render::GR_BLOCK` frames: `[compressor dB, limiter dB]` gain reduction.
-    pub gain_reduction_trace: &'a [[f32; 2]],
-    /// The renderer's dynamics warnings, shown in the report.
-    pub warnings: &'a [String],
-    /// `(target LUFS, ceiling dBTP)` when a loudness target was asked.
-    pub target: Option<(f64, f32)>,
-}
-
 /// How a pack is cut.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PackOptions {
@@ -103,70 +86,6 @@ impl Default for PackOptions {
     }
 }
 
-/// Which version an excerpt or a blind segment is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Source {
-    Original,
-    Master,
-    Reference,
-}
-
-impl Source {
-    /// The name used in file names, the blind key and the report.
-    pub fn label(self) -> &'static str {
-        match self {
-            Source::Original => "original",
-            Source::Master => "master",
-            Source::Reference => "reference",
-        }
-    }
-
-    /// `excerpt-<label>.wav`.
-    pub fn excerpt_file_name(self) -> String {
-        format!("excerpt-{}.wav", self.label())
-    }
-}
-
-/// One written excerpt.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExcerptSummary {
-    pub source: Source,
-    pub path: PathBuf,
-    /// Where the excerpt starts in its source, seconds.
-    pub start_seconds: f64,
-    pub duration_seconds: f64,
-    /// Gain applied by the loudness match, dB.
-    pub gain_db: f64,
-    /// BS.1770-4 integrated loudness of the written excerpt (plugin meter), LUFS.
-    pub integrated_lufs: f64,
-    /// Sample peak of the written excerpt, dBFS.
-    pub sample_peak_dbfs: f64,
-}
-
-/// One segment of a blind file, as listed in its key.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BlindSegment {
-    /// 1-based.
-    pub number: usize,
-    pub start_seconds: f64,
-    pub duration_seconds: f64,
-    pub source: Source,
-}
-
-/// What was written for one song.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SongPackSummary {
-    pub name: String,
-    /// The song's folder: the pack itself for a single song, `NN-name/` in an album.
-    pub folder: PathBuf,
-    pub excerpts: Vec<ExcerptSummary>,
-    /// The common integrated loudness the excerpts were matched to, LUFS.
-    pub matched_lufs: f64,
-    pub blind_path: PathBuf,
-    pub blind_key_path: PathBuf,
-    pub blind_order: Vec<BlindSegment>,
-}
-
 /// What [`write_pack`] wrote (paths are final, inside the pack folder).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PackSummary {
@@ -176,56 +95,6 @@ pub struct PackSummary {
     /// Every file written, report included.
     pub files: Vec<PathBuf>,
     pub songs: Vec<SongPackSummary>,
-}
-
-/// Momentary and short-term loudness every [`CURVE_STEP_SECONDS`] (EBU Tech 3341 windows, the
-/// plugin's BS.1770-4 meter). Entry `k` is the window ending at `(k + 1) * step_seconds`;
-/// windows not yet complete (the first 0.4 s / 3 s) are `NaN`, silence is `-inf`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LoudnessCurve {
-    pub step_seconds: f64,
-    pub momentary_lufs: Vec<f32>,
-    pub short_term_lufs: Vec<f32>,
-}
-
-impl LoudnessCurve {
-    /// Measures `audio` (mono as BS.1770 mono).
-    pub fn measure(audio: &Audio) -> Self {
-        let rate = f64::from(audio.sample_rate.max(1));
-        // Whole 10 ms sub-blocks of the meter, so every reading is on its 100 Hz grid.
-        let sub_block = ((rate * 0.01).round() as usize).max(1);
-        let step = sub_block * (CURVE_STEP_SECONDS / 0.01).round() as usize;
-        let step_seconds = step as f64 / rate;
-        let mut meter = LoudnessMeter::new();
-        meter.reset(audio.sample_rate as f32);
-        let (left, right) = audio.left_right();
-        let steps = audio.frames() / step;
-        let momentary_complete = (MOMENTARY_SECONDS / step_seconds).round() as usize;
-        let short_term_complete = (SHORT_TERM_SECONDS / step_seconds).round() as usize;
-        let mut momentary_lufs = Vec::with_capacity(steps);
-        let mut short_term_lufs = Vec::with_capacity(steps);
-        for k in 0..steps {
-            let span = k * step..(k + 1) * step;
-            let right = (!audio.is_mono()).then(|| &right[span.clone()]);
-            meter.process(&left[span], right);
-            let done = k + 1;
-            momentary_lufs.push(if done >= momentary_complete {
-                meter.momentary_lufs()
-            } else {
-                f32::NAN
-            });
-            short_term_lufs.push(if done >= short_term_complete {
-                meter.short_term_lufs()
-            } else {
-                f32::NAN
-            });
-        }
-        Self {
-            step_seconds,
-            momentary_lufs,
-            short_term_lufs,
-        }
-    }
 }
 
 /// BS.1770 loudness to mean square (power), 0 for silence or incomplete windows.
@@ -678,13 +547,6 @@ fn prepare_song(
         blind_key,
     }
 }
-
-/// The blind file's name in a song folder.
-pub const BLIND_FILE: &str = "blind.wav";
-/// The blind key's name in a song folder.
-pub const BLIND_KEY_FILE: &str = "blind-key.txt";
-/// The report's name at the top of the pack.
-pub const REPORT_FILE: &str = "report.html";
 
 /// The key: `#` comment lines, then a tab-separated header and one line per segment
 /// (`number`, start in seconds, source), easy to read and to parse.

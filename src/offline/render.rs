@@ -27,10 +27,12 @@
 
 use serde::Serialize;
 
+// The whole-file loudness is a measurement, owned by `analysis` (which the report's figures
+// come from too); re-exported here, where the loudness-target search made it known.
+pub use super::analysis::integrated_lufs;
 use super::analysis::{GainReductionAccumulator, GainReductionStats};
 use super::{Audio, OfflineError};
 use crate::ab::AbSettings;
-use crate::dsp::meters::loudness::integrated_loudness;
 use crate::dsp::meters::true_peak::true_peak_dbtp;
 use crate::dsp::util::gain::GAIN_DB;
 use crate::engine::Engine;
@@ -75,8 +77,53 @@ pub fn render(
     engine.reset(input.sample_rate as f32, true, mono);
     let latency = engine.latency_samples() as usize;
     let frames = input.frames();
-    let total = frames + latency;
+    let mut gr = GainReductionAccumulator::default();
+    let mut gr_trace = Vec::with_capacity((frames + latency).div_ceil(GR_BLOCK));
+    let mut next_report = 0;
+    let audio = run_aligned(
+        &mut engine,
+        input,
+        GR_BLOCK,
+        |_, _| {},
+        |engine, end| {
+            // Only blocks carrying the file's samples (not the pre-roll) count.
+            if end > latency {
+                let meters = engine.chain_meters();
+                gr.add(meters.compressor_gr_db, meters.limiter_gr_db);
+                gr_trace.push([meters.compressor_gr_db, meters.limiter_gr_db]);
+            }
+            if end >= next_report {
+                progress(end.min(frames));
+                next_report = end + (1 << 16);
+            }
+        },
+    );
+    progress(frames);
+    Rendered {
+        audio,
+        gain_reduction: gr.stats(),
+        gain_reduction_trace: gr_trace,
+        latency_samples: latency as u32,
+    }
+}
 
+/// Runs `engine` (already set and reset by the caller) over `input` in blocks of `block`
+/// frames with the chain's latency compensated as a DAW does: `latency_samples()` zeros are
+/// fed after the file (the tail) and as many output samples dropped at the start, so the
+/// result is time-aligned with the input and has its length. The one loop behind both the
+/// render and the listening render (`listen.rs`), which differ only in what they do around
+/// each block: `before(engine, start)` runs before the block starting at frame `start` and
+/// `after(engine, end)` after the block ending at frame `end`, both counted from the first
+/// input frame (the timeline position; the tail runs past `input.frames()`).
+pub(crate) fn run_aligned(
+    engine: &mut Engine,
+    input: &Audio,
+    block: usize,
+    mut before: impl FnMut(&mut Engine, usize),
+    mut after: impl FnMut(&Engine, usize),
+) -> Audio {
+    let latency = engine.latency_samples() as usize;
+    let total = input.frames() + latency;
     // Input followed by `latency` zeros, processed in place; the output is `[latency..]`.
     let mut channels: Vec<Vec<f32>> = input
         .channels
@@ -88,49 +135,25 @@ pub fn render(
             v
         })
         .collect();
-    let mut gr = GainReductionAccumulator::default();
-    let mut gr_trace = Vec::with_capacity(total.div_ceil(GR_BLOCK));
     let mut start = 0;
-    let mut next_report = 0;
     while start < total {
-        let end = (start + GR_BLOCK).min(total);
+        let end = (start + block).min(total);
+        before(engine, start);
         match channels.as_mut_slice() {
             [mono_channel] => engine.process_mono(&mut mono_channel[start..end]),
             [left, right] => engine.process_stereo(&mut left[start..end], &mut right[start..end]),
             _ => unreachable!("decoder guarantees 1 or 2 channels"),
         }
-        // Only blocks carrying the file's samples (not the pre-roll) count.
-        if end > latency {
-            let meters = engine.chain_meters();
-            gr.add(meters.compressor_gr_db, meters.limiter_gr_db);
-            gr_trace.push([meters.compressor_gr_db, meters.limiter_gr_db]);
-        }
+        after(engine, end);
         start = end;
-        if start >= next_report {
-            progress(start.min(frames));
-            next_report = start + (1 << 16);
-        }
     }
-    progress(frames);
     for channel in &mut channels {
         channel.drain(..latency);
     }
-    Rendered {
-        audio: Audio {
-            sample_rate: input.sample_rate,
-            channels,
-        },
-        gain_reduction: gr.stats(),
-        gain_reduction_trace: gr_trace,
-        latency_samples: latency as u32,
+    Audio {
+        sample_rate: input.sample_rate,
+        channels,
     }
-}
-
-/// Integrated loudness of a whole file with the plugin's BS.1770-4 meter (mono as mono).
-pub fn integrated_lufs(audio: &Audio) -> f64 {
-    let (left, right) = audio.left_right();
-    let right = (!audio.is_mono()).then_some(right);
-    integrated_loudness(left, right, audio.sample_rate as f32)
 }
 
 /// A loudness target for one file: integrated loudness and the limiter ceiling.
