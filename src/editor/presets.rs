@@ -8,7 +8,8 @@ use nice_plug::plugin::PluginState;
 use nice_plug::prelude::{BoolParam, Enum, EnumParam, FloatParam, Param};
 
 use super::widgets::Ctl;
-use crate::params::{FairmasterParams, ParamWriter};
+use crate::params::writer::ParamWriter;
+use crate::params::FairmasterParams;
 use crate::stages::ChainSettings;
 
 pub use crate::presets::{FactoryPreset, FACTORY};

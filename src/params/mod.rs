@@ -7,10 +7,10 @@
 
 pub mod state;
 pub mod text;
+pub mod writer;
 
 use std::sync::Arc;
 
-use nice_plug::params::InternalParamMut;
 use nice_plug::prelude::*;
 
 use crate::ab::AbSettings;
@@ -18,10 +18,11 @@ use crate::dsp::monitor::{Monitor, MonitorChannels, MonitorSettings, SOLO_BANDS}
 use crate::reference::playback::{MatchMode, ReferenceSettings, REFERENCE_SLOTS};
 use crate::reference::state::PersistedReferences;
 use crate::snapshots::PersistedSnapshots;
-use crate::stages::{ChainSettings, PersistedStageOrder, StageOrder, StageParams};
+use crate::stages::{ChainSettings, PersistedStageOrder, StageParams};
 use crate::targets::{Target, CUSTOM_TARGET_LUFS, PRESET_TARGETS};
 use state::{PersistedEditorSize, StateVersion};
 use text::{ab_text, in_range, parse_ab, parse_number_with_unit, parse_on_off, switch_param};
+use writer::ParamWriter;
 
 /// The listening controls: how the master is heard (A/B, reference, monitoring aids,
 /// snapshot matching), not what it is. A snapshot stores every other parameter, and storing or
@@ -367,21 +368,6 @@ pub enum TargetParam {
     Custom,
 }
 
-/// Where plain values are written when chain settings become parameters: the editor writes
-/// them as host gestures (`editor/presets.rs`), the offline renderer and the tests straight
-/// into a [`FairmasterParams`] they own (`presets/param_set.rs`). One mapping serves both, so a
-/// factory preset is the same in the editor and in `fairmaster-render --preset`.
-pub trait ParamWriter {
-    fn float(&mut self, param: &FloatParam, value: f32);
-    fn switch(&mut self, param: &BoolParam, value: bool);
-    fn choice<T: Enum + PartialEq + 'static>(&mut self, param: &EnumParam<T>, value: T);
-    /// The stage order, a persisted field: stored at once (it is no parameter, so there is no
-    /// gesture); the editor's writer also marks the session dirty.
-    fn order(&mut self, field: &PersistedStageOrder, order: StageOrder) {
-        field.set(order);
-    }
-}
-
 impl FairmasterParams {
     /// Writes every chain parameter (and the stage order) so that
     /// [`FairmasterParams::chain_settings`] reads `s` back (the round trip is tested for every
@@ -390,37 +376,8 @@ impl FairmasterParams {
     /// left alone.
     pub fn write_chain_settings(&self, s: &ChainSettings, w: &mut impl ParamWriter) {
         self.stages.write(s, w);
-        w.order(&self.stage_order, s.order);
-    }
-}
-
-/// Writes plain values straight into parameters this thread owns (no host, no gestures): the
-/// offline renderer's parameter set and the tests. Not for parameters a plugin instance is
-/// using (nice-plug's setters are its wrapper's business there).
-pub struct DirectWriter;
-
-impl ParamWriter for DirectWriter {
-    fn float(&mut self, param: &FloatParam, value: f32) {
-        // SAFETY: nice-plug marks the setter internal because a running plugin's parameters
-        // belong to its wrapper; `DirectWriter` is only used on parameter sets its caller owns
-        // and no host or audio thread sees (the value is an atomic store either way).
-        unsafe {
-            param._internal_set_plain_value(value);
-        }
-    }
-
-    fn switch(&mut self, param: &BoolParam, value: bool) {
-        // SAFETY: as in `float`.
-        unsafe {
-            param._internal_set_plain_value(value);
-        }
-    }
-
-    fn choice<T: Enum + PartialEq + 'static>(&mut self, param: &EnumParam<T>, value: T) {
-        // SAFETY: as in `float`.
-        unsafe {
-            param._internal_set_plain_value(value);
-        }
+        // The order is no parameter: stored at once, without a gesture.
+        self.stage_order.set(s.order);
     }
 }
 
@@ -428,6 +385,7 @@ impl ParamWriter for DirectWriter {
 mod tests {
     use super::state::*;
     use super::text::*;
+    use super::writer::DirectWriter;
     use super::*;
     use crate::dsp::dynamics::{compressor, limiter};
     use crate::dsp::filters::eq;

@@ -59,7 +59,8 @@ use serde_json::Value;
 
 use crate::ab::AbSettings;
 use crate::files::FileError;
-use crate::params::{DirectWriter, FairmasterParams, ParamWriter, LISTENING_PARAM_IDS};
+use crate::params::writer::{DirectWriter, ParamWriter};
+use crate::params::{FairmasterParams, LISTENING_PARAM_IDS};
 use crate::presets::{factory_preset, FACTORY};
 use crate::snapshots::Snapshot;
 use crate::stages::ChainSettings;

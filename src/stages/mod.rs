@@ -34,7 +34,7 @@ use crate::dsp::dynamics::limiter::LimiterSettings;
 use crate::dsp::filters::eq::EqSettings;
 use crate::dsp::stereo::StereoSettings;
 use crate::editor::widgets::Ctl;
-use crate::params::ParamWriter;
+use crate::params::writer::ParamWriter;
 
 pub mod compressor;
 pub mod dither;

@@ -9,7 +9,7 @@ use crate::params::text::{
     freq_param, gain_db_param, in_range, ms_param, parse_ratio, percent_param, skewed_param,
     switch_param,
 };
-use crate::params::ParamWriter;
+use crate::params::writer::ParamWriter;
 use crate::stages::{ChainSettings, StageParamGroup};
 
 #[derive(Params)]

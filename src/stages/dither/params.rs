@@ -4,7 +4,7 @@ use nice_plug::prelude::*;
 
 use crate::dsp::dither;
 use crate::params::text::switch_param;
-use crate::params::ParamWriter;
+use crate::params::writer::ParamWriter;
 use crate::stages::{ChainSettings, StageParamGroup};
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use nice_plug::prelude::*;
 use crate::dsp::filters::eq;
 use crate::dsp::util::range::Range;
 use crate::params::text::{freq_param, gain_db_param, in_range, q_param, switch_param};
-use crate::params::ParamWriter;
+use crate::params::writer::ParamWriter;
 use crate::stages::{ChainSettings, StageParamGroup};
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use nice_plug::prelude::*;
 
 use crate::dsp::util::gain::{Gain, GAIN_DB};
 use crate::params::text::{gain_db_param, in_range};
-use crate::params::ParamWriter;
+use crate::params::writer::ParamWriter;
 use crate::stages::{ChainSettings, StageParamGroup, StageProcessor, Structure};
 
 #[derive(Default)]

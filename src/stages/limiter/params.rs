@@ -4,7 +4,7 @@ use nice_plug::prelude::*;
 
 use crate::dsp::dynamics::limiter;
 use crate::params::text::{gain_db_param, in_range, ms_param, switch_param};
-use crate::params::ParamWriter;
+use crate::params::writer::ParamWriter;
 use crate::stages::{ChainSettings, StageParamGroup};
 
 #[derive(Params)]

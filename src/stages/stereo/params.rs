@@ -4,7 +4,7 @@ use nice_plug::prelude::*;
 
 use crate::dsp::stereo;
 use crate::params::text::{freq_param, in_range, percent_param, switch_param};
-use crate::params::ParamWriter;
+use crate::params::writer::ParamWriter;
 use crate::stages::{ChainSettings, StageParamGroup};
 
 #[derive(Params)]
