@@ -506,4 +506,10 @@ impl<P: Vst3Plugin + Send> GuiContextInner for WrapperGuiContext<P> {
     fn request_restart(&self) {
         self.inner.upgrade().unwrap().request_restart();
     }
+
+    // FAIRMASTER: `IComponentHandler2::setDirty(true)`, where the wrapper sends its other handler
+    // notifications (see `WrapperInner::mark_state_dirty`).
+    fn mark_state_dirty(&self) {
+        self.inner.upgrade().unwrap().mark_state_dirty();
+    }
 }
