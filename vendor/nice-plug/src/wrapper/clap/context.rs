@@ -666,8 +666,11 @@ impl<P: ClapPlugin> nice_plug_core::context::gui::GuiContextInner for WrapperGui
 
     // FAIRMASTER: `clap_host_state::mark_dirty`, on the main thread (see
     // `Wrapper::mark_state_dirty`).
+    // A plugin already gone (an editor frame racing the host's teardown) has no host to tell.
     fn mark_state_dirty(&self) {
-        self.wrapper.upgrade().unwrap().mark_state_dirty();
+        if let Some(wrapper) = self.wrapper.upgrade() {
+            wrapper.mark_state_dirty();
+        }
     }
 }
 

@@ -509,7 +509,10 @@ impl<P: Vst3Plugin + Send> GuiContextInner for WrapperGuiContext<P> {
 
     // FAIRMASTER: `IComponentHandler2::setDirty(true)`, where the wrapper sends its other handler
     // notifications (see `WrapperInner::mark_state_dirty`).
+    // A plugin already gone (an editor frame racing the host's teardown) has no host to tell.
     fn mark_state_dirty(&self) {
-        self.inner.upgrade().unwrap().mark_state_dirty();
+        if let Some(inner) = self.inner.upgrade() {
+            inner.mark_state_dirty();
+        }
     }
 }
