@@ -224,6 +224,84 @@ fn store_recall_match_rename_note_delete_and_keys() {
     assert!(h.query_by_label_contains("Snapshot 2 is empty").is_some());
 }
 
+/// The snapshots are a persisted field the host cannot see: each edit of them (store, rename,
+/// note, delete, a recall that changes the current snapshot) tells the host the state changed
+/// (`mark_state_dirty`, which nice-plug's wrappers turn into CLAP `mark_dirty` and VST3
+/// `setDirty`), and nothing else does: opening and idling, the figures a playing snapshot
+/// refines, a recall of what is already current, a parameter edit (the host sees that itself),
+/// selecting an empty slot.
+#[test]
+fn each_snapshot_edit_marks_the_state_dirty_and_nothing_else_does() {
+    let mut h = harness(app(None));
+    h.run();
+    h.run_steps(30);
+    let host = h.state().host.clone();
+    let bank = h.state().params.snapshots.0.clone();
+    assert_eq!(host.take_dirty_marks(), 0, "opening and idling");
+
+    h.get_by_label(STORE_BUTTON_LABEL).click();
+    h.run();
+    assert!(bank.saved().slots[0].is_some());
+    assert!(host.take_dirty_marks() >= 1, "store");
+    assert!(
+        host.take_gestures().is_empty(),
+        "a store changes no parameter"
+    );
+
+    // The stored snapshot is heard and measured: its figures follow, the session is not edited.
+    audio_thread_measures(h.state(), -20.0, -16.0);
+    h.run_steps(20);
+    publish(h.state(), 5.0);
+    h.run_steps(20);
+    assert!(bank.saved().slots[0].as_ref().unwrap().stats.is_some());
+    assert_eq!(host.take_dirty_marks(), 0, "figures measured while playing");
+
+    h.get_by_label(&snapshot_button(1)).click();
+    h.run();
+    assert_eq!(host.take_dirty_marks(), 0, "recall of the current snapshot");
+
+    type_name(&mut h, "Open");
+    assert_eq!(bank.find("1").unwrap().name, "Open");
+    assert!(host.take_dirty_marks() >= 1, "rename");
+
+    h.get_by_label(NOTE_FIELD_LABEL).click();
+    h.run();
+    assert_eq!(host.take_dirty_marks(), 0, "focusing the note");
+    h.get_by_label(NOTE_FIELD_LABEL).type_text("wide");
+    h.run();
+    assert_eq!(bank.find("1").unwrap().note, "wide");
+    assert!(host.take_dirty_marks() >= 1, "note");
+
+    // A parameter edit is the host's own business (and marks the snapshot modified)...
+    let drive = h.state().params.limiter.drive.value();
+    edit(h.state(), &h.state().params.limiter.drive, drive + 2.0);
+    h.run_steps(20);
+    assert!(bank.saved().modified);
+    assert_eq!(host.take_dirty_marks(), 0, "parameter edit");
+    // ...recalling the snapshot makes it current and unmodified again.
+    h.get_by_label(&snapshot_button(1)).click();
+    h.run();
+    assert!(!bank.saved().modified);
+    assert!(
+        host.take_dirty_marks() >= 1,
+        "recall of a modified snapshot"
+    );
+
+    h.get_by_label(DELETE_BUTTON_LABEL).click();
+    h.run();
+    assert!(bank.saved().slots[0].is_none());
+    assert!(host.take_dirty_marks() >= 1, "delete");
+
+    h.key_press(Key::Num2);
+    h.run();
+    h.run_steps(20);
+    assert_eq!(
+        host.take_dirty_marks(),
+        0,
+        "selecting an empty slot, idling"
+    );
+}
+
 /// Export: the snapshot becomes a user preset file, in the editor's preset format; the
 /// renderer's `--preset FILE` reads it back as exactly the snapshot's settings.
 #[test]

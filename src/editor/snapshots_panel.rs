@@ -3,6 +3,12 @@
 //! `snapshot_match` switch, with the applied offset shown), renamed, annotated, deleted and
 //! exported as a user preset. The logic lives in `crate::snapshots`; this panel draws it and
 //! feeds it the meters.
+//!
+//! The snapshots are a persisted field, not parameters: every edit of them here (store,
+//! rename, note, delete, a recall that changes the current snapshot) tells the host through
+//! [`Ctl::mark_state_dirty`], so the DAW knows the session changed and offers to save it. The
+//! figures a playing snapshot keeps refining (`observe`) do not: they follow the audio, not an
+//! edit.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
@@ -156,12 +162,19 @@ impl SnapshotPanel {
         self.message = Some((format!("Stored \"{name}\" in snapshot {}", slot + 1), false));
     }
 
-    /// Recalls `slot` through the host and restarts the measurement.
+    /// Recalls `slot` through the host and restarts the measurement. Making another snapshot
+    /// current (or the current one unmodified) changes the saved snapshots, so the host is told
+    /// even when no parameter changes.
     fn recall(&mut self, slot: usize, ctl: &Ctl, params: &FairmasterParams, shared: &SharedState) {
         self.selected = Some(slot);
-        let Some(values) = params.snapshots.0.recall(slot) else {
+        let bank = &params.snapshots.0;
+        let before = bank.saved();
+        let Some(values) = bank.recall(slot) else {
             return;
         };
+        if before.current != Some(slot) || before.modified {
+            ctl.mark_state_dirty();
+        }
         let changed = write_through_host(ctl, params, &values);
         self.restart_measurement(shared);
         self.message = Some((
@@ -369,6 +382,7 @@ pub fn show(
         store.widget_info(|| WidgetInfo::labeled(egui::Role::Button, true, STORE_BUTTON_LABEL));
         if store.clicked() {
             panel.store(target, params, shared);
+            ctl.mark_state_dirty();
             changed = true;
         }
     });
@@ -404,7 +418,10 @@ pub fn show(
         field.widget_info(|| WidgetInfo::labeled(egui::Role::TextInput, true, NAME_FIELD_LABEL));
         if field.lost_focus() && panel.name_text.trim() != snapshot.name {
             match bank.rename(slot, &panel.name_text) {
-                Ok(()) => panel.message = None,
+                Ok(()) => {
+                    panel.message = None;
+                    ctl.mark_state_dirty();
+                }
                 Err(e) => {
                     panel.message = Some((e, true));
                     panel.name_text = snapshot.name.clone();
@@ -415,6 +432,7 @@ pub fn show(
         delete.widget_info(|| WidgetInfo::labeled(egui::Role::Button, true, DELETE_BUTTON_LABEL));
         if delete.clicked() {
             bank.delete(slot);
+            ctl.mark_state_dirty();
             panel.text_slot = None;
             panel.message = Some((format!("Deleted \"{}\"", snapshot.name), false));
         }
@@ -437,6 +455,7 @@ pub fn show(
     note.widget_info(|| WidgetInfo::labeled(egui::Role::TextInput, true, NOTE_FIELD_LABEL));
     if note.changed() {
         bank.set_note(slot, &panel.note_text);
+        ctl.mark_state_dirty();
     }
     match &snapshot.stats {
         Some(stats) => {

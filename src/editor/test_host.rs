@@ -4,6 +4,7 @@
 //! way a wrapper does. `get_state` / `set_state` keep the plain parameter values.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use nice_plug::context::gui::{GuiContext, GuiContextInner};
@@ -40,6 +41,8 @@ pub struct RecordingHost {
     open: Mutex<Vec<String>>,
     /// Set calls outside a gesture (a host would not record them for undo).
     pub stray_sets: Mutex<Vec<String>>,
+    /// `mark_state_dirty` calls: persisted state that no parameter shows changed.
+    dirty_marks: AtomicU32,
 }
 
 impl RecordingHost {
@@ -55,6 +58,7 @@ impl RecordingHost {
             gestures: Mutex::new(Vec::new()),
             open: Mutex::new(Vec::new()),
             stray_sets: Mutex::new(Vec::new()),
+            dirty_marks: AtomicU32::new(0),
         })
     }
 
@@ -82,6 +86,11 @@ impl RecordingHost {
 
     pub fn gestures(&self) -> Vec<Gesture> {
         self.gestures.lock().unwrap().clone()
+    }
+
+    /// The `mark_state_dirty` calls so far (and clears the count).
+    pub fn take_dirty_marks(&self) -> u32 {
+        self.dirty_marks.swap(0, Ordering::SeqCst)
     }
 
     /// Parameters with a begin but no end yet.
@@ -160,4 +169,8 @@ impl GuiContextInner for RecordingHost {
     }
 
     fn request_restart(&self) {}
+
+    fn mark_state_dirty(&self) {
+        self.dirty_marks.fetch_add(1, Ordering::SeqCst);
+    }
 }

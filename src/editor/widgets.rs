@@ -78,6 +78,14 @@ impl<'a> Ctl<'a> {
         }
     }
 
+    /// Tells the host that persisted state no parameter shows changed (snapshots, reference
+    /// slots), so the DAW offers to save the session: nice-plug's
+    /// `GuiContextInner::mark_state_dirty` (CLAP `clap_host_state::mark_dirty`, VST3
+    /// `IComponentHandler2::setDirty(true)`). Call it after the change, from the editor only.
+    pub fn mark_state_dirty(&self) {
+        self.setter.raw_context.mark_state_dirty();
+    }
+
     /// Resets a parameter to its default in one gesture.
     pub fn reset<P: Param>(&self, param: &P) {
         self.set(param, param.default_plain_value());

@@ -15,19 +15,20 @@
 use std::cell::RefCell;
 use std::ffi::{c_void, CStr};
 use std::ptr;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use std::sync::Arc;
 
 use vst3::Steinberg::Vst::{
     AudioBusBuffers, AudioBusBuffers__type0, IAudioProcessor, IAudioProcessorTrait, IComponent,
-    IComponentHandler, IComponentHandlerTrait, IComponentTrait, IEditController,
-    IEditControllerTrait, IParamValueQueue, IParamValueQueueTrait, IParameterChanges,
-    IParameterChangesTrait, ParamID, ParamValue, ProcessData, ProcessModes_, ProcessSetup,
-    SpeakerArr, SpeakerArrangement, SymbolicSampleSizes_,
+    IComponentHandler, IComponentHandler2, IComponentHandler2Trait, IComponentHandlerTrait,
+    IComponentTrait, IEditController, IEditControllerTrait, IParamValueQueue,
+    IParamValueQueueTrait, IParameterChanges, IParameterChangesTrait, ParamID, ParamValue,
+    ProcessData, ProcessModes_, ProcessSetup, SpeakerArr, SpeakerArrangement, SymbolicSampleSizes_,
 };
 use vst3::Steinberg::{
-    int32, int64, kResultFalse, kResultOk, tresult, IBStream, IBStreamTrait, IBStream_,
-    IPluginBaseTrait, IPluginFactory, IPluginFactoryTrait, PClassInfo, TUID,
+    int32, int64, kNotImplemented, kPlatformTypeX11EmbedWindowID, kResultFalse, kResultOk, tresult,
+    FIDString, IBStream, IBStreamTrait, IBStream_, IPlugView, IPlugViewTrait, IPluginBaseTrait,
+    IPluginFactory, IPluginFactoryTrait, PClassInfo, TBool, TUID,
 };
 use vst3::{Class, ComPtr, ComWrapper, Interface};
 
@@ -156,35 +157,73 @@ impl IParameterChangesTrait for ParamChanges {
     }
 }
 
-/// The host side of the controller's edits (`IComponentHandler`). The tests do not edit from
-/// the plugin's editor; a host still has to provide one (nice-plug sends latency restarts
-/// through it). `restartComponent` flags are recorded for the tests to act on: OR-ed into one
-/// atomic, since the plugin may call it from inside `process` (this host runs everything on one
-/// thread, which nice-plug takes for the main thread), where allocating would abort.
+/// The host side of the controller's edits (`IComponentHandler`, and `IComponentHandler2` for
+/// `setDirty`). nice-plug sends latency restarts through it, and the plugin's editor (when a
+/// test opens it) its parameter edits and dirty marks. What the plugin calls is counted in
+/// atomics (`restartComponent` flags OR-ed into one), never allocating: the plugin may call it
+/// from inside `process` (this host runs everything on one thread, which nice-plug takes for
+/// the main thread), where allocating would abort, and from its editor's and event loop's
+/// threads.
 struct ComponentHandler {
     restarts: Arc<AtomicI32>,
+    counts: Arc<HandlerCounts>,
+}
+
+/// What the plugin called on the host's component handler.
+#[derive(Debug, Default)]
+pub struct HandlerCounts {
+    /// `beginEdit`, `performEdit` and `endEdit` calls (the editor's parameter gestures).
+    pub edits: AtomicU32,
+    /// `IComponentHandler2::setDirty(true)` calls.
+    pub dirty: AtomicU32,
 }
 
 impl Class for ComponentHandler {
-    type Interfaces = (IComponentHandler,);
+    type Interfaces = (IComponentHandler, IComponentHandler2);
 }
 
 impl IComponentHandlerTrait for ComponentHandler {
     unsafe fn beginEdit(&self, _id: ParamID) -> tresult {
+        self.counts.edits.fetch_add(1, Ordering::SeqCst);
         kResultOk
     }
 
     unsafe fn performEdit(&self, _id: ParamID, _value: ParamValue) -> tresult {
+        self.counts.edits.fetch_add(1, Ordering::SeqCst);
         kResultOk
     }
 
     unsafe fn endEdit(&self, _id: ParamID) -> tresult {
+        self.counts.edits.fetch_add(1, Ordering::SeqCst);
         kResultOk
     }
 
     unsafe fn restartComponent(&self, flags: int32) -> tresult {
         self.restarts.fetch_or(flags, Ordering::SeqCst);
         kResultOk
+    }
+}
+
+/// `ivsteditcontroller.h`: "Extended host callback interface `IComponentHandler2` for an edit
+/// controller", queried from the component handler. Only `setDirty` is answered.
+impl IComponentHandler2Trait for ComponentHandler {
+    unsafe fn setDirty(&self, state: TBool) -> tresult {
+        if state != 0 {
+            self.counts.dirty.fetch_add(1, Ordering::SeqCst);
+        }
+        kResultOk
+    }
+
+    unsafe fn requestOpenEditor(&self, _name: FIDString) -> tresult {
+        kNotImplemented
+    }
+
+    unsafe fn startGroupEdit(&self) -> tresult {
+        kNotImplemented
+    }
+
+    unsafe fn finishGroupEdit(&self) -> tresult {
+        kNotImplemented
     }
 }
 
@@ -272,6 +311,9 @@ pub struct Vst3TestHost {
     controller: ComPtr<IEditController>,
     _handler: ComWrapper<ComponentHandler>,
     restarts: Arc<AtomicI32>,
+    counts: Arc<HandlerCounts>,
+    /// The plugin's editor, while [`Self::open_editor_x11`] has it attached.
+    view: Option<ComPtr<IPlugView>>,
     active: bool,
     processing: bool,
     max_block: usize,
@@ -338,8 +380,10 @@ impl Vst3TestHost {
                 .cast::<IEditController>()
                 .expect("the component is not an IEditController");
             let restarts = Arc::new(AtomicI32::new(0));
+            let counts = Arc::new(HandlerCounts::default());
             let handler = ComWrapper::new(ComponentHandler {
                 restarts: restarts.clone(),
+                counts: counts.clone(),
             });
             let handler_ptr = handler
                 .as_com_ref::<IComponentHandler>()
@@ -363,6 +407,8 @@ impl Vst3TestHost {
                 controller,
                 _handler: handler,
                 restarts,
+                counts,
+                view: None,
                 active: false,
                 processing: false,
                 max_block,
@@ -406,6 +452,48 @@ impl Vst3TestHost {
         }
         self.active = false;
         self.processing = false;
+    }
+
+    /// What the plugin called on the component handler so far.
+    pub fn handler_counts(&self) -> &HandlerCounts {
+        &self.counts
+    }
+
+    /// Opens the plugin's editor (`IEditController::createView("editor")`) embedded in the X11
+    /// window `parent` (`IPlugView::attached` with `kPlatformTypeX11EmbedWindowID`). This host
+    /// gives the view no `IPlugFrame`, so no `IRunLoop`: nice-plug runs its main-thread tasks on
+    /// its own event loop thread. Returns why not, if the plugin refuses a step.
+    pub fn open_editor_x11(&mut self, parent: u64) -> Result<(), String> {
+        // SAFETY: `self.controller` is live; `createView` takes a NUL-terminated view name
+        // (`ViewType::kEditor`, "editor") and returns an owned `IPlugView` reference or null,
+        // adopted by `from_raw`; the platform type is the SDK's NUL-terminated constant;
+        // `parent` is an X11 window id, which `attached` takes cast to a pointer for this
+        // platform type.
+        unsafe {
+            let view = self.controller.createView(c"editor".as_ptr());
+            let view = ComPtr::<IPlugView>::from_raw(view).ok_or("createView gave no view")?;
+            if view.isPlatformTypeSupported(kPlatformTypeX11EmbedWindowID) != kResultOk {
+                return Err("X11 not supported".into());
+            }
+            if view.attached(
+                parent as usize as *mut c_void,
+                kPlatformTypeX11EmbedWindowID,
+            ) != kResultOk
+            {
+                return Err("IPlugView::attached failed".into());
+            }
+            self.view = Some(view);
+        }
+        Ok(())
+    }
+
+    /// Closes the editor opened by [`Self::open_editor_x11`] (`IPlugView::removed`) and
+    /// releases the view.
+    pub fn close_editor(&mut self) {
+        if let Some(view) = self.view.take() {
+            // SAFETY: `view` is the live view `open_editor_x11` attached.
+            unsafe { view.removed() };
+        }
     }
 
     /// The `restartComponent` flags the plugin sent since the last call, OR-ed.
@@ -562,6 +650,8 @@ impl Vst3TestHost {
 
 impl Drop for Vst3TestHost {
     fn drop(&mut self) {
+        // The editor goes first, while the controller it belongs to is fully set up.
+        self.close_editor();
         // SAFETY: the SDK's teardown order on interfaces that are still live (the `ComPtr` fields
         // are released only after this): stop processing if on, deactivate, detach the handler
         // (null is accepted: nice-plug then drops its reference) while `_handler` is still alive,

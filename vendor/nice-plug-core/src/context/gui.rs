@@ -92,6 +92,13 @@ impl GuiContext {
     pub fn request_restart(&self) {
         self.inner.request_restart();
     }
+
+    /// FAIRMASTER: tell the host that the plugin's state changed in a way no parameter shows (a
+    /// persisted field such as stored snapshots), so it offers to save the session. See
+    /// [`GuiContextInner::mark_state_dirty()`].
+    pub fn mark_state_dirty(&self) {
+        self.inner.mark_state_dirty();
+    }
 }
 
 /// Callbacks the plugin can make when the user interacts with its GUI such as updating parameter
@@ -147,6 +154,22 @@ pub trait GuiContextInner: Send + Sync + 'static {
 
     /// Request the plugin to be restarted.
     fn request_restart(&self);
+
+    /// FAIRMASTER: tell the host that the plugin's state changed in a way no parameter shows (a
+    /// persisted field such as stored snapshots), so that it marks the session as modified and
+    /// offers to save it. A parameter change needs no such call: hosts treat it as a state change
+    /// themselves. Call it from the GUI thread after the change, never from the audio thread.
+    /// Calls made before the host has handled the previous one are merged into one.
+    ///
+    /// CLAP: `clap_host_state::mark_dirty()` on the main thread, if the host provides
+    /// `clap.state`. VST3: `IComponentHandler2::setDirty(true)` on the thread the wrapper uses
+    /// for its other component handler notifications (the host's `IRunLoop` when the editor is
+    /// open and the host offers one), if the host's handler implements `IComponentHandler2`.
+    /// Standalone: nothing (there is no session to save).
+    ///
+    /// The default does nothing, so that other implementations (test stand-ins for a host) need
+    /// not change; every nice-plug wrapper implements it.
+    fn mark_state_dirty(&self) {}
 }
 
 /// An way to run background tasks from the plugin's GUI, equivalent to the

@@ -663,6 +663,15 @@ impl<P: ClapPlugin> nice_plug_core::context::gui::GuiContextInner for WrapperGui
     fn request_restart(&self) {
         self.wrapper.upgrade().unwrap().request_restart();
     }
+
+    // FAIRMASTER: `clap_host_state::mark_dirty`, on the main thread (see
+    // `Wrapper::mark_state_dirty`).
+    // A plugin already gone (an editor frame racing the host's teardown) has no host to tell.
+    fn mark_state_dirty(&self) {
+        if let Some(wrapper) = self.wrapper.upgrade() {
+            wrapper.mark_state_dirty();
+        }
+    }
 }
 
 /// A remote control section. The plugin can fill this with information for one or more pages.

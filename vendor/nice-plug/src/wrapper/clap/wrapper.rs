@@ -41,6 +41,8 @@ use clap_sys::ext::render::{
     CLAP_EXT_RENDER, CLAP_RENDER_OFFLINE, CLAP_RENDER_REALTIME, clap_plugin_render,
     clap_plugin_render_mode,
 };
+#[cfg(feature = "editor")]
+use clap_sys::ext::state::clap_host_state;
 use clap_sys::ext::state::{CLAP_EXT_STATE, clap_plugin_state};
 use clap_sys::ext::tail::{CLAP_EXT_TAIL, clap_plugin_tail};
 use clap_sys::ext::thread_check::{CLAP_EXT_THREAD_CHECK, clap_host_thread_check};
@@ -269,6 +271,13 @@ pub struct Wrapper<P: ClapPlugin> {
     clap_plugin_render: clap_plugin_render,
 
     clap_plugin_state: clap_plugin_state,
+    /// FAIRMASTER: the host's `clap.state`, for `mark_dirty` (`GuiContext::mark_state_dirty`).
+    #[cfg(feature = "editor")]
+    host_state: AtomicRefCell<Option<ClapPtr<clap_host_state>>>,
+    /// FAIRMASTER: a `Task::MarkStateDirty` is queued and has not run yet; further calls from the
+    /// editor until it runs are merged into it (typing a note marks once per keystroke).
+    #[cfg(feature = "editor")]
+    state_dirty_pending: AtomicBool,
 
     clap_plugin_tail: clap_plugin_tail,
 
@@ -326,6 +335,10 @@ pub enum Task<P: Plugin> {
     VoiceInfoChanged,
     /// Tell the host that it should rescan the current parameter values.
     RescanParamValues,
+    /// FAIRMASTER: tell the host that the state changed in a way no parameter shows
+    /// (`clap_host_state::mark_dirty`, `[main-thread]`), for `GuiContext::mark_state_dirty`.
+    #[cfg(feature = "editor")]
+    MarkStateDirty,
 }
 
 /// The types of CLAP parameter updates for events.
@@ -479,6 +492,22 @@ impl<P: ClapPlugin> MainThreadExecutor<Task<P>> for Wrapper<P> {
                     crate::nice_warn!("Host does not support the voice-info extension");
                 }
             },
+            #[cfg(feature = "editor")]
+            Task::MarkStateDirty => {
+                // FAIRMASTER: clear the flag first, so a change made while the host handles this
+                // call queues a new one.
+                self.state_dirty_pending.store(false, Ordering::SeqCst);
+                match &*self.host_state.borrow() {
+                    Some(host_state) => {
+                        crate::nice_debug_assert!(is_gui_thread);
+                        unsafe_clap_call! { host_state=>mark_dirty(&*self.host_callback) };
+                    }
+                    None => {
+                        #[cfg(debug_assertions)]
+                        crate::nice_warn!("Host does not support the state extension");
+                    }
+                }
+            }
             Task::RescanParamValues => match &*self.host_params.borrow() {
                 Some(host_params) => {
                     crate::nice_debug_assert!(is_gui_thread);
@@ -739,6 +768,10 @@ impl<P: ClapPlugin> Wrapper<P> {
                 save: Some(Self::ext_state_save),
                 load: Some(Self::ext_state_load),
             },
+            #[cfg(feature = "editor")]
+            host_state: AtomicRefCell::new(None),
+            #[cfg(feature = "editor")]
+            state_dirty_pending: AtomicBool::new(false),
 
             clap_plugin_tail: clap_plugin_tail {
                 get: Some(Self::ext_tail_get),
@@ -1711,6 +1744,22 @@ impl<P: ClapPlugin> Wrapper<P> {
         unsafe_clap_call! { &*self.host_callback=>request_restart(&*self.host_callback) };
     }
 
+    /// FAIRMASTER: `GuiContext::mark_state_dirty` from the editor (GUI thread): queue one
+    /// `Task::MarkStateDirty` unless one is already waiting. The task calls
+    /// `clap_host_state::mark_dirty` on the main thread (`request_callback` and
+    /// `on_main_thread`, as for the other host calls), or at once when called on the main
+    /// thread. No allocation, no lock.
+    #[cfg(feature = "editor")]
+    pub fn mark_state_dirty(&self) {
+        if self.state_dirty_pending.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if !self.schedule_gui(Task::MarkStateDirty) {
+            self.state_dirty_pending.store(false, Ordering::SeqCst);
+            crate::nice_debug_assert_failure!("The task queue is full, dropping task...");
+        }
+    }
+
     unsafe extern "C" fn init(plugin: *const clap_plugin) -> bool {
         check_null_ptr!(false, plugin, unsafe { (*plugin).plugin_data });
         let wrapper = unsafe { &*((*plugin).plugin_data as *const Self) };
@@ -1734,6 +1783,12 @@ impl<P: ClapPlugin> Wrapper<P> {
                 query_host_extension::<clap_host_latency>(&wrapper.host_callback, CLAP_EXT_LATENCY);
             *wrapper.host_params.borrow_mut() =
                 query_host_extension::<clap_host_params>(&wrapper.host_callback, CLAP_EXT_PARAMS);
+            // FAIRMASTER: for `mark_dirty` (`GuiContext::mark_state_dirty`).
+            #[cfg(feature = "editor")]
+            {
+                *wrapper.host_state.borrow_mut() =
+                    query_host_extension::<clap_host_state>(&wrapper.host_callback, CLAP_EXT_STATE);
+            }
             *wrapper.host_voice_info.borrow_mut() = query_host_extension::<clap_host_voice_info>(
                 &wrapper.host_callback,
                 CLAP_EXT_VOICE_INFO,

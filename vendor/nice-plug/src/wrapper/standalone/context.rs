@@ -200,4 +200,8 @@ impl<P: Plugin, B: Backend<P>> GuiContextInner for WrapperGuiContext<P, B> {
     fn request_restart(&self) {
         // Not relevant for standalone backend
     }
+
+    // FAIRMASTER: the standalone application runs without a host: there is no session that
+    // could be marked as modified, so there is nobody to tell.
+    fn mark_state_dirty(&self) {}
 }

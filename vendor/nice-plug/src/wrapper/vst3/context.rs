@@ -506,4 +506,13 @@ impl<P: Vst3Plugin + Send> GuiContextInner for WrapperGuiContext<P> {
     fn request_restart(&self) {
         self.inner.upgrade().unwrap().request_restart();
     }
+
+    // FAIRMASTER: `IComponentHandler2::setDirty(true)`, where the wrapper sends its other handler
+    // notifications (see `WrapperInner::mark_state_dirty`).
+    // A plugin already gone (an editor frame racing the host's teardown) has no host to tell.
+    fn mark_state_dirty(&self) {
+        if let Some(inner) = self.inner.upgrade() {
+            inner.mark_state_dirty();
+        }
+    }
 }

@@ -25,6 +25,8 @@ use try_lock::TryLock;
 #[cfg(feature = "editor")]
 use vst3::ComWrapper;
 use vst3::Steinberg::Vst::{IComponentHandler, IComponentHandlerTrait, IEventList, RestartFlags_};
+#[cfg(feature = "editor")]
+use vst3::Steinberg::Vst::{IComponentHandler2, IComponentHandler2Trait};
 use vst3::Steinberg::{kInvalidArgument, kResultOk, tresult};
 use vst3::{ComPtr, ComRef};
 
@@ -78,6 +80,10 @@ pub(crate) struct WrapperInner<P: Vst3Plugin> {
     /// Whether the editor is currently open. This is changed by the attached and removed functions on IPlugViewTrait
     #[cfg(feature = "editor")]
     pub is_editor_open: AtomicBool,
+    /// FAIRMASTER: a `Task::MarkStateDirty` is queued and has not run yet; further calls from the
+    /// editor until it runs are merged into it (typing a note marks once per keystroke).
+    #[cfg(feature = "editor")]
+    pub state_dirty_pending: AtomicBool,
 
     /// A realtime-safe task queue so the plugin can schedule tasks that need to be run later on the
     /// GUI thread. This field should not be used directly for posting tasks. This should be done
@@ -247,6 +253,10 @@ pub enum Task<P: Plugin> {
     RequestResize { size: Size, scale_factor: f64 },
     #[cfg(feature = "editor")]
     CallMainThread,
+    /// FAIRMASTER: tell the host that the state changed in a way no parameter shows
+    /// (`IComponentHandler2::setDirty(true)`), for `GuiContext::mark_state_dirty`.
+    #[cfg(feature = "editor")]
+    MarkStateDirty,
 }
 
 /// VST3 makes audio processing pretty complicated. In order to support both block splitting for
@@ -404,6 +414,8 @@ impl<P: Vst3Plugin> WrapperInner<P> {
 
             #[cfg(feature = "editor")]
             is_editor_open: AtomicBool::new(false),
+            #[cfg(feature = "editor")]
+            state_dirty_pending: AtomicBool::new(false),
 
             event_loop: AtomicRefCell::new(None),
 
@@ -808,6 +820,22 @@ impl<P: Vst3Plugin> WrapperInner<P> {
         crate::nice_debug_assert!(task_posted, "The task queue is full, dropping task...");
     }
 
+    /// FAIRMASTER: `GuiContext::mark_state_dirty` from the editor (GUI thread): queue one
+    /// `Task::MarkStateDirty` unless one is already waiting. It goes where the wrapper's other
+    /// component handler notifications (`restartComponent`) go: `schedule_gui`, i.e. the host's
+    /// `IRunLoop` while the editor is open and the host offers one, else nice-plug's event loop
+    /// (at once on the main thread). No allocation, no lock.
+    #[cfg(feature = "editor")]
+    pub fn mark_state_dirty(&self) {
+        if self.state_dirty_pending.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if !self.schedule_gui(Task::MarkStateDirty) {
+            self.state_dirty_pending.store(false, Ordering::SeqCst);
+            crate::nice_debug_assert_failure!("The task queue is full, dropping task...");
+        }
+    }
+
     /// Immediately set the plugin state. Returns `false` if the deserialization failed. The plugin
     /// state is set from a couple places, so this function aims to deduplicate that. Includes
     /// `permit_alloc()`s around the deserialization and initialization for the use case where
@@ -912,6 +940,26 @@ impl<P: Vst3Plugin> MainThreadExecutor<Task<P>> for WrapperInner<P> {
                     }
                 } else {
                     crate::nice_debug_assert_failure!("Can't resize a closed editor");
+                }
+            }
+            #[cfg(feature = "editor")]
+            Task::MarkStateDirty => {
+                // FAIRMASTER: clear the flag first, so a change made while the host handles this
+                // call queues a new one. `setDirty` is on `IComponentHandler2`, which the host's
+                // handler may implement (SDK: query the component handler for it).
+                self.state_dirty_pending.store(false, Ordering::SeqCst);
+                match &*self.component_handler.borrow() {
+                    Some(handler) => match handler.cast::<IComponentHandler2>() {
+                        Some(handler2) => unsafe {
+                            crate::nice_debug_assert!(is_gui_thread);
+                            let _ = handler2.setDirty(1);
+                        },
+                        None => {
+                            #[cfg(debug_assertions)]
+                            crate::nice_warn!("Host's component handler has no IComponentHandler2");
+                        }
+                    },
+                    None => crate::nice_debug_assert_failure!("Component handler not yet set"),
                 }
             }
             #[cfg(feature = "editor")]
