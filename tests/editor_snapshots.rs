@@ -273,8 +273,12 @@ fn each_snapshot_edit_marks_the_state_dirty_and_nothing_else_does() {
     assert!(host.take_dirty_marks() >= 1, "note");
 
     // A parameter edit is the host's own business (and marks the snapshot modified)...
-    let drive = h.state().params.limiter.drive.value();
-    edit(h.state(), &h.state().params.limiter.drive, drive + 2.0);
+    let drive = h.state().params.stages.limiter.drive.value();
+    edit(
+        h.state(),
+        &h.state().params.stages.limiter.drive,
+        drive + 2.0,
+    );
     h.run_steps(20);
     assert!(bank.saved().modified);
     assert_eq!(host.take_dirty_marks(), 0, "parameter edit");

@@ -331,6 +331,7 @@ impl EditorUi {
         // The stages in signal order; a reorder is stored at once (no parameter, no gesture).
         if let Some(order) = self.stage_strip.show(ui, ctl, &self.params, width) {
             self.params.stage_order.set(order);
+            ctl.mark_state_dirty();
         }
         self.chain_height = ui.cursor().top() - top;
     }

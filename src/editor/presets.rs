@@ -42,7 +42,12 @@ impl ParamWriter for GestureWriter<'_> {
 /// the offline renderer uses too) through host gestures. Monitoring parameters (A/B, match,
 /// host bypass) are left alone.
 pub fn apply_chain_settings(ctl: &Ctl, p: &FairmasterParams, s: &ChainSettings) {
+    let order = p.stage_order.get();
     p.write_chain_settings(s, &mut GestureWriter(ctl));
+    // The stage order is no parameter, so no gesture tells the host it changed.
+    if p.stage_order.get() != order {
+        ctl.mark_state_dirty();
+    }
 }
 
 pub fn apply_factory(ctl: &Ctl, p: &FairmasterParams, preset: &FactoryPreset) {
@@ -109,6 +114,8 @@ pub fn load(gui: &GuiContext, path: &Path) -> Result<(), String> {
         return Err(format!("{} holds no parameters", path.display()));
     }
     gui.set_state(state);
+    // The state's fields (stage order, references, snapshots) reach no host parameter.
+    gui.mark_state_dirty();
     Ok(())
 }
 

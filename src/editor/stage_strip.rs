@@ -135,27 +135,24 @@ impl StageStrip {
             .corner_radius(theme::RADIUS)
             .inner_margin(egui::Margin::symmetric(4, 2));
         let mut moved = None;
+        let mut name_response = None;
         let mut body = |ui: &mut Ui| {
             ui.horizontal(|ui| {
                 if movable {
                     let id = ui.scope_id().with(("stage_drag", stage.key()));
                     ui.dnd_drag_source(id, stage, |ui| {
-                        grip(ui)
-                            .on_hover_text(format!("Drag to move {} in the chain", stage.name()));
+                        grip(ui, stage)
+                            .on_hover_text(format!("Drag to move {} in the chain", stage.name()))
                     });
                 }
-                match params.stages.enabled(stage) {
-                    Some(enabled) => {
-                        widgets::toggle(ui, ctl, enabled, stage.name());
-                    }
-                    None => {
-                        ui.label(
-                            egui::RichText::new(stage.name())
-                                .size(12.0)
-                                .color(theme::TEXT),
-                        );
-                    }
-                }
+                name_response = Some(match params.stages.enabled(stage) {
+                    Some(enabled) => widgets::toggle(ui, ctl, enabled, stage.name()),
+                    None => ui.label(
+                        egui::RichText::new(stage.name())
+                            .size(12.0)
+                            .color(theme::TEXT),
+                    ),
+                });
                 let folded = self.is_folded(stage);
                 let fold = fold_button(ui, folded, stage).on_hover_text(if folded {
                     format!("Show the {} controls", stage.name())
@@ -167,21 +164,21 @@ impl StageStrip {
                 }
             });
         };
-        let response = if movable {
-            let (response, dropped) = ui.dnd_drop_zone::<StageId, _>(frame, |ui| body(ui));
+        if movable {
+            let (_, dropped) = ui.dnd_drop_zone::<StageId, _>(frame, |ui| body(ui));
             if let Some(dragged) = dropped {
                 let to = order.as_slice().iter().position(|&s| s == stage);
                 if let Some(to) = to.filter(|_| *dragged != stage) {
                     moved = Some(order.moved(*dragged, to));
                 }
             }
-            response.response
         } else {
-            frame.show(ui, |ui| body(ui)).response
-        };
-        if movable {
+            frame.show(ui, |ui| body(ui));
+        }
+        // The name's menu moves a movable stage by one place (no drag needed).
+        if let Some(name) = name_response.filter(|_| movable) {
             let position = order.as_slice().iter().position(|&s| s == stage);
-            response.context_menu(|ui| {
+            name.context_menu(|ui| {
                 let last = order.as_slice().len() - 1;
                 if let Some(i) = position {
                     if ui
@@ -217,8 +214,11 @@ fn arrow(ui: &mut Ui) {
 }
 
 /// Three short lines: the handle a movable stage is dragged by.
-fn grip(ui: &mut Ui) -> egui::Response {
-    let (rect, response) = ui.allocate_exact_size(egui::vec2(8.0, 14.0), Sense::drag());
+fn grip(ui: &mut Ui, stage: StageId) -> egui::Response {
+    // Hover only: the drag source around it takes the drag.
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(8.0, 14.0), Sense::hover());
+    let label = format!("Move {}", stage.name());
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
     let stroke = Stroke::new(1.5, theme::TEXT_DIM);
     for dy in [-4.0, 0.0, 4.0] {
         let y = rect.center().y + dy;

@@ -70,6 +70,9 @@ pub struct ReferenceSlots {
     generation: AtomicU64,
     /// Set by a restore: the editor drops what it cached about the slots.
     restored: AtomicBool,
+    /// Bumped by every edit of a slot (controls or file): the editor marks the session dirty
+    /// when its frame changed it (`editor::reference_panel::show`).
+    edits: AtomicU64,
 }
 
 fn finite_or_zero(x: f64) -> f64 {
@@ -100,6 +103,7 @@ impl ReferenceSlots {
         let Some(c) = self.controls.get(slot) else {
             return;
         };
+        self.edits.fetch_add(1, Ordering::Relaxed);
         c.loop_start_seconds.store(
             finite_or_zero(controls.loop_start_seconds),
             Ordering::Relaxed,
@@ -131,12 +135,18 @@ impl ReferenceSlots {
         if slot >= REFERENCE_SLOTS {
             return;
         }
+        self.edits.fetch_add(1, Ordering::Relaxed);
         let mut files = self.lock_files();
         let before = files[slot].path.clone();
         edit(&mut files[slot]);
         if files[slot].path != before {
             self.generation.fetch_add(1, Ordering::Release);
         }
+    }
+
+    /// How many edits the slots have had (a counter to compare, not a meaning of its own).
+    pub fn edits(&self) -> u64 {
+        self.edits.load(Ordering::Relaxed)
     }
 
     /// Asks the loader to load a slot's file again (same path).

@@ -117,6 +117,23 @@ pub fn show(
     shared: &SharedState,
     panel: &mut ReferencePanel,
 ) {
+    // The slots are saved with the session but are no parameters: an edit in this frame
+    // (a file loaded, dropped or cleared, loop, trim, offset, alignment, song of the record)
+    // marks the session dirty so the DAW offers to save it.
+    let edits = params.references.0.edits();
+    show_slots(ui, ctl, params, shared, panel);
+    if params.references.0.edits() != edits {
+        ctl.mark_state_dirty();
+    }
+}
+
+fn show_slots(
+    ui: &mut Ui,
+    ctl: &Ctl,
+    params: &FairmasterParams,
+    shared: &SharedState,
+    panel: &mut ReferencePanel,
+) {
     let slots = &params.references.0;
     let statuses = shared.reference_status.slots();
     let files = slots.files();
