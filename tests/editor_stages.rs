@@ -5,19 +5,10 @@
 
 mod editor_support;
 
-use editor_support::{app, harness};
-use egui::{Event, PointerButton, Pos2};
+use editor_support::{app, harness, press};
+use egui::{Event, Modifiers};
 use egui_kittest::kittest::Queryable;
 use fairmaster::stages::{StageId, StageOrder};
-
-fn press(pos: Pos2, pressed: bool, button: PointerButton) -> Event {
-    Event::PointerButton {
-        pos,
-        button,
-        pressed,
-        modifiers: egui::Modifiers::NONE,
-    }
-}
 
 #[test]
 fn dragging_a_stage_onto_another_reorders_the_chain_and_marks_the_session_dirty() {
@@ -33,14 +24,14 @@ fn dragging_a_stage_onto_another_reorders_the_chain_and_marks_the_session_dirty(
     let from = h.get_by_label("Move Stereo").rect().center();
     let to = h.get_by_label("Move EQ").rect().center();
     h.event(Event::PointerMoved(from));
-    h.event(press(from, true, PointerButton::Primary));
+    h.event(press(from, true, Modifiers::NONE));
     h.run();
     for i in 1..=20 {
         let t = i as f32 / 20.0;
         h.event(Event::PointerMoved(from + (to - from) * t));
         h.run();
     }
-    h.event(press(to, false, PointerButton::Primary));
+    h.event(press(to, false, Modifiers::NONE));
     h.run();
     h.run();
     assert_eq!(

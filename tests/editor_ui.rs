@@ -7,8 +7,8 @@ mod editor_support;
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 
-use editor_support::{app, harness};
-use egui::{Event, Key, Modifiers, PointerButton, Pos2};
+use editor_support::{app, harness, press};
+use egui::{Event, Key, Modifiers, Pos2};
 use egui_kittest::kittest::Queryable;
 use fairmaster::editor::ab_panel::AB_BUTTON_LABEL;
 use fairmaster::editor::spectrum::{node_label, point_freq, Analyzer};
@@ -28,15 +28,6 @@ fn assert_one_gesture(gestures: &[Gesture], id: &str) {
             .all(|x| matches!(x, Gesture::Set(..))),
         "{id}: {g:?}"
     );
-}
-
-fn press(pos: Pos2, pressed: bool, modifiers: Modifiers) -> Event {
-    Event::PointerButton {
-        pos,
-        button: PointerButton::Primary,
-        pressed,
-        modifiers,
-    }
 }
 
 #[test]

@@ -72,3 +72,13 @@ pub fn scroll_and_click<S>(h: &mut Harness<'_, S>, label: &str) {
     h.run();
     h.get_by_label(label).click();
 }
+
+/// A primary-button press (or release) at `pos`: the half of a click or the ends of a drag.
+pub fn press(pos: egui::Pos2, pressed: bool, modifiers: egui::Modifiers) -> egui::Event {
+    egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers,
+    }
+}
