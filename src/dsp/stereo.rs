@@ -211,6 +211,16 @@ impl Stereo {
     }
 }
 
+impl crate::dsp::util::bypass::Switchable for Stereo {
+    fn clear(&mut self) {
+        Stereo::clear(self);
+    }
+
+    fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        Stereo::process(self, left, right);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

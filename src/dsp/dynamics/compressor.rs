@@ -534,6 +534,16 @@ impl Compressor {
     }
 }
 
+impl crate::dsp::util::bypass::Switchable for Compressor {
+    fn clear(&mut self) {
+        Compressor::clear(self);
+    }
+
+    fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        Compressor::process(self, left, right);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -519,6 +519,16 @@ impl Eq {
     }
 }
 
+impl crate::dsp::util::bypass::Switchable for Eq {
+    fn clear(&mut self) {
+        Eq::clear(self);
+    }
+
+    fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        Eq::process(self, left, right);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

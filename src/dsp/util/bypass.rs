@@ -86,6 +86,32 @@ impl BypassFade {
     }
 }
 
+/// A module a [`BypassFade`] switches in and out (the EQ, the compressor, the stereo stage).
+pub trait Switchable {
+    /// Forgets the signal: called as the module starts fading in, so no stale tail leaks in.
+    fn clear(&mut self);
+    fn process(&mut self, left: &mut [f32], right: &mut [f32]);
+}
+
+impl BypassFade {
+    /// [`Self::process`] for a [`Switchable`] module, cleared first when it starts fading in.
+    pub fn run(
+        &mut self,
+        module: &mut impl Switchable,
+        left: &mut [f32],
+        right: &mut [f32],
+        dry_left: &mut [f32],
+        dry_right: &mut [f32],
+    ) {
+        if self.is_starting() {
+            module.clear();
+        }
+        self.process(left, right, dry_left, dry_right, |l, r| {
+            module.process(l, r)
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

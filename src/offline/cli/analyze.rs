@@ -4,16 +4,16 @@
 
 use std::fmt::Write as _;
 
-use rayon::prelude::*;
 use serde::Serialize;
 
-use super::master::{decode_inputs, load_references, loudness_target, thread_pool};
+use super::master::{
+    decode_inputs, load_references, loudness_target, measure_inputs, thread_pool, Measured,
+};
 use super::reference::rms_difference;
 use super::*;
 use crate::analysis::tonal::{analyse_stereo, THIRD_NOMINAL_HZ};
 use crate::offline::album::{self, AlbumMode};
-use crate::offline::analysis::{analyse, Analysis};
-use crate::offline::render;
+use crate::offline::analysis::Analysis;
 use crate::offline::OfflineError;
 
 /// What reaching `--target` would take, before any limiting.
@@ -80,20 +80,12 @@ pub fn run_analyze(o: &Options) -> Result<AnalyzeReport, OfflineError> {
     let jobs = decode_inputs(o, &pool)?;
     let references = load_references(o, &jobs)?;
     let target = loudness_target(o, &settings, &references)?;
-    let measured: Vec<(Analysis, f64)> = pool.install(|| {
-        jobs.par_iter()
-            .map(|j| (analyse(&j.input), render::integrated_lufs(&j.input)))
-            .collect()
-    });
-    let input_lufs: Vec<f64> = measured.iter().map(|(_, lufs)| *lufs).collect();
+    let Measured {
+        figures,
+        input_lufs,
+        track_targets,
+    } = measure_inputs(o, &pool, &jobs, target);
     let album_mode = jobs.len() > 1;
-    let track_targets: Option<Vec<f64>> = target.map(|t| {
-        if album_mode {
-            album::track_targets(&input_lufs, t.integrated_lufs, o.album_mode)
-        } else {
-            vec![t.integrated_lufs]
-        }
-    });
     let reference_name = o
         .reference
         .as_ref()
@@ -101,7 +93,7 @@ pub fn run_analyze(o: &Options) -> Result<AnalyzeReport, OfflineError> {
         .unwrap_or_default();
     let files = jobs
         .iter()
-        .zip(&measured)
+        .zip(figures.iter().zip(&input_lufs))
         .enumerate()
         .map(|(k, (job, (figures, lufs)))| {
             let rate = job.input.sample_rate;

@@ -440,6 +440,40 @@ pub(super) fn load_references(
 
 /// The loudness and ceiling `--target` asks for, with the settings' ceiling where the target
 /// names none (and an explicit `--ceiling` over a named target's).
+/// The inputs as the mastering job takes them in: each one's figures and integrated loudness,
+/// and with a target the loudness each song is mastered to (album balancing for several).
+pub(super) struct Measured {
+    pub figures: Vec<Analysis>,
+    pub input_lufs: Vec<f64>,
+    pub track_targets: Option<Vec<f64>>,
+}
+
+/// Measures the inputs in parallel and sets their targets (shared by `master` and `analyze`).
+pub(super) fn measure_inputs(
+    o: &Options,
+    pool: &rayon::ThreadPool,
+    jobs: &[Song],
+    target: Option<LoudnessTarget>,
+) -> Measured {
+    let (figures, input_lufs): (Vec<Analysis>, Vec<f64>) = pool.install(|| {
+        jobs.par_iter()
+            .map(|j| (analyse(&j.input), render::integrated_lufs(&j.input)))
+            .unzip()
+    });
+    let track_targets = target.map(|t| {
+        if jobs.len() > 1 {
+            album::track_targets(&input_lufs, t.integrated_lufs, o.album_mode)
+        } else {
+            vec![t.integrated_lufs]
+        }
+    });
+    Measured {
+        figures,
+        input_lufs,
+        track_targets,
+    }
+}
+
 pub(super) fn loudness_target(
     o: &Options,
     settings: &ChainSettings,
@@ -528,19 +562,12 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
         .unwrap_or_default();
     let target = loudness_target(o, &settings, &references)?;
 
-    let (before, input_lufs): (Vec<Analysis>, Vec<f64>) = pool.install(|| {
-        jobs.par_iter()
-            .map(|j| (analyse(&j.input), render::integrated_lufs(&j.input)))
-            .unzip()
-    });
+    let Measured {
+        figures: before,
+        input_lufs,
+        track_targets,
+    } = measure_inputs(o, &pool, &jobs, target);
     let album_mode = jobs.len() > 1;
-    let track_targets: Option<Vec<f64>> = target.map(|t| {
-        if album_mode {
-            album::track_targets(&input_lufs, t.integrated_lufs, o.album_mode)
-        } else {
-            vec![t.integrated_lufs]
-        }
-    });
 
     let ctx = JobContext {
         o,

@@ -56,13 +56,8 @@ impl StageProcessor for CompressorStage {
         dry_left: &mut [f32],
         dry_right: &mut [f32],
     ) {
-        if self.fade.is_starting() {
-            self.compressor.clear();
-        }
-        let compressor = &mut self.compressor;
-        self.fade.process(left, right, dry_left, dry_right, |l, r| {
-            compressor.process(l, r)
-        });
+        self.fade
+            .run(&mut self.compressor, left, right, dry_left, dry_right);
     }
 
     fn clear(&mut self) {

@@ -136,12 +136,8 @@ impl StageProcessor for EqStage {
             linear_phase_process(&mut self.linear_phase, left, right);
             return;
         }
-        if self.fade.is_starting() {
-            self.eq.clear();
-        }
-        let eq = &mut self.eq;
         self.fade
-            .process(left, right, dry_left, dry_right, |l, r| eq.process(l, r));
+            .run(&mut self.eq, left, right, dry_left, dry_right);
     }
 
     fn clear(&mut self) {

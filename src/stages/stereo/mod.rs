@@ -45,13 +45,8 @@ impl StageProcessor for StereoStage {
         dry_left: &mut [f32],
         dry_right: &mut [f32],
     ) {
-        if self.fade.is_starting() {
-            self.stereo.clear();
-        }
-        let stereo = &mut self.stereo;
-        self.fade.process(left, right, dry_left, dry_right, |l, r| {
-            stereo.process(l, r)
-        });
+        self.fade
+            .run(&mut self.stereo, left, right, dry_left, dry_right);
     }
 
     fn clear(&mut self) {
