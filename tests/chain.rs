@@ -252,6 +252,27 @@ fn linear_phase_eq_matches_the_minimum_phase_magnitude() {
     }
 }
 
+/// A sine of `amp` at `freq`, `n` samples at `fs`.
+fn tone(fs: f32, freq: f32, amp: f32, n: usize) -> Vec<f32> {
+    (0..n)
+        .map(|i| amp * (i as f32 * 2.0 * std::f32::consts::PI * freq / fs).sin())
+        .collect()
+}
+
+/// Asserts no sample step exceeds what a tone of `amp` at `freq` (after at most +6 dB of EQ)
+/// can take: a click would.
+fn assert_no_click(out: &[f32], fs: f32, freq: f32, amp: f32) {
+    let slope_bound = 2.0 * amp * 2.0 * std::f32::consts::PI * freq / fs;
+    let worst_step = out
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max);
+    assert!(
+        worst_step <= slope_bound,
+        "step {worst_step} exceeds the tone's slope bound {slope_bound}"
+    );
+}
+
 #[test]
 fn structural_change_fades_and_reports_new_latency() {
     // Switch the EQ to linear phase while a tone plays: no step larger than the tone's own
@@ -262,12 +283,8 @@ fn structural_change_fades_and_reports_new_latency() {
     s.compressor.enabled = false;
     let mut chain = chain_at(fs, &s);
     let before = chain.latency_samples();
-    let freq = 200.0;
-    let amp = 0.25;
-    let n = 48_000;
-    let mut l: Vec<f32> = (0..n)
-        .map(|i| amp * (i as f32 * 2.0 * std::f32::consts::PI * freq / fs).sin())
-        .collect();
+    let (freq, amp) = (200.0, 0.25);
+    let mut l = tone(fs, freq, amp, 48_000);
     let mut r = l.clone();
     let block = 256;
     let mut latency_after_switch = before;
@@ -280,16 +297,7 @@ fn structural_change_fades_and_reports_new_latency() {
         latency_after_switch = chain.latency_samples();
     }
     assert_ne!(latency_after_switch, before);
-    // Max slope of the tone after EQ gain (at most +6 dB here) bounds any legitimate step.
-    let slope_bound = 2.0 * amp * 2.0 * std::f32::consts::PI * freq / fs;
-    let worst_step = l
-        .windows(2)
-        .map(|w| (w[1] - w[0]).abs())
-        .fold(0.0, f32::max);
-    assert!(
-        worst_step <= slope_bound,
-        "step {worst_step} exceeds the tone's slope bound {slope_bound}"
-    );
+    assert_no_click(&l, fs, freq, amp);
 }
 
 /// Every order of the movable stages (all permutations of the default order).
@@ -370,9 +378,7 @@ fn reorder_is_click_free_and_keeps_the_latency() {
     let mut chain = chain_at(fs, &s);
     let before = chain.latency_samples();
     let (freq, amp) = (200.0, 0.25);
-    let mut l: Vec<f32> = (0..48_000)
-        .map(|i| amp * (i as f32 * 2.0 * std::f32::consts::PI * freq / fs).sin())
-        .collect();
+    let mut l = tone(fs, freq, amp, 48_000);
     let mut r = l.clone();
     for (k, (lc, rc)) in l.chunks_mut(256).zip(r.chunks_mut(256)).enumerate() {
         if k == 40 {
@@ -382,15 +388,7 @@ fn reorder_is_click_free_and_keeps_the_latency() {
         chain.process(lc, rc);
         assert_eq!(chain.latency_samples(), before, "block {k}");
     }
-    let slope_bound = 2.0 * amp * 2.0 * std::f32::consts::PI * freq / fs;
-    let worst_step = l
-        .windows(2)
-        .map(|w| (w[1] - w[0]).abs())
-        .fold(0.0, f32::max);
-    assert!(
-        worst_step <= slope_bound,
-        "step {worst_step} exceeds the tone's slope bound {slope_bound}"
-    );
+    assert_no_click(&l, fs, freq, amp);
     // The fade happened: the output dipped to silence around the switch.
     let quietest = l[40 * 256..50 * 256]
         .iter()

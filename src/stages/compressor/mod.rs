@@ -5,12 +5,11 @@ mod params;
 
 pub use params::CompressorParams;
 
-use crate::dsp::dynamics::compressor::{Compressor, CompressorSettings};
+use crate::dsp::dynamics::compressor::Compressor;
 use crate::dsp::util::bypass::BypassFade;
 use crate::stages::{ChainSettings, StageProcessor, Structure};
 
 pub struct CompressorStage {
-    settings: CompressorSettings,
     compressor: Compressor,
     fade: BypassFade,
 }
@@ -18,7 +17,6 @@ pub struct CompressorStage {
 impl Default for CompressorStage {
     fn default() -> Self {
         Self {
-            settings: CompressorSettings::default(),
             compressor: Compressor::new(48_000.0),
             fade: BypassFade::new(false),
         }
@@ -44,7 +42,6 @@ impl StageProcessor for CompressorStage {
     }
 
     fn set(&mut self, s: &ChainSettings, _structure: &Structure) {
-        self.settings = s.compressor;
         self.compressor.set(&s.compressor);
         self.fade.set_enabled(s.compressor.enabled);
     }

@@ -6,18 +6,16 @@ mod params;
 
 pub use params::{DitherModeParam, DitherParams};
 
-use crate::dsp::dither::{Dither, DitherSettings};
+use crate::dsp::dither::Dither;
 use crate::stages::{ChainSettings, StageProcessor, Structure};
 
 pub struct DitherStage {
-    settings: DitherSettings,
     dither: Dither,
 }
 
 impl Default for DitherStage {
     fn default() -> Self {
         Self {
-            settings: DitherSettings::default(),
             dither: Dither::new(48_000.0),
         }
     }
@@ -30,7 +28,6 @@ impl StageProcessor for DitherStage {
     }
 
     fn set(&mut self, s: &ChainSettings, _structure: &Structure) {
-        self.settings = s.dither;
         self.dither.set(&s.dither);
     }
 

@@ -1,4 +1,5 @@
-//! The input gain stage: a smoothed gain before the chain: it drives the compressor and the limiter.
+//! The input gain stage: a smoothed gain before the chain, which drives the compressor and the
+//! limiter.
 
 pub mod panel;
 
@@ -11,7 +12,6 @@ use crate::stages::{ChainSettings, StageParamGroup, StageProcessor, Structure};
 
 #[derive(Default)]
 pub struct InputGainStage {
-    gain_db: f32,
     gain: Gain,
 }
 
@@ -23,7 +23,6 @@ impl StageProcessor for InputGainStage {
     }
 
     fn set(&mut self, s: &ChainSettings, _structure: &Structure) {
-        self.gain_db = s.input_gain_db;
         self.gain.set_gain_db(s.input_gain_db);
     }
 

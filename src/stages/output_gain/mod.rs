@@ -1,4 +1,5 @@
-//! The output gain stage: a smoothed gain after the limiter, before the dither (so the dither stays last).
+//! The output gain stage: a smoothed gain after the limiter, before the dither (so the dither
+//! stays last).
 
 pub mod panel;
 
@@ -11,7 +12,6 @@ use crate::stages::{ChainSettings, StageParamGroup, StageProcessor, Structure};
 
 #[derive(Default)]
 pub struct OutputGainStage {
-    gain_db: f32,
     gain: Gain,
 }
 
@@ -23,7 +23,6 @@ impl StageProcessor for OutputGainStage {
     }
 
     fn set(&mut self, s: &ChainSettings, _structure: &Structure) {
-        self.gain_db = s.output_gain_db;
         self.gain.set_gain_db(s.output_gain_db);
     }
 

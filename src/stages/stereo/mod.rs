@@ -5,12 +5,11 @@ mod params;
 
 pub use params::StereoParams;
 
-use crate::dsp::stereo::{Stereo, StereoSettings};
+use crate::dsp::stereo::Stereo;
 use crate::dsp::util::bypass::BypassFade;
 use crate::stages::{ChainSettings, StageProcessor, Structure};
 
 pub struct StereoStage {
-    settings: StereoSettings,
     stereo: Stereo,
     fade: BypassFade,
 }
@@ -18,7 +17,6 @@ pub struct StereoStage {
 impl Default for StereoStage {
     fn default() -> Self {
         Self {
-            settings: StereoSettings::default(),
             stereo: Stereo::new(48_000.0),
             fade: BypassFade::new(false),
         }
@@ -33,7 +31,6 @@ impl StageProcessor for StereoStage {
     }
 
     fn set(&mut self, s: &ChainSettings, _structure: &Structure) {
-        self.settings = s.stereo;
         self.stereo.set(&s.stereo);
         self.fade.set_enabled(s.stereo_enabled);
     }
