@@ -25,7 +25,7 @@ use crate::offline::render::DynamicsLimits;
 
 /// The subcommands' names: a first argument equal to one of them is that job, any other is an
 /// input (or option) of the default `master` job. (`help` is clap's: `help listen`.)
-pub const SUBCOMMANDS: &[&str] = &["master", "listen", "analyze", "pack", "help"];
+pub const SUBCOMMANDS: &[&str] = &["master", "listen", "analyze", "pack", "completions", "help"];
 
 const ABOUT: &str = "Master audio files offline with the Fairmaster plugin's own engine";
 
@@ -107,6 +107,19 @@ enum JobCommand {
         max_term_width = 100
     )]
     Pack(PackArgs),
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    #[command(
+        long_about = "Print the shell completion script for SHELL on stdout, e.g. \
+                      `fairmaster-render completions bash > \
+                      ~/.local/share/bash-completion/completions/fairmaster-render`; for zsh \
+                      into a folder on $fpath as `_fairmaster-render`, for fish into \
+                      ~/.config/fish/completions/fairmaster-render.fish.",
+        max_term_width = 100
+    )]
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// The mastering job's command line (`master`, the default).
@@ -642,6 +655,13 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
         Some(JobCommand::Master(master)) => master.options(),
         Some(JobCommand::Listen(listen)) => listen.options(),
         Some(JobCommand::Pack(pack)) => pack.options()?,
+        Some(JobCommand::Completions { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "fairmaster-render", &mut script);
+            return Ok(Invocation::Show(
+                String::from_utf8_lossy(&script).into_owned(),
+            ));
+        }
         Some(JobCommand::Analyze(analyze)) => {
             let o = analyze.options();
             check_analyze(&o)?;

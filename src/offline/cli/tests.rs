@@ -373,3 +373,33 @@ fn help_version_and_errors_come_from_clap() {
     let error = parse(&args(&["a.wav", "--target"])).unwrap_err();
     assert!(error.contains("--target"), "{error}");
 }
+
+#[test]
+fn completions_come_from_the_same_definition() {
+    // Bash's script lists the subcommands and the options of the default job, from the one
+    // clap definition; an unknown shell is a usage error naming the choices.
+    let bash = shown(&["completions", "bash"]);
+    for word in [
+        "fairmaster-render",
+        "analyze",
+        "listen",
+        "pack",
+        "--target",
+        "--reference",
+    ] {
+        assert!(bash.contains(word), "{word} not in the bash script");
+    }
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        assert!(
+            shown(&["completions", shell]).contains("fairmaster-render"),
+            "{shell}"
+        );
+    }
+    let error = parse(&args(&["completions", "tcsh"])).unwrap_err();
+    assert!(error.contains("tcsh") && error.contains("bash"), "{error}");
+    // A file called `completions` is still an input after `master`.
+    let Invocation::Job(o) = parse(&args(&["master", "completions"])).unwrap() else {
+        panic!("master completions is a mastering job");
+    };
+    assert_eq!(o.inputs, [PathBuf::from("completions")]);
+}
