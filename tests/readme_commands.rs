@@ -6,7 +6,7 @@
 //! real file written by another program, a session state saved by the plugin through the CLAP
 //! host). It must exit 0, every audio file it writes must decode with `hound` (an independent
 //! reader) and hold sound, and a `--json` report must parse. An `analyze` command must print
-//! its figures and write nothing.
+//! its figures and write nothing; a `completions` command its script and nothing else.
 
 mod common;
 
@@ -244,6 +244,16 @@ fn run_invocation(index: usize, invocation: &str) -> Result<(), String> {
         }
         if !stdout.contains("Integrated loudness") && !stdout.contains("integrated_lufs") {
             return Err(format!("analyze printed no figures: {stdout}"));
+        }
+        return Ok(());
+    }
+    // `completions SHELL` prints a script for the shell and writes nothing.
+    if args.first().is_some_and(|a| a == "completions") {
+        if !written.is_empty() {
+            return Err(format!("completions wrote {written:?}"));
+        }
+        if !stdout.contains("fairmaster-render") {
+            return Err(format!("completions printed no script: {stdout}"));
         }
         return Ok(());
     }
