@@ -238,6 +238,8 @@ fn offline_renderer_reads_the_0_1_0_state() {
     assert!(c.eq_enabled && c.eq_linear_phase && c.compressor.auto_release);
     assert!((c.stereo.width - 1.37).abs() < 1e-5);
     assert!((c.limiter.lookahead_ms - 2.3).abs() < 1e-4);
+    // Saved before stages could move: today's order, EQ -> compressor -> stereo.
+    assert_eq!(c.order, fairmaster::stages::StageOrder::default());
     assert_eq!(
         set.params().state_version.loaded(),
         0,

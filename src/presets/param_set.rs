@@ -543,6 +543,54 @@ mod tests {
     use crate::presets::reference_master;
 
     #[test]
+    fn the_stage_order_travels_in_presets_flags_snapshots_and_states() {
+        use crate::stages::StageId;
+        let compressor_first = [StageId::Compressor, StageId::Eq, StageId::Stereo];
+        // The preset format: "stage_order" among the params; a stage left out keeps its place.
+        let set = ParamSet::from_preset_json(
+            r#"{"fairmaster_preset": 1, "params": {"stage_order": ["compressor"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(set.chain_settings().order.as_slice(), compressor_first);
+        // A typo is an error, not a silent default order.
+        let error = ParamSet::from_preset_json(
+            r#"{"fairmaster_preset": 1, "params": {"stage_order": ["compresor"]}}"#,
+        )
+        .err()
+        .unwrap();
+        assert!(
+            error.contains("compresor") && error.contains("movable"),
+            "{error}"
+        );
+        // `--set stage_order=...`.
+        let mut flagged = ParamSet::plugin_default();
+        flagged
+            .set_text(STAGE_ORDER_KEY, "compressor,eq,stereo")
+            .unwrap();
+        assert_eq!(flagged.chain_settings().order.as_slice(), compressor_first);
+        // A snapshot's values hold the order and give it back.
+        let values = version_values(set.params());
+        assert_eq!(
+            values[STAGE_ORDER_KEY],
+            serde_json::json!(["compressor", "eq", "stereo"])
+        );
+        let mut recalled = ParamSet::plugin_default();
+        recalled.apply_values(&values).unwrap();
+        assert_eq!(recalled.chain_settings().order.as_slice(), compressor_first);
+        // Exported as a user preset, it is the state's field, which a state load restores.
+        let snapshot = Snapshot {
+            name: "glue first".into(),
+            note: String::new(),
+            stored_unix_seconds: 0,
+            params: values,
+            stats: None,
+        };
+        let state = serde_json::to_vec(&snapshot_as_preset(&snapshot)).unwrap();
+        let loaded = ParamSet::from_state_bytes(&state).unwrap();
+        assert_eq!(loaded.chain_settings().order.as_slice(), compressor_first);
+    }
+
+    #[test]
     fn plugin_default_equals_fresh_plugin() {
         let set = ParamSet::plugin_default();
         assert_eq!(
