@@ -271,7 +271,21 @@ fn editor_cycles_in_a_child_process() {
     }
     let display = std::env::var("DISPLAY").expect("DISPLAY set by the parent");
     install_xlib_error_handler(&display);
-    let (conn, screen_num) = x11rb::connect(Some(&display)).expect("connect to Xvfb");
+    // The parent returns once the server's socket exists; a fresh Xvfb can still close the
+    // first connection while it finishes starting (seen: UnexpectedEof in 1 of ~10 runs), so
+    // the child tries again for up to 2 s before it gives up.
+    let mut attempts = 0;
+    let (conn, screen_num) = loop {
+        match x11rb::connect(Some(&display)) {
+            Ok(connected) => break connected,
+            Err(e) if attempts < 20 => {
+                attempts += 1;
+                eprintln!("editor-teardown: connecting to Xvfb failed ({e}); trying again");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => panic!("connect to Xvfb: {e:?}"),
+        }
+    };
     let screen = conn.setup().roots[screen_num].clone();
 
     let mut host = ClapTestHost::new(FS, 1, BLOCK as u32, 2);
