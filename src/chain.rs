@@ -16,7 +16,7 @@ use crate::dsp::filters::linear_phase_designer::LinearPhaseDesigner;
 use crate::dsp::util::smoothing::approach;
 use crate::stages::eq::EqStage;
 use crate::stages::limiter::LimiterStage;
-use crate::stages::{ChainSettings, Place, StageId, Stages, Structure};
+use crate::stages::{placed, ChainSettings, Place, StageId, Stages, Structure};
 
 /// Length of the fade out (and again in) around a structural (latency) change.
 pub const STRUCTURAL_FADE_SECONDS: f32 = 0.010;
@@ -179,7 +179,7 @@ impl Chain {
     }
 
     fn process_chunk(&mut self, left: &mut [f32], right: &mut [f32]) {
-        for &id in StageId::ALL.iter().filter(|id| id.place() == Place::First) {
+        for id in placed(Place::First) {
             self.run_stage(id, left, right);
         }
         self.apply_structural_fade_in(left, right);
@@ -189,7 +189,7 @@ impl Chain {
         }
         // Limiter -> output gain, then the fade-out before the dither: the dither stays last
         // and is never faded (faded dither noise would no longer fit the word length).
-        for &id in StageId::ALL.iter().filter(|id| id.place() == Place::Last) {
+        for id in placed(Place::Last) {
             if id == StageId::Dither {
                 self.apply_structural_fade_out(left, right);
             }

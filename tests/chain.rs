@@ -273,49 +273,61 @@ fn assert_no_click(out: &[f32], fs: f32, freq: f32, amp: f32) {
     );
 }
 
+/// Plays a 200 Hz tone of 0.25 through a chain at 48 kHz in 256-frame blocks and applies
+/// `after` from block 40 on; `each_block` sees the chain after every block. Returns the left
+/// output.
+fn switch_during_tone(
+    before: &ChainSettings,
+    after: &ChainSettings,
+    mut each_block: impl FnMut(usize, &Chain),
+) -> Vec<f32> {
+    let mut chain = chain_at(TONE_FS, before);
+    let mut l = tone(TONE_FS, TONE_HZ, TONE_AMP, 48_000);
+    let mut r = l.clone();
+    for (k, (lc, rc)) in l.chunks_mut(256).zip(r.chunks_mut(256)).enumerate() {
+        if k == 40 {
+            chain.set(after);
+        }
+        chain.process(lc, rc);
+        each_block(k, &chain);
+    }
+    l
+}
+
+const TONE_FS: f32 = 48_000.0;
+const TONE_HZ: f32 = 200.0;
+const TONE_AMP: f32 = 0.25;
+
 #[test]
 fn structural_change_fades_and_reports_new_latency() {
     // Switch the EQ to linear phase while a tone plays: no step larger than the tone's own
     // slope, and the latency changes at the bottom of the fade.
-    let fs = 48_000.0;
     let mut s = busy_settings(false);
     s.limiter.enabled = false;
     s.compressor.enabled = false;
-    let mut chain = chain_at(fs, &s);
-    let before = chain.latency_samples();
-    let (freq, amp) = (200.0, 0.25);
-    let mut l = tone(fs, freq, amp, 48_000);
-    let mut r = l.clone();
-    let block = 256;
+    let before = chain_at(TONE_FS, &s).latency_samples();
+    let mut linear = s;
+    linear.eq_linear_phase = true;
     let mut latency_after_switch = before;
-    for (k, (lc, rc)) in l.chunks_mut(block).zip(r.chunks_mut(block)).enumerate() {
-        if k == 40 {
-            s.eq_linear_phase = true;
-            chain.set(&s);
-        }
-        chain.process(lc, rc);
+    let l = switch_during_tone(&s, &linear, |_, chain| {
         latency_after_switch = chain.latency_samples();
-    }
+    });
     assert_ne!(latency_after_switch, before);
-    assert_no_click(&l, fs, freq, amp);
+    assert_no_click(&l, TONE_FS, TONE_HZ, TONE_AMP);
 }
 
 /// Every order of the movable stages (all permutations of the default order).
 fn every_stage_order() -> Vec<StageOrder> {
+    // A first and a second stage name the order (the third follows): all 3! orders for 3.
     let default = StageOrder::default();
     let ids = default.as_slice();
-    let mut orders = Vec::new();
-    for first in 0..ids.len() {
-        for second in 0..ids.len() - 1 {
-            // Move a stage to the front, then another to second place: all 3! orders for 3.
-            let order = default.moved(ids[first], 0);
-            let rest = order.as_slice()[1..].to_vec();
-            orders.push(order.moved(rest[second], 1));
-        }
-    }
-    orders.sort_by_key(|o| format!("{o:?}"));
-    orders.dedup();
-    orders
+    ids.iter()
+        .flat_map(|a| {
+            ids.iter()
+                .filter(move |b| *b != a)
+                .map(move |b| StageOrder::from_keys(&[a.key(), b.key()]))
+        })
+        .collect()
 }
 
 #[test]
@@ -371,24 +383,16 @@ fn stage_order_changes_the_sound_and_the_default_is_todays() {
 fn reorder_is_click_free_and_keeps_the_latency() {
     // Move the stereo stage first while a tone plays: the structural fade takes the switch,
     // so no step exceeds the tone's own slope, and the latency is unchanged.
-    let fs = 48_000.0;
     let mut s = busy_settings(true);
     s.limiter.enabled = false;
     s.compressor.enabled = false;
-    let mut chain = chain_at(fs, &s);
-    let before = chain.latency_samples();
-    let (freq, amp) = (200.0, 0.25);
-    let mut l = tone(fs, freq, amp, 48_000);
-    let mut r = l.clone();
-    for (k, (lc, rc)) in l.chunks_mut(256).zip(r.chunks_mut(256)).enumerate() {
-        if k == 40 {
-            s.order = StageOrder::default().moved(StageId::Stereo, 0);
-            chain.set(&s);
-        }
-        chain.process(lc, rc);
+    let before = chain_at(TONE_FS, &s).latency_samples();
+    let mut stereo_first = s;
+    stereo_first.order = StageOrder::default().moved(StageId::Stereo, 0);
+    let l = switch_during_tone(&s, &stereo_first, |k, chain| {
         assert_eq!(chain.latency_samples(), before, "block {k}");
-    }
-    assert_no_click(&l, fs, freq, amp);
+    });
+    assert_no_click(&l, TONE_FS, TONE_HZ, TONE_AMP);
     // The fade happened: the output dipped to silence around the switch.
     let quietest = l[40 * 256..50 * 256]
         .iter()

@@ -19,19 +19,6 @@ pub struct StageStrip {
     widths: Vec<(StageId, f32)>,
 }
 
-/// The stages in the order the signal passes them: first, the movable ones in `order`, last.
-pub fn chain_order(order: &StageOrder) -> impl Iterator<Item = StageId> + '_ {
-    let placed = |place: Place| {
-        StageId::ALL
-            .iter()
-            .copied()
-            .filter(move |s| s.place() == place)
-    };
-    placed(Place::First)
-        .chain(order.as_slice().iter().copied())
-        .chain(placed(Place::Last))
-}
-
 impl StageStrip {
     fn card_width(&self, stage: StageId) -> f32 {
         self.widths
@@ -72,7 +59,7 @@ impl StageStrip {
         let mut moved = None;
         let wrapped = egui::Layout::left_to_right(egui::Align::Min).with_main_wrap(true);
         ui.allocate_ui_with_layout(egui::vec2(width, 0.0), wrapped, |ui| {
-            for (i, stage) in chain_order(&order).enumerate() {
+            for (i, stage) in order.signal_order().enumerate() {
                 if i > 0 {
                     arrow(ui);
                 }
@@ -87,7 +74,7 @@ impl StageStrip {
         let spacing = ui.spacing().item_spacing.x;
         let mut rows: Vec<Vec<StageId>> = vec![Vec::new()];
         let mut x = 0.0;
-        for stage in chain_order(&order).filter(|s| !self.is_folded(*s)) {
+        for stage in order.signal_order().filter(|s| !self.is_folded(*s)) {
             let w = self.card_width(stage);
             if x > 0.0 && x + w > width {
                 rows.push(Vec::new());

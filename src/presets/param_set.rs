@@ -64,7 +64,7 @@ use crate::params::{FairmasterParams, LISTENING_PARAM_IDS};
 use crate::presets::{factory_preset, FACTORY};
 use crate::snapshots::Snapshot;
 use crate::stages::ChainSettings;
-use crate::stages::StageOrder;
+use crate::stages::{movable_from_key, StageOrder};
 
 /// The built-in preset that is not a factory preset: a fresh plugin insert (limiter only).
 pub const PLUGIN_DEFAULT: &str = "plugin-default";
@@ -303,16 +303,12 @@ impl ParamSet {
     /// `"stereo"`, ...). A stage left out keeps its default place after the named ones; a name
     /// that is no movable stage is an error (a typo should not pass silently).
     fn set_stage_order<S: AsRef<str>>(&mut self, keys: &[S]) -> Result<(), String> {
-        let movable: Vec<&str> = StageOrder::default()
-            .as_slice()
-            .iter()
-            .map(|s| s.key())
-            .collect();
-        if let Some(bad) = keys.iter().find(|k| {
-            !movable
+        if let Some(bad) = keys.iter().find(|k| movable_from_key(k.as_ref()).is_none()) {
+            let movable: Vec<&str> = StageOrder::default()
+                .as_slice()
                 .iter()
-                .any(|m| m.eq_ignore_ascii_case(k.as_ref().trim()))
-        }) {
+                .map(|s| s.key())
+                .collect();
             return Err(format!(
                 "'{}' is not a movable stage (movable: {})",
                 bad.as_ref(),

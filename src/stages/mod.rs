@@ -45,7 +45,7 @@ mod order;
 pub mod output_gain;
 pub mod stereo;
 
-pub use order::{PersistedStageOrder, StageOrder};
+pub use order::{movable_from_key, placed, PersistedStageOrder, StageOrder};
 
 /// Plain settings for the whole chain, produced from the host parameters by
 /// [`StageParams::read`] (each stage reads its own part).

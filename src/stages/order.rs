@@ -39,11 +39,21 @@ impl Default for StageOrder {
     }
 }
 
-fn movable() -> impl Iterator<Item = StageId> {
+/// The stages at `place`, in the list's order.
+pub fn placed(place: Place) -> impl Iterator<Item = StageId> {
     StageId::ALL
         .iter()
         .copied()
-        .filter(|id| id.place() == Place::Movable)
+        .filter(move |id| id.place() == place)
+}
+
+fn movable() -> impl Iterator<Item = StageId> {
+    placed(Place::Movable)
+}
+
+/// The movable stage saved as `key` (any case, surrounding spaces ignored).
+pub fn movable_from_key(key: &str) -> Option<StageId> {
+    movable().find(|id| id.key().eq_ignore_ascii_case(key.trim()))
 }
 
 impl StageOrder {
@@ -51,13 +61,19 @@ impl StageOrder {
         &self.0
     }
 
+    /// Every stage in the order the signal passes them: first, the movable ones in this
+    /// order, last.
+    pub fn signal_order(&self) -> impl Iterator<Item = StageId> + '_ {
+        placed(Place::First)
+            .chain(self.0.iter().copied())
+            .chain(placed(Place::Last))
+    }
+
     /// From saved keys: the known movable stages in the saved order, then any stage the saved
     /// order lacks (a state from before that stage existed) in its default place. Unknown keys
     /// (a newer build's stage), duplicates and fixed stages are skipped.
     pub fn from_keys<S: AsRef<str>>(keys: &[S]) -> Self {
-        let named = keys.iter().filter_map(|key| {
-            movable().find(|id| id.key().eq_ignore_ascii_case(key.as_ref().trim()))
-        });
+        let named = keys.iter().filter_map(|key| movable_from_key(key.as_ref()));
         Self::from_ids(named.chain(movable()))
     }
 
