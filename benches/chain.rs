@@ -22,7 +22,9 @@ use fairmaster::dsp::filters::eq::Eq;
 use fairmaster::dsp::meters::correlation::CorrelationMeter;
 use fairmaster::dsp::meters::loudness::LoudnessMeter;
 use fairmaster::dsp::meters::program_meter::ProgramMeter;
+use fairmaster::dsp::meters::true_peak::{stereo_true_peak_block_at, TRUE_PEAK_HISTORY};
 use fairmaster::dsp::stereo::Stereo;
+use fairmaster::dsp::util::simd::{self, Level};
 use fairmaster::engine::Engine;
 use fairmaster::presets::reference_master;
 use fairmaster::stages::ChainSettings;
@@ -247,6 +249,28 @@ fn benches(c: &mut Criterion) {
     });
     let mut correlation = CorrelationMeter::new(SAMPLE_RATE);
     bench_stereo(c, "correlation_meter", |l, r| correlation.process(l, r));
+
+    // The true-peak detector alone (one stereo signal: what the limiter and each programme
+    // meter run), per instruction-set variant this CPU has (issue 26).
+    let mut history_l = vec![0.0f32; TRUE_PEAK_HISTORY + BLOCK];
+    let mut history_r = vec![0.0f32; TRUE_PEAK_HISTORY + BLOCK];
+    let mut peaks = vec![0.0f32; BLOCK];
+    for (name, level) in [
+        ("true_peak_detector_portable", Level::Portable),
+        ("true_peak_detector_avx2", Level::Avx2Fma),
+        ("true_peak_detector_avx512", Level::Avx512),
+    ] {
+        if !simd::supports(level) {
+            continue;
+        }
+        bench_stereo(c, name, |l, r| {
+            history_l[TRUE_PEAK_HISTORY..].copy_from_slice(l);
+            history_r[TRUE_PEAK_HISTORY..].copy_from_slice(r);
+            stereo_true_peak_block_at(level, &history_l, &history_r, &mut peaks);
+            history_l.copy_within(BLOCK.., 0);
+            history_r.copy_within(BLOCK.., 0);
+        });
+    }
     for (name, listen_original) in [
         ("ab_monitor_hearing_a", false),
         ("ab_monitor_hearing_b", true),

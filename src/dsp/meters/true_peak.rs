@@ -141,6 +141,9 @@ struct Folded {
     diff: [[f32; HALF]; 3],
 }
 
+/// [`FOLDED`] in memory, so the vector kernels broadcast each coefficient from one place.
+static FOLDED_TABLE: Folded = FOLDED;
+
 const FOLDED: Folded = {
     let mut sum = [[0.0f32; HALF]; 4];
     let mut diff = [[0.0f32; HALF]; 3];
@@ -330,38 +333,91 @@ impl MulAdd for Unfused {
     }
 }
 
+/// Which implementation of the filter runs: one per instruction set, chosen once per call by
+/// [`simd::supports`]. All compute the same sums in the same order (per phase and frame, the 32
+/// folded taps accumulated from the outside in, one rounding per multiply-add), so the vector
+/// variants agree bit for bit and the portable one (separate multiply and add) to f32 rounding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kernel {
+    Portable,
+    /// 8 frames per AVX2 register, fused multiply-adds.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// 16 frames per AVX-512 register (32 registers hold all seven accumulators with room to
+    /// spare), the remainder in AVX2 groups.
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
 /// Per-frame true peaks of a stereo block: `left` and `right` hold [`TRUE_PEAK_HISTORY`]
 /// samples of history followed by the frames (`len == peaks.len() + TRUE_PEAK_HISTORY`; the
 /// common usable length is processed), and `peaks[i]` receives the larger of the two channels'
 /// refined peaks for the interval completed by frame `i` (what [`TruePeakDetector::process_sample`]
 /// returns for that frame, to f32 rounding). Inputs must be finite (the caller sanitises).
 ///
-/// On x86-64 CPUs with AVX2 and FMA (detected at run time, cached by std) the same code is
-/// compiled for 8-lane vectors with fused multiply-adds.
+/// On x86-64 the widest vector variant the CPU supports runs (AVX-512, else AVX2 with FMA,
+/// detected at run time and cached by std); elsewhere the portable one.
 pub fn stereo_true_peak_block(left: &[f32], right: &[f32], peaks: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if simd::supports(Level::Avx2Fma) {
-        // SAFETY: the CPU supports AVX2 and FMA (checked just above), the features
-        // `stereo_true_peak_block_avx2_fma` is compiled for.
-        unsafe { stereo_true_peak_block_avx2_fma(left, right, peaks) };
-        return;
+    {
+        if simd::supports(Level::Avx512) {
+            // SAFETY: the CPU supports AVX-512F, AVX2 and FMA (checked just above), the
+            // features `stereo_true_peak_block_avx512` is compiled for.
+            unsafe { stereo_true_peak_block_avx512(left, right, peaks) };
+            return;
+        }
+        if simd::supports(Level::Avx2Fma) {
+            // SAFETY: the CPU supports AVX2 and FMA (checked just above), the features
+            // `stereo_true_peak_block_avx2_fma` is compiled for.
+            unsafe { stereo_true_peak_block_avx2_fma(left, right, peaks) };
+            return;
+        }
     }
-    stereo_true_peak_block_body::<Unfused>(left, right, peaks);
+    stereo_true_peak_block_body(Kernel::Portable, left, right, peaks);
+}
+
+/// [`stereo_true_peak_block`] with the variant of one instruction-set level, for the tests and
+/// benchmarks that compare them; `None` when this CPU cannot run it.
+pub fn stereo_true_peak_block_at(
+    level: simd::Level,
+    left: &[f32],
+    right: &[f32],
+    peaks: &mut [f32],
+) -> Option<()> {
+    if !simd::supports(level) {
+        return None;
+    }
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `supports(Level::Avx512)` held above.
+        Level::Avx512 => unsafe { stereo_true_peak_block_avx512(left, right, peaks) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `supports(Level::Avx2Fma)` held above.
+        Level::Avx2Fma => unsafe { stereo_true_peak_block_avx2_fma(left, right, peaks) },
+        _ => stereo_true_peak_block_body(Kernel::Portable, left, right, peaks),
+    }
+    Some(())
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn stereo_true_peak_block_avx512(left: &[f32], right: &[f32], peaks: &mut [f32]) {
+    stereo_true_peak_block_body(Kernel::Avx512, left, right, peaks);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn stereo_true_peak_block_avx2_fma(left: &[f32], right: &[f32], peaks: &mut [f32]) {
-    stereo_true_peak_block_body::<Fused>(left, right, peaks);
+    stereo_true_peak_block_body(Kernel::Avx2, left, right, peaks);
 }
 
 /// The portable variant of [`stereo_true_peak_block`] (tests compare the two).
 pub fn stereo_true_peak_block_portable(left: &[f32], right: &[f32], peaks: &mut [f32]) {
-    stereo_true_peak_block_body::<Unfused>(left, right, peaks);
+    stereo_true_peak_block_body(Kernel::Portable, left, right, peaks);
 }
 
 #[inline(always)]
-fn stereo_true_peak_block_body<M: MulAdd>(left: &[f32], right: &[f32], peaks: &mut [f32]) {
+fn stereo_true_peak_block_body(kernel: Kernel, left: &[f32], right: &[f32], peaks: &mut [f32]) {
     let frames = peaks
         .len()
         .min(left.len().saturating_sub(TRUE_PEAK_HISTORY))
@@ -372,8 +428,8 @@ fn stereo_true_peak_block_body<M: MulAdd>(left: &[f32], right: &[f32], peaks: &m
         let window = start..start + TRUE_PEAK_HISTORY + len;
         let mut peak_left = [0.0f32; PIECE];
         let mut peak_right = [0.0f32; PIECE];
-        channel_peaks::<M>(&left[window.clone()], &mut peak_left[..len]);
-        channel_peaks::<M>(&right[window], &mut peak_right[..len]);
+        channel_peaks(kernel, &left[window.clone()], &mut peak_left[..len]);
+        channel_peaks(kernel, &right[window], &mut peak_right[..len]);
         for ((out, &l), &r) in peaks[start..start + len]
             .iter_mut()
             .zip(peak_left.iter())
@@ -385,32 +441,175 @@ fn stereo_true_peak_block_body<M: MulAdd>(left: &[f32], right: &[f32], peaks: &m
     }
 }
 
-/// Refined peaks of one channel: `window` = [`TRUE_PEAK_HISTORY`] history + `peaks.len()`
-/// (at most [`PIECE`]) samples.
+/// Phases 1..7 of the intervals of a piece: `PhaseRows[k - 1][i]` is phase `k` of interval `i`.
+type PhaseRows = [[f32; PIECE + LANES]; TRUE_PEAK_PHASES - 1];
+
+/// Fills phases 1..7 of intervals `0..intervals` (interval `i`'s support is
+/// `window[i .. i + TRUE_PEAK_TAPS]`): whole vector groups first, the rest one interval at a
+/// time with the same multiply-add.
 #[inline(always)]
-fn channel_peaks<M: MulAdd>(window: &[f32], peaks: &mut [f32]) {
-    let len = peaks.len();
-    // Intervals 0..=len: interval 0 is the one before the first frame (only its last phase is
-    // used). Interval i's support is window[i .. i + TAPS].
-    let intervals = len + 1;
-    let mut phases = [[0.0f32; PIECE + LANES]; TRUE_PEAK_PHASES - 1];
-    let groups = intervals.div_ceil(LANES);
-    for group in 0..groups {
-        let first = group * LANES;
-        if first + LANES <= intervals {
-            let values = phases_of_group::<M>(&window[first..first + LANES + TRUE_PEAK_TAPS - 1]);
-            for (phase, v) in phases.iter_mut().zip(values.iter()) {
-                phase[first..first + LANES].copy_from_slice(v);
+fn fill_phases(kernel: Kernel, window: &[f32], phases: &mut PhaseRows, intervals: usize) {
+    let mut first = 0;
+    match kernel {
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512 | Kernel::Avx2 => {
+            if kernel == Kernel::Avx512 {
+                while first + x86::AVX512_LANES <= intervals {
+                    // SAFETY: `Kernel::Avx512` is only passed by `stereo_true_peak_block_avx512`,
+                    // which runs only where AVX-512F, AVX2 and FMA are supported.
+                    unsafe { x86::phases_of_group_avx512(window, first, phases) };
+                    first += x86::AVX512_LANES;
+                }
             }
-        } else {
+            while first + LANES <= intervals {
+                // SAFETY: both kernels are only passed by functions that run where AVX2 and FMA
+                // are supported (`stereo_true_peak_block_avx2_fma` / `_avx512`).
+                unsafe { x86::phases_of_group_avx2(window, first, phases) };
+                first += LANES;
+            }
             for i in first..intervals {
-                let values = phases_of_interval::<M>(&window[i..i + TRUE_PEAK_TAPS]);
+                let values = phases_of_interval::<Fused>(&window[i..i + TRUE_PEAK_TAPS]);
+                for (phase, v) in phases.iter_mut().zip(values) {
+                    phase[i] = v;
+                }
+            }
+        }
+        Kernel::Portable => {
+            while first + LANES <= intervals {
+                let values =
+                    phases_of_group::<Unfused>(&window[first..first + LANES + TRUE_PEAK_TAPS - 1]);
+                for (phase, v) in phases.iter_mut().zip(values.iter()) {
+                    phase[first..first + LANES].copy_from_slice(v);
+                }
+                first += LANES;
+            }
+            for i in first..intervals {
+                let values = phases_of_interval::<Unfused>(&window[i..i + TRUE_PEAK_TAPS]);
                 for (phase, v) in phases.iter_mut().zip(values) {
                     phase[i] = v;
                 }
             }
         }
     }
+}
+
+/// The folded filter in explicit x86-64 vector code. The compiler's own vectorisation of
+/// [`phases_of_group`] split the seven accumulators across 128- and 256-bit registers and kept
+/// one in memory, a store-to-load round trip per tap (perf, issue 26): these keep all seven in
+/// registers, two unaligned loads and seven broadcast coefficients per folded tap.
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{PhaseRows, FOLDED_TABLE, HALF, LANES, TRUE_PEAK_PHASES, TRUE_PEAK_TAPS};
+    use std::arch::x86_64::*;
+
+    pub(super) const AVX512_LANES: usize = 16;
+
+    /// Phases 1..7 of intervals `first .. first + LANES` into `phases`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(super) unsafe fn phases_of_group_avx2(
+        window: &[f32],
+        first: usize,
+        phases: &mut PhaseRows,
+    ) {
+        let support = &window[first..first + LANES + TRUE_PEAK_TAPS - 1];
+        let p = support.as_ptr();
+        let mut a = [_mm256_setzero_ps(); 4];
+        let mut b = [_mm256_setzero_ps(); 3];
+        for j in 0..HALF {
+            // SAFETY: `support` holds LANES + TAPS - 1 samples, so the 8 lanes at `j` and at
+            // `TAPS - 1 - j` (j < HALF) are inside it.
+            let (old, new) = unsafe {
+                (
+                    _mm256_loadu_ps(p.add(j)),
+                    _mm256_loadu_ps(p.add(TRUE_PEAK_TAPS - 1 - j)),
+                )
+            };
+            let s = _mm256_add_ps(old, new);
+            let d = _mm256_sub_ps(old, new);
+            for (acc, row) in a.iter_mut().zip(&FOLDED_TABLE.sum) {
+                *acc = _mm256_fmadd_ps(_mm256_set1_ps(row[j]), s, *acc);
+            }
+            for (acc, row) in b.iter_mut().zip(&FOLDED_TABLE.diff) {
+                *acc = _mm256_fmadd_ps(_mm256_set1_ps(row[j]), d, *acc);
+            }
+        }
+        let out = |phase: &mut [f32; super::PIECE + LANES], v: __m256| {
+            let dst = &mut phase[first..first + LANES];
+            // SAFETY: `dst` holds exactly the 8 lanes stored.
+            unsafe { _mm256_storeu_ps(dst.as_mut_ptr(), v) };
+        };
+        for pair in 0..3 {
+            out(&mut phases[pair], _mm256_add_ps(a[pair], b[pair]));
+            out(
+                &mut phases[TRUE_PEAK_PHASES - 2 - pair],
+                _mm256_sub_ps(a[pair], b[pair]),
+            );
+        }
+        out(&mut phases[3], a[3]);
+    }
+
+    /// As [`phases_of_group_avx2`] for [`AVX512_LANES`] intervals.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[inline]
+    pub(super) unsafe fn phases_of_group_avx512(
+        window: &[f32],
+        first: usize,
+        phases: &mut PhaseRows,
+    ) {
+        let support = &window[first..first + AVX512_LANES + TRUE_PEAK_TAPS - 1];
+        let p = support.as_ptr();
+        let mut a = [_mm512_setzero_ps(); 4];
+        let mut b = [_mm512_setzero_ps(); 3];
+        for j in 0..HALF {
+            // SAFETY: `support` holds AVX512_LANES + TAPS - 1 samples, so the 16 lanes at `j`
+            // and at `TAPS - 1 - j` (j < HALF) are inside it.
+            let (old, new) = unsafe {
+                (
+                    _mm512_loadu_ps(p.add(j)),
+                    _mm512_loadu_ps(p.add(TRUE_PEAK_TAPS - 1 - j)),
+                )
+            };
+            let s = _mm512_add_ps(old, new);
+            let d = _mm512_sub_ps(old, new);
+            for (acc, row) in a.iter_mut().zip(&FOLDED_TABLE.sum) {
+                *acc = _mm512_fmadd_ps(_mm512_set1_ps(row[j]), s, *acc);
+            }
+            for (acc, row) in b.iter_mut().zip(&FOLDED_TABLE.diff) {
+                *acc = _mm512_fmadd_ps(_mm512_set1_ps(row[j]), d, *acc);
+            }
+        }
+        let out = |phase: &mut [f32; super::PIECE + LANES], v: __m512| {
+            let dst = &mut phase[first..first + AVX512_LANES];
+            // SAFETY: `dst` holds exactly the 16 lanes stored.
+            unsafe { _mm512_storeu_ps(dst.as_mut_ptr(), v) };
+        };
+        for pair in 0..3 {
+            out(&mut phases[pair], _mm512_add_ps(a[pair], b[pair]));
+            out(
+                &mut phases[TRUE_PEAK_PHASES - 2 - pair],
+                _mm512_sub_ps(a[pair], b[pair]),
+            );
+        }
+        out(&mut phases[3], a[3]);
+    }
+}
+
+/// Refined peaks of one channel: `window` = [`TRUE_PEAK_HISTORY`] history + `peaks.len()`
+/// (at most [`PIECE`]) samples.
+#[inline(always)]
+fn channel_peaks(kernel: Kernel, window: &[f32], peaks: &mut [f32]) {
+    let len = peaks.len();
+    // Intervals 0..=len: interval 0 is the one before the first frame (only its last phase is
+    // used). Interval i's support is window[i .. i + TAPS].
+    let mut phases: PhaseRows = [[0.0f32; PIECE + LANES]; TRUE_PEAK_PHASES - 1];
+    fill_phases(kernel, window, &mut phases, len + 1);
     // Refinement, LANES frames at a time: the same comparisons and arithmetic as
     // `refined_peak`, per lane with selects instead of branches (the scalar loop's
     // data-dependent branches cost more than the whole filter).
@@ -435,12 +634,7 @@ fn channel_peaks<M: MulAdd>(window: &[f32], peaks: &mut [f32]) {
 /// [`refined_peak`] of the frames `first .. first + LANES` of [`channel_peaks`] (frame `i`
 /// completes interval `i + 1`), lane-wise: the grid column `k` of all lanes is one vector.
 #[inline(always)]
-fn refined_peaks_of_group(
-    phases: &[[f32; PIECE + LANES]; TRUE_PEAK_PHASES - 1],
-    window: &[f32],
-    first: usize,
-    peaks: &mut [f32],
-) {
+fn refined_peaks_of_group(phases: &PhaseRows, window: &[f32], first: usize, peaks: &mut [f32]) {
     let lanes = |values: &[f32]| -> [f32; LANES] {
         let mut out: [f32; LANES] = values[..LANES].try_into().expect("LANES values");
         for v in &mut out {

@@ -18,6 +18,9 @@ pub enum Level {
     AvxFma,
     /// x86-64 AVX2 with FMA (Intel Haswell / AMD Excavator and later).
     Avx2Fma,
+    /// x86-64 AVX-512 Foundation on top of AVX2 and FMA (Intel Skylake-SP / AMD Zen 4 and
+    /// later): 16 f32 lanes and 32 vector registers.
+    Avx512,
 }
 
 /// The highest [`Level`] this CPU supports.
@@ -27,6 +30,9 @@ pub fn level() -> Level {
     {
         let fma = std::arch::is_x86_feature_detected!("fma");
         if fma && std::arch::is_x86_feature_detected!("avx2") {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Level::Avx512;
+            }
             return Level::Avx2Fma;
         }
         if fma && std::arch::is_x86_feature_detected!("avx") {
@@ -53,9 +59,15 @@ mod tests {
     #[test]
     fn levels_are_ordered_and_support_follows_the_cpu() {
         assert!(Level::Portable < Level::AvxFma && Level::AvxFma < Level::Avx2Fma);
+        assert!(Level::Avx2Fma < Level::Avx512);
         assert!(supports(Level::Portable));
         let cpu = level();
-        for needed in [Level::Portable, Level::AvxFma, Level::Avx2Fma] {
+        for needed in [
+            Level::Portable,
+            Level::AvxFma,
+            Level::Avx2Fma,
+            Level::Avx512,
+        ] {
             assert_eq!(
                 supports(needed),
                 cpu >= needed,
@@ -67,6 +79,11 @@ mod tests {
             supports(Level::Avx2Fma),
             std::arch::is_x86_feature_detected!("avx2")
                 && std::arch::is_x86_feature_detected!("fma")
+        );
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(
+            supports(Level::Avx512),
+            supports(Level::Avx2Fma) && std::arch::is_x86_feature_detected!("avx512f")
         );
         eprintln!("this CPU: {cpu:?}");
     }
