@@ -173,60 +173,90 @@ impl LimiterSettings {
     }
 }
 
-/// Sliding-window minimum via a monotonic deque stored in a preallocated power-of-two ring
-/// (values strictly increasing from front to back). Each value is pushed and popped at
-/// most once, so the cost is amortised O(1) per sample.
+/// Sliding-window minimum over the last `window` values, by van Herk's and Gil & Werman's
+/// block method (van Herk 1992, "A fast algorithm for local minimum and maximum filters on
+/// rectangular and octagonal kernels"; Gil & Werman 1993): the stream is cut into blocks of
+/// `window` values; a window ending at position `p` of the current block is the suffix of the
+/// previous block after `p` plus the current block's prefix up to `p`, so its minimum is
+/// `min(suffix_min[p + 1], prefix_min)`. Per value: two compare-selects and one load, and once
+/// per block a backward pass for the suffix minima. Exactly the minimum (no arithmetic), like
+/// the monotonic deque it replaced (issue 26), but without that deque's data-dependent loop,
+/// whose branch mispredictions on dense programme cost more than the rest of the gain
+/// pipeline. Storage is preallocated; nothing allocates after `with_capacity`.
 struct SlidingMinimum {
-    indices: Vec<u64>,
-    values: Vec<f32>,
-    mask: usize,
-    head: usize,
-    len: usize,
+    /// The current block's values.
+    block: Vec<f32>,
+    /// `suffix[i]` = minimum of the previous block's values `i..window`; `suffix[window]` is
+    /// +inf (a window ending at a block's last position lies inside that block).
+    suffix: Vec<f32>,
+    prefix: f32,
+    position: usize,
+    window: usize,
 }
 
 impl SlidingMinimum {
     fn with_capacity(capacity: usize) -> Self {
-        let capacity = capacity.max(2).next_power_of_two();
+        let capacity = capacity.max(2);
         Self {
-            indices: vec![0; capacity],
-            values: vec![1.0; capacity],
-            mask: capacity - 1,
-            head: 0,
-            len: 0,
+            block: vec![1.0; capacity],
+            suffix: vec![f32::INFINITY; capacity + 1],
+            prefix: f32::INFINITY,
+            position: 0,
+            window: 1,
         }
     }
 
+    /// Forgets every value: the next minimum covers only what is pushed from now on.
     fn clear(&mut self) {
-        self.head = 0;
-        self.len = 0;
+        self.suffix.fill(f32::INFINITY);
+        self.prefix = f32::INFINITY;
+        self.position = 0;
     }
 
+    /// Pushes `value` and returns the minimum of the last `window` values pushed since the
+    /// last `clear` (fewer at the start). `window` (1..=capacity) must stay the same between
+    /// clears; a different one restarts the filter.
     #[inline]
-    fn slot(&self, offset: usize) -> usize {
-        (self.head + offset) & self.mask
+    fn push(&mut self, value: f32, window: usize) -> f32 {
+        if window != self.window {
+            self.window = window.clamp(1, self.block.len());
+            self.clear();
+        }
+        let window = self.window;
+        let position = self.position;
+        self.block[position] = value;
+        let prefix = if position == 0 {
+            value
+        } else {
+            min_finite(self.prefix, value)
+        };
+        self.prefix = prefix;
+        let minimum = min_finite(self.suffix[position + 1], prefix);
+        if position + 1 == window {
+            let mut running = f32::INFINITY;
+            for (suffix, &v) in self.suffix[..window]
+                .iter_mut()
+                .zip(&self.block[..window])
+                .rev()
+            {
+                running = min_finite(running, v);
+                *suffix = running;
+            }
+            self.position = 0;
+        } else {
+            self.position = position + 1;
+        }
+        minimum
     }
+}
 
-    /// Pushes `value` at `index` and returns the minimum over indices
-    /// `index - window + 1 ..= index`. `window` must be < capacity.
-    #[inline]
-    fn push(&mut self, index: u64, value: f32, window: usize) -> f32 {
-        while self.len > 0 && self.values[self.slot(self.len - 1)] >= value {
-            self.len -= 1;
-        }
-        if self.len == self.values.len() {
-            // Unreachable while window < capacity; drop the oldest instead of panicking.
-            self.head = self.slot(1);
-            self.len -= 1;
-        }
-        let tail = self.slot(self.len);
-        self.indices[tail] = index;
-        self.values[tail] = value;
-        self.len += 1;
-        while self.indices[self.head] + window as u64 <= index {
-            self.head = self.slot(1);
-            self.len -= 1;
-        }
-        self.values[self.head]
+/// `min` as one compare and select (the values are never NaN here), so it compiles branch-free.
+#[inline(always)]
+fn min_finite(a: f32, b: f32) -> f32 {
+    if b < a {
+        b
+    } else {
+        a
     }
 }
 
@@ -370,7 +400,7 @@ impl Limiter {
         if self.box_ring.len() < max_w {
             self.box_ring = vec![1.0; max_w];
         }
-        if self.hold.values.len() < max_hold + 2 {
+        if self.hold.block.len() < max_hold + 2 {
             self.hold = SlidingMinimum::with_capacity(max_hold + 2);
         }
         self.delay_mask = self.delay_left.len() - 1;
@@ -528,14 +558,10 @@ impl Limiter {
     /// Records the requirement, returns the held (sliding-minimum) requirement.
     #[inline(always)]
     fn hold_requirement(&mut self, requirement: f32) -> f32 {
-        let index = self.sample_index;
-        self.requirement_history[index as usize & self.history_mask] = requirement;
+        self.requirement_history[self.sample_index as usize & self.history_mask] = requirement;
         self.sample_index += 1;
-        self.hold.push(
-            index,
-            requirement,
-            self.lookahead_samples + SUPPORT_HOLD_FRAMES,
-        )
+        self.hold
+            .push(requirement, self.lookahead_samples + SUPPORT_HOLD_FRAMES)
     }
 
     /// Stage 3 when no lookahead fade or bypass crossfade is running and the limiter is
@@ -580,7 +606,7 @@ impl Limiter {
             .zip(right.iter_mut())
         {
             requirement_history[sample_index as usize & history_mask] = requirement;
-            let held = hold.push(sample_index, requirement, window + SUPPORT_HOLD_FRAMES);
+            let held = hold.push(requirement, window + SUPPORT_HOLD_FRAMES);
             sample_index += 1;
             let envelope_now = release_step(&mut envelope, &mut sustain, held, &release);
 
@@ -713,7 +739,7 @@ impl Limiter {
         let mut held = 1.0;
         for index in first..=last {
             let requirement = self.requirement_history[index as usize & self.history_mask];
-            held = self.hold.push(index, requirement, hold_window);
+            held = self.hold.push(requirement, hold_window);
             if index >= box_start {
                 self.box_ring[(index - box_start) as usize] = held;
             }
@@ -741,27 +767,39 @@ struct ReleaseParameters {
 /// new envelope.
 #[inline(always)]
 fn release_step(envelope: &mut f32, sustain: &mut f32, held: f32, p: &ReleaseParameters) -> f32 {
-    // Sustain measure, updated in both modes so switching to auto is seamless.
-    let active = if *envelope < SUSTAIN_ACTIVE_GAIN {
-        1.0
-    } else {
-        0.0
+    // The sustain measure (updated in both modes so switching to auto is seamless) moves
+    // towards 1 while gain reduction is active and towards 0 otherwise. Both outcomes, and the
+    // release rate each gives, depend only on the previous sustain, so they are computed before
+    // the previous envelope is known: what waits for it is one compare and two selects, not
+    // the whole update (the envelope is a per-sample recursion, so its dependency chain sets
+    // the limiter's speed; issue 26). The arithmetic per outcome is unchanged.
+    let settle = |target: f32| {
+        let next = target + (*sustain - target) * p.sustain_coeff;
+        if next < 1e-6 {
+            0.0
+        } else {
+            next
+        }
     };
-    *sustain = active + (*sustain - active) * p.sustain_coeff;
-    if *sustain < 1e-6 {
-        *sustain = 0.0;
-    }
-    let rate = if p.auto {
-        p.fast_rate + (p.slow_rate - p.fast_rate) * *sustain
-    } else {
-        p.manual_rate
+    let keep = |sustain: f32| {
+        let rate = if p.auto {
+            p.fast_rate + (p.slow_rate - p.fast_rate) * sustain
+        } else {
+            p.manual_rate
+        };
+        1.0 - rate
     };
+    let (sustain_active, sustain_idle) = (settle(1.0), settle(0.0));
+    let (keep_active, keep_idle) = (keep(sustain_active), keep(sustain_idle));
+    let active = *envelope < SUSTAIN_ACTIVE_GAIN;
+    *sustain = if active { sustain_active } else { sustain_idle };
+    let keep = if active { keep_active } else { keep_idle };
     let distance = *envelope - held;
     *envelope = if distance > -1e-9 {
         // Attack (or converged): follow the held requirement instantly.
         held
     } else {
-        held + distance * (1.0 - rate)
+        held + distance * keep
     };
     *envelope
 }

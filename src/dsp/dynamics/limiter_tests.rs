@@ -483,3 +483,34 @@ fn performance_ns_per_frame() {
     }
     eprintln!("limiter: {ns:.1} ns per stereo frame ({})", l[1000]);
 }
+
+/// The block sliding minimum equals the brute-force minimum of the last `window` values
+/// (fewer at the start and after `clear`), for windows that divide the stream's length and
+/// windows that do not, and after a window change (which restarts it).
+#[test]
+fn sliding_minimum_is_the_minimum_of_the_last_window_values() {
+    let mut state = 0x1234_5678_u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32
+    };
+    let mut hold = SlidingMinimum::with_capacity(100);
+    for window in [1usize, 2, 3, 7, 64, 67, 100] {
+        hold.clear();
+        let mut pushed: Vec<f32> = Vec::new();
+        for i in 0..1000 {
+            // Runs of equal values and steps, as limiter requirements have.
+            let value = if i % 50 < 10 { 1.0 } else { next() };
+            pushed.push(value);
+            let start = pushed.len().saturating_sub(window);
+            let expected = pushed[start..].iter().fold(f32::INFINITY, |m, &v| m.min(v));
+            assert_eq!(
+                hold.push(value, window),
+                expected,
+                "window {window} value {i}"
+            );
+        }
+    }
+}

@@ -14,6 +14,8 @@
 //! Blocks louder than +30 LUFS (only possible with samples far above full scale) share the
 //! top bin; their energy is still summed exactly.
 
+use std::cell::Cell;
+
 /// Lower edge of the histogram, equal to the BS.1770-4 absolute gate.
 pub const ABSOLUTE_GATE_LUFS: f64 = -70.0;
 /// Upper edge of the regular bins.
@@ -50,6 +52,42 @@ pub struct LoudnessHistogram {
     /// Populated bin range, so scans skip empty regions (`lowest > highest` when empty).
     lowest_used_bin: usize,
     highest_used_bin: usize,
+    /// The last results of the two scans: the plugin asks for its readings ~30 times a
+    /// second, blocks arrive 10 times a second (issue 26: the scans were 2 % of the plugin's
+    /// time), and the content only changes with the block count (`clear` empties the cache).
+    gated_cache: Cell<Option<CachedScan>>,
+    range_cache: Cell<Option<CachedScan>>,
+}
+
+/// One scan's result, for the content of `blocks` blocks and the scan's arguments.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct CachedScan {
+    blocks: u64,
+    arguments: [f64; 3],
+    value: f64,
+}
+
+impl LoudnessHistogram {
+    /// `scan()`, or its cached result for the same content and arguments.
+    fn cached(
+        &self,
+        cache: &Cell<Option<CachedScan>>,
+        arguments: [f64; 3],
+        scan: impl FnOnce() -> f64,
+    ) -> f64 {
+        if let Some(hit) = cache.get() {
+            if hit.blocks == self.total_count && hit.arguments == arguments {
+                return hit.value;
+            }
+        }
+        let value = scan();
+        cache.set(Some(CachedScan {
+            blocks: self.total_count,
+            arguments,
+            value,
+        }));
+        value
+    }
 }
 
 impl Default for LoudnessHistogram {
@@ -68,6 +106,8 @@ impl LoudnessHistogram {
             total_energy: 0.0,
             lowest_used_bin: BIN_COUNT,
             highest_used_bin: 0,
+            gated_cache: Cell::new(None),
+            range_cache: Cell::new(None),
         }
     }
 
@@ -82,6 +122,8 @@ impl LoudnessHistogram {
         self.total_energy = 0.0;
         self.lowest_used_bin = BIN_COUNT;
         self.highest_used_bin = 0;
+        self.gated_cache.set(None);
+        self.range_cache.set(None);
     }
 
     /// Number of blocks stored (blocks above the absolute gate).
@@ -145,6 +187,12 @@ impl LoudnessHistogram {
     /// the relative gate `relative_gate_lu` (−10 for integrated loudness) below the
     /// absolute-gated mean. Returns LUFS, or −inf when no block passes. O(used bins).
     pub fn gated_loudness(&self, relative_gate_lu: f64) -> f64 {
+        self.cached(&self.gated_cache, [relative_gate_lu, 0.0, 0.0], || {
+            self.scan_gated_loudness(relative_gate_lu)
+        })
+    }
+
+    fn scan_gated_loudness(&self, relative_gate_lu: f64) -> f64 {
         let Some(threshold) = self.relative_threshold(relative_gate_lu) else {
             return f64::NEG_INFINITY;
         };
@@ -165,6 +213,19 @@ impl LoudnessHistogram {
     /// 0.10) of the block loudness distribution. Percentiles use the nearest-rank index
     /// `round((n - 1) p)` of the Tech 3342 reference code. Returns LU; 0 when empty.
     pub fn loudness_range(
+        &self,
+        relative_gate_lu: f64,
+        low_percentile: f64,
+        high_percentile: f64,
+    ) -> f64 {
+        self.cached(
+            &self.range_cache,
+            [relative_gate_lu, low_percentile, high_percentile],
+            || self.scan_loudness_range(relative_gate_lu, low_percentile, high_percentile),
+        )
+    }
+
+    fn scan_loudness_range(
         &self,
         relative_gate_lu: f64,
         low_percentile: f64,
@@ -211,6 +272,40 @@ mod tests {
             self.0 ^= self.0 >> 7;
             self.0 ^= self.0 << 17;
             (self.0 >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    /// The cached scans answer exactly what a fresh scan does: after more blocks, for other
+    /// arguments, and after `clear` refills the histogram with the same number of different
+    /// blocks (a cache keyed on the count alone would return the old figures there).
+    #[test]
+    fn cached_readings_follow_the_content() {
+        let fresh = |h: &LoudnessHistogram| {
+            (
+                h.scan_gated_loudness(-10.0),
+                h.scan_loudness_range(-20.0, 0.1, 0.95),
+                h.scan_loudness_range(-10.0, 0.2, 0.8),
+            )
+        };
+        let cached = |h: &LoudnessHistogram| {
+            (
+                h.gated_loudness(-10.0),
+                h.loudness_range(-20.0, 0.1, 0.95),
+                h.loudness_range(-10.0, 0.2, 0.8),
+            )
+        };
+        let mut rng = XorShift(0x5eed);
+        let mut h = LoudnessHistogram::new();
+        for round in 0..3 {
+            for _ in 0..50 {
+                h.add_block(lufs_to_mean_square(
+                    -40.0 + 30.0 * rng.next_unit() + round as f64,
+                ));
+                assert_eq!(cached(&h), fresh(&h));
+                assert_eq!(cached(&h), fresh(&h), "second read, from the cache");
+            }
+            h.clear();
+            assert_eq!(cached(&h), fresh(&h), "cleared");
         }
     }
 
