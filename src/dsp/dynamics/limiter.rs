@@ -42,7 +42,7 @@ use crate::dsp::meters::true_peak::{
 };
 use crate::dsp::util::range::Range;
 use crate::dsp::util::smoothing::{approach, OnePole};
-use crate::dsp::util::{db_to_gain, gain_to_db, one_pole_coeff, sanitize};
+use crate::dsp::util::{abs_peak, db_to_gain, finite_max, gain_to_db, one_pole_coeff, sanitize};
 
 /// Frames per internal chunk. `process` runs each stage over a chunk in its own tight loop
 /// (drive and delay-line writes, vectorised true-peak detection, requirement, then the
@@ -518,10 +518,10 @@ impl Limiter {
         // with the filter's worst-case gain needs no filtering: its requirement is exactly 1.
         let threshold = self.threshold;
         let mut requirements = [1.0f32; CHUNK];
-        let loudest = self.detector_left[..history + len]
-            .iter()
-            .chain(self.detector_right[..history + len].iter())
-            .fold(0.0f32, |m, &x| m.max(x.abs()));
+        let loudest = finite_max(
+            abs_peak(&self.detector_left[..history + len]),
+            abs_peak(&self.detector_right[..history + len]),
+        );
         if loudest * QUIET_CHUNK_FACTOR > threshold {
             let mut peaks = [0.0f32; CHUNK];
             stereo_true_peak_block(

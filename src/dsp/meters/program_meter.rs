@@ -7,7 +7,7 @@ use crate::dsp::meters::loudness::LoudnessMeter;
 use crate::dsp::meters::true_peak::{
     stereo_true_peak_max, TRUE_PEAK_HISTORY, TRUE_PEAK_MAX_FILTER_GAIN,
 };
-use crate::dsp::util::sanitize;
+use crate::dsp::util::{abs_peak, finite_max, sanitize};
 
 /// Loudness and peak readings of one signal.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -224,24 +224,6 @@ impl PeakMeter {
     }
 }
 
-/// Largest |x| of finite samples. Eight independent lanes: a single running max is a serial
-/// chain the compiler will not reorder for floats; per-lane maxima vectorise.
-#[inline(always)]
-fn abs_peak(values: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let mut groups = values.chunks_exact(8);
-    for group in &mut groups {
-        for (lane, &v) in lanes.iter_mut().zip(group) {
-            *lane = finite_max(*lane, v.abs());
-        }
-    }
-    let tail = groups
-        .remainder()
-        .iter()
-        .fold(0.0f32, |m, &v| finite_max(m, v.abs()));
-    lanes.iter().fold(tail, |m, &v| finite_max(m, v))
-}
-
 /// The A/B monitor's two meters, original and processed, in one pass: one 4-lane
 /// K-weighting ([`QuadKWeighting`]) feeds both loudness measurements, and one sanitising
 /// pass serves the filters and the true-peak detectors. Readings equal two [`ProgramMeter`]s
@@ -381,17 +363,6 @@ impl ProgramMeterPair {
             readings(&self.loudness[0], &self.peaks[0]),
             readings(&self.loudness[1], &self.peaks[1]),
         )
-    }
-}
-
-/// `max` for values known to be finite (everything here is sanitised): a plain compare and
-/// select, which vectorises to one instruction, unlike `f32::max`'s NaN handling.
-#[inline(always)]
-fn finite_max(a: f32, b: f32) -> f32 {
-    if b > a {
-        b
-    } else {
-        a
     }
 }
 

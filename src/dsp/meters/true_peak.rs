@@ -422,14 +422,22 @@ fn stereo_true_peak_block_body(kernel: Kernel, left: &[f32], right: &[f32], peak
         .len()
         .min(left.len().saturating_sub(TRUE_PEAK_HISTORY))
         .min(right.len().saturating_sub(TRUE_PEAK_HISTORY));
+    // Every entry the refinement reads is written by `fill_phases` first, so one buffer serves
+    // both channels and every piece (zeroed once per call, not per channel and piece).
+    let mut phases: PhaseRows = [[0.0f32; PIECE + LANES]; TRUE_PEAK_PHASES - 1];
     let mut start = 0;
     while start < frames {
         let len = (frames - start).min(PIECE);
         let window = start..start + TRUE_PEAK_HISTORY + len;
         let mut peak_left = [0.0f32; PIECE];
         let mut peak_right = [0.0f32; PIECE];
-        channel_peaks(kernel, &left[window.clone()], &mut peak_left[..len]);
-        channel_peaks(kernel, &right[window], &mut peak_right[..len]);
+        channel_peaks(
+            kernel,
+            &left[window.clone()],
+            &mut phases,
+            &mut peak_left[..len],
+        );
+        channel_peaks(kernel, &right[window], &mut phases, &mut peak_right[..len]);
         for ((out, &l), &r) in peaks[start..start + len]
             .iter_mut()
             .zip(peak_left.iter())
@@ -674,12 +682,12 @@ mod x86 {
 /// Refined peaks of one channel: `window` = [`TRUE_PEAK_HISTORY`] history + `peaks.len()`
 /// (at most [`PIECE`]) samples.
 #[inline(always)]
-fn channel_peaks(kernel: Kernel, window: &[f32], peaks: &mut [f32]) {
+fn channel_peaks(kernel: Kernel, window: &[f32], phases: &mut PhaseRows, peaks: &mut [f32]) {
     let len = peaks.len();
     // Intervals 0..=len: interval 0 is the one before the first frame (only its last phase is
     // used). Interval i's support is window[i .. i + TAPS].
-    let mut phases: PhaseRows = [[0.0f32; PIECE + LANES]; TRUE_PEAK_PHASES - 1];
-    fill_phases(kernel, window, &mut phases, len + 1);
+    fill_phases(kernel, window, phases, len + 1);
+    let phases = &*phases;
     // Refinement, LANES frames at a time: the same comparisons and arithmetic as
     // `refined_peak`, per lane with selects instead of branches (the scalar loop's
     // data-dependent branches cost more than the whole filter).
@@ -691,7 +699,7 @@ fn channel_peaks(kernel: Kernel, window: &[f32], peaks: &mut [f32]) {
             // runs only where AVX-512F, AVX2 and FMA are supported.
             unsafe {
                 x86::refined_peaks_of_group_avx512(
-                    &phases,
+                    phases,
                     window,
                     i,
                     &mut peaks[i..i + x86::AVX512_LANES],
@@ -701,7 +709,7 @@ fn channel_peaks(kernel: Kernel, window: &[f32], peaks: &mut [f32]) {
         }
     }
     while i + LANES <= len {
-        refined_peaks_of_group::<LANES>(&phases, window, i, &mut peaks[i..i + LANES]);
+        refined_peaks_of_group::<LANES>(phases, window, i, &mut peaks[i..i + LANES]);
         i += LANES;
     }
     for (i, peak) in peaks.iter_mut().enumerate().skip(i) {
