@@ -218,35 +218,40 @@ impl SlidingMinimum {
     /// clears; a different one restarts the filter.
     #[inline]
     fn push(&mut self, value: f32, window: usize) -> f32 {
+        let mut minimum = [0.0f32];
+        self.push_block(&[value], &mut minimum, window);
+        minimum[0]
+    }
+
+    /// [`Self::push`] for each of `values`, the minima into `minima` (the common length), with
+    /// the filter's state in registers for the whole block.
+    #[inline]
+    fn push_block(&mut self, values: &[f32], minima: &mut [f32], window: usize) {
         if window != self.window {
             self.window = window.clamp(1, self.block.len());
             self.clear();
         }
         let window = self.window;
-        let position = self.position;
-        self.block[position] = value;
-        let prefix = if position == 0 {
-            value
-        } else {
-            min_finite(self.prefix, value)
-        };
-        self.prefix = prefix;
-        let minimum = min_finite(self.suffix[position + 1], prefix);
-        if position + 1 == window {
-            let mut running = f32::INFINITY;
-            for (suffix, &v) in self.suffix[..window]
-                .iter_mut()
-                .zip(&self.block[..window])
-                .rev()
-            {
-                running = min_finite(running, v);
-                *suffix = running;
+        let (mut position, mut prefix) = (self.position, self.prefix);
+        let (block, suffix) = (&mut self.block[..window], &mut self.suffix[..=window]);
+        for (&value, minimum) in values.iter().zip(minima.iter_mut()) {
+            block[position] = value;
+            // `prefix` restarts at +inf with each block (set below), so no branch here.
+            prefix = min_finite(prefix, value);
+            *minimum = min_finite(suffix[position + 1], prefix);
+            position += 1;
+            if position == window {
+                let mut running = f32::INFINITY;
+                for (suffix, &v) in suffix[..window].iter_mut().zip(block.iter()).rev() {
+                    running = min_finite(running, v);
+                    *suffix = running;
+                }
+                position = 0;
+                prefix = f32::INFINITY;
             }
-            self.position = 0;
-        } else {
-            self.position = position + 1;
         }
-        minimum
+        self.position = position;
+        self.prefix = prefix;
     }
 }
 
@@ -600,14 +605,16 @@ impl Limiter {
         let box_ring = &mut box_ring[..window];
         let (delay_left, delay_right, delay_drive) =
             (&delay_left[..], &delay_right[..], &delay_drive[..]);
-        for ((&requirement, l), r) in requirements
-            .iter()
-            .zip(left.iter_mut())
-            .zip(right.iter_mut())
-        {
+        // The held requirements of the whole chunk first: the sliding minimum does not depend
+        // on the envelope, so it stays out of the serial loop below.
+        for &requirement in requirements {
             requirement_history[sample_index as usize & history_mask] = requirement;
-            let held = hold.push(requirement, window + SUPPORT_HOLD_FRAMES);
             sample_index += 1;
+        }
+        let mut held_chunk = [1.0f32; CHUNK];
+        let held_chunk = &mut held_chunk[..requirements.len().min(CHUNK)];
+        hold.push_block(requirements, held_chunk, window + SUPPORT_HOLD_FRAMES);
+        for ((&held, l), r) in held_chunk.iter().zip(left.iter_mut()).zip(right.iter_mut()) {
             let envelope_now = release_step(&mut envelope, &mut sustain, held, &release);
 
             // Moving average over W samples; exact re-sum once per period removes drift.
