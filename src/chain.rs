@@ -12,11 +12,13 @@
 //! over [`STRUCTURAL_FADE_SECONDS`], switches and clears every stage, reports the new latency,
 //! and fades its input back in, so the jump is a short dip, never a click.
 
+use crate::dsp::dynamics::limiter::LOOKAHEAD_MS;
 use crate::dsp::filters::linear_phase_designer::LinearPhaseDesigner;
+use crate::dsp::util::resident::resident_vec;
 use crate::dsp::util::smoothing::approach;
 use crate::stages::eq::EqStage;
 use crate::stages::limiter::LimiterStage;
-use crate::stages::{placed, ChainSettings, Place, StageId, Stages, Structure};
+use crate::stages::{placed, ChainSettings, Place, StageId, StageOrder, Stages, Structure};
 
 /// Length of the fade out (and again in) around a structural (latency) change.
 pub const STRUCTURAL_FADE_SECONDS: f32 = 0.010;
@@ -72,8 +74,8 @@ impl Chain {
             input_fade: 1.0,
             structural_step: 1.0 / (STRUCTURAL_FADE_SECONDS * fs),
             stages: Stages::default(),
-            scratch_left: vec![0.0; MAX_CHUNK],
-            scratch_right: vec![0.0; MAX_CHUNK],
+            scratch_left: resident_vec(0.0, MAX_CHUNK),
+            scratch_right: resident_vec(0.0, MAX_CHUNK),
             meters: ChainMeters::default(),
         };
         chain.apply_stage_settings();
@@ -151,6 +153,20 @@ impl Chain {
         let structure = Structure::of(settings);
         EqStage::latency_for(&structure, sample_rate)
             + LimiterStage::latency_for(&structure, sample_rate)
+    }
+
+    /// The longest latency any settings give at `sample_rate` (EQ on in linear phase, the
+    /// longest limiter lookahead): how far the A/B's dry path must be able to delay the
+    /// original, since settings change on the audio thread where it cannot grow.
+    pub fn max_latency_for(sample_rate: f32) -> u32 {
+        let sample_rate = crate::dsp::util::usable_sample_rate(sample_rate);
+        let longest = Structure {
+            linear_phase_eq: true,
+            lookahead_ms: LOOKAHEAD_MS.max,
+            order: StageOrder::default(),
+        };
+        EqStage::latency_for(&longest, sample_rate)
+            + LimiterStage::latency_for(&longest, sample_rate)
     }
 
     /// Gain reduction readings of the last block.

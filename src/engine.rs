@@ -12,6 +12,7 @@ use crate::dsp::monitor::{Monitor, MonitorSettings};
 use crate::dsp::util::condition_input;
 use crate::dsp::util::denormals::{flush_output, DenormalGuard};
 use crate::dsp::util::gain::Gain;
+use crate::dsp::util::resident::resident_vec;
 use crate::reference::align::AlignCapture;
 use crate::reference::playback::{
     ReferenceLoudness, ReferencePlayer, ReferenceSettings, Transport,
@@ -64,19 +65,20 @@ impl Default for Engine {
 }
 
 impl Engine {
-    /// Allocates everything. Off the audio thread.
+    /// Allocates everything the audio thread uses, resident (`dsp::util::resident`). Off the
+    /// audio thread.
     pub fn new() -> Self {
         Self {
             chain: Chain::new(),
             ab: AbMonitor::new(),
             ab_settings: AbSettings::default(),
             correlation: CorrelationMeter::new(48_000.0),
-            original_left: vec![0.0; MAX_CHUNK],
-            original_right: vec![0.0; MAX_CHUNK],
-            mono_scratch: vec![0.0; MAX_CHUNK],
+            original_left: resident_vec(0.0, MAX_CHUNK),
+            original_right: resident_vec(0.0, MAX_CHUNK),
+            mono_scratch: resident_vec(0.0, MAX_CHUNK),
             reference: ReferencePlayer::new(),
-            reference_left: vec![0.0; MAX_CHUNK.max(REFERENCE_PRIME_FRAMES)],
-            reference_right: vec![0.0; MAX_CHUNK.max(REFERENCE_PRIME_FRAMES)],
+            reference_left: resident_vec(0.0, MAX_CHUNK.max(REFERENCE_PRIME_FRAMES)),
+            reference_right: resident_vec(0.0, MAX_CHUNK.max(REFERENCE_PRIME_FRAMES)),
             version_gain: Gain::new(),
             monitor: Monitor::new(),
             monitor_settings: MonitorSettings::default(),

@@ -37,7 +37,7 @@ use engine::Engine;
 use params::FairmasterParams;
 use reference::library::{AudioHandover, ReferenceLibrary};
 use reference::playback::Transport;
-use shared_state::{SharedState, SpectrumConsumer, SpectrumProducer};
+use shared_state::{SharedState, SpectrumProducer, TapReceiver, TapSender};
 
 /// How often meters are published to the editor.
 const PUBLISH_INTERVAL_SECONDS: f32 = 1.0 / 30.0;
@@ -54,10 +54,13 @@ pub struct Fairmaster {
     reported_latency: u32,
     samples_until_publish: usize,
     publish_interval: usize,
-    /// Audio-thread end of the spectrum analyzer's sample rings.
-    spectrum: SpectrumProducer,
-    /// Editor end, handed to the editor when it is created.
-    spectrum_consumer: Option<SpectrumConsumer>,
+    /// Audio-thread end of the spectrum analyzer's sample rings, once the editor's window has
+    /// opened and sent them (`shared_state::tap_handover`: an insert whose editor never opens
+    /// does without them).
+    spectrum: Option<SpectrumProducer>,
+    taps: TapReceiver,
+    /// The editor's end of that hand-over, given to the editor when it is created.
+    tap_sender: Option<TapSender>,
     /// Loads reference tracks on its own thread (`reference::library`).
     references: ReferenceLibrary,
     /// The audio thread's end of the reference hand-over.
@@ -66,10 +69,8 @@ pub struct Fairmaster {
 
 impl Default for Fairmaster {
     fn default() -> Self {
-        let (mut spectrum, spectrum_consumer) =
-            shared_state::spectrum_rings(shared_state::SPECTRUM_RING_CAPACITY);
+        let (tap_sender, taps) = shared_state::tap_handover();
         let mut engine = Engine::new();
-        engine.set_master_tap(spectrum.take_master_tap());
         let params = Arc::new(FairmasterParams::default());
         let shared = Arc::new(SharedState::default());
         engine.set_align_capture(Some(shared.align_capture.clone()));
@@ -83,8 +84,9 @@ impl Default for Fairmaster {
             reported_latency: 0,
             samples_until_publish: 0,
             publish_interval: 1600,
-            spectrum,
-            spectrum_consumer: Some(spectrum_consumer),
+            spectrum: None,
+            taps,
+            tap_sender: Some(tap_sender),
             references,
             reference_handover,
         }
@@ -128,7 +130,7 @@ impl Plugin for Fairmaster {
         editor::create(
             self.params.clone(),
             self.shared.clone(),
-            self.spectrum_consumer.take(),
+            self.tap_sender.take(),
         )
     }
 
@@ -206,28 +208,37 @@ impl Plugin for Fairmaster {
             position_samples: transport.pos_samples(),
         });
         let frames = buffer.samples();
-        let spectrum = self
+        if self.spectrum.is_none() {
+            // The editor sends its rings once (`TapSender::open`): nothing is replaced (or
+            // dropped) here.
+            if let Some(mut rings) = self.taps.poll() {
+                self.engine.set_master_tap(rings.take_master_tap());
+                self.spectrum = Some(rings);
+            }
+        }
+        let wanted = self
             .shared
             .spectrum_wanted
             .load(std::sync::atomic::Ordering::Relaxed);
-        self.engine.set_master_tap_enabled(spectrum);
+        self.engine.set_master_tap_enabled(wanted);
+        let mut spectrum = self.spectrum.as_mut().filter(|_| wanted);
         match buffer.as_slice() {
             [left, right, ..] => {
-                if spectrum {
-                    self.spectrum.push_input(left, right);
+                if let Some(s) = spectrum.as_mut() {
+                    s.push_input(left, right);
                 }
                 self.engine.process_stereo(left, right);
-                if spectrum {
-                    self.spectrum.push_output(left, right);
+                if let Some(s) = spectrum.as_mut() {
+                    s.push_output(left, right);
                 }
             }
             [mono] => {
-                if spectrum {
-                    self.spectrum.push_input(mono, mono);
+                if let Some(s) = spectrum.as_mut() {
+                    s.push_input(mono, mono);
                 }
                 self.engine.process_mono(mono);
-                if spectrum {
-                    self.spectrum.push_output(mono, mono);
+                if let Some(s) = spectrum.as_mut() {
+                    s.push_output(mono, mono);
                 }
             }
             [] => {}

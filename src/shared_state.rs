@@ -102,7 +102,7 @@ pub struct SharedState {
     /// audio thread).
     pub reference_status: Arc<LibraryStatus>,
     /// The auto-align capture of the mix (`reference::align`): the editor requests and
-    /// collects, the audio thread fills.
+    /// collects, the audio thread fills. Its buffer is allocated by the first request.
     pub align_capture: Arc<AlignCapture>,
 }
 
@@ -202,11 +202,12 @@ pub struct SpectrumConsumer {
     pub master: Option<MasterTapConsumer>,
 }
 
-/// Creates the rings (spectrum input and output, and the master tap). Allocates: call off the
-/// audio thread (plugin construction).
+/// Creates the rings (spectrum input and output, and the master tap), resident (see
+/// [`resident_ring`]). Allocates: call off the audio thread (the editor, when its window
+/// first opens: [`TapSender::open`]).
 pub fn spectrum_rings(capacity: usize) -> (SpectrumProducer, SpectrumConsumer) {
-    let (pi, ci) = RingBuffer::new(capacity);
-    let (po, co) = RingBuffer::new(capacity);
+    let (pi, ci) = resident_ring(capacity);
+    let (po, co) = resident_ring(capacity);
     let (pm, cm) = master_tap(MASTER_TAP_CAPACITY);
     (
         SpectrumProducer {
@@ -243,9 +244,10 @@ pub struct MasterTapConsumer {
     right: Vec<f32>,
 }
 
-/// Creates the master tap. Allocates: call off the audio thread.
+/// Creates the master tap, resident (see [`resident_ring`]). Allocates: call off the audio
+/// thread. The editor's drain buffers grow as it needs them, on its own thread.
 pub fn master_tap(capacity: usize) -> (MasterTapProducer, MasterTapConsumer) {
-    let (p, c) = RingBuffer::new(capacity);
+    let (p, c) = resident_ring(capacity);
     (
         MasterTapProducer {
             ring: p,
@@ -253,10 +255,61 @@ pub fn master_tap(capacity: usize) -> (MasterTapProducer, MasterTapConsumer) {
         },
         MasterTapConsumer {
             ring: c,
-            left: Vec::with_capacity(capacity / 2),
-            right: Vec::with_capacity(capacity / 2),
+            left: Vec::new(),
+            right: Vec::new(),
         },
     )
+}
+
+/// A sample ring whose memory is mapped before the audio thread writes it: `rtrb` allocates
+/// its buffer without writing it (and rings of 128 KiB and more come straight from the
+/// kernel, unmapped), so the audio thread's first pass round the ring would page-fault on
+/// every page. Filling it once and emptying it again here writes every page
+/// (`dsp::util::resident`). Off the audio thread.
+fn resident_ring(capacity: usize) -> (Producer<f32>, Consumer<f32>) {
+    let (mut producer, mut consumer) = RingBuffer::new(capacity);
+    if let Ok(chunk) = producer.write_chunk_uninit(capacity) {
+        chunk.fill_from_iter(std::iter::repeat(0.0));
+    }
+    if let Ok(chunk) = consumer.read_chunk(capacity) {
+        chunk.commit_all();
+    }
+    (producer, consumer)
+}
+
+/// The hand-over of the spectrum rings and the master tap, which only an open editor reads:
+/// they are created when the editor's window first opens ([`TapSender::open`], on its thread)
+/// and their audio-thread ends handed to the audio thread ([`TapReceiver::poll`]) once, so an
+/// insert whose editor is never opened never allocates them (2.25 MiB). Small: one slot.
+pub fn tap_handover() -> (TapSender, TapReceiver) {
+    let (producer, consumer) = RingBuffer::new(1);
+    (TapSender(Some(producer)), TapReceiver(consumer))
+}
+
+/// Editor end of [`tap_handover`].
+pub struct TapSender(Option<Producer<SpectrumProducer>>);
+
+impl TapSender {
+    /// Creates the rings, sends their audio-thread ends and returns the editor's ends: the
+    /// first time only (`None` after), so the audio thread receives one set and never has an
+    /// old one to drop. Editor thread; allocates.
+    pub fn open(&mut self) -> Option<SpectrumConsumer> {
+        let mut sender = self.0.take()?;
+        let (producer, consumer) = spectrum_rings(SPECTRUM_RING_CAPACITY);
+        sender.push(producer).ok()?;
+        Some(consumer)
+    }
+}
+
+/// Audio-thread end of [`tap_handover`].
+pub struct TapReceiver(Consumer<SpectrumProducer>);
+
+impl TapReceiver {
+    /// The rings, once the editor has sent them (wait-free, allocation-free: the value moves
+    /// out of the preallocated slot).
+    pub fn poll(&mut self) -> Option<SpectrumProducer> {
+        self.0.pop().ok()
+    }
 }
 
 impl MasterTapProducer {
@@ -344,5 +397,31 @@ impl SpectrumProducer {
     /// Pushes the mono sum of a block of the output signal.
     pub fn push_output(&mut self, left: &[f32], right: &[f32]) {
         push_mono_sum(&mut self.output, left, right);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The editor sends its rings once; the audio thread receives them once, and what it
+    /// pushes reaches the editor's ends.
+    #[test]
+    fn the_taps_are_handed_over_once() {
+        let (mut sender, mut receiver) = tap_handover();
+        assert!(receiver.poll().is_none(), "nothing before the editor opens");
+        let mut editor = sender.open().expect("the first open creates the rings");
+        assert!(sender.open().is_none(), "only once");
+        let mut audio = receiver.poll().expect("the audio thread receives them");
+        assert!(receiver.poll().is_none());
+        let mut tap = audio.take_master_tap().expect("with the master tap");
+        let block = [0.5f32; 64];
+        audio.push_input(&block, &block);
+        tap.push(&block, &block);
+        assert_eq!(editor.input.slots(), 64, "a resident ring starts empty");
+        let mut drained = 0;
+        let mut master = editor.master.take().expect("the master tap's editor end");
+        master.drain(|l, r| drained += l.len().min(r.len()), || {});
+        assert_eq!(drained, 64);
     }
 }

@@ -1,7 +1,7 @@
 //! The audio thread never blocks: no lock, blocking channel, sleep, I/O or logging in any of
 //! our source files that `process()` can reach (`lib.rs` -> `engine.rs` -> `chain.rs`/`ab/`
-//! -> `dsp/`, the parameter read-out in `params.rs` and the meter publishing in
-//! `shared_state.rs`). Allocation is caught separately at run time (nice-plug's
+//! -> `dsp/`, the parameter read-out in `params.rs`, the meter publishing in
+//! `shared_state.rs`, reference playback and the auto-align capture in `reference/`). Allocation is caught separately at run time (nice-plug's
 //! `assert_process_allocs`, e.g. `tests/fuzz.rs`); this test is the static half: a blocking
 //! primitive cannot be added to one of these files without failing here.
 //!
@@ -60,6 +60,12 @@ const AUDIO_PATH: &[&str] = &[
     "shared_state.rs",
     "targets.rs",
     "dsp",
+    // The engine's reference playback and the align capture it fills (its buffer is published
+    // once by the editor through an atomic pointer, no lock). Not `reference/track.rs`: its
+    // lazily computed loudness curve is a `OnceLock`, read on the audio thread with `get`
+    // only (one atomic load), which this scan cannot tell from `get_or_init`.
+    "reference/playback.rs",
+    "reference/align.rs",
 ];
 
 /// Files inside [`AUDIO_PATH`] that run on their own thread, never on the audio thread.

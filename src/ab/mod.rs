@@ -32,12 +32,13 @@
 //!   per process call ([`AbMonitor::set_offline`]): switching to offline while B plays outputs
 //!   the master from the next sample on, without a fade.
 
-use crate::chain::MAX_CHUNK;
+use crate::chain::{Chain, MAX_CHUNK};
 use crate::dsp::dynamics::limiter::{Limiter, LimiterSettings};
 use crate::dsp::meters::loudness::LoudnessMeter;
 use crate::dsp::meters::program_meter::{ProgramMeterPair, ProgramReadings};
 use crate::dsp::util::db_to_gain;
 use crate::dsp::util::delay::StereoDelay;
+use crate::dsp::util::resident::resident_vec;
 use crate::dsp::util::smoothing::approach;
 use crate::reference::playback::{MatchMode, ReferenceLoudness};
 
@@ -53,9 +54,6 @@ pub const MATCH_SMOOTHING_SECONDS: f32 = 1.0;
 pub const MATCH_GATE_LUFS: f32 = -60.0;
 /// The match gain never exceeds this many dB either way.
 pub const MATCH_RANGE_DB: f32 = 24.0;
-/// Longest chain latency the dry path can align: linear-phase EQ at 192 kHz plus a 5 ms
-/// lookahead, with margin.
-pub const MAX_ALIGN_SAMPLES: usize = 40_000;
 /// History the B path catches up on when it starts (safety limiter envelope, loss meters):
 /// longer than the safety limiter's lookahead and attack, short enough to cost little.
 pub const B_PRIME_SECONDS: f32 = 0.010;
@@ -173,6 +171,14 @@ pub struct ReferenceBlock<'a> {
     pub loudness: ReferenceLoudness,
 }
 
+/// Frames the dry path's delay line holds at `sample_rate`: the chain's longest latency at
+/// this rate (sized per activation, not for 192 kHz: a quarter of the memory at 48 kHz), the
+/// B path's prime read back before it, and one chunk, so a block is always copied whole.
+fn dry_delay_capacity(sample_rate: f32) -> usize {
+    let rate = crate::dsp::util::usable_sample_rate(sample_rate);
+    Chain::max_latency_for(rate) as usize + (B_PRIME_SECONDS * rate).ceil() as usize + MAX_CHUNK
+}
+
 pub struct AbMonitor {
     sample_rate: f32,
     settings: AbSettings,
@@ -240,12 +246,13 @@ impl AbMonitor {
             pending_latency: None,
             tap_gain: 1.0,
             tap_step: 1.0 / (0.005 * fs),
-            delay: StereoDelay::new(MAX_ALIGN_SAMPLES),
+            delay: StereoDelay::new(dry_delay_capacity(fs)),
             safety: Limiter::new(fs),
             safety_latency: 0,
             meters: ProgramMeterPair::new(),
-            safety_in_meter: LoudnessMeter::new(),
-            safety_out_meter: LoudnessMeter::new(),
+            // Short-term loudness is all the loss needs: no histograms (640 KB saved).
+            safety_in_meter: LoudnessMeter::short_term_only(),
+            safety_out_meter: LoudnessMeter::short_term_only(),
             match_db: 0.0,
             mono: false,
             samples_since_safety_limited: usize::MAX,
@@ -256,12 +263,12 @@ impl AbMonitor {
             ab_position: 0.0,
             bypass_position: 0.0,
             fade_step: 1.0 / (AB_FADE_SECONDS * fs),
-            b_left: vec![0.0; MAX_CHUNK],
-            b_right: vec![0.0; MAX_CHUNK],
-            safety_in_left: vec![0.0; MAX_CHUNK],
-            safety_in_right: vec![0.0; MAX_CHUNK],
-            raw_left: vec![0.0; MAX_CHUNK],
-            raw_right: vec![0.0; MAX_CHUNK],
+            b_left: resident_vec(0.0, MAX_CHUNK),
+            b_right: resident_vec(0.0, MAX_CHUNK),
+            safety_in_left: resident_vec(0.0, MAX_CHUNK),
+            safety_in_right: resident_vec(0.0, MAX_CHUNK),
+            raw_left: resident_vec(0.0, MAX_CHUNK),
+            raw_right: resident_vec(0.0, MAX_CHUNK),
             reference: ReferencePath::new(),
             ref_position: 0.0,
         }
@@ -269,14 +276,20 @@ impl AbMonitor {
 
     /// Prepares for `sample_rate`, aligned to `chain_latency`, and clears all state.
     /// `offline` (the host's offline render mode) forces A. `mono` meters BS.1770 mono.
+    /// Allocates a longer delay line when this rate needs one: off the audio thread.
     pub fn reset(&mut self, sample_rate: f32, chain_latency: u32, offline: bool, mono: bool) {
         self.sample_rate = sample_rate;
         self.offline = offline;
-        self.latency = (chain_latency as usize).min(MAX_ALIGN_SAMPLES);
+        let capacity = dry_delay_capacity(sample_rate);
+        if self.delay.max_delay() < capacity {
+            self.delay = StereoDelay::new(capacity);
+        } else {
+            self.delay.clear();
+        }
+        self.latency = (chain_latency as usize).min(self.delay.max_delay());
         self.pending_latency = None;
         self.tap_gain = 1.0;
         self.tap_step = 1.0 / (0.005 * sample_rate);
-        self.delay.clear();
         self.safety.reset(sample_rate);
         self.apply_safety_settings();
         self.safety.clear();
@@ -419,7 +432,7 @@ impl AbMonitor {
             self.apply_safety_settings();
             self.reference.set_ceiling(ceiling_db);
         }
-        let latency = (chain_latency as usize).min(MAX_ALIGN_SAMPLES);
+        let latency = (chain_latency as usize).min(self.delay.max_delay());
         self.pending_latency = (latency != self.latency).then_some(latency);
     }
 
@@ -842,5 +855,26 @@ mod tests {
         assert_eq!(s(false, false, true).heard(true), Heard::HostBypass);
         // A bounce is the master whatever the switches say.
         assert_eq!(s(true, true, false).heard(true), Heard::Master);
+    }
+
+    /// The dry delay line is sized per activation: it aligns the chain's longest latency at
+    /// every rate (with the B prime and a chunk to spare), and at 48 kHz takes a quarter of
+    /// the 65 536 frames it took when it was sized for 192 kHz.
+    #[test]
+    fn dry_delay_line_fits_the_longest_latency_at_each_rate() {
+        let mut ab = AbMonitor::new();
+        for fs in [48_000.0, 44_100.0, 96_000.0, 192_000.0, 48_000.0, 384_000.0] {
+            let longest = Chain::max_latency_for(fs);
+            ab.reset(fs, longest, false, false);
+            assert_eq!(ab.latency, longest as usize, "{fs} Hz: latency clamped");
+            let prime = (B_PRIME_SECONDS * fs).ceil() as usize;
+            assert!(
+                ab.delay.max_delay() >= longest as usize + prime + MAX_CHUNK,
+                "{fs} Hz: {} frames for {longest} + {prime} + {MAX_CHUNK}",
+                ab.delay.max_delay()
+            );
+        }
+        let at_48k = AbMonitor::new();
+        assert_eq!(at_48k.delay.max_delay() + 1, 16_384);
     }
 }

@@ -31,7 +31,7 @@ use nice_plug_egui::{
 
 use crate::params::state::EditorSize;
 use crate::params::FairmasterParams;
-use crate::shared_state::{SharedState, SpectrumConsumer};
+use crate::shared_state::{SharedState, SpectrumConsumer, TapSender};
 
 pub mod ab_panel;
 pub mod meters;
@@ -76,11 +76,13 @@ pub const SIZES: [(&str, EditorSize); 3] = [
     ),
 ];
 
-/// Builds the editor, opening at the size saved in the plugin state.
+/// Builds the editor, opening at the size saved in the plugin state. nice-plug builds it with
+/// the plugin, window or not: what only the open window needs (the spectrum rings and master
+/// tap through `taps`, the analysers) is created when the window first opens.
 pub fn create(
     params: Arc<FairmasterParams>,
     shared: Arc<SharedState>,
-    spectrum: Option<SpectrumConsumer>,
+    taps: Option<TapSender>,
 ) -> Option<EguiEditor<FairmasterEditor>> {
     let size = saved_size(&params);
     let state =
@@ -101,7 +103,7 @@ pub fn create(
         EguiNiceSettings::new()
             .with_tile("Fairmaster")
             .with_resize_hint(resize),
-        FairmasterEditor::new(params, shared, spectrum),
+        FairmasterEditor::new(params, shared, taps),
     )
 }
 
@@ -143,14 +145,10 @@ impl EditorUi {
         shared: Arc<SharedState>,
         spectrum: Option<SpectrumConsumer>,
     ) -> Self {
-        let mut spectrum = spectrum;
-        let master_tap = spectrum.as_mut().and_then(|s| s.master.take());
-        let mut reference = reference_panel::ReferencePanel::default();
-        reference.set_master_tap(master_tap);
-        Self {
+        let mut ui = Self {
             params,
             shared,
-            analyzer: spectrum::Analyzer::new(spectrum),
+            analyzer: spectrum::Analyzer::new(None),
             eq_cache: spectrum::EqCurveCache::default(),
             preset_path: String::new(),
             status: None,
@@ -162,9 +160,19 @@ impl EditorUi {
             continuous_repaint: true,
             chain_height: 380.0,
             stage_strip: stage_strip::StageStrip::default(),
-            reference,
+            reference: reference_panel::ReferencePanel::default(),
             snapshots: snapshots_panel::SnapshotPanel::default(),
+        };
+        if let Some(spectrum) = spectrum {
+            ui.attach_spectrum(spectrum);
         }
+        ui
+    }
+
+    /// Gives the editor the editor ends of the spectrum rings and the master tap.
+    pub fn attach_spectrum(&mut self, mut spectrum: SpectrumConsumer) {
+        self.reference.set_master_tap(spectrum.master.take());
+        self.analyzer.set_source(spectrum);
     }
 
     /// Whether each frame asks for the next one (on in the plugin; tests switch it off).
@@ -469,6 +477,8 @@ fn card<R>(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
 /// The egui application behind the plugin window.
 pub struct FairmasterEditor {
     ui: EditorUi,
+    /// Sends the audio thread the spectrum rings and master tap when the window first opens.
+    taps: Option<TapSender>,
     gui_context: Option<GuiContext>,
     /// Set when the window opens: the first frame checks the window against the saved size
     /// (a state loaded after the editor object was created must still win).
@@ -479,10 +489,11 @@ impl FairmasterEditor {
     pub fn new(
         params: Arc<FairmasterParams>,
         shared: Arc<SharedState>,
-        spectrum: Option<SpectrumConsumer>,
+        taps: Option<TapSender>,
     ) -> Self {
         Self {
-            ui: EditorUi::new(params, shared, spectrum),
+            ui: EditorUi::new(params, shared, None),
+            taps,
             gui_context: None,
             restore_saved_size: false,
         }
@@ -497,6 +508,9 @@ impl NiceEguiApp for FairmasterEditor {
         _frame: &mut Frame,
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
         theme::apply(&egui_ctx);
+        if let Some(spectrum) = self.taps.as_mut().and_then(TapSender::open) {
+            self.ui.attach_spectrum(spectrum);
+        }
         self.gui_context = Some(nice_gui_ctx);
         self.restore_saved_size = true;
         self.ui

@@ -50,6 +50,18 @@ pub fn point_freq(k: usize) -> f32 {
 /// Collects samples and turns them into smoothed display spectra.
 pub struct Analyzer {
     consumer: Option<SpectrumConsumer>,
+    /// The FFT and its buffers, built with the source ([`Self::set_source`]): an editor whose
+    /// window never opened has neither.
+    fft: Option<SpectrumFft>,
+    /// For each display point: bin range, or fractional bin for interpolation.
+    mapping: Vec<(usize, usize, f32)>,
+    mapped_rate: f32,
+    /// Smoothed display spectra in dB (input, output).
+    pub display: [Vec<f32>; 2],
+}
+
+/// The analyzer's FFT state.
+struct SpectrumFft {
     fft: Arc<dyn RealToComplex<f32>>,
     window: Vec<f32>,
     window_gain: f32,
@@ -61,15 +73,10 @@ pub struct Analyzer {
     bins: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
     power: Vec<f32>,
-    /// For each display point: bin range, or fractional bin for interpolation.
-    mapping: Vec<(usize, usize, f32)>,
-    mapped_rate: f32,
-    /// Smoothed display spectra in dB (input, output).
-    pub display: [Vec<f32>; 2],
 }
 
-impl Analyzer {
-    pub fn new(consumer: Option<SpectrumConsumer>) -> Self {
+impl SpectrumFft {
+    fn new() -> Self {
         let mut planner = RealFftPlanner::<f32>::new();
         let fft = planner.plan_fft_forward(FFT_SIZE);
         let window: Vec<f32> = (0..FFT_SIZE)
@@ -79,7 +86,6 @@ impl Analyzer {
         let bins = fft.make_output_vec();
         let scratch = fft.make_scratch_vec();
         Self {
-            consumer,
             fft,
             window,
             window_gain,
@@ -90,9 +96,30 @@ impl Analyzer {
             power: vec![0.0; FFT_SIZE / 2 + 1],
             bins,
             scratch,
+        }
+    }
+}
+
+impl Analyzer {
+    pub fn new(consumer: Option<SpectrumConsumer>) -> Self {
+        let mut analyzer = Self {
+            consumer: None,
+            fft: None,
             mapping: Vec::new(),
             mapped_rate: 0.0,
             display: [vec![SPEC_BOTTOM_DB; POINTS], vec![SPEC_BOTTOM_DB; POINTS]],
+        };
+        if let Some(consumer) = consumer {
+            analyzer.set_source(consumer);
+        }
+        analyzer
+    }
+
+    /// Gives the analyzer its rings (and builds its FFT).
+    pub fn set_source(&mut self, consumer: SpectrumConsumer) {
+        self.consumer = Some(consumer);
+        if self.fft.is_none() {
+            self.fft = Some(SpectrumFft::new());
         }
     }
 
@@ -106,7 +133,7 @@ impl Analyzer {
         if self.mapped_rate != sample_rate {
             self.map_points(sample_rate);
         }
-        let Some(consumer) = self.consumer.as_mut() else {
+        let (Some(consumer), Some(st)) = (self.consumer.as_mut(), self.fft.as_mut()) else {
             return;
         };
         for (which, ring) in [&mut consumer.input, &mut consumer.output]
@@ -117,18 +144,18 @@ impl Analyzer {
             if let Ok(chunk) = ring.read_chunk(available) {
                 let (a, b) = chunk.as_slices();
                 for &x in a.iter().chain(b) {
-                    let pos = self.write_pos[which];
-                    self.history[which][pos] = if x.is_finite() { x } else { 0.0 };
-                    self.write_pos[which] = (pos + 1) % FFT_SIZE;
+                    let pos = st.write_pos[which];
+                    st.history[which][pos] = if x.is_finite() { x } else { 0.0 };
+                    st.write_pos[which] = (pos + 1) % FFT_SIZE;
                 }
-                self.fresh[which] += available;
+                st.fresh[which] += available;
                 chunk.commit_all();
             }
         }
         for which in 0..2 {
-            if self.fresh[which] > 0 {
-                self.fresh[which] = 0;
-                self.analyse(which, dt);
+            if st.fresh[which] > 0 {
+                st.fresh[which] = 0;
+                st.analyse(which, dt, &self.mapping, &mut self.display[which]);
             } else {
                 // No new audio (transport stopped): let the display fall.
                 for v in &mut self.display[which] {
@@ -151,8 +178,17 @@ impl Analyzer {
             .collect();
         self.mapped_rate = sample_rate;
     }
+}
 
-    fn analyse(&mut self, which: usize, dt: f32) {
+impl SpectrumFft {
+    /// One FFT of the latest `FFT_SIZE` samples of `which` into its `display` spectrum.
+    fn analyse(
+        &mut self,
+        which: usize,
+        dt: f32,
+        mapping: &[(usize, usize, f32)],
+        display: &mut [f32],
+    ) {
         let start = self.write_pos[which];
         let history = &self.history[which];
         for (i, out) in self.frame.iter_mut().enumerate() {
@@ -171,7 +207,7 @@ impl Analyzer {
         }
         let rise = 1.0 - (-dt / 0.02).exp();
         let fall = 1.0 - (-dt / 0.35).exp();
-        for (k, &(lo, hi, fbin)) in self.mapping.iter().enumerate() {
+        for (k, &(lo, hi, fbin)) in mapping.iter().enumerate() {
             // Wide bands: the strongest bin (a tone keeps its level); narrow: interpolate.
             let power = if hi > lo + 1 {
                 self.power[lo..hi].iter().fold(0.0f32, |a, &b| a.max(b))
@@ -182,7 +218,7 @@ impl Analyzer {
             };
             let tilt = TILT_DB_PER_OCT * (point_freq(k) / 1000.0).log2();
             let db = (10.0 * power.max(1e-20).log10() + tilt).max(SPEC_BOTTOM_DB);
-            let v = &mut self.display[which][k];
+            let v = &mut display[k];
             let a = if db > *v { rise } else { fall };
             *v += (db - *v) * a;
         }

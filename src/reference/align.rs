@@ -3,10 +3,12 @@
 //!
 //! 1. **Capture** ([`AlignCapture`]): on request, the audio thread copies
 //!    [`ALIGN_CAPTURE_SECONDS`] of the plugin's *input* (the mix as the host plays it, before
-//!    the chain: the cleanest match for a bounce of the same mix) into a preallocated buffer,
-//!    with the timeline position of its first frame. Only contiguous playback counts: a stop
-//!    or a relocation restarts the capture. Wait-free: relaxed atomic stores into the buffer and
-//!    a release store of the state when it is complete; the reader acquires it.
+//!    the chain: the cleanest match for a bounce of the same mix) into a buffer, with the
+//!    timeline position of its first frame. Only contiguous playback counts: a stop or a
+//!    relocation restarts the capture. Wait-free: relaxed atomic stores into the buffer and
+//!    a release store of the state when it is complete; the reader acquires it. The buffer
+//!    (3 MB) is allocated by the first request, on the editor's thread: an insert on which
+//!    Align is never used never has it.
 //! 2. **Search** ([`find_lag`]): the cross-correlation of the captured mix against the
 //!    reference around where it is heard now, within ±[`ALIGN_SEARCH_SECONDS`], through real
 //!    FFTs (`realfft`), spectrally weighted (partial phase transform) so EQ and sustained tones
@@ -18,7 +20,7 @@
 //! The result is the slot's `offset_seconds` (sync mode reads frame `t - latency + offset`
 //! at timeline `t`): frame `p + offset` of the reference then carries what the mix has at `p`.
 
-use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicPtr, AtomicU32, AtomicU8, AtomicUsize, Ordering};
 
 use realfft::RealFftPlanner;
 
@@ -56,9 +58,15 @@ pub enum CaptureState {
     Done,
 }
 
+/// The capture buffer: mono samples as `f32` bits.
+type Samples = [AtomicU32; ALIGN_CAPTURE_CAPACITY];
+
 /// The mix capture shared by the editor (requests, collects) and the audio thread (fills).
 pub struct AlignCapture {
-    samples: Box<[AtomicU32]>,
+    /// The buffer, allocated by the first [`Self::request`] (editor thread) and published here
+    /// once (release; null before): from `Box::into_raw`, never replaced, freed in `Drop`.
+    /// The audio thread only loads it (acquire), so it never allocates nor frees.
+    samples: AtomicPtr<Samples>,
     state: AtomicU8,
     /// Frames wanted by the current request, and frames written so far.
     wanted: AtomicUsize,
@@ -81,13 +89,22 @@ impl Default for AlignCapture {
     }
 }
 
+impl Drop for AlignCapture {
+    fn drop(&mut self) {
+        let samples = *self.samples.get_mut();
+        if !samples.is_null() {
+            // SAFETY: a non-null pointer here came from `Box::into_raw` in `allocate` and was
+            // published once; `&mut self` means no other reference to the capture remains.
+            drop(unsafe { Box::from_raw(samples) });
+        }
+    }
+}
+
 impl AlignCapture {
-    /// Allocates the buffer (3 MB). Off the audio thread.
+    /// An idle capture without its buffer (allocates nothing; see [`Self::request`]).
     pub fn new() -> Self {
         Self {
-            samples: (0..ALIGN_CAPTURE_CAPACITY)
-                .map(|_| AtomicU32::new(0))
-                .collect(),
+            samples: AtomicPtr::new(std::ptr::null_mut()),
             state: AtomicU8::new(IDLE),
             wanted: AtomicUsize::new(0),
             filled: AtomicUsize::new(0),
@@ -95,9 +112,60 @@ impl AlignCapture {
         }
     }
 
+    /// The buffer, once a request has allocated it.
+    fn samples(&self) -> Option<&Samples> {
+        let samples = self.samples.load(Ordering::Acquire);
+        // SAFETY: non-null pointers stored in `self.samples` come from `Box::into_raw` in
+        // `allocate`, are never replaced and are freed only by `Drop` (which needs `&mut
+        // self`), so the buffer outlives this borrow of `self`.
+        (!samples.is_null()).then(|| unsafe { &*samples })
+    }
+
+    /// Whether the buffer has been allocated (tests and the memory figures read it).
+    pub fn is_allocated(&self) -> bool {
+        self.samples().is_some()
+    }
+
+    /// Allocates and publishes the buffer if no request has yet (editor thread; 3 MB).
+    fn allocate(&self) {
+        if self.is_allocated() {
+            return;
+        }
+        let samples: Box<[AtomicU32]> = (0..ALIGN_CAPTURE_CAPACITY)
+            .map(|_| AtomicU32::new(0))
+            .collect();
+        // Resident before the audio thread's first store (`dsp::util::resident`): the zeros
+        // above may be compiled into a zeroed allocation whose pages are not mapped yet.
+        for sample in samples.iter().step_by(1024) {
+            // SAFETY: `as_ptr` points to this sample, which no other thread can reach before
+            // the buffer is published below; volatile keeps the write.
+            unsafe { sample.as_ptr().write_volatile(0) };
+        }
+        let samples: Box<Samples> = samples
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("collected exactly the capacity"));
+        let raw = Box::into_raw(samples);
+        if self
+            .samples
+            .compare_exchange(
+                std::ptr::null_mut(),
+                raw,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_err()
+        {
+            // Another request published one first: ours was never shared.
+            // SAFETY: `raw` came from `Box::into_raw` just above and was not published.
+            drop(unsafe { Box::from_raw(raw) });
+        }
+    }
+
     /// Asks for [`ALIGN_CAPTURE_SECONDS`] of the mix at `sample_rate` from the next played
-    /// block on (editor thread). A capture under way restarts.
+    /// block on (editor thread; the first request allocates the buffer). A capture under way
+    /// restarts.
     pub fn request(&self, sample_rate: f32) {
+        self.allocate();
         let frames = (ALIGN_CAPTURE_SECONDS * f64::from(sample_rate.max(1000.0))).round() as usize;
         self.wanted
             .store(frames.min(ALIGN_CAPTURE_CAPACITY), Ordering::Relaxed);
@@ -128,6 +196,10 @@ impl AlignCapture {
         if state != ARMED && state != CAPTURING {
             return;
         }
+        // Published before the request armed the capture (`request`), so present here.
+        let Some(samples) = self.samples() else {
+            return;
+        };
         let position = match (transport.playing, transport.position_samples) {
             (true, Some(p)) => p,
             _ => {
@@ -154,7 +226,7 @@ impl AlignCapture {
         let wanted = self.wanted.load(Ordering::Relaxed);
         let n = left.len().min(right.len()).min(wanted - filled);
         for (i, (l, r)) in left[..n].iter().zip(&right[..n]).enumerate() {
-            self.samples[filled + i].store((0.5 * (l + r)).to_bits(), Ordering::Relaxed);
+            samples[filled + i].store((0.5 * (l + r)).to_bits(), Ordering::Relaxed);
         }
         filled += n;
         self.filled.store(filled, Ordering::Relaxed);
@@ -169,8 +241,9 @@ impl AlignCapture {
         if self.state.load(Ordering::Acquire) != DONE {
             return None;
         }
+        let samples = self.samples()?;
         let n = self.filled.load(Ordering::Relaxed);
-        let mix = self.samples[..n]
+        let mix = samples[..n]
             .iter()
             .map(|s| f32::from_bits(s.load(Ordering::Relaxed)))
             .collect();
@@ -394,7 +467,12 @@ mod tests {
         };
         capture.write(&block, &block, playing(0));
         assert_eq!(capture.state(), CaptureState::Idle, "nothing requested");
+        assert!(
+            !capture.is_allocated(),
+            "no buffer before the first request"
+        );
         capture.request(1000.0); // 4 s at 1 kHz = 4000 frames
+        assert!(capture.is_allocated());
         capture.write(&block, &block, Transport::default());
         assert_eq!(capture.state(), CaptureState::WaitingForPlayback);
         capture.write(&block, &block, playing(10_000));

@@ -62,7 +62,7 @@ use clap_sys::version::CLAP_VERSION;
 pub const PLUGIN_ID: &str = "io.github.fairmaster.mastering";
 
 /// Parameter events the host records between two `take_param_events` calls.
-const PARAM_EVENT_CAPACITY: usize = 4096;
+pub const PARAM_EVENT_CAPACITY: usize = 4096;
 
 /// Largest chunk the host's output stream accepts per `write` call (exercises partial writes).
 const OSTREAM_CHUNK: usize = 61;
@@ -623,6 +623,18 @@ pub struct ClapParamEvent<'a> {
     pub time: u32,
 }
 
+/// An empty event list with room for `capacity` events, its memory written once: the host's
+/// first event then costs no page fault inside a `process` call (`tests/memory.rs` counts the
+/// plugin's).
+fn written_event_buffer(capacity: usize) -> Vec<clap_event_param_value> {
+    // SAFETY: `clap_event_param_value` is plain C data (integers, a float and a nullable
+    // pointer), for which all-zero bytes are a valid value.
+    let empty: clap_event_param_value = unsafe { std::mem::zeroed() };
+    let mut events = vec![empty; capacity];
+    events.clear();
+    events
+}
+
 /// An instance of the plugin inside the test host.
 pub struct ClapTestHost {
     /// Destroyed in `Drop::drop`, which runs before `inner` (the host it points to) is freed.
@@ -705,7 +717,7 @@ impl ClapTestHost {
             restarts_done: 0,
             mode: BufferMode::InPlace,
             steady_time: 0,
-            events: Vec::with_capacity(64),
+            events: written_event_buffer(64),
             in_bufs: Vec::new(),
             out_bufs: Vec::new(),
             transport: None,

@@ -23,6 +23,7 @@ use crate::dsp::filters::fir_design::{
     design_linear_phase_fir, linear_phase_fir_len, sample_rate_factor,
 };
 use crate::dsp::filters::partitioned_convolver::{PartitionedConvolver, PartitionedKernel};
+use crate::dsp::util::resident::resident_vec;
 use crate::dsp::util::{db_to_gain_f64, sanitize};
 
 /// Partition size at 44.1/48 kHz (see [`linear_phase_partition_size`]).
@@ -245,7 +246,7 @@ impl LinearPhaseEq {
                 &mut self.incoming_mid,
                 &mut self.incoming_side,
             ] {
-                *buffer = vec![0.0; partition_size];
+                *buffer = resident_vec(0.0, partition_size);
             }
         }
         let fade_partitions = ((CROSSFADE_SECONDS * sample_rate.max(1.0)) / partition_size as f32)

@@ -20,6 +20,8 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
+use crate::dsp::util::resident::resident_vec;
+
 /// The FFT'd partitions of one FIR, ready for [`PartitionedConvolver::convolve`]. Built off the
 /// audio thread (allocates and plans an FFT).
 #[derive(Clone, Debug)]
@@ -82,8 +84,8 @@ impl PartitionedKernel {
 }
 
 /// Audio-side state of one channel: the input window and the frequency-domain delay line.
-/// All buffers are allocated in [`PartitionedConvolver::new`]; `push_block` and `convolve` do not
-/// allocate.
+/// All buffers are allocated in [`PartitionedConvolver::new`], resident
+/// (`util::resident`); `push_block` and `convolve` do not allocate.
 pub struct PartitionedConvolver {
     partition_size: usize,
     num_partitions: usize,
@@ -117,15 +119,15 @@ impl PartitionedConvolver {
         Self {
             partition_size,
             num_partitions,
-            input_window: vec![0.0; 2 * partition_size],
-            fft_time: vec![0.0; 2 * partition_size],
-            fft_spectrum: vec![Complex::new(0.0, 0.0); bins],
-            fft_scratch: vec![Complex::new(0.0, 0.0); scratch_len],
-            delay_line_re: vec![0.0; num_partitions * bins],
-            delay_line_im: vec![0.0; num_partitions * bins],
+            input_window: resident_vec(0.0, 2 * partition_size),
+            fft_time: resident_vec(0.0, 2 * partition_size),
+            fft_spectrum: resident_vec(Complex::new(0.0, 0.0), bins),
+            fft_scratch: resident_vec(Complex::new(0.0, 0.0), scratch_len),
+            delay_line_re: resident_vec(0.0, num_partitions * bins),
+            delay_line_im: resident_vec(0.0, num_partitions * bins),
             newest_slot: 0,
-            accumulator_re: vec![0.0; bins],
-            accumulator_im: vec![0.0; bins],
+            accumulator_re: resident_vec(0.0, bins),
+            accumulator_im: resident_vec(0.0, bins),
             forward,
             inverse,
         }

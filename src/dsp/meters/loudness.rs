@@ -75,6 +75,20 @@ impl LoudnessMeter {
     /// Allocates all storage (two 10 000-bin histograms, ~320 KB) and prepares for 48 kHz.
     /// Call `reset` with the real sample rate before processing.
     pub fn new() -> Self {
+        Self::with_histograms(LoudnessHistogram::new(), LoudnessHistogram::new())
+    }
+
+    /// A meter for momentary and short-term loudness only (no histograms, nothing allocated):
+    /// its integrated loudness and LRA read as if nothing had been measured. For meters whose
+    /// long-term figures nobody reads, such as the A/B's safety-limiter loss meters.
+    pub fn short_term_only() -> Self {
+        Self::with_histograms(LoudnessHistogram::disabled(), LoudnessHistogram::disabled())
+    }
+
+    fn with_histograms(
+        gating_blocks: LoudnessHistogram,
+        short_term_values: LoudnessHistogram,
+    ) -> Self {
         let mut meter = Self {
             filter: StereoKWeighting::new(48_000.0),
             sub_block_length: 480,
@@ -88,8 +102,8 @@ impl LoudnessMeter {
             max_short_term_mean_square: 0.0,
             measured_sub_blocks: 0,
             measurement_restart_pending: false,
-            gating_blocks: LoudnessHistogram::new(),
-            short_term_values: LoudnessHistogram::new(),
+            gating_blocks,
+            short_term_values,
         };
         meter.reset(48_000.0);
         meter
@@ -412,6 +426,34 @@ mod tests {
             (got - expected).abs() <= tolerance,
             "{what}: got {got}, expected {expected} ±{tolerance}"
         );
+    }
+
+    /// The short-term-only meter (the A/B's loss meters) reads momentary and short-term
+    /// loudness exactly as a full meter, and nothing long-term.
+    #[test]
+    fn short_term_only_meter_reads_short_term_as_a_full_meter() {
+        let segments = [(Some(-20.0), 5.0), (Some(-30.0), 2.0), (None, 1.0)];
+        let mut full = LoudnessMeter::new();
+        let mut short = LoudnessMeter::short_term_only();
+        full.reset(RATE);
+        short.reset(RATE);
+        let mut readings = Vec::new();
+        run_tone_segments(&mut full, RATE, &segments, |m, _| {
+            readings.push((m.momentary_lufs(), m.short_term_lufs()))
+        });
+        let mut k = 0;
+        run_tone_segments(&mut short, RATE, &segments, |m, t| {
+            let expected = readings[k];
+            k += 1;
+            assert_eq!(
+                (m.momentary_lufs().to_bits(), m.short_term_lufs().to_bits()),
+                (expected.0.to_bits(), expected.1.to_bits()),
+                "at {t} s"
+            );
+        });
+        assert!(full.integrated_lufs().is_finite());
+        assert_eq!(short.integrated_lufs(), f32::NEG_INFINITY);
+        assert_eq!(short.loudness_range_lu(), 0.0);
     }
 
     // ---- EBU Tech 3341 v3 (2016) minimum requirements ----

@@ -16,6 +16,8 @@
 
 use std::cell::Cell;
 
+use crate::dsp::util::resident::resident_vec;
+
 /// Lower edge of the histogram, equal to the BS.1770-4 absolute gate.
 pub const ABSOLUTE_GATE_LUFS: f64 = -70.0;
 /// Upper edge of the regular bins.
@@ -42,7 +44,9 @@ pub fn lufs_to_mean_square(lufs: f64) -> f64 {
     10f64.powf((lufs - LOUDNESS_OFFSET_DB) / 10.0)
 }
 
-/// Histogram of gated block loudness values. All storage is allocated in `new`.
+/// Histogram of gated block loudness values. All storage is allocated in `new`, resident
+/// (`util::resident`: blocks land on any bin, so the audio thread writes every page sooner or
+/// later).
 #[derive(Clone, Debug)]
 pub struct LoudnessHistogram {
     counts: Vec<u64>,
@@ -97,11 +101,26 @@ impl Default for LoudnessHistogram {
 }
 
 impl LoudnessHistogram {
-    /// Allocates the bins (off the audio thread).
+    /// Allocates the bins (160 KB, off the audio thread).
     pub fn new() -> Self {
         Self {
-            counts: vec![0; BIN_COUNT],
-            energy_sums: vec![0.0; BIN_COUNT],
+            counts: resident_vec(0, BIN_COUNT),
+            energy_sums: resident_vec(0.0, BIN_COUNT),
+            total_count: 0,
+            total_energy: 0.0,
+            lowest_used_bin: BIN_COUNT,
+            highest_used_bin: 0,
+            gated_cache: Cell::new(None),
+            range_cache: Cell::new(None),
+        }
+    }
+
+    /// A histogram with no bins, for a meter whose integrated loudness and LRA nobody reads
+    /// (`LoudnessMeter::short_term_only`): it stores nothing and reads as empty.
+    pub fn disabled() -> Self {
+        Self {
+            counts: Vec::new(),
+            energy_sums: Vec::new(),
             total_count: 0,
             total_energy: 0.0,
             lowest_used_bin: BIN_COUNT,
@@ -139,7 +158,7 @@ impl LoudnessHistogram {
     /// absolute gate (BS.1770-4: kept only if `l > -70 LUFS`) and non-finite values are
     /// ignored. O(1), no allocation.
     pub fn add_block(&mut self, mean_square: f64) {
-        if !mean_square.is_finite() {
+        if !mean_square.is_finite() || self.counts.is_empty() {
             return;
         }
         let lufs = mean_square_to_lufs(mean_square);

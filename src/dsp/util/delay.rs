@@ -2,6 +2,8 @@
 //! processed one: the chain's latency must be matched sample-exactly for the A/B comparison and
 //! the host bypass to be time-aligned.
 
+use crate::dsp::util::resident::resident_vec;
+
 /// A power-of-two ring buffer per channel; writes one frame, reads at two delays.
 #[derive(Debug, Clone)]
 pub struct StereoDelay {
@@ -12,12 +14,13 @@ pub struct StereoDelay {
 }
 
 impl StereoDelay {
-    /// Preallocates for delays up to `max_delay` samples (off the audio thread).
+    /// Preallocates for delays up to `max_delay` samples, resident (`util::resident`: the
+    /// ring is written all round, page by page). Off the audio thread.
     pub fn new(max_delay: usize) -> Self {
         let len = (max_delay + 1).next_power_of_two();
         Self {
-            left: vec![0.0; len],
-            right: vec![0.0; len],
+            left: resident_vec(0.0, len),
+            right: resident_vec(0.0, len),
             mask: len - 1,
             write: 0,
         }
