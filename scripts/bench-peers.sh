@@ -87,13 +87,13 @@ in96="$work/mechanic-96k-60s.wav"
 [ -f "$in96" ] || sox -q "$song" -e floating-point -b 32 "$in96" gain -1 rate -v 96000 trim 0 60
 
 full_chain=(
-    -p eq_on=On -p eq_mode=Linear
-    -p eq_low_cut_on=On -p eq_low_cut_freq=25
-    -p eq_low_shelf_on=On -p eq_low_shelf_gain=1.5
-    -p eq_high_shelf_on=On -p eq_high_shelf_gain=2
-    -p eq_bell1_on=On -p eq_bell1_gain=-2 -p eq_bell2_on=On -p eq_bell2_gain=1
+    -p eq_on=On -p "eq_mode=Linear phase"
+    -p eq_lc_on=On -p eq_lc_freq=25
+    -p eq_ls_on=On -p eq_ls_gain=1.5
+    -p eq_hs_on=On -p eq_hs_gain=2
+    -p eq_b1_on=On -p eq_b1_gain=-2 -p eq_b2_on=On -p eq_b2_gain=1
     -p comp_on=On -p st_on=On -p st_width=110 -p st_mono_bass_on=On
-    -p dither_mode=16
+    -p "dither_mode=16-bit"
 )
 
 # best_of NAME COMMAND...: runs the command $runs times, prints and returns the best factor.
