@@ -31,10 +31,9 @@
 //! not. The tests therefore see buffers left unwritten after `Vec::with_capacity` or a ring's
 //! allocation in debug, and everything in `cargo test --release --test memory`. Measured there
 //! before issue 26: 5 faults in the first `process()` call and 118 in the first 4 s of
-//! [`sweep_a_then_b`] (the loudness histograms, written bin by bin); after it 1 and 2: the
-//! limiters' sliding-minimum index rings (`dsp/dynamics/limiter.rs`, `SlidingMinimum::
-//! with_capacity`, still a plain `vec![0; capacity]`; the master limiter's in the first call,
-//! B's safety limiter's when B starts), 0 once that is a `resident_vec`.
+//! [`sweep_a_then_b`] (the loudness histograms, written bin by bin); after it 0 and 0 (the last
+//! two, in the limiters' sliding-minimum index rings, went with the block sliding minimum of
+//! `dsp/dynamics/limiter.rs`, whose buffers are written when they are allocated).
 //!
 //! Run `cargo test --test memory -- --nocapture --test-threads 1` for the figures and the
 //! table; add `FAIRMASTER_MEMORY_TRACE=1` to print where each large allocation was made.
