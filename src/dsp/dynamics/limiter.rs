@@ -614,7 +614,12 @@ impl Limiter {
         let mut held_chunk = [1.0f32; CHUNK];
         let held_chunk = &mut held_chunk[..requirements.len().min(CHUNK)];
         hold.push_block(requirements, held_chunk, window + SUPPORT_HOLD_FRAMES);
-        for ((&held, l), r) in held_chunk.iter().zip(left.iter_mut()).zip(right.iter_mut()) {
+        // Serial part: the envelope and its moving average, one gain per frame. The delayed
+        // audio is read and scaled in a second loop, so the recursions carry no memory traffic
+        // beyond the box ring (same arithmetic, same order as one fused loop).
+        let mut gains = [1.0f32; CHUNK];
+        let gains = &mut gains[..held_chunk.len()];
+        for (&held, gain) in held_chunk.iter().zip(gains.iter_mut()) {
             let envelope_now = release_step(&mut envelope, &mut sustain, held, &release);
 
             // Moving average over W samples; exact re-sum once per period removes drift.
@@ -626,8 +631,9 @@ impl Limiter {
                 box_pos = 0;
                 box_sum = box_ring.iter().map(|&g| f64::from(g)).sum();
             }
-            let gain = ((box_sum * inverse_window) as f32).clamp(0.0, 1.0);
-
+            *gain = ((box_sum * inverse_window) as f32).clamp(0.0, 1.0);
+        }
+        for ((&gain, l), r) in gains.iter().zip(left.iter_mut()).zip(right.iter_mut()) {
             let read = (write + mask + 1 - delay) & mask;
             write = (write + 1) & mask;
             let total_gain = delay_drive[read] * gain;
