@@ -42,7 +42,9 @@ use crate::dsp::meters::true_peak::{
 };
 use crate::dsp::util::range::Range;
 use crate::dsp::util::smoothing::{approach, OnePole};
-use crate::dsp::util::{abs_peak, db_to_gain, finite_max, gain_to_db, one_pole_coeff, sanitize};
+use crate::dsp::util::{
+    abs_peak, db_to_gain, finite_max, finite_min, gain_to_db, one_pole_coeff, sanitize,
+};
 
 /// Frames per internal chunk. `process` runs each stage over a chunk in its own tight loop
 /// (drive and delay-line writes, vectorised true-peak detection, requirement, then the
@@ -237,13 +239,13 @@ impl SlidingMinimum {
         for (&value, minimum) in values.iter().zip(minima.iter_mut()) {
             block[position] = value;
             // `prefix` restarts at +inf with each block (set below), so no branch here.
-            prefix = min_finite(prefix, value);
-            *minimum = min_finite(suffix[position + 1], prefix);
+            prefix = finite_min(prefix, value);
+            *minimum = finite_min(suffix[position + 1], prefix);
             position += 1;
             if position == window {
                 let mut running = f32::INFINITY;
                 for (suffix, &v) in suffix[..window].iter_mut().zip(block.iter()).rev() {
-                    running = min_finite(running, v);
+                    running = finite_min(running, v);
                     *suffix = running;
                 }
                 position = 0;
@@ -252,16 +254,6 @@ impl SlidingMinimum {
         }
         self.position = position;
         self.prefix = prefix;
-    }
-}
-
-/// `min` as one compare and select (the values are never NaN here), so it compiles branch-free.
-#[inline(always)]
-fn min_finite(a: f32, b: f32) -> f32 {
-    if b < a {
-        b
-    } else {
-        a
     }
 }
 

@@ -103,24 +103,20 @@ impl Default for LoudnessHistogram {
 impl LoudnessHistogram {
     /// Allocates the bins (160 KB, off the audio thread).
     pub fn new() -> Self {
-        Self {
-            counts: resident_vec(0, BIN_COUNT),
-            energy_sums: resident_vec(0.0, BIN_COUNT),
-            total_count: 0,
-            total_energy: 0.0,
-            lowest_used_bin: BIN_COUNT,
-            highest_used_bin: 0,
-            gated_cache: Cell::new(None),
-            range_cache: Cell::new(None),
-        }
+        Self::with_bins(resident_vec(0, BIN_COUNT), resident_vec(0.0, BIN_COUNT))
     }
 
     /// A histogram with no bins, for a meter whose integrated loudness and LRA nobody reads
     /// (`LoudnessMeter::short_term_only`): it stores nothing and reads as empty.
     pub fn disabled() -> Self {
+        Self::with_bins(Vec::new(), Vec::new())
+    }
+
+    /// An empty histogram over the given bins (all zero; none for [`Self::disabled`]).
+    fn with_bins(counts: Vec<u64>, energy_sums: Vec<f64>) -> Self {
         Self {
-            counts: Vec::new(),
-            energy_sums: Vec::new(),
+            counts,
+            energy_sums,
             total_count: 0,
             total_energy: 0.0,
             lowest_used_bin: BIN_COUNT,

@@ -709,7 +709,7 @@ fn channel_peaks(kernel: Kernel, window: &[f32], phases: &mut PhaseRows, peaks: 
         }
     }
     while i + LANES <= len {
-        refined_peaks_of_group::<LANES>(phases, window, i, &mut peaks[i..i + LANES]);
+        refined_peaks_of_group(phases, window, i, &mut peaks[i..i + LANES]);
         i += LANES;
     }
     for (i, peak) in peaks.iter_mut().enumerate().skip(i) {
@@ -725,18 +725,12 @@ fn channel_peaks(kernel: Kernel, window: &[f32], phases: &mut PhaseRows, peaks: 
     }
 }
 
-/// [`refined_peak`] of the frames `first .. first + N` of [`channel_peaks`] (frame `i`
-/// completes interval `i + 1`), lane-wise: the grid column `k` of all `N` lanes is one vector
-/// (`N` = 16 fills an AVX-512 register, 8 an AVX2 one).
+/// [`refined_peak`] of the frames `first .. first + LANES` of [`channel_peaks`] (frame `i`
+/// completes interval `i + 1`), lane-wise: the grid column `k` of all lanes is one vector.
 #[inline(always)]
-fn refined_peaks_of_group<const N: usize>(
-    phases: &PhaseRows,
-    window: &[f32],
-    first: usize,
-    peaks: &mut [f32],
-) {
-    let lanes = |values: &[f32]| -> [f32; N] {
-        let mut out: [f32; N] = values[..N].try_into().expect("N values");
+fn refined_peaks_of_group(phases: &PhaseRows, window: &[f32], first: usize, peaks: &mut [f32]) {
+    let lanes = |values: &[f32]| -> [f32; LANES] {
+        let mut out: [f32; LANES] = values[..LANES].try_into().expect("LANES values");
         for v in &mut out {
             *v = v.abs();
         }
@@ -745,23 +739,23 @@ fn refined_peaks_of_group<const N: usize>(
     // Column 0: the last phase of the previous interval; 1: the sample; 2..=8: phases 1..7;
     // 9: the next sample (see the scalar grid in `channel_peaks`).
     let interval = first + 1;
-    let mut grid = [[0.0f32; N]; TRUE_PEAK_PHASES + 2];
+    let mut grid = [[0.0f32; LANES]; TRUE_PEAK_PHASES + 2];
     grid[0] = lanes(&phases[TRUE_PEAK_PHASES - 2][interval - 1..]);
     grid[1] = lanes(&window[interval + HALF - 1..]);
     for k in 1..TRUE_PEAK_PHASES {
         grid[k + 1] = lanes(&phases[k - 1][interval..]);
     }
     grid[TRUE_PEAK_PHASES + 1] = lanes(&window[interval + HALF..]);
-    let mut best = [-1.0f32; N];
-    let mut left = [0.0f32; N];
-    let mut right = [0.0f32; N];
+    let mut best = [-1.0f32; LANES];
+    let mut left = [0.0f32; LANES];
+    let mut right = [0.0f32; LANES];
     // Selects on the bits (mask and/or), which vectorise on every instruction set and keep
     // the values bit for bit; `if` selects here compiled to a branch per lane and phase.
     let pick = |mask: u32, new: f32, old: f32| -> f32 {
         f32::from_bits((mask & new.to_bits()) | (!mask & old.to_bits()))
     };
     for k in 1..=TRUE_PEAK_PHASES {
-        for lane in 0..N {
+        for lane in 0..LANES {
             let mask = 0u32.wrapping_sub(u32::from(grid[k][lane] > best[lane]));
             best[lane] = pick(mask, grid[k][lane], best[lane]);
             left[lane] = pick(mask, grid[k - 1][lane], left[lane]);
@@ -769,7 +763,7 @@ fn refined_peaks_of_group<const N: usize>(
         }
     }
     // `parabola_vertex` per lane, its condition as a mask.
-    for (lane, peak) in peaks.iter_mut().enumerate().take(N) {
+    for (lane, peak) in peaks.iter_mut().enumerate().take(LANES) {
         let (vertex, maximum) = parabola_candidate(left[lane], best[lane], right[lane]);
         *peak = pick(0u32.wrapping_sub(u32::from(maximum)), vertex, best[lane]);
     }

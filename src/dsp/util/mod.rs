@@ -87,6 +87,16 @@ pub fn finite_max(a: f32, b: f32) -> f32 {
     }
 }
 
+/// `min` for values known to be finite, as [`finite_max`]: one compare and select, branch-free.
+#[inline(always)]
+pub fn finite_min(a: f32, b: f32) -> f32 {
+    if b < a {
+        b
+    } else {
+        a
+    }
+}
+
 /// Largest |x| of finite samples. Eight independent lanes: a single running max is a serial
 /// chain the compiler will not reorder for floats (with `f32::max`, a NaN-aware select per
 /// sample: the limiter's quiet-chunk test cost 4 ns per frame that way, issue 26); per-lane
