@@ -8,6 +8,7 @@
 //! - [`dither`]: TPDF dither and noise shaping.
 //! - [`meters`]: loudness (BS.1770-4 / EBU R128), true peak, correlation.
 //! - [`monitor`]: monitoring aids (mono, side, one channel, LR4 band solo).
+//! - [`shaping`]: waveshaping curves and the oversampled clipper.
 //! - [`util`]: small shared blocks: gain, delay, bypass fades, denormal protection.
 
 pub mod dither;
@@ -15,5 +16,6 @@ pub mod dynamics;
 pub mod filters;
 pub mod meters;
 pub mod monitor;
+pub mod shaping;
 pub mod stereo;
 pub mod util;
