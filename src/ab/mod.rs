@@ -47,13 +47,10 @@ use reference_path::{ReferencePath, MASTER_READING_SECONDS};
 
 /// A/B crossfade length (equal power). 20 ms: no click, and short enough to compare transients.
 pub const AB_FADE_SECONDS: f32 = 0.020;
-/// Time constant of the match-gain smoothing on top of the 3 s short-term window: slow enough
-/// not to pump with the music, fast enough to follow a new song section within seconds.
-pub const MATCH_SMOOTHING_SECONDS: f32 = 1.0;
-/// Below this short-term loudness (either signal) the match gain is held.
-pub const MATCH_GATE_LUFS: f32 = -60.0;
-/// The match gain never exceeds this many dB either way.
-pub const MATCH_RANGE_DB: f32 = 24.0;
+use crate::dsp::meters::loudness_match::{both_audible, follow_offset};
+pub use crate::dsp::meters::loudness_match::{
+    MATCH_GATE_LUFS, MATCH_RANGE_DB, MATCH_SMOOTHING_SECONDS,
+};
 /// History the B path catches up on when it starts (safety limiter envelope, loss meters):
 /// longer than the safety limiter's lookahead and attack, short enough to cost little.
 pub const B_PRIME_SECONDS: f32 = 0.010;
@@ -739,7 +736,7 @@ impl AbMonitor {
         }
         let original = self.meters.original_short_term_lufs();
         let processed = self.meters.processed_short_term_lufs();
-        if !(original > MATCH_GATE_LUFS && processed > MATCH_GATE_LUFS) {
+        if !both_audible(original, processed) {
             return; // silence or a fade: hold the offset
         }
         // Loudness the safety limiter takes off B (0 while it does not act), re-measured while
@@ -761,11 +758,8 @@ impl AbMonitor {
                 }
             };
         }
-        let target =
-            (processed - original + self.safety_loss_db).clamp(-MATCH_RANGE_DB, MATCH_RANGE_DB);
-        // Exact one-pole step for n samples, so the smoothing does not depend on block size.
-        let k = 1.0 - (-(n as f32) / (MATCH_SMOOTHING_SECONDS * self.sample_rate)).exp();
-        self.match_db += (target - self.match_db) * k;
+        let target = processed - original + self.safety_loss_db;
+        self.match_db = follow_offset(self.match_db, target, n, self.sample_rate);
     }
 
     /// Mixes what is heard: A/B (equal-power crossfade) at the as-streamed master gain, then

@@ -2,9 +2,10 @@
 //! limiter, and the master's monitoring gains that go with it (as streamed; turned down when
 //! the reference cannot meet the master).
 
-use super::{AbSettings, MATCH_GATE_LUFS, MATCH_RANGE_DB, MATCH_SMOOTHING_SECONDS};
+use super::{AbSettings, MATCH_GATE_LUFS, MATCH_RANGE_DB};
 use crate::chain::MAX_CHUNK;
 use crate::dsp::dynamics::limiter::{Limiter, LimiterSettings};
+use crate::dsp::meters::loudness_match::follow_offset;
 use crate::dsp::util::db_to_gain;
 use crate::reference::playback::{MatchMode, ReferenceLoudness};
 use crate::reference::track::{fit_reference, SafetyLoudness};
@@ -201,8 +202,8 @@ impl ReferencePath {
     ) {
         let n = left.len().min(right.len());
         if let Some(target) = target {
-            let k = 1.0 - (-(n as f32) / (MATCH_SMOOTHING_SECONDS * self.sample_rate)).exp();
-            self.gain_db += (target.gain_db - self.gain_db) * k;
+            // Already within ±MATCH_RANGE_DB (see `fit`), so the clamp inside changes nothing.
+            self.gain_db = follow_offset(self.gain_db, target.gain_db, n, self.sample_rate);
             self.safety_limiting_db = target.safety_limiting_db;
             self.master_down_target_db = target.master_down_db;
         }

@@ -5,5 +5,6 @@ pub mod correlation;
 pub mod k_weighting;
 pub mod loudness;
 pub mod loudness_histogram;
+pub mod loudness_match;
 pub mod program_meter;
 pub mod true_peak;
