@@ -1,23 +1,28 @@
 //! The mastering chain: runs the stages of `stages/` in signal order on each block:
 //!
 //! input gain -> the movable stages in the engineer's order (default: EQ -> compressor ->
-//! stereo) -> limiter -> output gain -> dither
+//! stereo) -> clipper -> limiter -> output gain -> dither
 //!
 //! Plain Rust: no framework types, so tests, benches and the offline renderer drive it directly.
 //!
 //! Latency: the limiter's lookahead always (it delays even when off, so toggling it never moves
 //! audio in time), plus the linear-phase EQ's delay while the EQ is on in linear-phase mode,
-//! whatever the order. A change of latency (EQ mode, EQ on/off in linear-phase mode, limiter
-//! lookahead) or of the stage order is a *structural* change: the chain fades its output out
+//! whatever the order, plus the clipper's oversampling filters while it is on. A change of
+//! latency (EQ mode, EQ on/off in linear-phase mode, clipper on/off or its oversampling,
+//! limiter lookahead) or of the stage order is a *structural* change: the chain fades its output out
 //! over [`STRUCTURAL_FADE_SECONDS`], switches and clears every stage, reports the new latency,
 //! and fades its input back in, so the jump is a short dip, never a click.
 
 use crate::dsp::dynamics::limiter::LOOKAHEAD_MS;
 use crate::dsp::filters::linear_phase_designer::LinearPhaseDesigner;
+use crate::dsp::filters::oversampler::MAX_FACTOR;
 use crate::dsp::util::resident::resident_vec;
 use crate::dsp::util::smoothing::approach;
+use crate::stages::audition::{AuditionSettings, StageAudition, StageReport};
+use crate::stages::clipper::ClipperStage;
 use crate::stages::eq::EqStage;
 use crate::stages::limiter::LimiterStage;
+use crate::stages::StageProcessor;
 use crate::stages::{placed, ChainSettings, Place, StageId, StageOrder, Stages, Structure};
 
 /// Length of the fade out (and again in) around a structural (latency) change.
@@ -32,6 +37,8 @@ pub const MAX_CHUNK: usize = 512;
 pub struct ChainMeters {
     /// Compressor gain reduction in dB (positive = reducing).
     pub compressor_gr_db: f32,
+    /// How deep the clipper clipped, dB over its ceiling (0 = untouched or off).
+    pub clipper_depth_db: f32,
     /// Limiter gain reduction in dB (positive = reducing).
     pub limiter_gr_db: f32,
 }
@@ -49,6 +56,8 @@ pub struct Chain {
     structural_step: f32,
 
     stages: Stages,
+    /// A stage compared at matched loudness, or its delta (`stages::audition`).
+    audition: StageAudition,
 
     scratch_left: Vec<f32>,
     scratch_right: Vec<f32>,
@@ -74,6 +83,7 @@ impl Chain {
             input_fade: 1.0,
             structural_step: 1.0 / (STRUCTURAL_FADE_SECONDS * fs),
             stages: Stages::default(),
+            audition: StageAudition::new(0),
             scratch_left: resident_vec(0.0, MAX_CHUNK),
             scratch_right: resident_vec(0.0, MAX_CHUNK),
             meters: ChainMeters::default(),
@@ -100,6 +110,26 @@ impl Chain {
                 .get_mut(id)
                 .reset(fs, &self.settings, &self.structure);
         }
+        self.audition.reset(fs, Self::max_latency_for(fs) as usize);
+    }
+
+    /// What is auditioned (a stage compared, or its delta). Allocation-free.
+    pub fn set_audition(&mut self, settings: &AuditionSettings) {
+        self.audition.set(settings);
+    }
+
+    /// Offline (a bounce): no stage is auditioned, whatever the settings say.
+    pub fn set_offline(&mut self, offline: bool) {
+        self.audition.set_offline(offline);
+    }
+
+    /// Watch every active stage's loudness (the editor is open), so a compare starts matched.
+    pub fn set_audition_armed(&mut self, armed: bool) {
+        self.audition.set_armed(armed);
+    }
+
+    pub fn audition(&self) -> &StageAudition {
+        &self.audition
     }
 
     pub fn sample_rate(&self) -> f32 {
@@ -143,6 +173,7 @@ impl Chain {
     /// `process`. Changes only at the bottom of a structural fade.
     pub fn latency_samples(&self) -> u32 {
         EqStage::latency_for(&self.structure, self.sample_rate)
+            + self.stages.clipper.latency_samples()
             + self.stages.limiter.latency_samples()
     }
 
@@ -152,20 +183,23 @@ impl Chain {
     pub fn latency_for(settings: &ChainSettings, sample_rate: f32) -> u32 {
         let structure = Structure::of(settings);
         EqStage::latency_for(&structure, sample_rate)
+            + ClipperStage::latency_for(&structure, sample_rate)
             + LimiterStage::latency_for(&structure, sample_rate)
     }
 
     /// The longest latency any settings give at `sample_rate` (EQ on in linear phase, the
-    /// longest limiter lookahead): how far the A/B's dry path must be able to delay the
+    /// clipper at its largest oversampling, the longest limiter lookahead): how far the A/B's dry path must be able to delay the
     /// original, since settings change on the audio thread where it cannot grow.
     pub fn max_latency_for(sample_rate: f32) -> u32 {
         let sample_rate = crate::dsp::util::usable_sample_rate(sample_rate);
         let longest = Structure {
             linear_phase_eq: true,
+            clipper_oversampling: MAX_FACTOR,
             lookahead_ms: LOOKAHEAD_MS.max,
             order: StageOrder::default(),
         };
         EqStage::latency_for(&longest, sample_rate)
+            + ClipperStage::latency_for(&longest, sample_rate)
             + LimiterStage::latency_for(&longest, sample_rate)
     }
 
@@ -186,6 +220,9 @@ impl Chain {
             meters.compressor_gr_db = meters
                 .compressor_gr_db
                 .max(self.stages.comp.gain_reduction_db());
+            meters.clipper_depth_db = meters
+                .clipper_depth_db
+                .max(self.stages.clipper.clip_depth_db());
             meters.limiter_gr_db = meters
                 .limiter_gr_db
                 .max(self.stages.limiter.gain_reduction_db());
@@ -203,7 +240,7 @@ impl Chain {
         for &id in order.as_slice() {
             self.run_stage(id, left, right);
         }
-        // Limiter -> output gain, then the fade-out before the dither: the dither stays last
+        // Clipper -> limiter -> output gain, then the fade-out before the dither: the dither stays last
         // and is never faded (faded dither noise would no longer fit the word length).
         for id in placed(Place::Last) {
             if id == StageId::Dither {
@@ -211,14 +248,26 @@ impl Chain {
             }
             self.run_stage(id, left, right);
         }
+        self.audition.after_chain(left, right);
     }
 
     fn run_stage(&mut self, id: StageId, left: &mut [f32], right: &mut [f32]) {
         let n = left.len();
         let (dry_left, dry_right) = (&mut self.scratch_left[..n], &mut self.scratch_right[..n]);
-        self.stages
-            .get_mut(id)
-            .process(left, right, dry_left, dry_right);
+        let watched = self.audition.watches(id);
+        if watched {
+            self.audition.before_stage(left, right);
+        }
+        let stage = self.stages.get_mut(id);
+        stage.process(left, right, dry_left, dry_right);
+        if watched {
+            let report = StageReport {
+                active: stage.is_active(),
+                latency: stage.latency_samples() as usize,
+                drive_gain: stage.drive_gain(),
+            };
+            self.audition.after_stage(id, report, left, right);
+        }
     }
     /// Fades the output out while a structural change is pending; at silence, switches.
     fn apply_structural_fade_out(&mut self, left: &mut [f32], right: &mut [f32]) {
@@ -261,6 +310,7 @@ impl Chain {
         for &id in StageId::ALL {
             self.stages.get_mut(id).clear();
         }
+        self.audition.clear_signal();
         self.structural_gain = 1.0;
         self.input_fade = 0.0;
     }

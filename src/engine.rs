@@ -19,6 +19,7 @@ use crate::reference::playback::{
 };
 use crate::reference::track::ReferenceTrack;
 use crate::shared_state::MasterTapProducer;
+use crate::stages::audition::AuditionSettings;
 use crate::stages::ChainSettings;
 
 /// Frames of the reference the path's safety limiter is primed with when the reference
@@ -96,6 +97,7 @@ impl Engine {
     /// offline (A/B forced to A); `mono` = one channel in and out.
     pub fn reset(&mut self, sample_rate: f32, offline: bool, mono: bool) {
         self.chain.reset(sample_rate);
+        self.chain.set_offline(offline);
         let latency = self.chain.latency_samples();
         let ceiling = self.chain.settings().limiter.ceiling_db;
         self.ab.set(&self.ab_settings, latency, ceiling);
@@ -197,6 +199,12 @@ impl Engine {
     pub fn set_offline(&mut self, offline: bool) {
         self.offline = offline;
         self.ab.set_offline(offline);
+        self.chain.set_offline(offline);
+    }
+
+    /// The stage auditioned (compare at matched loudness, or delta). Allocation-free.
+    pub fn set_audition(&mut self, settings: &AuditionSettings) {
+        self.chain.set_audition(settings);
     }
 
     /// Latency in samples (exactly the impulse delay of `process_*`).

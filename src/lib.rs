@@ -199,6 +199,7 @@ impl Plugin for Fairmaster {
             .set_offline(context.process_mode() == ProcessMode::Offline);
         self.engine.set_reference(&self.params.reference_settings());
         self.engine.set_monitor(&self.params.monitor_settings());
+        self.engine.set_audition(&self.params.audition_settings());
         let engine = &mut self.engine;
         self.reference_handover
             .poll(|slot, track| engine.install_reference(slot, track));
@@ -221,6 +222,8 @@ impl Plugin for Fairmaster {
             .spectrum_wanted
             .load(std::sync::atomic::Ordering::Relaxed);
         self.engine.set_master_tap_enabled(wanted);
+        // The editor is open: watch every stage's loudness, so a compare starts matched.
+        self.engine.chain_mut().set_audition_armed(wanted);
         let mut spectrum = self.spectrum.as_mut().filter(|_| wanted);
         match buffer.as_slice() {
             [left, right, ..] => {

@@ -78,6 +78,8 @@ const GUARDED: &[&str] = &[
     "eq_on",
     "eq_mode",
     "lim_lookahead",
+    "clip_on",
+    "clip_oversampling",
     // Listening aids: the reference (its own safety limiter, not the master's ceiling), the
     // as-streamed match (plays the master at what a platform's normalisation makes of it: a
     // quiet master turned up to that platform's peak limit, e.g. -1 dBTP) and the monitoring
@@ -87,12 +89,23 @@ const GUARDED: &[&str] = &[
     "reference_match",
     "monitor",
     "solo_band",
+    // A stage compared at matched loudness (the limiter compared plays without its ceiling)
+    // or its delta.
+    "compare_stage",
+    "compare_match",
+    "delta_stage",
 ];
 
 /// Parameters that change the latency. A latency change makes the host restart the plugin,
 /// which at high rates with the linear-phase EQ costs a kernel design (about a second in the
 /// dev profile), so the fuzz changes them at run starts and only rarely mid-run.
-const LATENCY_CHANGERS: &[&str] = &["eq_on", "eq_mode", "lim_lookahead"];
+const LATENCY_CHANGERS: &[&str] = &[
+    "eq_on",
+    "eq_mode",
+    "lim_lookahead",
+    "clip_on",
+    "clip_oversampling",
+];
 
 const SAMPLE_RATES: &[f64] = &[44_100.0, 48_000.0, 88_200.0, 96_000.0, 176_400.0, 192_000.0];
 
@@ -781,7 +794,16 @@ impl Fuzz {
             9..=11 if !offline => Promise::MatchedOriginal { ceiling_db },
             _ => Promise::None,
         };
+        // Three in four promised runs are band-limited (held to CEILING_TOLERANCE_DB); the
+        // rest, and every unpromised run, stay full-band.
+        let band_limited = promise != Promise::None && self.rng.chance(0.75);
         let mut setup: Vec<(&str, f64)> = Vec::new();
+        if band_limited {
+            // The clipper makes harmonics up to Nyquist (and aliases, at low oversampling) out
+            // of band-limited audio: the limiter then holds full-band audio, which the
+            // full-band runs check with their tolerance.
+            setup.push(("clip_on", 0.0));
+        }
         // Normalised value of a linear dB parameter (the wrapper's CLAP scale for floats).
         fn plain_db(id: &'static str, db: f64, lo: f64, hi: f64) -> (&'static str, f64) {
             (id, (db - lo) / (hi - lo))
@@ -791,6 +813,8 @@ impl Fuzz {
             setup.push(("reference_match", 0.0));
             setup.push(("monitor", 0.0));
             setup.push(("solo_band", 0.0));
+            setup.push(("compare_stage", 0.0));
+            setup.push(("delta_stage", 0.0));
             setup.push(("bypass", 0.0));
             setup.push(("dither_mode", 0.0));
             setup.push(plain_db("lim_ceiling", ceiling_db, -12.0, 0.0));
@@ -882,9 +906,6 @@ impl Fuzz {
         }
 
         // Hostile audio with random events on what the promise allows to change.
-        // Three in four promised runs are band-limited (held to CEILING_TOLERANCE_DB); the
-        // rest, and every unpromised run, stay full-band.
-        let band_limited = promise != Promise::None && self.rng.chance(0.75);
         let mut signal = Signal::new(&mut self.rng, fs, band_limited);
         let seconds = if max < 64 {
             self.rng.uniform(0.02, 0.1)

@@ -5,6 +5,7 @@
 
 use fairmaster::dsp::dynamics::{compressor, limiter};
 use fairmaster::dsp::filters::eq;
+use fairmaster::dsp::shaping::clipper;
 use fairmaster::dsp::stereo;
 use fairmaster::dsp::util::gain;
 use fairmaster::dsp::util::range::Range;
@@ -71,6 +72,8 @@ fn every_float_parameter_has_the_range_and_default_its_dsp_module_declares() {
         ("comp_makeup".into(), compressor::MAKEUP_DB),
         ("st_width".into(), stereo::WIDTH),
         ("st_mono_bass".into(), stereo::MONO_BASS_HZ),
+        ("clip_drive".into(), clipper::DRIVE_DB),
+        ("clip_ceiling".into(), clipper::CEILING_DB),
         ("lim_drive".into(), limiter::DRIVE_DB),
         ("lim_ceiling".into(), limiter::CEILING_DB),
         ("lim_release".into(), limiter::RELEASE_MS),

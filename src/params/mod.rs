@@ -18,7 +18,8 @@ use crate::dsp::monitor::{Monitor, MonitorChannels, MonitorSettings, SOLO_BANDS}
 use crate::reference::playback::{MatchMode, ReferenceSettings, REFERENCE_SLOTS};
 use crate::reference::state::PersistedReferences;
 use crate::snapshots::PersistedSnapshots;
-use crate::stages::{ChainSettings, PersistedStageOrder, StageParams};
+use crate::stages::audition::AuditionSettings;
+use crate::stages::{ChainSettings, PersistedStageOrder, StageId, StageParams};
 use crate::targets::{Target, CUSTOM_TARGET_LUFS, PRESET_TARGETS};
 use state::{PersistedEditorSize, StateVersion};
 use text::{ab_text, in_range, parse_ab, parse_number_with_unit, parse_on_off, switch_param};
@@ -27,7 +28,7 @@ use writer::ParamWriter;
 /// The listening controls: how the master is heard (A/B, reference, monitoring aids,
 /// snapshot matching), not what it is. A snapshot stores every other parameter, and storing or
 /// recalling one leaves these alone.
-pub const LISTENING_PARAM_IDS: [&str; 12] = [
+pub const LISTENING_PARAM_IDS: [&str; 15] = [
     "ab_bypass",
     "match_level",
     "match_freeze",
@@ -40,6 +41,9 @@ pub const LISTENING_PARAM_IDS: [&str; 12] = [
     "monitor",
     "solo_band",
     "snapshot_match",
+    "compare_stage",
+    "compare_match",
+    "delta_stage",
 ];
 
 #[derive(Params)]
@@ -105,6 +109,18 @@ pub struct FairmasterParams {
     /// quietest stored one (`snapshots::SnapshotBank::match_gain_db`).
     #[id = "snapshot_match"]
     pub snapshot_match: BoolParam,
+
+    /// A stage heard without it, at the loudness it produces (`stages::audition`).
+    #[id = "compare_stage"]
+    pub compare_stage: EnumParam<CompareParam>,
+
+    /// The compared stage plays at matched loudness (off: a plain bypass of that stage).
+    #[id = "compare_match"]
+    pub compare_match: BoolParam,
+
+    /// Hear only what the clipper or the limiter takes away.
+    #[id = "delta_stage"]
+    pub delta_stage: EnumParam<DeltaParam>,
 
     /// The order of the movable stages: not a parameter (no automation lane), saved with the
     /// session.
@@ -201,6 +217,9 @@ impl Default for FairmasterParams {
                     .filter(|b| (0..=SOLO_BANDS as i32).contains(b))
             })),
             snapshot_match: switch_param("Snapshot Match", true),
+            compare_stage: EnumParam::new("Compare Stage", CompareParam::Off),
+            compare_match: switch_param("Compare Matched", true),
+            delta_stage: EnumParam::new("Delta", DeltaParam::Off),
             stage_order: PersistedStageOrder::default(),
             editor_size: PersistedEditorSize::default(),
             references: PersistedReferences::default(),
@@ -258,6 +277,19 @@ impl FairmasterParams {
         }
     }
 
+    /// The stage auditioned (compare or delta) for `stages::audition`.
+    pub fn audition_settings(&self) -> AuditionSettings {
+        AuditionSettings {
+            compare: self.compare_stage.value().stage(),
+            match_level: self.compare_match.value(),
+            delta: match self.delta_stage.value() {
+                DeltaParam::Off => None,
+                DeltaParam::Clipper => Some(StageId::Clipper),
+                DeltaParam::Limiter => Some(StageId::Limiter),
+            },
+        }
+    }
+
     /// Monitoring aids for `dsp::monitor`.
     pub fn monitor_settings(&self) -> MonitorSettings {
         let band = self.solo_band.value();
@@ -289,6 +321,68 @@ impl FairmasterParams {
             },
         }
     }
+}
+
+/// The stages a compare can take out (`stages::audition`).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareParam {
+    #[id = "off"]
+    #[name = "Off"]
+    Off,
+    #[id = "eq"]
+    #[name = "EQ"]
+    Eq,
+    #[id = "compressor"]
+    #[name = "Compressor"]
+    Compressor,
+    #[id = "stereo"]
+    #[name = "Stereo"]
+    Stereo,
+    #[id = "clipper"]
+    #[name = "Clipper"]
+    Clipper,
+    #[id = "limiter"]
+    #[name = "Limiter"]
+    Limiter,
+}
+
+impl CompareParam {
+    pub fn stage(self) -> Option<StageId> {
+        match self {
+            CompareParam::Off => None,
+            CompareParam::Eq => Some(StageId::Eq),
+            CompareParam::Compressor => Some(StageId::Compressor),
+            CompareParam::Stereo => Some(StageId::Stereo),
+            CompareParam::Clipper => Some(StageId::Clipper),
+            CompareParam::Limiter => Some(StageId::Limiter),
+        }
+    }
+
+    pub fn of(stage: StageId) -> Option<Self> {
+        [
+            CompareParam::Eq,
+            CompareParam::Compressor,
+            CompareParam::Stereo,
+            CompareParam::Clipper,
+            CompareParam::Limiter,
+        ]
+        .into_iter()
+        .find(|c| c.stage() == Some(stage))
+    }
+}
+
+/// The stages whose delta can be heard.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeltaParam {
+    #[id = "off"]
+    #[name = "Off"]
+    Off,
+    #[id = "clipper"]
+    #[name = "Clipper"]
+    Clipper,
+    #[id = "limiter"]
+    #[name = "Limiter"]
+    Limiter,
 }
 
 /// The reference match modes (`reference::playback::MatchMode`).

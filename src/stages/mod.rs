@@ -32,10 +32,13 @@ use crate::dsp::dither::DitherSettings;
 use crate::dsp::dynamics::compressor::CompressorSettings;
 use crate::dsp::dynamics::limiter::LimiterSettings;
 use crate::dsp::filters::eq::EqSettings;
+use crate::dsp::shaping::clipper::ClipperSettings;
 use crate::dsp::stereo::StereoSettings;
 use crate::editor::widgets::Ctl;
 use crate::params::writer::ParamWriter;
 
+pub mod audition;
+pub mod clipper;
 pub mod compressor;
 pub mod dither;
 pub mod eq;
@@ -59,6 +62,7 @@ pub struct ChainSettings {
     pub compressor: CompressorSettings,
     pub stereo_enabled: bool,
     pub stereo: StereoSettings,
+    pub clipper: ClipperSettings,
     pub limiter: LimiterSettings,
     pub dither: DitherSettings,
     /// The order of the movable stages (not a host parameter: a persisted field).
@@ -81,6 +85,7 @@ impl Default for ChainSettings {
             },
             stereo_enabled: false,
             stereo: StereoSettings::default(),
+            clipper: ClipperSettings::default(),
             limiter: LimiterSettings::default(),
             dither: DitherSettings::default(),
             order: StageOrder::default(),
@@ -93,6 +98,8 @@ impl Default for ChainSettings {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Structure {
     pub linear_phase_eq: bool,
+    /// The clipper's oversampling factor while it is on (its filters' latency), 1 while off.
+    pub clipper_oversampling: usize,
     pub lookahead_ms: f32,
     pub order: StageOrder,
 }
@@ -101,14 +108,19 @@ impl Structure {
     pub fn of(s: &ChainSettings) -> Self {
         Self {
             linear_phase_eq: s.eq_enabled && s.eq_linear_phase,
+            clipper_oversampling: if s.clipper.enabled {
+                crate::dsp::filters::oversampler::valid_factor(s.clipper.oversampling)
+            } else {
+                1
+            },
             lookahead_ms: s.limiter.lookahead_ms,
             order: s.order,
         }
     }
 }
 
-/// Where a stage sits: first (input gain), movable (the engineer's order), or last (limiter ->
-/// output gain -> dither).
+/// Where a stage sits: first (input gain), movable (the engineer's order), or last (clipper ->
+/// limiter -> output gain -> dither).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Place {
     First,
@@ -137,6 +149,19 @@ pub trait StageProcessor: Send {
     /// Forgets the signal (filter states, envelopes, delay lines): the chain's structural
     /// switch, where the whole chain restarts from silence.
     fn clear(&mut self);
+    /// Whether the stage is in the signal path now (on, or fading): what a compare needs.
+    fn is_active(&self) -> bool {
+        true
+    }
+    /// The stage's delay in samples now (what a compared signal is delayed by).
+    fn latency_samples(&self) -> u32 {
+        0
+    }
+    /// The gain the stage applies before its nonlinearity (the clipper's and the limiter's
+    /// drive): what a delta listens against.
+    fn drive_gain(&self) -> f32 {
+        1.0
+    }
 }
 
 /// What every stage's host parameter group provides: its part of the mapping both ways.
@@ -256,6 +281,8 @@ stage_list! {
     Compressor "compressor" "Compressor" Movable => comp: compressor::{CompressorStage, CompressorParams};
     #[nested(group = "Stereo")]
     Stereo "stereo" "Stereo" Movable => stereo: stereo::{StereoStage, StereoParams};
+    #[nested(group = "Clipper")]
+    Clipper "clipper" "Clipper" Last => clipper: clipper::{ClipperStage, ClipperParams};
     #[nested(group = "Limiter")]
     Limiter "limiter" "Limiter" Last => limiter: limiter::{LimiterStage, LimiterParams};
     #[nested]

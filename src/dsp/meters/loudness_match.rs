@@ -88,6 +88,11 @@ impl LoudnessMatch {
         }
     }
 
+    /// Short-term loudness after the processor, LUFS (-inf for silence).
+    pub fn after_lufs(&self) -> f32 {
+        self.after.short_term_lufs()
+    }
+
     /// `L_after - L_before`, smoothed, dB: how much louder the processor makes the programme.
     pub fn offset_db(&self) -> f32 {
         self.offset_db

@@ -230,7 +230,6 @@ mod tests {
             oversampling: 1,
             drive_db: 6.0,
             ceiling_db: -3.0,
-            ..ClipperSettings::default()
         });
         c.reset(44_100.0);
         let x = sine(441.0, 44_100.0, 0.9, 4410);

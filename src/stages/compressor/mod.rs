@@ -60,4 +60,8 @@ impl StageProcessor for CompressorStage {
     fn clear(&mut self) {
         self.compressor.clear();
     }
+
+    fn is_active(&self) -> bool {
+        !self.fade.is_bypassed()
+    }
 }

@@ -145,6 +145,18 @@ impl StageProcessor for EqStage {
         self.eq.clear();
         self.fade.reset(self.sample_rate);
     }
+
+    fn is_active(&self) -> bool {
+        self.linear_phase_active || !self.fade.is_bypassed()
+    }
+
+    fn latency_samples(&self) -> u32 {
+        if self.linear_phase_active {
+            linear_phase_latency_samples(self.sample_rate)
+        } else {
+            0
+        }
+    }
 }
 
 /// Runs the linear-phase EQ in the mid/side domain (its kernels are the mid and side curves).

@@ -31,10 +31,6 @@ impl LimiterStage {
         Limiter::latency_for(structure.lookahead_ms, sample_rate)
     }
 
-    pub fn latency_samples(&self) -> u32 {
-        self.limiter.latency_samples()
-    }
-
     /// Gain reduction of the last chunk in dB (0 while off).
     pub fn gain_reduction_db(&self) -> f32 {
         if self.settings.enabled {
@@ -68,5 +64,17 @@ impl StageProcessor for LimiterStage {
 
     fn clear(&mut self) {
         self.limiter.clear();
+    }
+
+    fn is_active(&self) -> bool {
+        self.settings.enabled
+    }
+
+    fn latency_samples(&self) -> u32 {
+        self.limiter.latency_samples()
+    }
+
+    fn drive_gain(&self) -> f32 {
+        crate::dsp::util::db_to_gain(self.settings.drive_db)
     }
 }

@@ -49,4 +49,8 @@ impl StageProcessor for StereoStage {
     fn clear(&mut self) {
         self.stereo.clear();
     }
+
+    fn is_active(&self) -> bool {
+        !self.fade.is_bypassed()
+    }
 }
