@@ -41,6 +41,9 @@ pub struct ChainMeters {
     pub clipper_depth_db: f32,
     /// Limiter gain reduction in dB (positive = reducing).
     pub limiter_gr_db: f32,
+    /// The loudness offset a compared stage plays at (what the stage adds), dB; 0 when no
+    /// compare is asked for.
+    pub compare_offset_db: f32,
 }
 
 /// The chain. `reset` preallocates; `process` never allocates, locks or blocks.
@@ -228,6 +231,7 @@ impl Chain {
                 .max(self.stages.limiter.gain_reduction_db());
             start = end;
         }
+        meters.compare_offset_db = self.audition.requested_offset_db();
         self.meters = meters;
     }
 

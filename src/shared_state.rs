@@ -74,6 +74,8 @@ pub struct SharedState {
     pub output: AtomicReadings,
     pub compressor_gr_db: AtomicF32,
     pub limiter_gr_db: AtomicF32,
+    /// The loudness offset of the stage being compared (`stages::audition`), dB.
+    pub compare_offset_db: AtomicF32,
     pub correlation: AtomicF32,
     pub match_offset_db: AtomicF32,
     pub ab_position: AtomicF32,
@@ -113,6 +115,7 @@ impl Default for SharedState {
             output: AtomicReadings::default(),
             compressor_gr_db: AtomicF32::new(0.0),
             limiter_gr_db: AtomicF32::new(0.0),
+            compare_offset_db: AtomicF32::new(0.0),
             correlation: AtomicF32::new(0.0),
             match_offset_db: AtomicF32::new(0.0),
             ab_position: AtomicF32::new(0.0),
@@ -149,6 +152,8 @@ impl SharedState {
             .store(chain.compressor_gr_db, Ordering::Relaxed);
         self.limiter_gr_db
             .store(chain.limiter_gr_db, Ordering::Relaxed);
+        self.compare_offset_db
+            .store(chain.compare_offset_db, Ordering::Relaxed);
         self.correlation.store(correlation, Ordering::Relaxed);
         self.reference_offset_db
             .store(ab.reference_offset_db, Ordering::Relaxed);

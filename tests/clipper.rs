@@ -119,7 +119,11 @@ fn aliasing_falls_with_oversampling_and_the_default_is_below_minus_60_db() {
             worst_at[0]
         );
         if curve == ClipCurve::default() {
-            assert!(worst_at[3] <= -60.0, "default curve at 8x: {:.1} dB", worst_at[3]);
+            assert!(
+                worst_at[3] <= -60.0,
+                "default curve at 8x: {:.1} dB",
+                worst_at[3]
+            );
         }
     }
 }
@@ -178,7 +182,10 @@ fn true_peak_overshoot_of_the_ceiling_is_tabled_and_bounded() {
             "{curve:?} {factor}x: sines {sines:+.2} dB over the ceiling"
         );
         if let Some(m) = music {
-            assert!(m < MUSIC_BOUND_DB, "{curve:?} {factor}x: music {m:+.2} dB over the ceiling");
+            assert!(
+                m < MUSIC_BOUND_DB,
+                "{curve:?} {factor}x: music {m:+.2} dB over the ceiling"
+            );
         }
     }
     // Oversampling is what makes the ceiling mean something: at 8x the hard clip overshoots

@@ -92,6 +92,11 @@ pub fn show(ui: &mut Ui, ctl: &Ctl, params: &FairmasterParams, shared: &SharedSt
                 widgets::toggle(ui, ctl, &params.match_level, "Match level");
                 widgets::toggle(ui, ctl, &params.match_freeze, "Freeze");
             });
+            // The stages' Compare buttons play at matched loudness too, unless this is off.
+            widgets::toggle(ui, ctl, &params.compare_match, "Match stage compare").on_hover_text(
+                "A stage's Compare plays the chain without it at the loudness it produces; \
+                 off, it is a plain bypass of that stage",
+            );
             ui.label(
                 egui::RichText::new(format!("Match offset {}", lu(offset)))
                     .monospace()

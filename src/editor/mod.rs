@@ -337,7 +337,15 @@ impl EditorUi {
         ui.add_space(6.0);
         let top = ui.cursor().top();
         // The stages in signal order; a reorder is stored at once (no parameter, no gesture).
-        if let Some(order) = self.stage_strip.show(ui, ctl, &self.params, width) {
+        if let Some(order) = self.stage_strip.show(
+            ui,
+            ctl,
+            &self.params,
+            width,
+            self.shared
+                .compare_offset_db
+                .load(std::sync::atomic::Ordering::Relaxed),
+        ) {
             self.params.stage_order.set(order);
             ctl.mark_state_dirty();
         }

@@ -5,10 +5,11 @@
 //! `stages::StageId::ALL` and the order, and draws each stage's own panel.
 
 use egui::{Align2, FontId, Sense, Stroke, Ui};
+use nice_plug::prelude::Param;
 
 use super::theme;
 use super::widgets::{self, Ctl};
-use crate::params::FairmasterParams;
+use crate::params::{CompareParam, DeltaParam, FairmasterParams};
 use crate::stages::{self, Place, StageId, StageOrder};
 
 /// What the strip remembers between frames (the editor's, not the session's).
@@ -54,6 +55,7 @@ impl StageStrip {
         ctl: &Ctl,
         params: &FairmasterParams,
         width: f32,
+        compare_offset_db: f32,
     ) -> Option<StageOrder> {
         let order = params.stage_order.get();
         let mut moved = None;
@@ -90,12 +92,15 @@ impl StageStrip {
                 for &stage in row {
                     let card = theme::card().show(ui, |ui| {
                         ui.vertical(|ui| {
-                            ui.label(
-                                egui::RichText::new(stage.name().to_uppercase())
-                                    .size(12.0)
-                                    .strong()
-                                    .color(theme::TEXT_DIM),
-                            );
+                            ui.horizontal(|ui| {
+                                ui.label(
+                                    egui::RichText::new(stage.name().to_uppercase())
+                                        .size(12.0)
+                                        .strong()
+                                        .color(theme::TEXT_DIM),
+                                );
+                                audition_buttons(ui, ctl, params, stage, compare_offset_db);
+                            });
                             stages::show_panel(stage, ui, ctl, &params.stages);
                         });
                     });
@@ -186,6 +191,73 @@ impl StageStrip {
             });
         }
         moved
+    }
+}
+
+/// A stage's "Compare" (hear the chain without it, at the loudness it produces; the offset is
+/// shown while it plays) and, for the clipper and the limiter, "Delta" (only what it takes
+/// away). Each click is one host gesture; clicking again goes back to the master.
+fn audition_buttons(
+    ui: &mut Ui,
+    ctl: &Ctl,
+    params: &FairmasterParams,
+    stage: StageId,
+    compare_offset_db: f32,
+) {
+    let Some(compare) = CompareParam::of(stage) else {
+        return;
+    };
+    ctl.saw(&params.compare_stage);
+    let comparing = params.compare_stage.value() == compare;
+    let text = if comparing && params.compare_match.value() {
+        format!("Compare {compare_offset_db:+.1} dB")
+    } else {
+        "Compare".to_owned()
+    };
+    let response = ui
+        .selectable_label(comparing, egui::RichText::new(text).size(11.0))
+        .on_hover_text(format!(
+            "Hear the chain without the {} at the loudness it produces (the offset it adds is \
+             shown); click again for the master",
+            stage.name()
+        ));
+    // Named after the parameter it sets (screen readers, the editor tests).
+    response.widget_info(|| {
+        egui::WidgetInfo::selected(
+            egui::Role::CheckBox,
+            true,
+            comparing,
+            params.compare_stage.name(),
+        )
+    });
+    if response.clicked() {
+        ctl.set(
+            &params.compare_stage,
+            if comparing {
+                CompareParam::Off
+            } else {
+                compare
+            },
+        );
+    }
+    let delta = match stage {
+        StageId::Clipper => DeltaParam::Clipper,
+        StageId::Limiter => DeltaParam::Limiter,
+        _ => return,
+    };
+    ctl.saw(&params.delta_stage);
+    let on = params.delta_stage.value() == delta;
+    let response = ui
+        .selectable_label(on, egui::RichText::new("Delta").size(11.0))
+        .on_hover_text(format!("Hear only what the {} takes away", stage.name()));
+    response.widget_info(|| {
+        egui::WidgetInfo::selected(egui::Role::CheckBox, true, on, params.delta_stage.name())
+    });
+    if response.clicked() {
+        ctl.set(
+            &params.delta_stage,
+            if on { DeltaParam::Off } else { delta },
+        );
     }
 }
 

@@ -238,6 +238,14 @@ impl StageAudition {
         self.matches[i].offset_db() + self.downstream_correction_db(i)
     }
 
+    /// The offset of the stage a compare is asked for (0 if none): what the editor shows.
+    pub fn requested_offset_db(&self) -> f32 {
+        match self.settings.request() {
+            Some((id, AuditionMode::Compare)) if self.settings.match_level => self.offset_db(id),
+            _ => 0.0,
+        }
+    }
+
     fn downstream_correction_db(&self, i: usize) -> f32 {
         let d = &self.downstream[i];
         let settled = (DOWNSTREAM_SETTLE_SECONDS * self.sample_rate) as usize;
