@@ -31,6 +31,13 @@
 //!    `W + SUPPORT_DELAY_FRAMES` frames so the gain computed for a peak lines up with it (see
 //!    [`Limiter::latency_samples`]).
 //!
+//! Characters ([`LimiterCharacter`]) change only the envelope's behaviour around this
+//! topology, never the lookahead, the hold or the delay, so they change neither the latency
+//! nor the true-peak argument above: *Transparent* is the topology as described; *Punchy*
+//! puts a bounded, stereo-linked soft clipper in front of the detector (step 1.5: the driven
+//! samples above the threshold are shaved by at most [`PUNCHY_CLIP_MAX_DB`] before the
+//! limiter sees them); *Dense* runs the release [`DENSE_RELEASE_SCALE`] times faster.
+//!
 //! Because the gain still varies within the interpolation filter's support during attack
 //! and release ramps, the product `gain * signal` can overshoot the requirement by a tiny
 //! amount; an internal safety margin of [`SAFETY_MARGIN_DB`] below the ceiling absorbs it
@@ -94,6 +101,80 @@ const AUTO_FAST_RELEASE_FACTOR: f32 = 0.25;
 const AUTO_SLOW_RELEASE_FACTOR: f32 = 3.0;
 /// Gain below this counts as "gain reduction active" for the sustain measure (~0.01 dB).
 const SUSTAIN_ACTIVE_GAIN: f32 = 0.999;
+/// Punchy: the most the clipper takes off a driven sample, dB. Its curve rises from the
+/// threshold with slope 1 and approaches threshold + this asymptotically, so a peak 6 dB over
+/// the threshold leaves the clipper 2.2 dB over it (the limiter takes the rest), one 12 dB over
+/// leaves it 2.7 dB over. 3 dB is about what mastering engineers clip into a limiter before
+/// the clipping itself becomes audible as grit on sustained material.
+pub const PUNCHY_CLIP_MAX_DB: f32 = 3.0;
+/// Dense: the release time constants (manual, and both auto stages) are the release setting
+/// times this.
+pub const DENSE_RELEASE_SCALE: f32 = 0.3;
+/// A change of character fades the clipper in or out over this time (the release change needs
+/// no fade: the envelope is continuous whatever its rate).
+const CHARACTER_CROSSFADE_SECONDS: f32 = 0.010;
+
+/// How the limiter reaches its (unchanged) true-peak ceiling. Not a structural setting: the
+/// lookahead, the hold and the delay are the same for every character, so is the latency.
+/// Switching is click-free (the clipper fades in or out over 10 ms; the release rate changes
+/// under a continuous envelope).
+///
+/// The three sit at different points of the trade-off every peak limiter makes between
+/// loudness, distortion and transient shape (Giannoulis, Massberg, Reiss 2012, "Digital
+/// Dynamic Range Compressor Design: A Tutorial and Analysis", JAES 60(6): fast time constants
+/// let the gain follow the waveform, which is distortion, slow ones duck the programme around
+/// every peak, which costs loudness and flattens transients).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LimiterCharacter {
+    /// The min-hold + moving-average lookahead limiter of the module docs: the gain ramps over
+    /// the lookahead, holds, and releases (manual or program-dependent). Lowest distortion:
+    /// a steady tone above the ceiling gets a constant gain (the hold spans its period), so
+    /// it is turned down, not reshaped.
+    #[default]
+    Transparent,
+    /// Clip, then limit. A stereo-linked soft clipper on the driven signal, in front of the
+    /// detector, shaves samples above the threshold by at most [`PUNCHY_CLIP_MAX_DB`] (curve
+    /// `T + h x / (x + h)` of the excess `x` over the threshold `T`, `h = T (10^(3/20) - 1)`:
+    /// slope 1 at the threshold, so nothing below it is touched and there is no corner). On
+    /// music what exceeds the threshold is mostly the first milliseconds of drum hits, whose
+    /// broadband spectrum masks the clipper's harmonics; the limiter then needs up to 3 dB
+    /// less gain reduction around each hit, so its lookahead ramp and release duck the body of
+    /// the transient and everything under it that much less (the transient keeps its punch,
+    /// and the master is louder). The price is waveform distortion wherever the clipper works:
+    /// a sustained tone driven over the ceiling is clipped, not just turned down (the THD+N
+    /// figure in the README shows it). The true-peak argument is unchanged: the detector sees
+    /// the clipped signal, which is exactly what is delayed and scaled (the clip is one more
+    /// factor of the per-sample drive gain stored beside the audio), so the ceiling holds for
+    /// the clipper's own inter-sample peaks as well. Stereo-linked (one factor from the louder
+    /// channel, like the limiter's gain): the image never shifts.
+    Punchy,
+    /// Loud and dense: release time constants [`DENSE_RELEASE_SCALE`] times the setting
+    /// (manual, and both stages of the auto release). The gain recovers between peaks 3.3x
+    /// sooner, so the average gain, and with it the loudness at a given drive, is higher;
+    /// the price is that on low frequencies (periods longer than the hold) the gain follows
+    /// the waveform more (intermodulation: a bass note modulates everything above it) and
+    /// dense programme pumps more. Attack and hold are unchanged, so is the ceiling argument
+    /// (the release can only raise the gain towards the held requirement).
+    Dense,
+}
+
+impl LimiterCharacter {
+    /// Every character, in the order the parameter lists them.
+    pub const ALL: [Self; 3] = [Self::Transparent, Self::Punchy, Self::Dense];
+
+    /// Factor on the release time constants.
+    fn release_scale(self) -> f32 {
+        match self {
+            Self::Transparent | Self::Punchy => 1.0,
+            Self::Dense => DENSE_RELEASE_SCALE,
+        }
+    }
+
+    /// Whether the character clips in front of the detector.
+    fn clips(self) -> bool {
+        self == Self::Punchy
+    }
+}
 
 /// Limiter parameters. `Default` is the typical mastering setting (ceiling -1 dBTP, no drive).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -117,6 +198,8 @@ pub struct LimiterSettings {
     /// Lookahead, ms, 0.5..5. Changing it changes `latency_samples()`; the change is applied
     /// with a 2 ms fade-out / 2 ms fade-in so the delay jump is inaudible.
     pub lookahead_ms: f32,
+    /// How the ceiling is reached ([`LimiterCharacter`]); never changes the latency.
+    pub character: LimiterCharacter,
 }
 
 /// Input gain into the limiter, dB.
@@ -137,6 +220,7 @@ impl Default for LimiterSettings {
             release_ms: RELEASE_MS.default,
             auto_release: true,
             lookahead_ms: LOOKAHEAD_MS.default,
+            character: LimiterCharacter::Transparent,
         }
     }
 }
@@ -148,7 +232,7 @@ pub const SAFETY_LOOKAHEAD_MS: f32 = 0.5;
 
 impl LimiterSettings {
     /// The listening paths' safety limiter at `ceiling_db` (the master's ceiling): no drive,
-    /// 100 ms auto release, [`SAFETY_LOOKAHEAD_MS`]. One definition for the realtime paths
+    /// 100 ms auto release, [`SAFETY_LOOKAHEAD_MS`], transparent. One definition for the realtime paths
     /// (`ab/`) and the reference's precomputed limiting curve (`reference/track.rs`), which
     /// must behave exactly alike.
     pub fn safety(ceiling_db: f32, enabled: bool) -> Self {
@@ -159,6 +243,7 @@ impl LimiterSettings {
             release_ms: 100.0,
             auto_release: true,
             lookahead_ms: SAFETY_LOOKAHEAD_MS,
+            character: LimiterCharacter::Transparent,
         }
     }
 
@@ -171,6 +256,7 @@ impl LimiterSettings {
             release_ms: RELEASE_MS.sanitize(self.release_ms),
             auto_release: self.auto_release,
             lookahead_ms: LOOKAHEAD_MS.sanitize(self.lookahead_ms),
+            character: self.character,
         }
     }
 }
@@ -316,6 +402,15 @@ pub struct Limiter {
     slow_release_rate: f32,
     sustain_coeff: f32,
 
+    /// Punchy's clipper: how much of it is in (0..1; 1 while Punchy, 0 otherwise, gliding
+    /// linearly over [`CHARACTER_CROSSFADE_SECONDS`] on a change), the per-sample glide step,
+    /// and its curve: the knee (the threshold) and the headroom above it (the asymptote minus
+    /// the knee).
+    clip_amount: f32,
+    clip_step: f32,
+    clip_knee: f32,
+    clip_headroom: f32,
+
     sample_index: u64,
     block_min_gain: f32,
 }
@@ -356,6 +451,10 @@ impl Limiter {
             fast_release_rate: 1.0,
             slow_release_rate: 1.0,
             sustain_coeff: 0.0,
+            clip_amount: 0.0,
+            clip_step: 0.0,
+            clip_knee: 1.0,
+            clip_headroom: 0.0,
             sample_index: 0,
             block_min_gain: 1.0,
         };
@@ -427,6 +526,16 @@ impl Limiter {
         self.fade = 1.0;
         self.drive.snap();
         self.mix = if settings.enabled { 1.0 } else { 0.0 };
+        self.clip_amount = self.clip_target();
+    }
+
+    /// What [`Self::clip_amount`] glides to for the current character.
+    fn clip_target(&self) -> f32 {
+        if self.settings.character.clips() {
+            1.0
+        } else {
+            0.0
+        }
     }
 
     /// Updates parameters. Realtime-safe: no allocation; drive, bypass and lookahead changes
@@ -444,11 +553,15 @@ impl Limiter {
         self.mix_step = 1.0 / (BYPASS_CROSSFADE_SECONDS * fs).max(1.0);
         self.fade_step = 1.0 / (LOOKAHEAD_FADE_SECONDS * fs).max(1.0);
         self.threshold = db_to_gain(settings.ceiling_db - SAFETY_MARGIN_DB);
-        let release_s = settings.release_ms * 0.001;
+        // Transparent's scale is 1.0: the product is the release exactly as before.
+        let release_s = settings.release_ms * 0.001 * settings.character.release_scale();
         self.manual_release_rate = 1.0 - one_pole_coeff(release_s, fs);
         self.fast_release_rate = 1.0 - one_pole_coeff(release_s * AUTO_FAST_RELEASE_FACTOR, fs);
         self.slow_release_rate = 1.0 - one_pole_coeff(release_s * AUTO_SLOW_RELEASE_FACTOR, fs);
         self.sustain_coeff = one_pole_coeff(AUTO_SUSTAIN_SECONDS, fs);
+        self.clip_step = 1.0 / (CHARACTER_CROSSFADE_SECONDS * fs).max(1.0);
+        self.clip_knee = self.threshold;
+        self.clip_headroom = self.threshold * (db_to_gain(PUNCHY_CLIP_MAX_DB) - 1.0);
         self.target_lookahead_samples =
             Self::lookahead_to_samples(settings.lookahead_ms, fs).min(self.max_lookahead_samples);
     }
@@ -497,17 +610,22 @@ impl Limiter {
         // setting is exact), detector input, and the audio delay line (undriven input and
         // the drive applied to it).
         let mut write = self.delay_write;
-        for i in 0..len {
-            let in_left = sanitize(left[i]);
-            let in_right = sanitize(right[i]);
-            // One compare per sample once settled (the usual case: the value is then exact).
-            let drive = self.drive.advance() as f32;
-            self.detector_left[history + i] = in_left * drive;
-            self.detector_right[history + i] = in_right * drive;
-            self.delay_left[write] = in_left;
-            self.delay_right[write] = in_right;
-            self.delay_drive[write] = drive;
-            write = (write + 1) & self.delay_mask;
+        let clip_target = self.clip_target();
+        if self.clip_amount == 0.0 && clip_target == 0.0 {
+            for i in 0..len {
+                let in_left = sanitize(left[i]);
+                let in_right = sanitize(right[i]);
+                // One compare per sample once settled (the usual case: the value is then exact).
+                let drive = self.drive.advance() as f32;
+                self.detector_left[history + i] = in_left * drive;
+                self.detector_right[history + i] = in_right * drive;
+                self.delay_left[write] = in_left;
+                self.delay_right[write] = in_right;
+                self.delay_drive[write] = drive;
+                write = (write + 1) & self.delay_mask;
+            }
+        } else {
+            write = self.drive_and_clip(left, right, len, write, clip_target);
         }
 
         // Stage 2: stereo-linked true peak (8x interpolation with refinement, samples included)
@@ -550,6 +668,49 @@ impl Limiter {
         };
         self.delay_write = write;
         min_gain
+    }
+
+    /// Stage 1 with Punchy's clipper in (or fading in or out): the clip becomes one more
+    /// factor of the per-sample drive gain, applied to the detector input and stored beside
+    /// the audio, so the detector sees exactly what will be delayed and scaled (step 1.5 of
+    /// the module docs). A sample at or below the knee keeps the drive gain bit for bit.
+    /// Returns the next delay write position.
+    fn drive_and_clip(
+        &mut self,
+        left: &[f32],
+        right: &[f32],
+        len: usize,
+        mut write: usize,
+        clip_target: f32,
+    ) -> usize {
+        let history = TRUE_PEAK_HISTORY;
+        let (knee, headroom) = (self.clip_knee, self.clip_headroom);
+        let mut amount = self.clip_amount;
+        for i in 0..len {
+            let in_left = sanitize(left[i]);
+            let in_right = sanitize(right[i]);
+            let drive = self.drive.advance() as f32;
+            // Stereo-linked: the louder channel's driven magnitude sets the factor.
+            let magnitude = (in_left * drive).abs().max((in_right * drive).abs());
+            let gain = if magnitude > knee {
+                let excess = magnitude - knee;
+                let clipped = knee + headroom * excess / (excess + headroom);
+                drive * (1.0 + amount * (clipped / magnitude - 1.0))
+            } else {
+                drive
+            };
+            if amount != clip_target {
+                amount = approach(amount, clip_target, self.clip_step);
+            }
+            self.detector_left[history + i] = in_left * gain;
+            self.detector_right[history + i] = in_right * gain;
+            self.delay_left[write] = in_left;
+            self.delay_right[write] = in_right;
+            self.delay_drive[write] = gain;
+            write = (write + 1) & self.delay_mask;
+        }
+        self.clip_amount = amount;
+        write
     }
 
     /// Records the requirement, returns the held (sliding-minimum) requirement.

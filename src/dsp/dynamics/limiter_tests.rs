@@ -30,6 +30,7 @@ fn settings(
         release_ms,
         auto_release: auto,
         lookahead_ms: la,
+        character: LimiterCharacter::Transparent,
     }
 }
 
@@ -513,4 +514,216 @@ fn sliding_minimum_is_the_minimum_of_the_last_window_values() {
             );
         }
     }
+}
+
+// ---- Characters (issue 27 item 3). Transparent is what every test above measures. ----
+
+fn with_character(mut s: LimiterSettings, character: LimiterCharacter) -> LimiterSettings {
+    s.character = character;
+    s
+}
+
+/// The torture set of [`output_true_peak_never_exceeds_ceiling`], same bound, for the
+/// characters that change the envelope's behaviour.
+#[test]
+fn every_character_holds_the_ceiling_on_the_torture_set() {
+    for character in [LimiterCharacter::Punchy, LimiterCharacter::Dense] {
+        let mut worst = f32::NEG_INFINITY;
+        for fs in [44_100.0, 96_000.0] {
+            for (auto, release, lookahead) in
+                [(true, 100.0, 1.5), (false, 1.0, 0.5), (false, 1000.0, 5.0)]
+            {
+                for (name, drive, left, right) in torture_signals(fs) {
+                    let ceiling = -1.0;
+                    let mut limiter = Limiter::new(fs as f32);
+                    limiter.set(&with_character(
+                        settings(drive, ceiling, auto, release, lookahead),
+                        character,
+                    ));
+                    limiter.reset(fs as f32);
+                    let tail = limiter.latency_samples() as usize + 16;
+                    let left: Vec<f32> = left.iter().copied().chain(vec![0.0; tail]).collect();
+                    let right: Vec<f32> = right.iter().copied().chain(vec![0.0; tail]).collect();
+                    let (out_l, out_r) = run(&mut limiter, &left, &right, 256);
+                    let over = true_peak_dbtp(&out_l, &out_r) - ceiling;
+                    worst = worst.max(over);
+                    assert!(
+                        over <= 0.1,
+                        "{character:?}: {name} at {fs} Hz (auto {auto}, release {release}, la {lookahead}): {over} dB over"
+                    );
+                }
+            }
+        }
+        eprintln!("{character:?}: worst true-peak relative to ceiling: {worst:.4} dB");
+    }
+}
+
+/// No character changes the latency, and below the threshold every character is the exact
+/// delay (Punchy's clipper starts at the threshold, Dense only changes the release).
+#[test]
+fn characters_keep_latency_and_pass_quiet_audio_bit_exact() {
+    let fs = 48_000.0f32;
+    for character in LimiterCharacter::ALL {
+        let mut limiter = Limiter::new(fs);
+        limiter.set(&with_character(
+            settings(0.0, -1.0, true, 100.0, 1.5),
+            character,
+        ));
+        limiter.reset(fs);
+        let latency = limiter.latency_samples() as usize;
+        assert_eq!(latency, 72 + SUPPORT_DELAY_FRAMES, "{character:?}");
+        let mut noise = Noise::new(5);
+        let left: Vec<f32> = (0..4000).map(|_| 0.3 * noise.next()).collect();
+        let right: Vec<f32> = (0..4000).map(|_| 0.3 * noise.next()).collect();
+        let (out_l, out_r) = run(&mut limiter, &left, &right, 100);
+        for n in 0..left.len() - latency {
+            assert_eq!(out_l[n + latency], left[n], "{character:?}");
+            assert_eq!(out_r[n + latency], right[n], "{character:?}");
+        }
+    }
+}
+
+/// Largest sample-to-sample step of `x` from `from` on.
+fn max_step(x: &[f32], from: usize) -> f32 {
+    x[from..]
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Switching character while a loud tone plays (6 dB into the limiter) never makes a step
+/// larger than either character makes on its own: the clipper fades in and out over 10 ms,
+/// the release rate changes under a continuous envelope. (Without the fade, a clipper
+/// switched in or out at once steps the output by 0.143 here, 1.57 times the 0.091 the
+/// characters reach on their own.)
+#[test]
+fn switching_character_while_playing_is_click_free() {
+    let fs = 48_000.0f32;
+    let base = settings(6.0, -1.0, true, 100.0, 1.5);
+    let x: Vec<f32> = sine(500.0, fs as f64, 0.9, 48_000)
+        .iter()
+        .zip(sine(60.0, fs as f64, 0.2, 48_000))
+        .map(|(a, b)| a + b)
+        .collect();
+    let settle = 4800;
+    // Each character on its own, settled.
+    let mut steady = 0.0f32;
+    for character in LimiterCharacter::ALL {
+        let mut limiter = Limiter::new(fs);
+        limiter.set(&with_character(base, character));
+        limiter.reset(fs);
+        let (out, _) = run(&mut limiter, &x, &x, 100);
+        steady = steady.max(max_step(&out, settle));
+    }
+    // Every change of character, at block boundaries that fall on crests, troughs and
+    // zero crossings of the 500 Hz tone (a block of 100 frames is 1.04 of its periods).
+    use LimiterCharacter::{Dense, Punchy, Transparent};
+    let sequence = [Punchy, Dense, Transparent, Dense, Punchy, Transparent];
+    let mut limiter = Limiter::new(fs);
+    limiter.set(&base);
+    limiter.reset(fs);
+    let mut out_l = x.clone();
+    let mut out_r = x.clone();
+    let mut switches = 0;
+    for (i, (l, r)) in out_l.chunks_mut(100).zip(out_r.chunks_mut(100)).enumerate() {
+        if i >= 48 && i % 61 == 0 {
+            limiter.set(&with_character(base, sequence[switches % sequence.len()]));
+            switches += 1;
+        }
+        limiter.process(l, r);
+    }
+    assert!(switches >= 6, "{switches}");
+    let switching = max_step(&out_l, settle);
+    eprintln!("largest step: switching {switching:.5}, steady characters {steady:.5}");
+    assert!(
+        switching <= steady * 1.02,
+        "step {switching} while switching vs {steady} steady"
+    );
+    assert!(true_peak_dbtp(&out_l[settle..], &out_r[settle..]) <= -0.9);
+}
+
+/// Punchy's clipper glide is per sample, so its output (a switch to Dense included, which
+/// fades the clipper out) does not depend on the host's block size either.
+#[test]
+fn character_output_is_independent_of_block_size() {
+    let fs = 44_100.0;
+    let mut noise = Noise::new(11);
+    let left: Vec<f32> = (0..6000).map(|_| noise.next()).collect();
+    let right: Vec<f32> = (0..6000).map(|_| noise.next()).collect();
+    let mut reference = None;
+    for block in [1usize, 7, 64, 1000, 3000] {
+        let mut limiter = Limiter::new(fs);
+        limiter.set(&with_character(
+            settings(10.0, -2.0, true, 30.0, 2.0),
+            LimiterCharacter::Punchy,
+        ));
+        let (mut out_l, mut out_r) = (left.clone(), right.clone());
+        // The change arrives between two host blocks, at frame 3000 whatever the block size.
+        let (first_l, second_l) = out_l.split_at_mut(3000);
+        let (first_r, second_r) = out_r.split_at_mut(3000);
+        for (l, r) in first_l.chunks_mut(block).zip(first_r.chunks_mut(block)) {
+            limiter.process(l, r);
+        }
+        limiter.set(&with_character(
+            settings(10.0, -2.0, true, 30.0, 2.0),
+            LimiterCharacter::Dense,
+        ));
+        for (l, r) in second_l.chunks_mut(block).zip(second_r.chunks_mut(block)) {
+            limiter.process(l, r);
+        }
+        let out = (out_l, out_r);
+        match &reference {
+            None => reference = Some(out),
+            Some(r) => assert_eq!(r, &out, "block {block}"),
+        }
+    }
+}
+
+/// Punchy lets the limiter reduce less: a peak 6 dB over the threshold leaves the clipper
+/// 2.2 dB over it, so the gain reduction the limiter reports is about 2.2 dB, not 6.
+/// Dense releases 1/0.3 times faster than Transparent (manual release time constant).
+#[test]
+fn characters_do_what_they_say() {
+    let fs = 48_000.0;
+    let reduction = |character| {
+        let mut limiter = Limiter::new(fs as f32);
+        limiter.set(&with_character(
+            settings(6.0, -6.0, true, 100.0, 1.5),
+            character,
+        ));
+        limiter.reset(fs as f32);
+        let x = sine(1000.0, fs, 0.5, 24_000);
+        run(&mut limiter, &x, &x, 512);
+        limiter.gain_reduction_db()
+    };
+    let transparent = reduction(LimiterCharacter::Transparent);
+    let punchy = reduction(LimiterCharacter::Punchy);
+    eprintln!("gain reduction: transparent {transparent:.3} dB, punchy {punchy:.3} dB");
+    assert!((transparent - 6.05).abs() < 0.3, "{transparent}");
+    assert!((punchy - 2.3).abs() < 0.3, "{punchy}");
+
+    // Manual release 100 ms: the remaining reduction halves every tau ln 2.
+    let tau_ms = |character| {
+        let mut limiter = Limiter::new(fs as f32);
+        limiter.set(&with_character(
+            settings(0.0, -6.0, false, 100.0, 1.5),
+            character,
+        ));
+        limiter.reset(fs as f32);
+        let end = 4800 + 2400;
+        let x: Vec<f32> = (0..end + 24_000)
+            .map(|n| if (4800..end).contains(&n) { 1.0 } else { 0.1 })
+            .collect();
+        let gain = applied_gain(&mut limiter, &x);
+        let t60 = (end..gain.len()).find(|&n| gain[n] >= 0.6).unwrap();
+        let t80 = (end..gain.len()).find(|&n| gain[n] >= 0.8).unwrap();
+        (t80 - t60) as f64 / fs * 1000.0 / std::f64::consts::LN_2
+    };
+    let (transparent, dense) = (
+        tau_ms(LimiterCharacter::Transparent),
+        tau_ms(LimiterCharacter::Dense),
+    );
+    eprintln!("release time constant: transparent {transparent:.2} ms, dense {dense:.2} ms");
+    assert!((transparent / 100.0 - 1.0).abs() < 0.03, "{transparent}");
+    assert!((dense / 30.0 - 1.0).abs() < 0.05, "{dense}");
 }
