@@ -34,9 +34,10 @@
 //! Characters ([`LimiterCharacter`]) change only the envelope's behaviour around this
 //! topology, never the lookahead, the hold or the delay, so they change neither the latency
 //! nor the true-peak argument above: *Transparent* is the topology as described; *Punchy*
-//! puts a bounded, stereo-linked soft clipper in front of the detector (step 1.5: the driven
-//! samples above the threshold are shaved by at most [`PUNCHY_CLIP_MAX_DB`] before the
-//! limiter sees them); *Dense* runs the release [`DENSE_RELEASE_SCALE`] times faster.
+//! puts a bounded, stereo-linked transient soft clipper in front of the detector (step 1.5:
+//! driven samples that rise above both the threshold and the level of the last milliseconds
+//! are shaved by at most [`PUNCHY_CLIP_MAX_DB`] before the limiter sees them); *Dense* runs
+//! the release [`DENSE_RELEASE_SCALE`] times faster.
 //!
 //! Because the gain still varies within the interpolation filter's support during attack
 //! and release ramps, the product `gain * signal` can overshoot the requirement by a tiny
@@ -101,12 +102,20 @@ const AUTO_FAST_RELEASE_FACTOR: f32 = 0.25;
 const AUTO_SLOW_RELEASE_FACTOR: f32 = 3.0;
 /// Gain below this counts as "gain reduction active" for the sustain measure (~0.01 dB).
 const SUSTAIN_ACTIVE_GAIN: f32 = 0.999;
-/// Punchy: the most the clipper takes off a driven sample, dB. Its curve rises from the
-/// threshold with slope 1 and approaches threshold + this asymptotically, so a peak 6 dB over
-/// the threshold leaves the clipper 2.2 dB over it (the limiter takes the rest), one 12 dB over
-/// leaves it 2.7 dB over. 3 dB is about what mastering engineers clip into a limiter before
-/// the clipping itself becomes audible as grit on sustained material.
+/// Punchy: the most the clipper takes off a driven sample, dB. Its curve rises from the knee
+/// with slope 1 and approaches knee + this asymptotically, so a transient 6 dB over the knee
+/// leaves the clipper 2.2 dB over it (the limiter takes the rest), one 12 dB over leaves it
+/// 2.7 dB over. A few dB is what mastering engineers commonly clip into a limiter.
 pub const PUNCHY_CLIP_MAX_DB: f32 = 3.0;
+/// Punchy: attack time constant of the clipper's level follower. A sound that rises faster
+/// than this (a drum hit: its first milliseconds) outruns the follower and is clipped; one
+/// that stays (a tone, a held chord) is caught within a few of these and then only limited.
+const PUNCHY_FOLLOWER_ATTACK_SECONDS: f32 = 0.002;
+/// Punchy: release time constant of the follower: long against a bass period (a 60 Hz tone's
+/// crests, 8.3 ms apart, find it 8 % lower, which the soft knee barely touches), short against
+/// the gap between drum hits (it is back near the threshold 250 ms later, the next hit is
+/// clipped again).
+const PUNCHY_FOLLOWER_RELEASE_SECONDS: f32 = 0.1;
 /// Dense: the release time constants (manual, and both auto stages) are the release setting
 /// times this.
 pub const DENSE_RELEASE_SCALE: f32 = 0.3;
@@ -132,21 +141,27 @@ pub enum LimiterCharacter {
     /// it is turned down, not reshaped.
     #[default]
     Transparent,
-    /// Clip, then limit. A stereo-linked soft clipper on the driven signal, in front of the
-    /// detector, shaves samples above the threshold by at most [`PUNCHY_CLIP_MAX_DB`] (curve
-    /// `T + h x / (x + h)` of the excess `x` over the threshold `T`, `h = T (10^(3/20) - 1)`:
-    /// slope 1 at the threshold, so nothing below it is touched and there is no corner). On
-    /// music what exceeds the threshold is mostly the first milliseconds of drum hits, whose
-    /// broadband spectrum masks the clipper's harmonics; the limiter then needs up to 3 dB
-    /// less gain reduction around each hit, so its lookahead ramp and release duck the body of
-    /// the transient and everything under it that much less (the transient keeps its punch,
-    /// and the master is louder). The price is waveform distortion wherever the clipper works:
-    /// a sustained tone driven over the ceiling is clipped, not just turned down (the THD+N
-    /// figure in the README shows it). The true-peak argument is unchanged: the detector sees
-    /// the clipped signal, which is exactly what is delayed and scaled (the clip is one more
-    /// factor of the per-sample drive gain stored beside the audio), so the ceiling holds for
-    /// the clipper's own inter-sample peaks as well. Stereo-linked (one factor from the louder
-    /// channel, like the limiter's gain): the image never shifts.
+    /// Clip the transients, limit the rest. A stereo-linked transient soft clipper on the
+    /// driven signal, in front of the detector. Its knee `K` is the larger of the threshold
+    /// and a level follower (the branching peak detector of Giannoulis, Massberg, Reiss 2012:
+    /// 2 ms attack, 100 ms release) of the driven magnitude; above the knee the curve is
+    /// `K + h x / (x + h)` of the excess `x`, `h = K (10^(3/20) - 1)`: slope 1 at the knee (no
+    /// corner), never more than [`PUNCHY_CLIP_MAX_DB`] over it. What rises faster than the
+    /// follower, the first milliseconds of a drum hit, is clipped (its broadband spectrum
+    /// masks the clipper's harmonics, and a clip that short has no time to sound as
+    /// distortion); what stays is caught by the follower within a few milliseconds and only
+    /// limited, so a held tone over the ceiling is turned down cleanly as in Transparent
+    /// (THD+N figure in the README). The limiter then needs up to 3 dB less gain reduction
+    /// around each hit, so its lookahead ramp and release duck the hit's first milliseconds
+    /// and everything under it that much less: the transient's onset comes through louder,
+    /// and so does the master. A slower limiter attack cannot do this (the ramp is as long as
+    /// the lookahead, which is latency), a clipper can: it needs no lookahead. The price is
+    /// the clipper's distortion of the transients, and of bass whose crests outrun the
+    /// follower's release (the IMD figure). The true-peak argument is unchanged: the detector
+    /// sees the clipped signal, which is exactly what is delayed and scaled (the clip is one
+    /// more factor of the per-sample drive gain stored beside the audio), so the ceiling holds
+    /// for the clipper's own inter-sample peaks as well. Stereo-linked (one factor from the
+    /// louder channel, like the limiter's gain): the image never shifts.
     Punchy,
     /// Loud and dense: release time constants [`DENSE_RELEASE_SCALE`] times the setting
     /// (manual, and both stages of the auto release). The gain recovers between peaks 3.3x
@@ -404,12 +419,16 @@ pub struct Limiter {
 
     /// Punchy's clipper: how much of it is in (0..1; 1 while Punchy, 0 otherwise, gliding
     /// linearly over [`CHARACTER_CROSSFADE_SECONDS`] on a change), the per-sample glide step,
-    /// and its curve: the knee (the threshold) and the headroom above it (the asymptote minus
-    /// the knee).
+    /// the lowest knee (the threshold), the headroom above the knee relative to it (the
+    /// asymptote over the knee, minus 1), and the level follower with its attack and release
+    /// rates (`1 - one_pole_coeff`).
     clip_amount: f32,
     clip_step: f32,
     clip_knee: f32,
     clip_headroom: f32,
+    clip_follower: f32,
+    clip_attack_rate: f32,
+    clip_release_rate: f32,
 
     sample_index: u64,
     block_min_gain: f32,
@@ -455,6 +474,9 @@ impl Limiter {
             clip_step: 0.0,
             clip_knee: 1.0,
             clip_headroom: 0.0,
+            clip_follower: 0.0,
+            clip_attack_rate: 1.0,
+            clip_release_rate: 1.0,
             sample_index: 0,
             block_min_gain: 1.0,
         };
@@ -527,6 +549,7 @@ impl Limiter {
         self.drive.snap();
         self.mix = if settings.enabled { 1.0 } else { 0.0 };
         self.clip_amount = self.clip_target();
+        self.clip_follower = 0.0;
     }
 
     /// What [`Self::clip_amount`] glides to for the current character.
@@ -561,7 +584,9 @@ impl Limiter {
         self.sustain_coeff = one_pole_coeff(AUTO_SUSTAIN_SECONDS, fs);
         self.clip_step = 1.0 / (CHARACTER_CROSSFADE_SECONDS * fs).max(1.0);
         self.clip_knee = self.threshold;
-        self.clip_headroom = self.threshold * (db_to_gain(PUNCHY_CLIP_MAX_DB) - 1.0);
+        self.clip_headroom = db_to_gain(PUNCHY_CLIP_MAX_DB) - 1.0;
+        self.clip_attack_rate = 1.0 - one_pole_coeff(PUNCHY_FOLLOWER_ATTACK_SECONDS, fs);
+        self.clip_release_rate = 1.0 - one_pole_coeff(PUNCHY_FOLLOWER_RELEASE_SECONDS, fs);
         self.target_lookahead_samples =
             Self::lookahead_to_samples(settings.lookahead_ms, fs).min(self.max_lookahead_samples);
     }
@@ -684,21 +709,43 @@ impl Limiter {
         clip_target: f32,
     ) -> usize {
         let history = TRUE_PEAK_HISTORY;
-        let (knee, headroom) = (self.clip_knee, self.clip_headroom);
+        let (threshold, headroom) = (self.clip_knee, self.clip_headroom);
+        let (attack, release) = (self.clip_attack_rate, self.clip_release_rate);
         let mut amount = self.clip_amount;
+        if amount == 0.0 {
+            // Fading in from Transparent or Dense: the follower starts at the level of the
+            // last driven samples (the detector's history), not at whatever it held when
+            // Punchy was last on, nor at silence (which would clip what is playing as if it
+            // were a new transient).
+            self.clip_follower = finite_max(
+                abs_peak(&self.detector_left[..history]),
+                abs_peak(&self.detector_right[..history]),
+            );
+        }
+        let mut follower = self.clip_follower;
         for i in 0..len {
             let in_left = sanitize(left[i]);
             let in_right = sanitize(right[i]);
             let drive = self.drive.advance() as f32;
             // Stereo-linked: the louder channel's driven magnitude sets the factor.
             let magnitude = (in_left * drive).abs().max((in_right * drive).abs());
+            // The knee is the level of the samples before this one (or the threshold).
+            let knee = finite_max(threshold, follower);
             let gain = if magnitude > knee {
                 let excess = magnitude - knee;
-                let clipped = knee + headroom * excess / (excess + headroom);
+                let room = knee * headroom;
+                let clipped = knee + room * excess / (excess + room);
                 drive * (1.0 + amount * (clipped / magnitude - 1.0))
             } else {
                 drive
             };
+            // Branching peak detector (Giannoulis, Massberg, Reiss 2012, section on level detection).
+            let rate = if magnitude > follower {
+                attack
+            } else {
+                release
+            };
+            follower += (magnitude - follower) * rate;
             if amount != clip_target {
                 amount = approach(amount, clip_target, self.clip_step);
             }
@@ -710,6 +757,7 @@ impl Limiter {
             write = (write + 1) & self.delay_mask;
         }
         self.clip_amount = amount;
+        self.clip_follower = follower;
         write
     }
 
