@@ -17,7 +17,7 @@ use fairmaster::ab::{AbMonitor, AbSettings};
 use fairmaster::chain::Chain;
 use fairmaster::dsp::dither::{Dither, DitherMode, DitherSettings};
 use fairmaster::dsp::dynamics::compressor::Compressor;
-use fairmaster::dsp::dynamics::limiter::Limiter;
+use fairmaster::dsp::dynamics::limiter::{Limiter, LimiterCharacter, LimiterSettings};
 use fairmaster::dsp::filters::eq::Eq;
 use fairmaster::dsp::meters::correlation::CorrelationMeter;
 use fairmaster::dsp::meters::loudness::LoudnessMeter;
@@ -206,6 +206,20 @@ fn benches(c: &mut Criterion) {
     let mut limiter = Limiter::new(SAMPLE_RATE);
     limiter.set(&settings.limiter);
     bench_stereo(c, "limiter", |l, r| limiter.process(l, r));
+
+    // The same settings in the other characters (issue 27): Punchy's transient clipper runs in
+    // the drive loop, Dense only changes the release rates.
+    for (name, character) in [
+        ("limiter_punchy", LimiterCharacter::Punchy),
+        ("limiter_dense", LimiterCharacter::Dense),
+    ] {
+        let mut limiter = Limiter::new(SAMPLE_RATE);
+        limiter.set(&LimiterSettings {
+            character,
+            ..settings.limiter
+        });
+        bench_stereo(c, name, |l, r| limiter.process(l, r));
+    }
 
     let mut dither = Dither::new(SAMPLE_RATE);
     dither.set(&DitherSettings {

@@ -108,6 +108,8 @@ const ADDED_AFTER_V0_1_0: &[&str] = &[
     "solo_band",
     // Snapshots (issue 15): match on, with no snapshot current it changes nothing.
     "snapshot_match",
+    // Limiter characters (issue 27): Transparent is the limiter 0.1.0 had, bit for bit.
+    "lim_character",
 ];
 
 fn state_json(bytes: &[u8]) -> serde_json::Value {

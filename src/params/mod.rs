@@ -630,6 +630,7 @@ mod tests {
             s.stereo.mono_bass_enabled = bit(32);
             s.limiter.enabled = bit(33);
             s.limiter.auto_release = bit(34);
+            s.limiter.character = limiter::LimiterCharacter::ALL[(bits >> 38) as usize % 3];
             s.dither.mode = match (bits >> 35) % 3 {
                 0 => dither::DitherMode::Off,
                 1 => dither::DitherMode::Bits24,

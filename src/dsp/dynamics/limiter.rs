@@ -31,6 +31,14 @@
 //!    `W + SUPPORT_DELAY_FRAMES` frames so the gain computed for a peak lines up with it (see
 //!    [`Limiter::latency_samples`]).
 //!
+//! Characters ([`LimiterCharacter`]) change only the envelope's behaviour around this
+//! topology, never the lookahead, the hold or the delay, so they change neither the latency
+//! nor the true-peak argument above: *Transparent* is the topology as described; *Punchy*
+//! puts a bounded, stereo-linked transient soft clipper in front of the detector (step 1.5:
+//! driven samples that rise above both the threshold and the level of the last milliseconds
+//! are shaved by at most [`PUNCHY_CLIP_MAX_DB`] before the limiter sees them); *Dense* runs
+//! the release [`DENSE_RELEASE_SCALE`] times faster.
+//!
 //! Because the gain still varies within the interpolation filter's support during attack
 //! and release ramps, the product `gain * signal` can overshoot the requirement by a tiny
 //! amount; an internal safety margin of [`SAFETY_MARGIN_DB`] below the ceiling absorbs it
@@ -94,6 +102,94 @@ const AUTO_FAST_RELEASE_FACTOR: f32 = 0.25;
 const AUTO_SLOW_RELEASE_FACTOR: f32 = 3.0;
 /// Gain below this counts as "gain reduction active" for the sustain measure (~0.01 dB).
 const SUSTAIN_ACTIVE_GAIN: f32 = 0.999;
+/// Punchy: the most the clipper takes off a driven sample, dB. Its curve rises from the knee
+/// with slope 1 and approaches knee + this asymptotically, so a transient 6 dB over the knee
+/// leaves the clipper 2.2 dB over it (the limiter takes the rest), one 12 dB over leaves it
+/// 2.7 dB over. A few dB is what mastering engineers commonly clip into a limiter.
+pub const PUNCHY_CLIP_MAX_DB: f32 = 3.0;
+/// Punchy: attack time constant of the clipper's level follower. A sound that rises faster
+/// than this (a drum hit: its first milliseconds) outruns the follower and is clipped; one
+/// that stays (a tone, a held chord) is caught within a few of these and then only limited.
+const PUNCHY_FOLLOWER_ATTACK_SECONDS: f32 = 0.002;
+/// Punchy: release time constant of the follower: long against a bass period (a 60 Hz tone's
+/// crests, 8.3 ms apart, find it 8 % lower, which the soft knee barely touches), short against
+/// the gap between drum hits (it is back near the threshold 250 ms later, the next hit is
+/// clipped again).
+const PUNCHY_FOLLOWER_RELEASE_SECONDS: f32 = 0.1;
+/// Dense: the release time constants (manual, and both auto stages) are the release setting
+/// times this.
+pub const DENSE_RELEASE_SCALE: f32 = 0.3;
+/// A change of character fades the clipper in or out over this time (the release change needs
+/// no fade: the envelope is continuous whatever its rate).
+const CHARACTER_CROSSFADE_SECONDS: f32 = 0.010;
+
+/// How the limiter reaches its (unchanged) true-peak ceiling. Not a structural setting: the
+/// lookahead, the hold and the delay are the same for every character, so is the latency.
+/// Switching is click-free (the clipper fades in or out over 10 ms; the release rate changes
+/// under a continuous envelope).
+///
+/// The three sit at different points of the trade-off every peak limiter makes between
+/// loudness, distortion and transient shape (Giannoulis, Massberg, Reiss 2012, "Digital
+/// Dynamic Range Compressor Design: A Tutorial and Analysis", JAES 60(6): fast time constants
+/// let the gain follow the waveform, which is distortion, slow ones duck the programme around
+/// every peak, which costs loudness and flattens transients).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LimiterCharacter {
+    /// The min-hold + moving-average lookahead limiter of the module docs: the gain ramps over
+    /// the lookahead, holds, and releases (manual or program-dependent). Lowest distortion:
+    /// a steady tone above the ceiling gets a constant gain (the hold spans its period), so
+    /// it is turned down, not reshaped.
+    #[default]
+    Transparent,
+    /// Clip the transients, limit the rest. A stereo-linked transient soft clipper on the
+    /// driven signal, in front of the detector. Its knee `K` is the larger of the threshold
+    /// and a level follower (the branching peak detector of Giannoulis, Massberg, Reiss 2012:
+    /// 2 ms attack, 100 ms release) of the driven magnitude; above the knee the curve is
+    /// `K + h x / (x + h)` of the excess `x`, `h = K (10^(3/20) - 1)`: slope 1 at the knee (no
+    /// corner), never more than [`PUNCHY_CLIP_MAX_DB`] over it. What rises faster than the
+    /// follower, the first milliseconds of a drum hit, is clipped (its broadband spectrum
+    /// masks the clipper's harmonics, and a clip that short has no time to sound as
+    /// distortion); what stays is caught by the follower within a few milliseconds and only
+    /// limited, so a held tone over the ceiling is turned down cleanly as in Transparent
+    /// (THD+N figure in the README). The limiter then needs up to 3 dB less gain reduction
+    /// around each hit, so its lookahead ramp and release duck the hit's first milliseconds
+    /// and everything under it that much less: the transient's onset comes through louder,
+    /// and so does the master. A slower limiter attack cannot do this (the ramp is as long as
+    /// the lookahead, which is latency), a clipper can: it needs no lookahead. The price is
+    /// the clipper's distortion of the transients, and of bass whose crests outrun the
+    /// follower's release (the IMD figure). The true-peak argument is unchanged: the detector
+    /// sees the clipped signal, which is exactly what is delayed and scaled (the clip is one
+    /// more factor of the per-sample drive gain stored beside the audio), so the ceiling holds
+    /// for the clipper's own inter-sample peaks as well. Stereo-linked (one factor from the
+    /// louder channel, like the limiter's gain): the image never shifts.
+    Punchy,
+    /// Loud and dense: release time constants [`DENSE_RELEASE_SCALE`] times the setting
+    /// (manual, and both stages of the auto release). The gain recovers between peaks 3.3x
+    /// sooner, so the average gain, and with it the loudness at a given drive, is higher;
+    /// the price is that on low frequencies (periods longer than the hold) the gain follows
+    /// the waveform more (intermodulation: a bass note modulates everything above it) and
+    /// dense programme pumps more. Attack and hold are unchanged, so is the ceiling argument
+    /// (the release can only raise the gain towards the held requirement).
+    Dense,
+}
+
+impl LimiterCharacter {
+    /// Every character, in the order the parameter lists them.
+    pub const ALL: [Self; 3] = [Self::Transparent, Self::Punchy, Self::Dense];
+
+    /// Factor on the release time constants.
+    fn release_scale(self) -> f32 {
+        match self {
+            Self::Transparent | Self::Punchy => 1.0,
+            Self::Dense => DENSE_RELEASE_SCALE,
+        }
+    }
+
+    /// Whether the character clips in front of the detector.
+    fn clips(self) -> bool {
+        self == Self::Punchy
+    }
+}
 
 /// Limiter parameters. `Default` is the typical mastering setting (ceiling -1 dBTP, no drive).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -117,6 +213,8 @@ pub struct LimiterSettings {
     /// Lookahead, ms, 0.5..5. Changing it changes `latency_samples()`; the change is applied
     /// with a 2 ms fade-out / 2 ms fade-in so the delay jump is inaudible.
     pub lookahead_ms: f32,
+    /// How the ceiling is reached ([`LimiterCharacter`]); never changes the latency.
+    pub character: LimiterCharacter,
 }
 
 /// Input gain into the limiter, dB.
@@ -137,6 +235,7 @@ impl Default for LimiterSettings {
             release_ms: RELEASE_MS.default,
             auto_release: true,
             lookahead_ms: LOOKAHEAD_MS.default,
+            character: LimiterCharacter::Transparent,
         }
     }
 }
@@ -148,7 +247,7 @@ pub const SAFETY_LOOKAHEAD_MS: f32 = 0.5;
 
 impl LimiterSettings {
     /// The listening paths' safety limiter at `ceiling_db` (the master's ceiling): no drive,
-    /// 100 ms auto release, [`SAFETY_LOOKAHEAD_MS`]. One definition for the realtime paths
+    /// 100 ms auto release, [`SAFETY_LOOKAHEAD_MS`], transparent. One definition for the realtime paths
     /// (`ab/`) and the reference's precomputed limiting curve (`reference/track.rs`), which
     /// must behave exactly alike.
     pub fn safety(ceiling_db: f32, enabled: bool) -> Self {
@@ -159,6 +258,7 @@ impl LimiterSettings {
             release_ms: 100.0,
             auto_release: true,
             lookahead_ms: SAFETY_LOOKAHEAD_MS,
+            character: LimiterCharacter::Transparent,
         }
     }
 
@@ -171,6 +271,7 @@ impl LimiterSettings {
             release_ms: RELEASE_MS.sanitize(self.release_ms),
             auto_release: self.auto_release,
             lookahead_ms: LOOKAHEAD_MS.sanitize(self.lookahead_ms),
+            character: self.character,
         }
     }
 }
@@ -316,6 +417,19 @@ pub struct Limiter {
     slow_release_rate: f32,
     sustain_coeff: f32,
 
+    /// Punchy's clipper: how much of it is in (0..1; 1 while Punchy, 0 otherwise, gliding
+    /// linearly over [`CHARACTER_CROSSFADE_SECONDS`] on a change), the per-sample glide step,
+    /// the lowest knee (the threshold), the headroom above the knee relative to it (the
+    /// asymptote over the knee, minus 1), and the level follower with its attack and release
+    /// rates (`1 - one_pole_coeff`).
+    clip_amount: f32,
+    clip_step: f32,
+    clip_knee: f32,
+    clip_headroom: f32,
+    clip_follower: f32,
+    clip_attack_rate: f32,
+    clip_release_rate: f32,
+
     sample_index: u64,
     block_min_gain: f32,
 }
@@ -356,6 +470,13 @@ impl Limiter {
             fast_release_rate: 1.0,
             slow_release_rate: 1.0,
             sustain_coeff: 0.0,
+            clip_amount: 0.0,
+            clip_step: 0.0,
+            clip_knee: 1.0,
+            clip_headroom: 0.0,
+            clip_follower: 0.0,
+            clip_attack_rate: 1.0,
+            clip_release_rate: 1.0,
             sample_index: 0,
             block_min_gain: 1.0,
         };
@@ -427,6 +548,17 @@ impl Limiter {
         self.fade = 1.0;
         self.drive.snap();
         self.mix = if settings.enabled { 1.0 } else { 0.0 };
+        self.clip_amount = self.clip_target();
+        self.clip_follower = 0.0;
+    }
+
+    /// What [`Self::clip_amount`] glides to for the current character.
+    fn clip_target(&self) -> f32 {
+        if self.settings.character.clips() {
+            1.0
+        } else {
+            0.0
+        }
     }
 
     /// Updates parameters. Realtime-safe: no allocation; drive, bypass and lookahead changes
@@ -444,11 +576,17 @@ impl Limiter {
         self.mix_step = 1.0 / (BYPASS_CROSSFADE_SECONDS * fs).max(1.0);
         self.fade_step = 1.0 / (LOOKAHEAD_FADE_SECONDS * fs).max(1.0);
         self.threshold = db_to_gain(settings.ceiling_db - SAFETY_MARGIN_DB);
-        let release_s = settings.release_ms * 0.001;
+        // Transparent's scale is 1.0: the product is the release exactly as before.
+        let release_s = settings.release_ms * 0.001 * settings.character.release_scale();
         self.manual_release_rate = 1.0 - one_pole_coeff(release_s, fs);
         self.fast_release_rate = 1.0 - one_pole_coeff(release_s * AUTO_FAST_RELEASE_FACTOR, fs);
         self.slow_release_rate = 1.0 - one_pole_coeff(release_s * AUTO_SLOW_RELEASE_FACTOR, fs);
         self.sustain_coeff = one_pole_coeff(AUTO_SUSTAIN_SECONDS, fs);
+        self.clip_step = 1.0 / (CHARACTER_CROSSFADE_SECONDS * fs).max(1.0);
+        self.clip_knee = self.threshold;
+        self.clip_headroom = db_to_gain(PUNCHY_CLIP_MAX_DB) - 1.0;
+        self.clip_attack_rate = 1.0 - one_pole_coeff(PUNCHY_FOLLOWER_ATTACK_SECONDS, fs);
+        self.clip_release_rate = 1.0 - one_pole_coeff(PUNCHY_FOLLOWER_RELEASE_SECONDS, fs);
         self.target_lookahead_samples =
             Self::lookahead_to_samples(settings.lookahead_ms, fs).min(self.max_lookahead_samples);
     }
@@ -497,17 +635,22 @@ impl Limiter {
         // setting is exact), detector input, and the audio delay line (undriven input and
         // the drive applied to it).
         let mut write = self.delay_write;
-        for i in 0..len {
-            let in_left = sanitize(left[i]);
-            let in_right = sanitize(right[i]);
-            // One compare per sample once settled (the usual case: the value is then exact).
-            let drive = self.drive.advance() as f32;
-            self.detector_left[history + i] = in_left * drive;
-            self.detector_right[history + i] = in_right * drive;
-            self.delay_left[write] = in_left;
-            self.delay_right[write] = in_right;
-            self.delay_drive[write] = drive;
-            write = (write + 1) & self.delay_mask;
+        let clip_target = self.clip_target();
+        if self.clip_amount == 0.0 && clip_target == 0.0 {
+            for i in 0..len {
+                let in_left = sanitize(left[i]);
+                let in_right = sanitize(right[i]);
+                // One compare per sample once settled (the usual case: the value is then exact).
+                let drive = self.drive.advance() as f32;
+                self.detector_left[history + i] = in_left * drive;
+                self.detector_right[history + i] = in_right * drive;
+                self.delay_left[write] = in_left;
+                self.delay_right[write] = in_right;
+                self.delay_drive[write] = drive;
+                write = (write + 1) & self.delay_mask;
+            }
+        } else {
+            write = self.drive_and_clip(left, right, len, write, clip_target);
         }
 
         // Stage 2: stereo-linked true peak (8x interpolation with refinement, samples included)
@@ -550,6 +693,72 @@ impl Limiter {
         };
         self.delay_write = write;
         min_gain
+    }
+
+    /// Stage 1 with Punchy's clipper in (or fading in or out): the clip becomes one more
+    /// factor of the per-sample drive gain, applied to the detector input and stored beside
+    /// the audio, so the detector sees exactly what will be delayed and scaled (step 1.5 of
+    /// the module docs). A sample at or below the knee keeps the drive gain bit for bit.
+    /// Returns the next delay write position.
+    fn drive_and_clip(
+        &mut self,
+        left: &[f32],
+        right: &[f32],
+        len: usize,
+        mut write: usize,
+        clip_target: f32,
+    ) -> usize {
+        let history = TRUE_PEAK_HISTORY;
+        let (threshold, headroom) = (self.clip_knee, self.clip_headroom);
+        let (attack, release) = (self.clip_attack_rate, self.clip_release_rate);
+        let mut amount = self.clip_amount;
+        if amount == 0.0 {
+            // Fading in from Transparent or Dense: the follower starts at the level of the
+            // last driven samples (the detector's history), not at whatever it held when
+            // Punchy was last on, nor at silence (which would clip what is playing as if it
+            // were a new transient).
+            self.clip_follower = finite_max(
+                abs_peak(&self.detector_left[..history]),
+                abs_peak(&self.detector_right[..history]),
+            );
+        }
+        let mut follower = self.clip_follower;
+        for i in 0..len {
+            let in_left = sanitize(left[i]);
+            let in_right = sanitize(right[i]);
+            let drive = self.drive.advance() as f32;
+            // Stereo-linked: the louder channel's driven magnitude sets the factor.
+            let magnitude = (in_left * drive).abs().max((in_right * drive).abs());
+            // The knee is the level of the samples before this one (or the threshold).
+            let knee = finite_max(threshold, follower);
+            let gain = if magnitude > knee {
+                let excess = magnitude - knee;
+                let room = knee * headroom;
+                let clipped = knee + room * excess / (excess + room);
+                drive * (1.0 + amount * (clipped / magnitude - 1.0))
+            } else {
+                drive
+            };
+            // Branching peak detector (Giannoulis, Massberg, Reiss 2012, section on level detection).
+            let rate = if magnitude > follower {
+                attack
+            } else {
+                release
+            };
+            follower += (magnitude - follower) * rate;
+            if amount != clip_target {
+                amount = approach(amount, clip_target, self.clip_step);
+            }
+            self.detector_left[history + i] = in_left * gain;
+            self.detector_right[history + i] = in_right * gain;
+            self.delay_left[write] = in_left;
+            self.delay_right[write] = in_right;
+            self.delay_drive[write] = gain;
+            write = (write + 1) & self.delay_mask;
+        }
+        self.clip_amount = amount;
+        self.clip_follower = follower;
+        write
     }
 
     /// Records the requirement, returns the held (sliding-minimum) requirement.

@@ -30,6 +30,7 @@ fn settings(
         release_ms,
         auto_release: auto,
         lookahead_ms: la,
+        character: LimiterCharacter::Transparent,
     }
 }
 
@@ -513,4 +514,265 @@ fn sliding_minimum_is_the_minimum_of_the_last_window_values() {
             );
         }
     }
+}
+
+// ---- Characters (issue 27 item 3). Transparent is what every test above measures. ----
+
+fn with_character(mut s: LimiterSettings, character: LimiterCharacter) -> LimiterSettings {
+    s.character = character;
+    s
+}
+
+/// The torture set of [`output_true_peak_never_exceeds_ceiling`], same bound, for the
+/// characters that change the envelope's behaviour.
+#[test]
+fn every_character_holds_the_ceiling_on_the_torture_set() {
+    for character in [LimiterCharacter::Punchy, LimiterCharacter::Dense] {
+        let mut worst = f32::NEG_INFINITY;
+        for fs in [44_100.0, 96_000.0] {
+            for (auto, release, lookahead) in
+                [(true, 100.0, 1.5), (false, 1.0, 0.5), (false, 1000.0, 5.0)]
+            {
+                for (name, drive, left, right) in torture_signals(fs) {
+                    let ceiling = -1.0;
+                    let mut limiter = Limiter::new(fs as f32);
+                    limiter.set(&with_character(
+                        settings(drive, ceiling, auto, release, lookahead),
+                        character,
+                    ));
+                    limiter.reset(fs as f32);
+                    let tail = limiter.latency_samples() as usize + 16;
+                    let left: Vec<f32> = left.iter().copied().chain(vec![0.0; tail]).collect();
+                    let right: Vec<f32> = right.iter().copied().chain(vec![0.0; tail]).collect();
+                    let (out_l, out_r) = run(&mut limiter, &left, &right, 256);
+                    let over = true_peak_dbtp(&out_l, &out_r) - ceiling;
+                    worst = worst.max(over);
+                    assert!(
+                        over <= 0.1,
+                        "{character:?}: {name} at {fs} Hz (auto {auto}, release {release}, la {lookahead}): {over} dB over"
+                    );
+                }
+            }
+        }
+        eprintln!("{character:?}: worst true-peak relative to ceiling: {worst:.4} dB");
+    }
+}
+
+/// No character changes the latency, and below the threshold every character is the exact
+/// delay (Punchy's clipper starts at the threshold, Dense only changes the release).
+#[test]
+fn characters_keep_latency_and_pass_quiet_audio_bit_exact() {
+    let fs = 48_000.0f32;
+    for character in LimiterCharacter::ALL {
+        let mut limiter = Limiter::new(fs);
+        limiter.set(&with_character(
+            settings(0.0, -1.0, true, 100.0, 1.5),
+            character,
+        ));
+        limiter.reset(fs);
+        let latency = limiter.latency_samples() as usize;
+        assert_eq!(latency, 72 + SUPPORT_DELAY_FRAMES, "{character:?}");
+        let mut noise = Noise::new(5);
+        let left: Vec<f32> = (0..4000).map(|_| 0.3 * noise.next()).collect();
+        let right: Vec<f32> = (0..4000).map(|_| 0.3 * noise.next()).collect();
+        let (out_l, out_r) = run(&mut limiter, &left, &right, 100);
+        for n in 0..left.len() - latency {
+            assert_eq!(out_l[n + latency], left[n], "{character:?}");
+            assert_eq!(out_r[n + latency], right[n], "{character:?}");
+        }
+    }
+}
+
+/// Largest sample-to-sample step of `x` from `from` on.
+fn max_step(x: &[f32], from: usize) -> f32 {
+    x[from..]
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Switching character while loud tone bursts play (6 dB into the limiter) never makes a
+/// step larger than the characters make on their own: the clipper fades in and out over
+/// 10 ms, the release rate changes under a continuous envelope. The switches fall on the
+/// first crest of a burst, where Punchy clips hardest: without the fade, leaving Punchy
+/// there unclips the crest within one sample (a step of 0.164 where the characters on their
+/// own reach 0.071).
+#[test]
+fn switching_character_while_playing_is_click_free() {
+    let fs = 48_000.0f32;
+    let base = settings(6.0, -1.0, true, 100.0, 1.5);
+    // 500 Hz, 20 ms on (from a zero crossing), 40 ms off.
+    let period = 2880;
+    let x: Vec<f32> = sine(500.0, fs as f64, 0.9, 48_000)
+        .iter()
+        .enumerate()
+        .map(|(n, &v)| if n % period < 960 { v } else { 0.0 })
+        .collect();
+    let settle = 4800;
+    let process_all = |limiter: &mut Limiter, switches: &[(usize, LimiterCharacter)]| {
+        let (mut l, mut r) = (x.clone(), x.clone());
+        let mut from = 0;
+        for &(at, character) in switches
+            .iter()
+            .chain([(x.len(), LimiterCharacter::Transparent)].iter())
+        {
+            for (a, b) in l[from..at].chunks_mut(256).zip(r[from..at].chunks_mut(256)) {
+                limiter.process(a, b);
+            }
+            limiter.set(&with_character(base, character));
+            from = at;
+        }
+        (l, r)
+    };
+    // Each character on its own.
+    let mut steady = 0.0f32;
+    for character in LimiterCharacter::ALL {
+        let mut limiter = Limiter::new(fs);
+        limiter.set(&with_character(base, character));
+        limiter.reset(fs);
+        let (out, _) = process_all(&mut limiter, &[]);
+        steady = steady.max(max_step(&out, settle));
+    }
+    // Every change of character, each at the first crest (a quarter period in) of a burst.
+    use LimiterCharacter::{Dense, Punchy, Transparent};
+    let sequence = [
+        Punchy,
+        Transparent,
+        Punchy,
+        Dense,
+        Punchy,
+        Transparent,
+        Dense,
+        Transparent,
+    ];
+    let switches: Vec<(usize, LimiterCharacter)> = sequence
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| ((i + 2) * period + 24, c))
+        .collect();
+    let mut limiter = Limiter::new(fs);
+    limiter.set(&with_character(base, Punchy));
+    limiter.reset(fs);
+    let (out_l, _) = process_all(&mut limiter, &switches);
+    let switching = max_step(&out_l, settle);
+    eprintln!("largest step: switching {switching:.5}, steady characters {steady:.5}");
+    assert!(
+        switching <= steady * 1.02,
+        "step {switching} while switching vs {steady} steady"
+    );
+    // The ceiling holds through the switches (streaming detector: no measurement edge at the
+    // end, where the tone is cut).
+    let mut detector = TruePeakDetector::new();
+    let peaks: Vec<f32> = out_l.iter().map(|&v| detector.process_sample(v)).collect();
+    let tp = gain_to_db(peaks[settle..].iter().fold(0.0f32, |m, &p| m.max(p)));
+    eprintln!("true peak while switching: {tp:.3} dBTP");
+    assert!(tp <= -0.9, "{tp} dBTP");
+}
+
+/// Punchy's clipper glide is per sample, so its output (a switch to Dense included, which
+/// fades the clipper out) does not depend on the host's block size either.
+#[test]
+fn character_output_is_independent_of_block_size() {
+    let fs = 44_100.0;
+    let mut noise = Noise::new(11);
+    let left: Vec<f32> = (0..6000).map(|_| noise.next()).collect();
+    let right: Vec<f32> = (0..6000).map(|_| noise.next()).collect();
+    let mut reference = None;
+    for block in [1usize, 7, 64, 1000, 3000] {
+        let mut limiter = Limiter::new(fs);
+        limiter.set(&with_character(
+            settings(10.0, -2.0, true, 30.0, 2.0),
+            LimiterCharacter::Punchy,
+        ));
+        let (mut out_l, mut out_r) = (left.clone(), right.clone());
+        // The change arrives between two host blocks, at frame 3000 whatever the block size.
+        let (first_l, second_l) = out_l.split_at_mut(3000);
+        let (first_r, second_r) = out_r.split_at_mut(3000);
+        for (l, r) in first_l.chunks_mut(block).zip(first_r.chunks_mut(block)) {
+            limiter.process(l, r);
+        }
+        limiter.set(&with_character(
+            settings(10.0, -2.0, true, 30.0, 2.0),
+            LimiterCharacter::Dense,
+        ));
+        for (l, r) in second_l.chunks_mut(block).zip(second_r.chunks_mut(block)) {
+            limiter.process(l, r);
+        }
+        let out = (out_l, out_r);
+        match &reference {
+            None => reference = Some(out),
+            Some(r) => assert_eq!(r, &out, "block {block}"),
+        }
+    }
+}
+
+/// Punchy clips a transient's first milliseconds instead of turning them down: at the onset
+/// of a 1 kHz tone 6 dB over the ceiling its output is louder than Transparent's (1 dB over
+/// the first 3 ms), and once the tone has lasted (the follower caught up) both turn it down
+/// alike; Punchy's knee then sits at a follower that sags between crests, so the crests are
+/// still touched a little (0.17 % THD against Transparent's 0.00000 %), not clipped.
+/// Dense releases 1/0.3 times faster than Transparent (manual release time constant).
+#[test]
+fn characters_do_what_they_say() {
+    let fs = 48_000.0;
+    let rms_db = |x: &[f32]| {
+        let power = x.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / x.len() as f64;
+        10.0 * power.log10()
+    };
+    let burst = |character| {
+        let mut limiter = Limiter::new(fs as f32);
+        limiter.set(&with_character(
+            settings(6.0, -6.0, true, 100.0, 1.5),
+            character,
+        ));
+        limiter.reset(fs as f32);
+        let onset = 4800;
+        let x: Vec<f32> = vec![0.0; onset]
+            .into_iter()
+            .chain(sine(1000.0, fs, 0.5, 24_000))
+            .collect();
+        let latency = limiter.latency_samples() as usize;
+        let (out, _) = run(&mut limiter, &x, &x, 512);
+        let at = |ms: f64| onset + latency + (ms * 0.001 * fs) as usize;
+        let first = rms_db(&out[at(0.0)..at(3.0)]);
+        let settled = out[at(300.0)..at(400.0)].to_vec();
+        (first, rms_db(&settled), thd_percent(&settled, 1000.0, fs))
+    };
+    let (t_first, t_settled, t_thd) = burst(LimiterCharacter::Transparent);
+    let (p_first, p_settled, p_thd) = burst(LimiterCharacter::Punchy);
+    eprintln!(
+        "1 kHz burst 6 dB over: first 3 ms transparent {t_first:.2} dB, punchy {p_first:.2} dB; \
+         after 300 ms {t_settled:.3} / {p_settled:.3} dB, THD {t_thd:.5} / {p_thd:.5} %"
+    );
+    assert!(p_first > t_first + 0.5, "{p_first} vs {t_first}");
+    assert!(
+        (p_settled - t_settled).abs() < 0.1,
+        "{p_settled} vs {t_settled}"
+    );
+    assert!(t_thd < 0.001 && p_thd < 0.5, "{t_thd} {p_thd}");
+
+    // Manual release 100 ms: the remaining reduction halves every tau ln 2.
+    let tau_ms = |character| {
+        let mut limiter = Limiter::new(fs as f32);
+        limiter.set(&with_character(
+            settings(0.0, -6.0, false, 100.0, 1.5),
+            character,
+        ));
+        limiter.reset(fs as f32);
+        let end = 4800 + 2400;
+        let x: Vec<f32> = (0..end + 24_000)
+            .map(|n| if (4800..end).contains(&n) { 1.0 } else { 0.1 })
+            .collect();
+        let gain = applied_gain(&mut limiter, &x);
+        let t60 = (end..gain.len()).find(|&n| gain[n] >= 0.6).unwrap();
+        let t80 = (end..gain.len()).find(|&n| gain[n] >= 0.8).unwrap();
+        (t80 - t60) as f64 / fs * 1000.0 / std::f64::consts::LN_2
+    };
+    let (transparent, dense) = (
+        tau_ms(LimiterCharacter::Transparent),
+        tau_ms(LimiterCharacter::Dense),
+    );
+    eprintln!("release time constant: transparent {transparent:.2} ms, dense {dense:.2} ms");
+    assert!((transparent / 100.0 - 1.0).abs() < 0.03, "{transparent}");
+    assert!((dense / 30.0 - 1.0).abs() < 0.05, "{dense}");
 }

@@ -20,6 +20,9 @@ pub fn show(ui: &mut Ui, ctl: &Ctl, l: &LimiterParams) {
                 widgets::slider(ui, ctl, &l.lookahead, Some("Lookahead"), W);
             });
         });
-        widgets::toggle(ui, ctl, &l.auto_release, "Auto release");
+        ui.horizontal(|ui| {
+            widgets::toggle(ui, ctl, &l.auto_release, "Auto release");
+            widgets::choice(ui, ctl, &l.character, 110.0);
+        });
     });
 }

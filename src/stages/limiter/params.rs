@@ -7,6 +7,38 @@ use crate::params::text::{gain_db_param, in_range, ms_param, switch_param};
 use crate::params::writer::ParamWriter;
 use crate::stages::{ChainSettings, StageParamGroup};
 
+/// The limiter's character (`dsp::dynamics::limiter::LimiterCharacter`).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimiterCharacterParam {
+    #[id = "transparent"]
+    #[name = "Transparent"]
+    Transparent,
+    #[id = "punchy"]
+    #[name = "Punchy"]
+    Punchy,
+    #[id = "dense"]
+    #[name = "Dense"]
+    Dense,
+}
+
+impl LimiterCharacterParam {
+    fn to_dsp(self) -> limiter::LimiterCharacter {
+        match self {
+            Self::Transparent => limiter::LimiterCharacter::Transparent,
+            Self::Punchy => limiter::LimiterCharacter::Punchy,
+            Self::Dense => limiter::LimiterCharacter::Dense,
+        }
+    }
+
+    fn from_dsp(character: limiter::LimiterCharacter) -> Self {
+        match character {
+            limiter::LimiterCharacter::Transparent => Self::Transparent,
+            limiter::LimiterCharacter::Punchy => Self::Punchy,
+            limiter::LimiterCharacter::Dense => Self::Dense,
+        }
+    }
+}
+
 #[derive(Params)]
 pub struct LimiterParams {
     #[id = "lim_on"]
@@ -21,6 +53,8 @@ pub struct LimiterParams {
     pub auto_release: BoolParam,
     #[id = "lim_lookahead"]
     pub lookahead: FloatParam,
+    #[id = "lim_character"]
+    pub character: EnumParam<LimiterCharacterParam>,
 }
 
 impl Default for LimiterParams {
@@ -34,6 +68,12 @@ impl Default for LimiterParams {
             release: ms_param("Limiter Release", limiter::RELEASE_MS),
             auto_release: switch_param("Limiter Auto Release", d.auto_release),
             lookahead: ms_param("Limiter Lookahead", limiter::LOOKAHEAD_MS),
+            // A way of working chosen for the master, not a gesture: not automatable (issue 27).
+            character: EnumParam::new(
+                "Limiter Character",
+                LimiterCharacterParam::from_dsp(d.character),
+            )
+            .non_automatable(),
         }
     }
 }
@@ -47,6 +87,7 @@ impl LimiterParams {
             release_ms: in_range(&self.release),
             auto_release: self.auto_release.value(),
             lookahead_ms: in_range(&self.lookahead),
+            character: self.character.value().to_dsp(),
         }
     }
 }
@@ -64,6 +105,10 @@ impl StageParamGroup for LimiterParams {
         w.float(&self.release, l.release_ms);
         w.switch(&self.auto_release, l.auto_release);
         w.float(&self.lookahead, l.lookahead_ms);
+        w.choice(
+            &self.character,
+            LimiterCharacterParam::from_dsp(l.character),
+        );
     }
 
     fn enabled(&self) -> Option<&BoolParam> {
