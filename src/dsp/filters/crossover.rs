@@ -76,12 +76,14 @@ impl Lr4Tree {
             rest = self.high[j][1].highpass(high0, a, k);
         }
         out[splits] = rest;
-        for b in 0..splits {
-            let mut value = out[b];
-            for j in b + 1..splits {
-                value = self.compensation[b][j].allpass(value, &coeffs[j], k);
+        for (b, (value, states)) in out[..splits]
+            .iter_mut()
+            .zip(&mut self.compensation)
+            .enumerate()
+        {
+            for (state, a) in states[b + 1..splits].iter_mut().zip(&coeffs[b + 1..]) {
+                *value = state.allpass(*value, a, k);
             }
-            out[b] = value;
         }
         out
     }

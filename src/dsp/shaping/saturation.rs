@@ -436,10 +436,9 @@ impl Saturation {
                 (band.curve, 0.0, 0.0)
             };
             let curve = band.curve;
-            let sources = [band_l, band_r];
-            for ch in 0..2 {
+            for (ch, source) in [band_l, band_r].into_iter().enumerate() {
                 let wet = &mut self.wet[ch][..n];
-                wet.copy_from_slice(sources[ch]);
+                wet.copy_from_slice(source);
                 band.oversamplers[ch].process(wet, |top| {
                     drive_curve(top, curve, old, g0, g1, w0, w1);
                 });
