@@ -11,11 +11,12 @@
 //!   Simper's TPT SVF, see `filters::svf`); its low and high outputs sum to the 2nd-order
 //!   all-pass with the same `k = √2` (since `1 + s⁴ = (s²+√2s+1)(s²−√2s+1)`), so every band
 //!   below a split runs through that split's all-pass as well and the six bands sum to a chain
-//!   of all-passes: flat magnitude.
+//!   of all-passes: flat magnitude. The tree is `filters::crossover::Lr4Tree`, shared with the
+//!   multiband stages.
 //! - A change of either aid crossfades over [`MONITOR_FADE_SECONDS`] (linear: the old and new
 //!   outputs are the same programme, so equal-gain keeps the level), so switching never clicks.
 
-use crate::dsp::filters::svf::{multipliers, prewarp, SvfState, BUTTERWORTH_K};
+use crate::dsp::filters::crossover::{split_coeffs, Lr4Tree, MAX_BANDS};
 
 /// Crossover frequencies of the band solo (LSP Referencer's split points).
 pub const SOLO_CROSSOVERS_HZ: [f64; 5] = [60.0, 250.0, 500.0, 2000.0, 6000.0];
@@ -25,8 +26,6 @@ pub const SOLO_BANDS: usize = SOLO_CROSSOVERS_HZ.len() + 1;
 pub const MONITOR_FADE_SECONDS: f64 = 0.020;
 
 const SPLITS: usize = SOLO_CROSSOVERS_HZ.len();
-/// All-pass compensations: band `b < SPLITS` runs through the all-passes of splits `b+1..`.
-const COMPENSATIONS: usize = SPLITS * (SPLITS - 1) / 2;
 
 /// Which channels reach the speakers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -72,57 +71,11 @@ impl MonitorSettings {
     }
 }
 
-/// One LR4 half (two identical Butterworth sections) or one all-pass, per channel.
-#[derive(Clone, Copy, Debug, Default)]
-struct Lr4Split {
-    low: [SvfState; 2],
-    high: [SvfState; 2],
-}
+/// The crossover tree for one channel: `filters::crossover`'s LR4 tree, used with all five
+/// splits.
+type BandTree = Lr4Tree;
 
-/// The crossover tree for one channel.
-#[derive(Clone, Copy, Debug, Default)]
-struct BandTree {
-    splits: [Lr4Split; SPLITS],
-    compensation: [SvfState; COMPENSATIONS],
-}
-
-impl BandTree {
-    /// Splits `x` into the six bands.
-    #[inline]
-    fn bands(&mut self, x: f64, coeffs: &[[f64; 3]; SPLITS]) -> [f64; SOLO_BANDS] {
-        let k = BUTTERWORTH_K;
-        let mut out = [0.0; SOLO_BANDS];
-        let mut rest = x;
-        for (split, (stage, a)) in self.splits.iter_mut().zip(coeffs).enumerate() {
-            let low0 = stage.low[0].tick(rest, a).1;
-            let low = stage.low[1].tick(low0, a).1;
-            let high0 = stage.high[0].highpass(rest, a, k);
-            rest = stage.high[1].highpass(high0, a, k);
-            out[split] = low;
-        }
-        out[SPLITS] = rest;
-        let mut ap = self.compensation.iter_mut();
-        for (band, value) in out.iter_mut().enumerate().take(SPLITS) {
-            for a in &coeffs[band + 1..] {
-                if let Some(state) = ap.next() {
-                    *value = state.allpass(*value, a, k);
-                }
-            }
-        }
-        out
-    }
-
-    fn guard(&mut self) {
-        for split in &mut self.splits {
-            for s in split.low.iter_mut().chain(split.high.iter_mut()) {
-                s.guard();
-            }
-        }
-        for s in &mut self.compensation {
-            s.guard();
-        }
-    }
-}
+const _: () = assert!(SOLO_BANDS == MAX_BANDS, "the band solo uses the whole tree");
 
 /// The monitoring stage: a channel matrix, then an optional band solo, with crossfades.
 #[derive(Clone, Debug)]
@@ -162,7 +115,7 @@ impl Monitor {
     pub fn reset(&mut self, sample_rate: f32) {
         let sample_rate = f64::from(sample_rate);
         for (c, &f) in self.coeffs.iter_mut().zip(&SOLO_CROSSOVERS_HZ) {
-            *c = multipliers(prewarp(f, sample_rate), BUTTERWORTH_K);
+            *c = split_coeffs(f, sample_rate);
         }
         self.trees = [BandTree::default(); 2];
         self.fade_len = ((MONITOR_FADE_SECONDS * sample_rate).round() as u32).max(1);

@@ -2,6 +2,7 @@
 //! ([`svf`]) every minimum-phase band runs on, the coefficient design ([`eq_design`]), and the
 //! linear-phase mode (FIR design, partitioned convolution, the designer thread).
 
+pub mod crossover;
 pub mod eq;
 pub mod eq_design;
 pub mod fir_design;

@@ -93,8 +93,112 @@ pub fn tanh(x: f32) -> f32 {
 /// Where the rational [`tanh`] reaches its maximum; held beyond.
 const TANH_HOLD: f32 = 5.697;
 
+/// The saturation's curves: unlike [`ClipCurve`] they are heard *below* full scale (the drive
+/// pushes the programme into them), so each is a colour with its own measured harmonic
+/// signature (H2-H7 of a 1 kHz sine at -6 dBFS driven 12 dB, `shaping::saturation` tests,
+/// tabled in the README). Every curve has `f(0) = 0` and `f'(0) = 1`: quiet signals pass at
+/// their level (the saturation divides the drive out again, `y = f(g·x)/g`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SaturationCurve {
+    /// Asymmetric, even-dominant: a tanh biased by [`TUBE_BIAS`], `(tanh(x+b) - tanh b)/sech² b`,
+    /// the shape of a triode's grid-cathode transfer around its working point (Zölzer (ed.),
+    /// "DAFX", 2nd ed. 2011, §4.3.2, tube simulation; Pakarinen & Yeh, "A Review of Digital
+    /// Techniques for Modeling Vacuum-Tube Guitar Amplifiers", CMJ 33(2), 2009). Its Taylor
+    /// series starts `x - tanh(b)·x²`: H2 from the first dB of drive, growing with level as a
+    /// triode's does; the two halves saturate at different levels (+0.68 and -1.86), which keeps
+    /// H2 the strongest harmonic when driven hard. The bias makes DC, which the saturation
+    /// removes after the curve.
+    Tube,
+    /// Symmetric and soft, odd-dominant: `tanh`, the memoryless part of tape saturation (the
+    /// magnetisation curve without its hysteresis; Zölzer, DAFX §4.3.3). Only odd harmonics,
+    /// falling fast (tanh is analytic): H3, then H5 some 13 dB under it.
+    #[default]
+    Tape,
+    /// The hard clip `clamp(x, -1, 1)`: odd harmonics falling only as 1/n² (the slope jumps),
+    /// the brightest, most "digital" colour and the most aliasing without oversampling.
+    Hard,
+}
+
+/// The Tube curve's bias `b` (in units of the curve's input): `tanh(0.5) = 0.46` of
+/// second-order term, which keeps H2 above H3 up to +12 dB of drive at -6 dBFS.
+pub const TUBE_BIAS: f32 = 0.5;
+
+impl SaturationCurve {
+    pub const ALL: [SaturationCurve; 3] = [
+        SaturationCurve::Tube,
+        SaturationCurve::Tape,
+        SaturationCurve::Hard,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SaturationCurve::Tube => "Tube",
+            SaturationCurve::Tape => "Tape",
+            SaturationCurve::Hard => "Hard",
+        }
+    }
+
+    /// True when the curve is odd-symmetric (no even harmonics, no DC).
+    pub fn is_symmetric(self) -> bool {
+        !matches!(self, SaturationCurve::Tube)
+    }
+
+    #[inline]
+    pub fn shape(self, x: f32) -> f32 {
+        match self {
+            SaturationCurve::Tube => tube(x),
+            SaturationCurve::Tape => tanh(x),
+            SaturationCurve::Hard => hard(x),
+        }
+    }
+}
+
+/// The biased tanh of [`SaturationCurve::Tube`] scaled to unity slope at 0, written with the
+/// addition theorem: `(tanh(x+b) - t)/(1 - t²) = tanh(x)/(1 + t·tanh(x))` with `t = tanh b`.
+/// No bias is added to the signal, so quiet signals keep their full f32 precision (adding 0.5
+/// first would round everything to multiples of 6e-8, a floor a low band's impulse response
+/// tail falls into), and the slope at 0 is exactly 1.
+#[inline]
+pub fn tube(x: f32) -> f32 {
+    let t = tanh(x);
+    t / (1.0 + TUBE_T * t)
+}
+
+/// `tanh(TUBE_BIAS)` (0.462117157).
+const TUBE_T: f32 = 0.462_117_16;
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn saturation_curves_pass_quiet_signals_at_unity_and_stay_monotonic() {
+        for curve in SaturationCurve::ALL {
+            assert_eq!(curve.shape(0.0), 0.0, "{curve:?}");
+            for x in [1e-4f32, -1e-4, 1e-3, -1e-3] {
+                let gain = curve.shape(x) / x;
+                assert!((gain - 1.0).abs() < 2e-3, "{curve:?} at {x}: {gain}");
+            }
+            let mut last = curve.shape(-20.0);
+            for i in -2000..=2000 {
+                let y = curve.shape(i as f32 * 0.01);
+                assert!(y >= last, "{curve:?} not monotonic at {}", i as f32 * 0.01);
+                last = y;
+            }
+        }
+        let slope = (tube(1e-3) - tube(-1e-3)) / 2e-3;
+        assert!((slope - 1.0).abs() < 1e-4, "tube slope {slope}");
+        assert!((TUBE_T - TUBE_BIAS.tanh()).abs() < 1e-7);
+        for i in -300..=300 {
+            // The addition-theorem form is the biased tanh it documents.
+            let x = i as f64 * 0.01;
+            let t = f64::from(TUBE_BIAS).tanh();
+            let biased = ((x + f64::from(TUBE_BIAS)).tanh() - t) / (1.0 - t * t);
+            assert!((f64::from(tube(x as f32)) - biased).abs() < 2e-4, "{x}");
+        }
+        // The asymmetric ceilings of the biased tanh.
+        assert!((tube(20.0) - 0.684).abs() < 0.01, "{}", tube(20.0));
+        assert!((tube(-20.0) + 1.862).abs() < 0.01, "{}", tube(-20.0));
+    }
     use super::*;
 
     #[test]

@@ -1,5 +1,6 @@
 //! Waveshaping: memoryless curves ([`curves`]) and the processors that run them oversampled
-//! ([`clipper`]; the multiband saturation builds on the same curves and oversampler).
+//! ([`clipper`], and [`saturation`], the multiband saturation on the same oversampler).
 
 pub mod clipper;
 pub mod curves;
+pub mod saturation;
