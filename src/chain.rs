@@ -1,14 +1,15 @@
 //! The mastering chain: runs the stages of `stages/` in signal order on each block:
 //!
 //! input gain -> the movable stages in the engineer's order (default: EQ -> compressor ->
-//! stereo) -> clipper -> limiter -> output gain -> dither
+//! stereo) -> saturation -> clipper -> limiter -> output gain -> dither
 //!
 //! Plain Rust: no framework types, so tests, benches and the offline renderer drive it directly.
 //!
 //! Latency: the limiter's lookahead always (it delays even when off, so toggling it never moves
 //! audio in time), plus the linear-phase EQ's delay while the EQ is on in linear-phase mode,
-//! whatever the order, plus the clipper's oversampling filters while it is on. A change of
-//! latency (EQ mode, EQ on/off in linear-phase mode, clipper on/off or its oversampling,
+//! whatever the order, plus the saturation's and the clipper's oversampling filters while they
+//! are on. A change of latency (EQ mode, EQ on/off in linear-phase mode, saturation or clipper
+//! on/off or their oversampling,
 //! limiter lookahead) or of the stage order is a *structural* change: the chain fades its output out
 //! over [`STRUCTURAL_FADE_SECONDS`], switches and clears every stage, reports the new latency,
 //! and fades its input back in, so the jump is a short dip, never a click.
@@ -22,6 +23,7 @@ use crate::stages::audition::{AuditionSettings, StageAudition, StageReport};
 use crate::stages::clipper::ClipperStage;
 use crate::stages::eq::EqStage;
 use crate::stages::limiter::LimiterStage;
+use crate::stages::saturation::SaturationStage;
 use crate::stages::StageProcessor;
 use crate::stages::{placed, ChainSettings, Place, StageId, StageOrder, Stages, Structure};
 
@@ -176,6 +178,7 @@ impl Chain {
     /// `process`. Changes only at the bottom of a structural fade.
     pub fn latency_samples(&self) -> u32 {
         EqStage::latency_for(&self.structure, self.sample_rate)
+            + self.stages.saturation.latency_samples()
             + self.stages.clipper.latency_samples()
             + self.stages.limiter.latency_samples()
     }
@@ -186,22 +189,25 @@ impl Chain {
     pub fn latency_for(settings: &ChainSettings, sample_rate: f32) -> u32 {
         let structure = Structure::of(settings);
         EqStage::latency_for(&structure, sample_rate)
+            + SaturationStage::latency_for(&structure, sample_rate)
             + ClipperStage::latency_for(&structure, sample_rate)
             + LimiterStage::latency_for(&structure, sample_rate)
     }
 
     /// The longest latency any settings give at `sample_rate` (EQ on in linear phase, the
-    /// clipper at its largest oversampling, the longest limiter lookahead): how far the A/B's dry path must be able to delay the
+    /// saturation and the clipper at their largest oversampling, the longest limiter lookahead): how far the A/B's dry path must be able to delay the
     /// original, since settings change on the audio thread where it cannot grow.
     pub fn max_latency_for(sample_rate: f32) -> u32 {
         let sample_rate = crate::dsp::util::usable_sample_rate(sample_rate);
         let longest = Structure {
             linear_phase_eq: true,
+            saturation_oversampling: MAX_FACTOR,
             clipper_oversampling: MAX_FACTOR,
             lookahead_ms: LOOKAHEAD_MS.max,
             order: StageOrder::default(),
         };
         EqStage::latency_for(&longest, sample_rate)
+            + SaturationStage::latency_for(&longest, sample_rate)
             + ClipperStage::latency_for(&longest, sample_rate)
             + LimiterStage::latency_for(&longest, sample_rate)
     }
@@ -244,7 +250,7 @@ impl Chain {
         for &id in order.as_slice() {
             self.run_stage(id, left, right);
         }
-        // Clipper -> limiter -> output gain, then the fade-out before the dither: the dither stays last
+        // Saturation -> clipper -> limiter -> output gain, then the fade-out before the dither: the dither stays last
         // and is never faded (faded dither noise would no longer fit the word length).
         for id in placed(Place::Last) {
             if id == StageId::Dither {

@@ -80,6 +80,8 @@ const GUARDED: &[&str] = &[
     "lim_lookahead",
     "clip_on",
     "clip_oversampling",
+    "sat_on",
+    "sat_oversampling",
     // Listening aids: the reference (its own safety limiter, not the master's ceiling), the
     // as-streamed match (plays the master at what a platform's normalisation makes of it: a
     // quiet master turned up to that platform's peak limit, e.g. -1 dBTP) and the monitoring
@@ -105,6 +107,8 @@ const LATENCY_CHANGERS: &[&str] = &[
     "lim_lookahead",
     "clip_on",
     "clip_oversampling",
+    "sat_on",
+    "sat_oversampling",
 ];
 
 const SAMPLE_RATES: &[f64] = &[44_100.0, 48_000.0, 88_200.0, 96_000.0, 176_400.0, 192_000.0];
@@ -799,10 +803,11 @@ impl Fuzz {
         let band_limited = promise != Promise::None && self.rng.chance(0.75);
         let mut setup: Vec<(&str, f64)> = Vec::new();
         if band_limited {
-            // The clipper makes harmonics up to Nyquist (and aliases, at low oversampling) out
+            // The clipper and the saturation make harmonics up to Nyquist (and aliases, at low oversampling) out
             // of band-limited audio: the limiter then holds full-band audio, which the
             // full-band runs check with their tolerance.
             setup.push(("clip_on", 0.0));
+            setup.push(("sat_on", 0.0));
         }
         // Normalised value of a linear dB parameter (the wrapper's CLAP scale for floats).
         fn plain_db(id: &'static str, db: f64, lo: f64, hi: f64) -> (&'static str, f64) {

@@ -5,7 +5,7 @@
 
 use fairmaster::dsp::dynamics::{compressor, limiter};
 use fairmaster::dsp::filters::eq;
-use fairmaster::dsp::shaping::clipper;
+use fairmaster::dsp::shaping::{clipper, saturation};
 use fairmaster::dsp::stereo;
 use fairmaster::dsp::util::gain;
 use fairmaster::dsp::util::range::Range;
@@ -72,6 +72,10 @@ fn every_float_parameter_has_the_range_and_default_its_dsp_module_declares() {
         ("comp_makeup".into(), compressor::MAKEUP_DB),
         ("st_width".into(), stereo::WIDTH),
         ("st_mono_bass".into(), stereo::MONO_BASS_HZ),
+        ("sat_split1".into(), saturation::SPLIT_HZ[0]),
+        ("sat_split2".into(), saturation::SPLIT_HZ[1]),
+        ("sat_split3".into(), saturation::SPLIT_HZ[2]),
+        ("sat_split4".into(), saturation::SPLIT_HZ[3]),
         ("clip_drive".into(), clipper::DRIVE_DB),
         ("clip_ceiling".into(), clipper::CEILING_DB),
         ("lim_drive".into(), limiter::DRIVE_DB),
@@ -79,6 +83,10 @@ fn every_float_parameter_has_the_range_and_default_its_dsp_module_declares() {
         ("lim_release".into(), limiter::RELEASE_MS),
         ("lim_lookahead".into(), limiter::LOOKAHEAD_MS),
     ];
+    for b in 1..=saturation::MAX_BANDS {
+        expected.push((format!("sat_b{b}_drive"), saturation::DRIVE_DB));
+        expected.push((format!("sat_b{b}_mix"), saturation::MIX_PERCENT));
+    }
     for (i, freq) in eq::BELL_FREQ_HZ.iter().enumerate() {
         let b = i + 1;
         expected.push((format!("eq_b{b}_freq"), *freq));

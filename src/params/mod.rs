@@ -344,6 +344,9 @@ pub enum CompareParam {
     #[id = "limiter"]
     #[name = "Limiter"]
     Limiter,
+    #[id = "saturation"]
+    #[name = "Saturation"]
+    Saturation,
 }
 
 impl CompareParam {
@@ -355,6 +358,7 @@ impl CompareParam {
             CompareParam::Stereo => Some(StageId::Stereo),
             CompareParam::Clipper => Some(StageId::Clipper),
             CompareParam::Limiter => Some(StageId::Limiter),
+            CompareParam::Saturation => Some(StageId::Saturation),
         }
     }
 
@@ -365,6 +369,7 @@ impl CompareParam {
             CompareParam::Stereo,
             CompareParam::Clipper,
             CompareParam::Limiter,
+            CompareParam::Saturation,
         ]
         .into_iter()
         .find(|c| c.stage() == Some(stage))
@@ -591,6 +596,16 @@ mod tests {
             l.ceiling_db = pick(limiter::CEILING_DB);
             l.release_ms = pick(limiter::RELEASE_MS);
             l.lookahead_ms = pick(limiter::LOOKAHEAD_MS);
+            s.clipper.drive_db = pick(crate::dsp::shaping::clipper::DRIVE_DB);
+            s.clipper.ceiling_db = pick(crate::dsp::shaping::clipper::CEILING_DB);
+            for (i, hz) in s.saturation.splits_hz.iter_mut().enumerate() {
+                *hz = pick(crate::dsp::shaping::saturation::SPLIT_HZ[i]);
+            }
+            s.saturation.splits_hz.sort_by(f32::total_cmp);
+            for b in s.saturation.band.iter_mut() {
+                b.drive_db = pick(crate::dsp::shaping::saturation::DRIVE_DB);
+                b.mix_percent = pick(crate::dsp::shaping::saturation::MIX_PERCENT).round();
+            }
             // Switches and choices from the bits of one draw.
             let bits = (uniform() * (1u64 << 40) as f64) as u64;
             let bit = |n: u32| bits >> n & 1 == 1;
@@ -637,6 +652,17 @@ mod tests {
                 _ => dither::DitherMode::Bits16,
             };
             s.dither.noise_shaping = bit(37);
+            s.clipper.enabled = bit(39);
+            s.clipper.curve = crate::dsp::shaping::curves::ClipCurve::ALL[case % 3];
+            s.clipper.oversampling = 1 << (case % 5);
+            let t = &mut s.saturation;
+            t.enabled = bit(38);
+            t.auto_gain = bit(36);
+            t.oversampling = 1 << ((case + 2) % 5);
+            t.bands = 2 + case % 4;
+            for (i, b) in t.band.iter_mut().enumerate() {
+                b.curve = crate::dsp::shaping::curves::SaturationCurve::ALL[(case + i) % 3];
+            }
             // Every order of the movable stages, by turns.
             let order = StageOrder::default();
             let first = order.as_slice()[case % order.as_slice().len()];

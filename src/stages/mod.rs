@@ -33,6 +33,7 @@ use crate::dsp::dynamics::compressor::CompressorSettings;
 use crate::dsp::dynamics::limiter::LimiterSettings;
 use crate::dsp::filters::eq::EqSettings;
 use crate::dsp::shaping::clipper::ClipperSettings;
+use crate::dsp::shaping::saturation::SaturationSettings;
 use crate::dsp::stereo::StereoSettings;
 use crate::editor::widgets::Ctl;
 use crate::params::writer::ParamWriter;
@@ -46,6 +47,7 @@ pub mod input_gain;
 pub mod limiter;
 mod order;
 pub mod output_gain;
+pub mod saturation;
 pub mod stereo;
 
 pub use order::{movable_from_key, placed, PersistedStageOrder, StageOrder};
@@ -62,6 +64,7 @@ pub struct ChainSettings {
     pub compressor: CompressorSettings,
     pub stereo_enabled: bool,
     pub stereo: StereoSettings,
+    pub saturation: SaturationSettings,
     pub clipper: ClipperSettings,
     pub limiter: LimiterSettings,
     pub dither: DitherSettings,
@@ -85,6 +88,7 @@ impl Default for ChainSettings {
             },
             stereo_enabled: false,
             stereo: StereoSettings::default(),
+            saturation: SaturationSettings::default(),
             clipper: ClipperSettings::default(),
             limiter: LimiterSettings::default(),
             dither: DitherSettings::default(),
@@ -98,6 +102,9 @@ impl Default for ChainSettings {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Structure {
     pub linear_phase_eq: bool,
+    /// The saturation's oversampling factor while it is on (its filters' latency), 1 while
+    /// off.
+    pub saturation_oversampling: usize,
     /// The clipper's oversampling factor while it is on (its filters' latency), 1 while off.
     pub clipper_oversampling: usize,
     pub lookahead_ms: f32,
@@ -108,6 +115,11 @@ impl Structure {
     pub fn of(s: &ChainSettings) -> Self {
         Self {
             linear_phase_eq: s.eq_enabled && s.eq_linear_phase,
+            saturation_oversampling: if s.saturation.enabled {
+                crate::dsp::filters::oversampler::valid_factor(s.saturation.oversampling)
+            } else {
+                1
+            },
             clipper_oversampling: if s.clipper.enabled {
                 crate::dsp::filters::oversampler::valid_factor(s.clipper.oversampling)
             } else {
@@ -119,8 +131,8 @@ impl Structure {
     }
 }
 
-/// Where a stage sits: first (input gain), movable (the engineer's order), or last (clipper ->
-/// limiter -> output gain -> dither).
+/// Where a stage sits: first (input gain), movable (the engineer's order), or last
+/// (saturation -> clipper -> limiter -> output gain -> dither).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Place {
     First,
@@ -281,6 +293,8 @@ stage_list! {
     Compressor "compressor" "Compressor" Movable => comp: compressor::{CompressorStage, CompressorParams};
     #[nested(group = "Stereo")]
     Stereo "stereo" "Stereo" Movable => stereo: stereo::{StereoStage, StereoParams};
+    #[nested(group = "Saturation")]
+    Saturation "saturation" "Saturation" Last => saturation: saturation::{SaturationStage, SaturationParams};
     #[nested(group = "Clipper")]
     Clipper "clipper" "Clipper" Last => clipper: clipper::{ClipperStage, ClipperParams};
     #[nested(group = "Limiter")]
