@@ -82,11 +82,18 @@ fn cases() -> Vec<(&'static str, StageId, ChainSettings, f64)> {
     comp.compressor.threshold_db = -20.0;
     comp.compressor.ratio = 2.0;
     comp.compressor.makeup_db = 3.0;
+    let mut sat = ChainSettings::default();
+    sat.saturation.enabled = true;
+    sat.saturation.auto_gain = false;
+    for b in sat.saturation.band.iter_mut() {
+        b.drive_db = 6.0;
+    }
     // (name, stage, settings, the least loudness change the stage must make, LU)
     vec![
         ("+3 dB low shelf", StageId::Eq, shelf, 0.8),
         ("3 dB of clipping", StageId::Clipper, clip, 0.8),
         ("compressor with makeup", StageId::Compressor, comp, 0.4),
+        ("+6 dB saturation drive", StageId::Saturation, sat, 0.25),
     ]
 }
 

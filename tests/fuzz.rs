@@ -82,6 +82,8 @@ const GUARDED: &[&str] = &[
     "clip_oversampling",
     "sat_on",
     "sat_oversampling",
+    // A character switch fades the Punchy clip in or out over 10 ms.
+    "lim_character",
     // Listening aids: the reference (its own safety limiter, not the master's ceiling), the
     // as-streamed match (plays the master at what a platform's normalisation makes of it: a
     // quiet master turned up to that platform's peak limit, e.g. -1 dBTP) and the monitoring
@@ -808,6 +810,12 @@ impl Fuzz {
             // full-band runs check with their tolerance.
             setup.push(("clip_on", 0.0));
             setup.push(("sat_on", 0.0));
+            // So does the Punchy limiter's clip of the first milliseconds: band-limited runs
+            // hold Transparent or Dense to the tight tolerance, full-band runs all three.
+            setup.push((
+                "lim_character",
+                if self.rng.chance(0.5) { 0.0 } else { 1.0 },
+            ));
         }
         // Normalised value of a linear dB parameter (the wrapper's CLAP scale for floats).
         fn plain_db(id: &'static str, db: f64, lo: f64, hi: f64) -> (&'static str, f64) {
