@@ -23,7 +23,8 @@ use fairmaster::dsp::meters::correlation::CorrelationMeter;
 use fairmaster::dsp::meters::loudness::LoudnessMeter;
 use fairmaster::dsp::meters::program_meter::ProgramMeter;
 use fairmaster::dsp::meters::true_peak::{stereo_true_peak_block_at, TRUE_PEAK_HISTORY};
-use fairmaster::dsp::shaping::curves::SaturationCurve;
+use fairmaster::dsp::shaping::clipper::{Clipper, ClipperSettings};
+use fairmaster::dsp::shaping::curves::{ClipCurve, SaturationCurve};
 use fairmaster::dsp::shaping::saturation::{BandSettings, Saturation, SaturationSettings};
 use fairmaster::dsp::stereo::Stereo;
 use fairmaster::dsp::util::simd::{self, Level};
@@ -289,6 +290,33 @@ fn benches(c: &mut Criterion) {
         saturation.reset(fs);
         bench_stereo(c, name, |l, r| saturation.process(l, r));
     }
+
+    // The clipper (issue 27): the default (soft, 8x) and the most expensive setting (tanh,
+    // 16x), 6 dB of drive, at 44.1 and 96 kHz.
+    for (name, curve, factor, fs) in [
+        ("clipper_default_44k", ClipCurve::Soft, 8, 44_100.0),
+        ("clipper_default_96k", ClipCurve::Soft, 8, 96_000.0),
+        ("clipper_tanh_16x_44k", ClipCurve::Tanh, 16, 44_100.0),
+        ("clipper_tanh_16x_96k", ClipCurve::Tanh, 16, 96_000.0),
+    ] {
+        let mut clipper = Clipper::new(fs);
+        clipper.set(&ClipperSettings {
+            enabled: true,
+            drive_db: 6.0,
+            curve,
+            oversampling: factor,
+            ..ClipperSettings::default()
+        });
+        clipper.reset(fs);
+        bench_stereo(c, name, |l, r| clipper.process(l, r));
+    }
+    // Stages that are off cost the chain nothing but a check: the default engine with the
+    // saturation and the clipper present but off is `engine_default_state`; this is the chain
+    // alone in its default state.
+    let mut default_chain = Chain::new();
+    default_chain.set(&ChainSettings::default());
+    default_chain.reset(SAMPLE_RATE);
+    bench_stereo(c, "chain_default_state", |l, r| default_chain.process(l, r));
 
     // The true-peak detector alone (one stereo signal: what the limiter and each programme
     // meter run), per instruction-set variant this CPU has (issue 26).

@@ -63,7 +63,7 @@ fn clipped_spectrum(curve: ClipCurve, factor: usize, bin: usize) -> Vec<f64> {
 fn worst_alias_db(spectrum: &[f64], bin: usize) -> f64 {
     let fundamental = spectrum[bin];
     let nyquist = N / 2;
-    let harmonic = |k: usize| k % bin == 0 && k / bin >= 1;
+    let harmonic = |k: usize| k.is_multiple_of(bin) && k / bin >= 1;
     let worst = (1..=nyquist)
         .filter(|&k| !harmonic(k))
         .map(|k| spectrum[k])
