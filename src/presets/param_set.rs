@@ -608,7 +608,7 @@ mod tests {
             }
         }
         assert!(builtin_preset_names().contains("streaming"));
-        let err = ParamSet::builtin("loud").err().unwrap().reason;
+        let err = ParamSet::builtin("deafening").err().unwrap().reason;
         assert!(err.contains("plugin-default, neutral, streaming"), "{err}");
     }
 
