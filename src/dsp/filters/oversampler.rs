@@ -142,29 +142,16 @@ pub fn valid_factor(factor: usize) -> usize {
     }
 }
 
-/// Dot product with eight independent accumulators (the FIRs' inner loop; the split lets the
-/// compiler vectorise it without reassociation flags).
-#[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0.0f32; 8];
-    let chunks = n / 8;
-    for c in 0..chunks {
-        for j in 0..8 {
-            acc[j] += a[c * 8 + j] * b[c * 8 + j];
-        }
-    }
-    for i in chunks * 8..n {
-        acc[i % 8] += a[i] * b[i];
-    }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
-}
-
 /// One 2x stage: an interpolator and a decimator sharing the design.
+///
+/// Both run tap by tap over a whole block (`out[i] += h[j] · x[i + j]` for every `i`, then the
+/// next tap): the inner loop is a contiguous multiply-add over the block that the compiler
+/// turns into full-width vector FMAs, where a dot product per output (a horizontal sum per
+/// sample, and short ones in the half-band stages) ran at a tenth of that (measured: the 8x
+/// clipper at 44.1 kHz went from 1014 ns per stereo frame to the figure in the README).
 #[derive(Debug, Clone)]
 struct TwoTimes {
-    /// Polyphase components, each time-reversed for [`dot`] over the history:
+    /// Polyphase components, each time-reversed over the history:
     /// `phases[p][j] = h[2(L-1-j) + p]` (zero where the design has no tap).
     phases: [Vec<f32>; 2],
     /// Taps per phase.
@@ -174,6 +161,23 @@ struct TwoTimes {
     /// Decimator input split into its even and odd samples, each with `len` history samples.
     down_even: Vec<f32>,
     down_odd: Vec<f32>,
+    /// The interpolator's two output phases before they are interleaved.
+    phase_out: [Vec<f32>; 2],
+}
+
+/// `out[i] += Σ_j taps[j] · x[i + j]` for every `i` in `out`, tap by tap (see [`TwoTimes`]).
+#[inline]
+fn accumulate_fir(taps: &[f32], x: &[f32], out: &mut [f32]) {
+    let n = out.len();
+    for (j, &h) in taps.iter().enumerate() {
+        if h == 0.0 {
+            continue; // the half-band stages' zero taps
+        }
+        let window = &x[j..j + n];
+        for (o, &v) in out.iter_mut().zip(window) {
+            *o += h * v;
+        }
+    }
 }
 
 impl TwoTimes {
@@ -194,6 +198,7 @@ impl TwoTimes {
             up_history: resident_vec(0.0, len - 1 + block),
             down_even: resident_vec(0.0, len + block),
             down_odd: resident_vec(0.0, len + block),
+            phase_out: [resident_vec(0.0, block), resident_vec(0.0, block)],
         }
     }
 
@@ -209,10 +214,15 @@ impl TwoTimes {
         let n = input.len();
         let hist = self.len - 1;
         self.up_history[hist..hist + n].copy_from_slice(input);
-        for (i, out) in output[..2 * n].chunks_exact_mut(2).enumerate() {
-            let window = &self.up_history[i..i + self.len];
-            out[0] = 2.0 * dot(&self.phases[0], window);
-            out[1] = 2.0 * dot(&self.phases[1], window);
+        for p in 0..2 {
+            let out = &mut self.phase_out[p][..n];
+            out.fill(0.0);
+            accumulate_fir(&self.phases[p], &self.up_history, out);
+        }
+        let [even, odd] = &self.phase_out;
+        for (i, pair) in output[..2 * n].chunks_exact_mut(2).enumerate() {
+            pair[0] = 2.0 * even[i];
+            pair[1] = 2.0 * odd[i];
         }
         self.up_history.copy_within(n..n + hist, 0);
     }
@@ -226,12 +236,12 @@ impl TwoTimes {
             self.down_even[hist + i] = pair[0];
             self.down_odd[hist + i] = pair[1];
         }
-        for (i, out) in output[..n].iter_mut().enumerate() {
-            // Even samples v[2(i - q)] for q = 0..len, odd ones v[2(i - q) - 1] = odd[i - q - 1].
-            let even = &self.down_even[i + 1..i + 1 + self.len];
-            let odd = &self.down_odd[i..i + self.len];
-            *out = dot(&self.phases[0], even) + dot(&self.phases[1], odd);
-        }
+        // Even samples v[2(i - q)] for q = 0..len sit at even[i + 1 + j], odd ones
+        // v[2(i - q) - 1] = odd[i - q - 1] at odd[i + j] (j = len - 1 - q).
+        let out = &mut output[..n];
+        out.fill(0.0);
+        accumulate_fir(&self.phases[0], &self.down_even[1..], out);
+        accumulate_fir(&self.phases[1], &self.down_odd, out);
         self.down_even.copy_within(n..n + hist, 0);
         self.down_odd.copy_within(n..n + hist, 0);
     }
