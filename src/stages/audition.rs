@@ -24,7 +24,7 @@
 //!   curve or the limiter's gain removed, at its real level (not matched: it is a residue).
 
 use crate::dsp::meters::loudness::LoudnessMeter;
-use crate::dsp::meters::loudness_match::{both_audible, follow_offset, LoudnessMatch};
+use crate::dsp::meters::loudness_match::{both_audible, follow_offset, ramp_gain, LoudnessMatch};
 use crate::dsp::util::db_to_gain;
 use crate::dsp::util::delay::StereoDelay;
 use crate::dsp::util::resident::resident_vec;
@@ -132,8 +132,7 @@ pub struct StageAudition {
     /// The stage's input for the current chunk, and the delayed input / auditioned signal.
     input: [Vec<f32>; 2],
     delayed: [Vec<f32>; 2],
-    /// The offset applied (dB), and the applied gain at the end of the last chunk.
-    applied_db: f32,
+    /// The compare gain applied at the end of the last chunk (the next ramp starts there).
     applied_gain: f32,
 }
 
@@ -170,7 +169,6 @@ impl StageAudition {
             delay: StereoDelay::new(max_latency.max(1)),
             input: [resident_vec(0.0, chunk), resident_vec(0.0, chunk)],
             delayed: [resident_vec(0.0, chunk), resident_vec(0.0, chunk)],
-            applied_db: 0.0,
             applied_gain: 1.0,
         }
     }
@@ -196,7 +194,6 @@ impl StageAudition {
         self.mix = 0.0;
         self.current = None;
         self.filled = 0;
-        self.applied_db = 0.0;
         self.applied_gain = 1.0;
         self.watched = [false; STAGES];
     }
@@ -341,15 +338,8 @@ impl StageAudition {
         }
         match mode {
             AuditionMode::Compare => {
-                self.applied_db = offset;
                 let gain = db_to_gain(offset);
-                let start = self.applied_gain;
-                let step = (gain - start) / n as f32;
-                for k in 0..n {
-                    let g = start + step * (k + 1) as f32;
-                    dl[k] *= g;
-                    dr[k] *= g;
-                }
+                ramp_gain(&mut dl[..n], &mut dr[..n], self.applied_gain, gain);
                 self.applied_gain = gain;
             }
             AuditionMode::Delta => {

@@ -33,6 +33,27 @@ pub fn both_audible(before_lufs: f32, after_lufs: f32) -> bool {
     before_lufs > MATCH_GATE_LUFS && after_lufs > MATCH_GATE_LUFS
 }
 
+/// Multiplies a stereo block by a gain ramping linearly from `start` (the gain the previous
+/// block ended on) to `target` at its last frame: a matched gain that moves between blocks
+/// without zipper steps.
+pub fn ramp_gain(left: &mut [f32], right: &mut [f32], start: f32, target: f32) {
+    let n = left.len().min(right.len());
+    if n == 0 {
+        return;
+    }
+    if start == target {
+        left[..n].iter_mut().for_each(|x| *x *= target);
+        right[..n].iter_mut().for_each(|x| *x *= target);
+    } else {
+        let step = (target - start) / n as f32;
+        for (i, (l, r)) in left[..n].iter_mut().zip(&mut right[..n]).enumerate() {
+            let g = start + step * (i + 1) as f32;
+            *l *= g;
+            *r *= g;
+        }
+    }
+}
+
 /// Measures the loudness before and after a processor and follows the offset between them.
 /// `reset` sizes nothing: allocation-free after `new` (the meters keep no histograms).
 #[derive(Clone, Debug)]
@@ -103,29 +124,8 @@ impl LoudnessMatch {
     /// signal to the "after" loudness; -1 the "after" signal back to the "before" loudness.
     pub fn apply(&mut self, left: &mut [f32], right: &mut [f32], sign: f32) {
         let target = db_to_gain(sign * self.offset_db);
-        let n = left.len().min(right.len());
-        if n == 0 {
-            return;
-        }
-        let start = self.applied_gain;
-        if start == target {
-            left[..n].iter_mut().for_each(|x| *x *= target);
-            right[..n].iter_mut().for_each(|x| *x *= target);
-        } else {
-            let step = (target - start) / n as f32;
-            for (i, (l, r)) in left[..n].iter_mut().zip(&mut right[..n]).enumerate() {
-                let g = start + step * (i + 1) as f32;
-                *l *= g;
-                *r *= g;
-            }
-        }
+        ramp_gain(left, right, self.applied_gain, target);
         self.applied_gain = target;
-    }
-
-    /// Sets where the next [`Self::apply`] ramp starts (e.g. unity when a path is switched in
-    /// with its own crossfade).
-    pub fn set_applied_gain(&mut self, gain: f32) {
-        self.applied_gain = gain;
     }
 }
 
