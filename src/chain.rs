@@ -19,6 +19,7 @@ use crate::dsp::filters::linear_phase_designer::LinearPhaseDesigner;
 use crate::dsp::filters::oversampler::MAX_FACTOR;
 use crate::dsp::util::resident::resident_vec;
 use crate::dsp::util::smoothing::approach;
+use crate::shared_state::MasterTapProducer;
 use crate::stages::audition::{AuditionSettings, StageAudition, StageReport};
 use crate::stages::clipper::ClipperStage;
 use crate::stages::eq::EqStage;
@@ -63,6 +64,11 @@ pub struct Chain {
     stages: Stages,
     /// A stage compared at matched loudness, or its delta (`stages::audition`).
     audition: StageAudition,
+    /// The EQ stage's input, pushed for the editor's match EQ ("match to reference" compares
+    /// the reference with what enters the EQ, never with its output, which would chase
+    /// itself) while `eq_input_tap_on`.
+    eq_input_tap: Option<MasterTapProducer>,
+    eq_input_tap_on: bool,
 
     scratch_left: Vec<f32>,
     scratch_right: Vec<f32>,
@@ -89,6 +95,8 @@ impl Chain {
             structural_step: 1.0 / (STRUCTURAL_FADE_SECONDS * fs),
             stages: Stages::default(),
             audition: StageAudition::new(0),
+            eq_input_tap: None,
+            eq_input_tap_on: false,
             scratch_left: resident_vec(0.0, MAX_CHUNK),
             scratch_right: resident_vec(0.0, MAX_CHUNK),
             meters: ChainMeters::default(),
@@ -121,6 +129,16 @@ impl Chain {
     /// What is auditioned (a stage compared, or its delta). Allocation-free.
     pub fn set_audition(&mut self, settings: &AuditionSettings) {
         self.audition.set(settings);
+    }
+
+    /// Gives the chain the audio-thread end of the EQ input tap (`shared_state`).
+    pub fn set_eq_input_tap(&mut self, tap: Option<MasterTapProducer>) {
+        self.eq_input_tap = tap;
+    }
+
+    /// Feeds the EQ input tap (when set) from the next block on: on while the editor is open.
+    pub fn set_eq_input_tap_enabled(&mut self, on: bool) {
+        self.eq_input_tap_on = on;
     }
 
     /// Offline (a bounce): no stage is auditioned, whatever the settings say.
@@ -262,6 +280,11 @@ impl Chain {
     }
 
     fn run_stage(&mut self, id: StageId, left: &mut [f32], right: &mut [f32]) {
+        if id == StageId::Eq && self.eq_input_tap_on {
+            if let Some(tap) = &mut self.eq_input_tap {
+                tap.push(left, right);
+            }
+        }
         let n = left.len();
         let (dry_left, dry_right) = (&mut self.scratch_left[..n], &mut self.scratch_right[..n]);
         let watched = self.audition.watches(id);

@@ -154,6 +154,7 @@ impl Engine {
     /// tonal view, off otherwise so a closed editor costs nothing.
     pub fn set_master_tap_enabled(&mut self, on: bool) {
         self.master_tap_on = on;
+        self.chain.set_eq_input_tap_enabled(on);
     }
 
     /// Gives the engine the auto-align capture: it copies the input there when requested.

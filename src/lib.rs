@@ -214,6 +214,9 @@ impl Plugin for Fairmaster {
             // dropped) here.
             if let Some(mut rings) = self.taps.poll() {
                 self.engine.set_master_tap(rings.take_master_tap());
+                self.engine
+                    .chain_mut()
+                    .set_eq_input_tap(rings.take_eq_input_tap());
                 self.spectrum = Some(rings);
             }
         }

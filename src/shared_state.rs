@@ -197,6 +197,8 @@ pub struct SpectrumProducer {
     output: Producer<f32>,
     /// The master tap, until the plugin hands it to the engine.
     master: Option<MasterTapProducer>,
+    /// The EQ stage's input, until the plugin hands it to the chain (the match EQ's "before").
+    eq_input: Option<MasterTapProducer>,
 }
 
 /// Editor end of the spectrum rings (single owner: the editor app).
@@ -205,6 +207,8 @@ pub struct SpectrumConsumer {
     pub output: Consumer<f32>,
     /// The master tap, until the editor hands it to the tonal view.
     pub master: Option<MasterTapConsumer>,
+    /// The EQ input tap, likewise.
+    pub eq_input: Option<MasterTapConsumer>,
 }
 
 /// Creates the rings (spectrum input and output, and the master tap), resident (see
@@ -214,16 +218,19 @@ pub fn spectrum_rings(capacity: usize) -> (SpectrumProducer, SpectrumConsumer) {
     let (pi, ci) = resident_ring(capacity);
     let (po, co) = resident_ring(capacity);
     let (pm, cm) = master_tap(MASTER_TAP_CAPACITY);
+    let (pe, ce) = master_tap(EQ_INPUT_TAP_CAPACITY);
     (
         SpectrumProducer {
             input: pi,
             output: po,
             master: Some(pm),
+            eq_input: Some(pe),
         },
         SpectrumConsumer {
             input: ci,
             output: co,
             master: Some(cm),
+            eq_input: Some(ce),
         },
     )
 }
@@ -231,6 +238,10 @@ pub fn spectrum_rings(capacity: usize) -> (SpectrumProducer, SpectrumConsumer) {
 /// Samples (interleaved stereo) in the master tap: 1.4 s at 192 kHz, 5.5 s at 48 kHz, so an
 /// editor frame that stalls does not cost the long-term analysis any audio.
 pub const MASTER_TAP_CAPACITY: usize = 1 << 19;
+
+/// Samples (interleaved stereo) in the EQ input tap: 1.4 s at 48 kHz. The match EQ's "before"
+/// only needs a long-term spectrum: a stalled editor frame that loses a block costs nothing.
+pub const EQ_INPUT_TAP_CAPACITY: usize = 1 << 17;
 
 /// Audio-thread end of the master tap: the master (the chain's output, before the A/B, so what
 /// is analysed is the master whatever is heard) as interleaved stereo, for the live tonal
@@ -392,6 +403,11 @@ impl SpectrumProducer {
     /// Hands the master tap to the engine (once).
     pub fn take_master_tap(&mut self) -> Option<MasterTapProducer> {
         self.master.take()
+    }
+
+    /// Hands the EQ input tap to the chain (once).
+    pub fn take_eq_input_tap(&mut self) -> Option<MasterTapProducer> {
+        self.eq_input.take()
     }
 
     /// Pushes the mono sum of a block of the input signal.

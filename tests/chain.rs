@@ -614,3 +614,88 @@ fn huge_finite_input_is_limited_to_the_ceiling() {
         }
     }
 }
+
+/// The match EQ's curve runs inside the EQ's linear-phase FIR: its mid and side gains are what
+/// the curve says (sines through the whole chain, measured by their RMS), and the chain's
+/// latency is the linear-phase EQ's alone (no second filter stacked on it).
+#[test]
+fn the_match_curve_is_folded_into_the_linear_phase_fir() {
+    use fairmaster::dsp::filters::match_curve::{MatchCurve, MATCH_POINTS};
+    let fs = 48_000.0;
+    let plain = neutral_all_on(true);
+    let mut matched = plain;
+    matched.limiter.enabled = false;
+    let mut curve = MatchCurve::FLAT;
+    for i in 0..MATCH_POINTS {
+        // +6 dB for the mid around 1 kHz (points 28..=38: 530 Hz to 1.9 kHz), -3 dB side.
+        curve.mid_db[i] = if (28..=38).contains(&i) { 6.0 } else { 0.0 };
+        curve.side_db[i] = -3.0;
+    }
+    matched.eq_match = curve;
+    assert_eq!(impulse_delay(fs, &plain).1, impulse_delay(fs, &matched).1);
+    let n = 48_000;
+    let sine = |f: f32| -> Vec<f32> {
+        (0..n)
+            .map(|i| 0.1 * (2.0 * std::f32::consts::PI * f * i as f32 / fs).sin())
+            .collect()
+    };
+    let rms_db = |x: &[f32]| {
+        let tail = &x[n / 2..];
+        10.0 * (tail.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / tail.len() as f64).log10()
+    };
+    // Mid: the same sine in both channels; side: opposite.
+    for (side, want) in [(false, 6.0), (true, -3.0)] {
+        let x = sine(1_000.0);
+        let (mut l, mut r) = (
+            x.clone(),
+            x.iter()
+                .map(|v| if side { -v } else { *v })
+                .collect::<Vec<f32>>(),
+        );
+        let mut chain = chain_at(fs, &matched);
+        run(&mut chain, &mut l, &mut r, 512);
+        let gain = rms_db(&l) - rms_db(&x);
+        assert!(
+            (gain - want).abs() < 0.1,
+            "side {side}: {gain:+.3} dB, want {want:+.1}"
+        );
+    }
+}
+
+/// The editor's match compares the reference with what enters the EQ: the chain pushes the
+/// EQ stage's input (after the input gain, before the EQ's own change) into its tap.
+#[test]
+fn the_eq_input_tap_carries_what_enters_the_eq() {
+    let fs = 48_000.0;
+    let mut s = neutral_all_on(false);
+    s.input_gain_db = 6.0;
+    s.eq.bells[0].enabled = true;
+    s.eq.bells[0].gain_db = 9.0;
+    let mut chain = chain_at(fs, &s);
+    let (producer, mut consumer) = fairmaster::shared_state::master_tap(1 << 16);
+    chain.set_eq_input_tap(Some(producer));
+    chain.set_eq_input_tap_enabled(true);
+    let x = white_noise(8_000, 3, -20.0);
+    let (mut l, mut r) = (x.clone(), x.clone());
+    run(&mut chain, &mut l, &mut r, 333);
+    let mut tapped = Vec::new();
+    consumer.drain(
+        |a, _| tapped.extend_from_slice(a),
+        || panic!("no gap expected"),
+    );
+    assert_eq!(tapped.len(), x.len());
+    let g = db_to_gain(6.0);
+    for (t, v) in tapped.iter().zip(&x) {
+        assert!(
+            (t - g * v).abs() <= 1e-6 * (1.0 + v.abs()),
+            "{t} vs {}",
+            g * v
+        );
+    }
+    // Off (a closed editor), nothing is pushed.
+    chain.set_eq_input_tap_enabled(false);
+    run(&mut chain, &mut l, &mut r, 333);
+    let mut more = 0;
+    consumer.drain(|a, _| more += a.len(), || {});
+    assert_eq!(more, 0);
+}

@@ -15,8 +15,8 @@ use egui_kittest::SnapshotOptions;
 use fairmaster::analysis::tonal::analyse_stereo;
 use fairmaster::editor::meters::{self, BAR_LABELS, RESET_LABEL};
 use fairmaster::editor::reference_panel::{
-    ALBUM_SONG_LABEL, ALIGN_BUTTON_LABEL, LOAD_BUTTON_LABEL, PATH_FIELD_LABEL,
-    REFERENCE_BUTTON_LABEL, SONG_LABEL, TONAL_LABEL, WAVEFORM_LABEL,
+    ALBUM_SONG_LABEL, ALIGN_BUTTON_LABEL, CLEAR_MATCH_LABEL, LOAD_BUTTON_LABEL, MATCH_BUTTON_LABEL,
+    PATH_FIELD_LABEL, REFERENCE_BUTTON_LABEL, SONG_LABEL, TONAL_LABEL, WAVEFORM_LABEL,
 };
 use fairmaster::params::state::EditorSize;
 use fairmaster::reference::library::{ReferenceLibrary, SlotState};
@@ -52,12 +52,15 @@ fn reference_file(name: &str) -> (PathBuf, Vec<f32>, Vec<f32>) {
 struct Session {
     app: App,
     tap: MasterTapProducer,
+    /// The EQ stage's input, as the chain pushes it while the editor is open.
+    eq_tap: MasterTapProducer,
     _library: ReferenceLibrary,
 }
 
 fn session() -> Session {
     let (mut producer, consumer) = spectrum_rings(1 << 15);
     let tap = producer.take_master_tap().unwrap();
+    let eq_tap = producer.take_eq_input_tap().unwrap();
     let app = app(Some(consumer));
     let (library, _handover) = ReferenceLibrary::spawn(
         app.params.references.0.clone(),
@@ -67,6 +70,7 @@ fn session() -> Session {
     Session {
         app,
         tap,
+        eq_tap,
         _library: library,
     }
 }
@@ -228,6 +232,73 @@ fn tonal_readouts_equal_an_offline_analysis_of_the_same_audio() {
             "band {k}: editor shows {shown:+.1} dB, offline analysis {offline:+.2} dB"
         );
     }
+}
+
+#[test]
+fn match_to_reference_stores_the_difference_to_the_eq_input_and_switches_to_linear_phase() {
+    use fairmaster::analysis::tonal_match::MatchDifference;
+    use fairmaster::dsp::filters::match_curve::MATCH_POINTS;
+    use fairmaster::stages::eq::EqModeParam;
+    let (path, ref_l, ref_r) = reference_file("match.wav");
+    let mut h = harness(session());
+    h.run();
+    load_reference(&mut h, &path);
+    // What enters the EQ: a multitone mix (its tone far from the pink reference's); the master
+    // (the chain's output) is something else entirely, so a match taken from it would differ.
+    let (il, ir) = multitone_mix(20 * FS as usize, FS as f32);
+    let (ml, mr) = (
+        pink_noise(20 * FS as usize, 5, -30.0),
+        pink_noise(20 * FS as usize, 6, -30.0),
+    );
+    for k in 0..20 {
+        let span = k * FS as usize..(k + 1) * FS as usize;
+        for (a, b) in span
+            .clone()
+            .step_by(512)
+            .map(|i| (i, (i + 512).min(span.end)))
+        {
+            h.state_mut().eq_tap.push(&il[a..b], &ir[a..b]);
+            h.state_mut().tap.push(&ml[a..b], &mr[a..b]);
+        }
+        h.step();
+    }
+    h.run();
+    assert!(h.state().app.params.eq_match.get().is_empty());
+    scroll_and_click(&mut h, MATCH_BUTTON_LABEL);
+    h.run();
+    let params = &h.state().app.params;
+    assert!(params.stages.eq.enabled.value());
+    assert_eq!(params.stages.eq.mode.value(), EqModeParam::LinearPhase);
+    let stored = params.eq_match.get();
+    let expected = MatchDifference::measure(
+        &analyse_stereo(&il, &ir, FS as f32).unwrap(),
+        &analyse_stereo(&ref_l, &ref_r, FS as f32).unwrap(),
+    );
+    let mut compared = 0;
+    for i in 0..MATCH_POINTS {
+        let (s, e) = (stored.mid_db[i], expected.mid_db[i]);
+        assert_eq!(s.is_finite(), e.is_finite(), "point {i}");
+        if e.is_finite() {
+            // The editor summarises at most every 3 frames: nearly the same frames.
+            assert!(
+                (s - e).abs() < 0.3,
+                "point {i}: stored {s:+.2}, offline {e:+.2}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 40, "{compared} points");
+    // The chain takes the shaped curve from the stored difference and the Match parameters.
+    let curve = params.chain_settings().eq_match;
+    assert_eq!(
+        curve,
+        stored.curve(&params.stages.eq.matching.options()).curve
+    );
+    assert!(!curve.is_flat());
+    // Cleared, the curve is flat again.
+    scroll_and_click(&mut h, CLEAR_MATCH_LABEL);
+    h.run();
+    assert!(h.state().app.params.chain_settings().eq_match.is_flat());
 }
 
 /// The editor with a reference loaded and the tonal view filled, rendered for the README

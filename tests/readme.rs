@@ -10,6 +10,7 @@ use fairmaster::dsp::stereo;
 use fairmaster::dsp::util::gain;
 use fairmaster::dsp::util::range::Range;
 use fairmaster::params::FairmasterParams;
+use fairmaster::stages::eq::matching;
 use fairmaster::targets::CUSTOM_TARGET_LUFS;
 use nice_plug::prelude::{ParamPtr, Params};
 
@@ -62,6 +63,10 @@ fn every_float_parameter_has_the_range_and_default_its_dsp_module_declares() {
         ("eq_hs_freq".into(), eq::HIGH_SHELF_FREQ_HZ),
         ("eq_hs_gain".into(), eq::GAIN_DB),
         ("eq_hs_q".into(), eq::SHELF_Q),
+        ("eq_match_amount".into(), matching::MATCH_AMOUNT),
+        ("eq_match_width".into(), matching::MATCH_WIDTH),
+        ("eq_match_smoothing".into(), matching::MATCH_SMOOTHING_OCT),
+        ("eq_match_bound".into(), matching::MATCH_BOUND_DB),
         ("comp_threshold".into(), compressor::THRESHOLD_DB),
         ("comp_ratio".into(), compressor::RATIO),
         ("comp_knee".into(), compressor::KNEE_DB),

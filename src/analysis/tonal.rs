@@ -102,6 +102,10 @@ pub struct SixthBand {
     pub level_db: f64,
     pub p10_db: f64,
     pub p90_db: f64,
+    /// Mean power of the mid `(L+R)/2` and of the side `(L−R)/2`, dB relative to the
+    /// integrated loudness like `level_db` (the match EQ's two curves).
+    pub mid_db: f64,
+    pub side_db: f64,
 }
 
 /// A third-octave reading (see the module doc).
@@ -424,17 +428,24 @@ impl TonalAnalyser {
                     let b = f.bands[band];
                     rel_db(f64::from(b[0]) + f64::from(b[1]))
                 }));
-                let mean: f64 = keep
-                    .iter()
-                    .map(|f| f64::from(f.bands[band][0]) + f64::from(f.bands[band][1]))
-                    .sum::<f64>()
-                    / count;
+                let (mut l, mut r, mut x) = (0.0f64, 0.0f64, 0.0f64);
+                for f in &keep {
+                    l += f64::from(f.bands[band][0]);
+                    r += f64::from(f.bands[band][1]);
+                    x += f64::from(f.bands[band][2]);
+                }
+                let mean = (l + r) / count;
+                // |M|² = (L²+R²+2LR)/4, |S|² = (L²+R²−2LR)/4 (as the third-octave width).
+                let mid = (l + r + 2.0 * x).max(0.0) / (4.0 * count);
+                let side = (l + r - 2.0 * x).max(0.0) / (4.0 * count);
                 per_frame.sort_by(f64::total_cmp);
                 Some(SixthBand {
                     centre_hz: sixth_centre_hz(band),
                     level_db: rel_db(mean),
                     p10_db: percentile(&per_frame, 0.10),
                     p90_db: percentile(&per_frame, 0.90),
+                    mid_db: rel_db(mid),
+                    side_db: rel_db(side),
                 })
             })
             .collect();

@@ -172,6 +172,7 @@ impl EditorUi {
     /// Gives the editor the editor ends of the spectrum rings and the master tap.
     pub fn attach_spectrum(&mut self, mut spectrum: SpectrumConsumer) {
         self.reference.set_master_tap(spectrum.master.take());
+        self.reference.set_eq_input_tap(spectrum.eq_input.take());
         self.analyzer.set_source(spectrum);
     }
 

@@ -22,8 +22,10 @@ use realfft::{RealFftPlanner, RealToComplex};
 use super::theme;
 use super::widgets::Ctl;
 use crate::dsp::filters::eq::{self, BandChannels, EqPath, EqSettings};
+use crate::dsp::filters::match_curve::MatchCurve;
 use crate::params::FairmasterParams;
 use crate::shared_state::SpectrumConsumer;
+use crate::stages::eq::EqModeParam;
 
 /// FFT length (about 85 ms at 48 kHz).
 pub const FFT_SIZE: usize = 4096;
@@ -228,14 +230,22 @@ impl SpectrumFft {
 /// Cached EQ response for the current settings.
 #[derive(Default)]
 pub struct EqCurveCache {
-    key: Option<(EqSettings, bool, u32)>,
+    key: Option<(EqSettings, MatchCurve, bool, u32)>,
     mid: Vec<f32>,
     side: Option<Vec<f32>>,
 }
 
 impl EqCurveCache {
-    fn update(&mut self, settings: &EqSettings, enabled: bool, sample_rate: f32) {
-        let key = (*settings, enabled, sample_rate as u32);
+    /// The curve of `settings` and the match EQ's `matched` curve (flat when the match is
+    /// not in use: it runs in the linear-phase FIR only).
+    fn update(
+        &mut self,
+        settings: &EqSettings,
+        matched: &MatchCurve,
+        enabled: bool,
+        sample_rate: f32,
+    ) {
+        let key = (*settings, *matched, enabled, sample_rate as u32);
         if self.key.as_ref() == Some(&key) {
             return;
         }
@@ -243,7 +253,10 @@ impl EqCurveCache {
         let response = settings.response(sample_rate as f64);
         let curve = |path| -> Vec<f32> {
             (0..POINTS)
-                .map(|k| response.magnitude_db(point_freq(k) as f64, path) as f32)
+                .map(|k| {
+                    let f = point_freq(k) as f64;
+                    (response.magnitude_db(f, path) + matched.magnitude_db(f, path)) as f32
+                })
                 .collect()
         };
         self.mid = curve(EqPath::Mid);
@@ -258,6 +271,7 @@ impl EqCurveCache {
                 .copied()
                 .chain(settings.bells.iter().map(|b| (b.enabled, b.channels)))
                 .any(|(on, c)| on && c != BandChannels::Stereo)
+                || matched.mid_db != matched.side_db
         };
         self.side = uses_ms.then(|| curve(EqPath::Side));
         self.key = Some(key);
@@ -458,7 +472,13 @@ pub fn show(
 
     // EQ curve.
     let enabled = params.stages.eq.enabled.value();
-    cache.update(&params.stages.eq.settings(), enabled, sample_rate);
+    let eq = &params.stages.eq;
+    let matched = if eq.mode.value() == EqModeParam::LinearPhase {
+        params.eq_match.curve(&eq.matching.options())
+    } else {
+        MatchCurve::FLAT
+    };
+    cache.update(&eq.settings(), &matched, enabled, sample_rate);
     let curve_color = if enabled {
         theme::EQ_CURVE
     } else {

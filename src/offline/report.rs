@@ -44,17 +44,53 @@ pub struct ReferenceReport {
     pub tonal_match: Option<TonalMatchReport>,
 }
 
-/// The EQ fitted by `--match-eq`.
+/// The match EQ's curve applied by `--match-eq` / `--match-width`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TonalMatchReport {
     pub amount: f64,
+    pub width_amount: f64,
     pub smoothing_octaves: f64,
-    /// Band frequencies and fitted gains (low shelf, four bells, high shelf), Hz and dB.
-    pub bands_hz: Vec<f32>,
-    pub gains_db: Vec<f32>,
-    /// How closely the EQ follows the wanted (bounded, smoothed) curve, dB.
-    pub fit_rms_error_db: f64,
-    pub fit_max_error_db: f64,
+    pub bound_db: f64,
+    /// The curve's 1/6-octave points, Hz, and its gain there for the mid and the side, dB.
+    pub points_hz: Vec<f64>,
+    pub mid_db: Vec<f32>,
+    pub side_db: Vec<f32>,
+    /// The points whose correction the bound held back, Hz.
+    pub bands_at_bound_hz: Vec<f64>,
+}
+
+impl TonalMatchReport {
+    pub fn new(
+        options: &crate::analysis::tonal_match::MatchOptions,
+        shaped: &crate::analysis::tonal_match::ShapedMatch,
+    ) -> Self {
+        use crate::dsp::filters::match_curve::{match_point_hz, MATCH_POINTS};
+        Self {
+            amount: options.amount,
+            width_amount: options.width_amount,
+            smoothing_octaves: options.smoothing_octaves,
+            bound_db: options.bound_db,
+            points_hz: (0..MATCH_POINTS).map(match_point_hz).collect(),
+            mid_db: shaped.curve.mid_db.to_vec(),
+            side_db: shaped.curve.side_db.to_vec(),
+            bands_at_bound_hz: shaped.bands_at_bound_hz(),
+        }
+    }
+
+    /// The curve at the third-octave centres `hz`, dB: (mid, side).
+    fn at(&self, hz: f64) -> (f64, f64) {
+        use crate::dsp::filters::eq::EqPath;
+        use crate::dsp::filters::match_curve::{MatchCurve, MATCH_POINTS};
+        let mut curve = MatchCurve::FLAT;
+        for i in 0..MATCH_POINTS.min(self.mid_db.len()).min(self.side_db.len()) {
+            curve.mid_db[i] = self.mid_db[i];
+            curve.side_db[i] = self.side_db[i];
+        }
+        (
+            curve.magnitude_db(hz, EqPath::Mid),
+            curve.magnitude_db(hz, EqPath::Side),
+        )
+    }
 }
 
 /// Everything measured about one file.
@@ -288,20 +324,36 @@ fn reference_table(out: &mut String, r: &ReferenceReport, f: &FileReport) {
         f.after.plr_db
     );
     if let Some(m) = &r.tonal_match {
-        let bands: Vec<String> = m
-            .bands_hz
+        let octaves: Vec<String> = [63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0]
             .iter()
-            .zip(&m.gains_db)
-            .map(|(f, g)| format!("{f:.0} Hz {g:+.1}"))
+            .map(|&f| {
+                let (mid, side) = m.at(f);
+                format!("{f:.0} Hz {mid:+.1}/{side:+.1}")
+            })
             .collect();
         let _ = writeln!(
             out,
-            "  Tonal match {:.0} % ({:.2} oct smoothing): {} dB (fit within {:.2} dB RMS)",
+            "  Tonal match {:.0} %, width {:.0} % ({:.2} oct smoothing, bound {:.0} dB), \
+             mid/side dB: {}",
             100.0 * m.amount,
+            100.0 * m.width_amount,
             m.smoothing_octaves,
-            bands.join(", "),
-            m.fit_rms_error_db
+            m.bound_db,
+            octaves.join(", ")
         );
+        if !m.bands_at_bound_hz.is_empty() {
+            let at: Vec<String> = m
+                .bands_at_bound_hz
+                .iter()
+                .map(|f| format!("{f:.0} Hz"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  The bound of {:.0} dB held back the match at {}",
+                m.bound_db,
+                at.join(", ")
+            );
+        }
     }
     let _ = writeln!(
         out,

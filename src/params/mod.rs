@@ -19,6 +19,7 @@ use crate::reference::playback::{MatchMode, ReferenceSettings, REFERENCE_SLOTS};
 use crate::reference::state::PersistedReferences;
 use crate::snapshots::PersistedSnapshots;
 use crate::stages::audition::AuditionSettings;
+use crate::stages::eq::matching::PersistedMatchDifference;
 use crate::stages::{ChainSettings, PersistedStageOrder, StageId, StageParams};
 use crate::targets::{Target, CUSTOM_TARGET_LUFS, PRESET_TARGETS};
 use state::{PersistedEditorSize, StateVersion};
@@ -127,6 +128,11 @@ pub struct FairmasterParams {
     #[persist = "stage_order"]
     pub stage_order: PersistedStageOrder,
 
+    /// The match EQ's measured difference to a reference (`stages::eq::matching`): not a
+    /// parameter, saved with the session.
+    #[persist = "eq_match"]
+    pub eq_match: PersistedMatchDifference,
+
     /// Editor size; written by the GUI thread (and by a state restore).
     #[persist = "editor_size"]
     pub editor_size: PersistedEditorSize,
@@ -221,6 +227,7 @@ impl Default for FairmasterParams {
             compare_match: switch_param("Compare Matched", true),
             delta_stage: EnumParam::new("Delta", DeltaParam::Off),
             stage_order: PersistedStageOrder::default(),
+            eq_match: PersistedMatchDifference::default(),
             editor_size: PersistedEditorSize::default(),
             references: PersistedReferences::default(),
             snapshots: PersistedSnapshots::default(),
@@ -238,6 +245,7 @@ impl FairmasterParams {
             ..ChainSettings::default()
         };
         self.stages.read(&mut settings);
+        settings.eq_match = self.eq_match.curve(&self.stages.eq.matching.options());
         settings
     }
 }

@@ -32,6 +32,7 @@ use crate::dsp::dither::DitherSettings;
 use crate::dsp::dynamics::compressor::CompressorSettings;
 use crate::dsp::dynamics::limiter::LimiterSettings;
 use crate::dsp::filters::eq::EqSettings;
+use crate::dsp::filters::match_curve::MatchCurve;
 use crate::dsp::shaping::clipper::ClipperSettings;
 use crate::dsp::shaping::saturation::SaturationSettings;
 use crate::dsp::stereo::StereoSettings;
@@ -61,6 +62,8 @@ pub struct ChainSettings {
     pub eq_enabled: bool,
     pub eq_linear_phase: bool,
     pub eq: EqSettings,
+    /// The match EQ's applied curve (realised in the EQ's linear-phase FIR; flat = no match).
+    pub eq_match: MatchCurve,
     pub compressor: CompressorSettings,
     pub stereo_enabled: bool,
     pub stereo: StereoSettings,
@@ -82,6 +85,7 @@ impl Default for ChainSettings {
             eq_enabled: false,
             eq_linear_phase: false,
             eq: EqSettings::default(),
+            eq_match: MatchCurve::FLAT,
             compressor: CompressorSettings {
                 enabled: false,
                 ..CompressorSettings::default()

@@ -22,6 +22,7 @@ use crate::dsp::filters::eq::{EqPath, EqSettings};
 use crate::dsp::filters::fir_design::{
     design_linear_phase_fir, linear_phase_fir_len, sample_rate_factor,
 };
+use crate::dsp::filters::match_curve::MatchCurve;
 use crate::dsp::filters::partitioned_convolver::{PartitionedConvolver, PartitionedKernel};
 use crate::dsp::util::resident::resident_vec;
 use crate::dsp::util::{db_to_gain_f64, sanitize};
@@ -64,14 +65,17 @@ pub struct LinearPhaseKernels {
 }
 
 impl LinearPhaseKernels {
-    /// Designs the mid and side FIRs of `eq`'s magnitude curves for `sample_rate`
-    /// (non-realtime; allocates).
-    pub fn for_eq(eq: &EqSettings, sample_rate: f32) -> Self {
+    /// Designs the mid and side FIRs of `eq`'s magnitude curves times the match EQ's `curve`
+    /// for `sample_rate` (non-realtime; allocates): both in one FIR per path, so the match adds
+    /// no second latency.
+    pub fn for_eq(eq: &EqSettings, curve: &MatchCurve, sample_rate: f32) -> Self {
         // Design the sections once; the FIR design samples the curve at ~10^5 frequencies.
         let response = eq.response(sample_rate as f64);
+        let db =
+            |f: f64, path: EqPath| response.magnitude_db(f, path) + curve.magnitude_db(f, path);
         Self::design(
-            |f| db_to_gain_f64(response.magnitude_db(f, EqPath::Mid)),
-            |f| db_to_gain_f64(response.magnitude_db(f, EqPath::Side)),
+            |f| db_to_gain_f64(db(f, EqPath::Mid)),
+            |f| db_to_gain_f64(db(f, EqPath::Side)),
             sample_rate,
         )
     }

@@ -1,6 +1,7 @@
 //! Background thread that redesigns the linear-phase EQ kernels off the audio thread.
 //!
-//! The audio thread pushes the new `EqSettings` (a `Copy` value, so the push never allocates)
+//! The audio thread pushes the new [`LinearPhaseDesign`] (the EQ settings and the match curve,
+//! a `Copy` value, so the push never allocates)
 //! into a wait-free `rtrb` ring; this thread polls it, designs the FIRs (a few ms of FFT work and
 //! allocation) and hands the prepared kernels back through the convolver's own lock-free
 //! hand-over, which also returns retired kernels here to be freed.
@@ -12,6 +13,22 @@ use std::time::Duration;
 
 use crate::dsp::filters::eq::EqSettings;
 use crate::dsp::filters::linear_phase::{KernelSender, LinearPhaseKernels};
+use crate::dsp::filters::match_curve::MatchCurve;
+
+/// What the linear-phase FIRs realise: the parametric bands and the match EQ's curve, in one
+/// kernel per path.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct LinearPhaseDesign {
+    pub eq: EqSettings,
+    pub curve: MatchCurve,
+}
+
+impl LinearPhaseDesign {
+    /// Designs the kernels (non-realtime; allocates).
+    pub fn kernels(&self, sample_rate: f32) -> LinearPhaseKernels {
+        LinearPhaseKernels::for_eq(&self.eq, &self.curve, sample_rate)
+    }
+}
 
 /// How often the designer looks for work. 10 ms is well below what an engineer perceives as
 /// lag while dragging an EQ node, and an idle wake-up every 10 ms costs nothing measurable.
@@ -32,10 +49,14 @@ pub struct LinearPhaseDesigner {
 
 impl LinearPhaseDesigner {
     /// Spawns a designer for `sample_rate` that sends its kernels through `sender`; returns it
-    /// with the producer the audio thread queues EQ settings to (see
+    /// with the producer the audio thread queues designs to (see
     /// `Chain::attach_linear_phase_designer`). Allocates and spawns a thread.
-    pub fn spawn(sample_rate: f32, mut sender: KernelSender) -> (Self, rtrb::Producer<EqSettings>) {
-        let (producer, mut consumer) = rtrb::RingBuffer::<EqSettings>::new(REQUEST_QUEUE_CAPACITY);
+    pub fn spawn(
+        sample_rate: f32,
+        mut sender: KernelSender,
+    ) -> (Self, rtrb::Producer<LinearPhaseDesign>) {
+        let (producer, mut consumer) =
+            rtrb::RingBuffer::<LinearPhaseDesign>::new(REQUEST_QUEUE_CAPACITY);
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = stop.clone();
         let thread = std::thread::Builder::new()
@@ -47,7 +68,7 @@ impl LinearPhaseDesigner {
                         latest = Some(settings);
                     }
                     if let Some(settings) = latest {
-                        let kernels = LinearPhaseKernels::for_eq(&settings, sample_rate);
+                        let kernels = settings.kernels(sample_rate);
                         // A full queue means the audio thread is not running: retry later by
                         // dropping this design; the next request supersedes it anyway.
                         let _ = sender.send(Box::new(kernels));

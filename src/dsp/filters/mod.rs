@@ -8,6 +8,7 @@ pub mod eq_design;
 pub mod fir_design;
 pub mod linear_phase;
 pub mod linear_phase_designer;
+pub mod match_curve;
 pub mod oversampler;
 pub mod partitioned_convolver;
 pub mod svf;

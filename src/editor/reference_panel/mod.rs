@@ -33,7 +33,7 @@ mod tonal;
 
 pub use album::album_position_text;
 pub use matching::{figures_line, fit_text, hearing_text};
-pub use tonal::TonalView;
+pub use tonal::{TonalView, CLEAR_MATCH_LABEL, MATCH_BUTTON_LABEL};
 
 /// Accessible label of the R button.
 pub const REFERENCE_BUTTON_LABEL: &str = "Reference compare";
@@ -73,6 +73,11 @@ impl ReferencePanel {
     /// Gives the panel the editor end of the master tap.
     pub fn set_master_tap(&mut self, tap: Option<MasterTapConsumer>) {
         self.tonal.tap = tap;
+    }
+
+    /// Gives the panel the editor end of the EQ input tap (the match EQ's "before").
+    pub fn set_eq_input_tap(&mut self, tap: Option<MasterTapConsumer>) {
+        self.tonal.eq_input_tap = tap;
     }
 
     /// The live master's tonal balance (tests read it).
@@ -172,6 +177,8 @@ fn show_slots(
     let controls = slots.controls()[slot];
     tonal::tonal_view(
         ui,
+        ctl,
+        params,
         &mut panel.tonal,
         slot,
         reference_track.as_deref(),

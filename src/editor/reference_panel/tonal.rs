@@ -6,9 +6,13 @@ use egui::{Align2, CornerRadius, FontId, Sense, Stroke, Ui, WidgetInfo};
 use super::super::theme;
 use super::TONAL_LABEL;
 use crate::analysis::tonal::{TonalAnalyser, TonalBalance, SIXTH_BANDS};
+use crate::analysis::tonal_match::MatchDifference;
+use crate::editor::widgets::Ctl;
+use crate::params::FairmasterParams;
 use crate::reference::playback::SlotControls;
 use crate::reference::track::ReferenceTrack;
 use crate::shared_state::MasterTapConsumer;
+use crate::stages::eq::EqModeParam;
 
 /// The live master's tonal analysis (fed from the master tap on this, the editor thread) and
 /// the selected reference's balance over its loop, cached.
@@ -20,6 +24,11 @@ pub struct TonalView {
     master: Option<TonalAnalyser>,
     pub(super) master_balance: Option<TonalBalance>,
     frames_at_balance: usize,
+    /// The EQ stage's input (the match EQ's "before"), analysed like the master.
+    pub(super) eq_input_tap: Option<MasterTapConsumer>,
+    eq_input: Option<TonalAnalyser>,
+    pub(super) eq_input_balance: Option<TonalBalance>,
+    eq_input_frames_at_balance: usize,
     /// (track identity, loop) the cached reference balance belongs to.
     reference_key: Option<(usize, u64, u64)>,
     reference_balance: Option<TonalBalance>,
@@ -42,30 +51,22 @@ impl TonalView {
     /// and refreshes the master balance now and then.
     pub(super) fn update(&mut self, sample_rate: f32) {
         let usable = sample_rate.is_finite() && sample_rate >= 8000.0;
-        let master = self.master.get_or_insert_with(|| {
-            TonalAnalyser::live(if usable { sample_rate } else { 48_000.0 })
-        });
-        if usable && sample_rate != master.sample_rate() {
-            master.reset(sample_rate);
-            self.master_balance = None;
-            self.frames_at_balance = 0;
-        }
-        if let Some(tap) = &mut self.tap {
-            let analyser = &mut *master;
-            let mut gaps = 0;
-            tap.drain(|l, r| analyser.push(l, r), || gaps += 1);
-            if gaps > 0 {
-                // Audio was dropped while the editor stalled: no frame may straddle it. (The
-                // drain has already pushed what came before the gap.)
-                analyser.restart_frame();
-            }
-        }
-        let frames = master.frames().len();
-        if frames < self.frames_at_balance
-            || frames >= self.frames_at_balance + TONAL_REFRESH_FRAMES
-        {
-            self.master_balance = master.balance();
-            self.frames_at_balance = frames;
+        let rate = if usable { sample_rate } else { 48_000.0 };
+        update_live(
+            &mut self.master,
+            &mut self.tap,
+            &mut self.master_balance,
+            &mut self.frames_at_balance,
+            rate,
+        );
+        if self.eq_input_tap.is_some() {
+            update_live(
+                &mut self.eq_input,
+                &mut self.eq_input_tap,
+                &mut self.eq_input_balance,
+                &mut self.eq_input_frames_at_balance,
+                rate,
+            );
         }
     }
 
@@ -88,13 +89,46 @@ impl TonalView {
         self.reference_balance.as_ref()
     }
 
-    /// Forgets the master's analysis (a new song, a new section).
+    /// Forgets the master's and the EQ input's analyses (a new song, a new section).
     fn restart(&mut self) {
-        if let Some(master) = &mut self.master {
-            master.clear();
+        for analyser in [&mut self.master, &mut self.eq_input].into_iter().flatten() {
+            analyser.clear();
         }
         self.master_balance = None;
         self.frames_at_balance = 0;
+        self.eq_input_balance = None;
+        self.eq_input_frames_at_balance = 0;
+    }
+}
+
+/// Drains a tap into its analyser (built on first use, about 0.7 MB at 48 kHz, and re-planned
+/// when the session rate changed) and refreshes its balance now and then.
+fn update_live(
+    analyser: &mut Option<TonalAnalyser>,
+    tap: &mut Option<MasterTapConsumer>,
+    balance: &mut Option<TonalBalance>,
+    frames_at_balance: &mut usize,
+    sample_rate: f32,
+) {
+    let analyser = analyser.get_or_insert_with(|| TonalAnalyser::live(sample_rate));
+    if sample_rate != analyser.sample_rate() {
+        analyser.reset(sample_rate);
+        *balance = None;
+        *frames_at_balance = 0;
+    }
+    if let Some(tap) = tap {
+        let mut gaps = 0;
+        tap.drain(|l, r| analyser.push(l, r), || gaps += 1);
+        if gaps > 0 {
+            // Audio was dropped while the editor stalled: no frame may straddle it. (The
+            // drain has already pushed what came before the gap.)
+            analyser.restart_frame();
+        }
+    }
+    let frames = analyser.frames().len();
+    if frames < *frames_at_balance || frames >= *frames_at_balance + TONAL_REFRESH_FRAMES {
+        *balance = analyser.balance();
+        *frames_at_balance = frames;
     }
 }
 
@@ -103,6 +137,8 @@ impl TonalView {
 /// width and punch.
 pub(super) fn tonal_view(
     ui: &mut Ui,
+    ctl: &Ctl,
+    params: &FairmasterParams,
     tonal: &mut TonalView,
     slot: usize,
     track: Option<&ReferenceTrack>,
@@ -142,11 +178,90 @@ pub(super) fn tonal_view(
             if let (Some(m), Some(r)) = (&master, &reference) {
                 delta_bars(ui, m, r);
             }
+            match_row(
+                ui,
+                ctl,
+                params,
+                tonal.eq_input_balance.as_ref(),
+                reference.as_ref(),
+            );
         });
     if restart {
         tonal.restart();
     }
 }
+
+/// The match EQ's action: the reference's tone against what enters the EQ, as the EQ's match
+/// curve (`analysis::tonal_match`; shaped by the EQ panel's Match controls, run in the
+/// linear-phase FIR).
+fn match_row(
+    ui: &mut Ui,
+    ctl: &Ctl,
+    params: &FairmasterParams,
+    eq_input: Option<&TonalBalance>,
+    reference: Option<&TonalBalance>,
+) {
+    let stored = params.eq_match.get();
+    ui.horizontal_wrapped(|ui| {
+        let ready = eq_input.is_some() && reference.is_some();
+        let button = ui
+            .add_enabled(ready, egui::Button::new(MATCH_BUTTON_LABEL))
+            .on_hover_text(
+                "Measure the reference's long-term tone, mid and side, against what enters \
+                 the EQ, and make it the EQ's match curve (linear phase; amount, width, \
+                 smoothing and bound in the EQ panel)",
+            )
+            .on_disabled_hover_text(
+                "Needs a loaded reference and a few seconds of the session played with the \
+                 editor open",
+            );
+        if button.clicked() {
+            if let (Some(input), Some(reference)) = (eq_input, reference) {
+                match_to_reference(ctl, params, input, reference);
+            }
+        }
+        if !stored.is_empty() {
+            if ui
+                .small_button(CLEAR_MATCH_LABEL)
+                .on_hover_text("Remove the EQ's match curve")
+                .clicked()
+            {
+                params.eq_match.set(&MatchDifference::NONE);
+                ctl.mark_state_dirty();
+            }
+            let text = if params.stages.eq.mode.value() == EqModeParam::LinearPhase {
+                "EQ matched to a reference"
+            } else {
+                "the EQ's match curve waits for linear-phase mode"
+            };
+            ui.label(theme::caption(text));
+        }
+    });
+}
+
+/// "Match EQ to reference": stores the difference and puts the EQ on, in linear phase (where
+/// the match runs), each in one gesture.
+pub(super) fn match_to_reference(
+    ctl: &Ctl,
+    params: &FairmasterParams,
+    eq_input: &TonalBalance,
+    reference: &TonalBalance,
+) {
+    params
+        .eq_match
+        .set(&MatchDifference::measure(eq_input, reference));
+    ctl.mark_state_dirty();
+    let eq = &params.stages.eq;
+    if !eq.enabled.value() {
+        ctl.set(&eq.enabled, true);
+    }
+    if eq.mode.value() != EqModeParam::LinearPhase {
+        ctl.set(&eq.mode, EqModeParam::LinearPhase);
+    }
+}
+
+pub const MATCH_BUTTON_LABEL: &str = "Match EQ to reference";
+pub const CLEAR_MATCH_LABEL: &str = "Clear match";
 
 /// Frequency axis of the tonal plots: log 20 Hz–20 kHz.
 fn freq_x(rect: egui::Rect, hz: f64) -> f32 {

@@ -17,7 +17,7 @@ use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use super::values::*;
-use crate::analysis::tonal_match::DEFAULT_SMOOTHING_OCTAVES;
+use crate::analysis::tonal_match::{MatchOptions, DEFAULT_BOUND_DB, DEFAULT_SMOOTHING_OCTAVES};
 use crate::offline::album::AlbumMode;
 use crate::offline::audio_io::OutputFormat;
 use crate::offline::listen::ListenMode;
@@ -258,11 +258,19 @@ struct LoudnessArgs {
     /// the report says how far from T it stayed.
     #[arg(long, value_name = "PLR|drive:DB", value_parser = parse_dynamics_limits)]
     preserve_dynamics: Vec<DynamicsLimits>,
-    /// With --reference: move the mix's tonal balance toward the reference's by AMOUNT %
-    /// (0-100) through the linear-phase EQ, bounded to +-6 dB (shelves and bells replaced,
-    /// cuts kept).
+    /// With --reference: move the mix's tonal balance (mid and side, 1/6-octave curve) toward
+    /// the reference's by AMOUNT % (0-100) through the EQ's linear-phase FIR, bounded by
+    /// --match-bound (shelves and bells replaced, cuts kept).
     #[arg(long, value_name = "AMOUNT", value_parser = parse_match_eq)]
     match_eq: Option<f64>,
+    /// With --reference: move the side/mid energy ratio per band toward the reference's by
+    /// AMOUNT % (default: the --match-eq amount; 0 keeps the mix's width). Replaces the
+    /// stereo stage's width and mono bass.
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_match_width)]
+    match_width: Option<f64>,
+    /// The largest correction of the match at any frequency, dB (default 12, at most 18).
+    #[arg(long, value_name = "DB", value_parser = parse_match_bound)]
+    match_bound: Option<f64>,
     /// Smoothing of the tonal difference, octaves (default 1/3).
     #[arg(long, value_name = "OCT", value_parser = parse_match_smoothing)]
     match_smoothing: Option<f64>,
@@ -413,6 +421,10 @@ impl MasterArgs {
             o.dynamics_limits.max_drive_db = limits.max_drive_db.or(o.dynamics_limits.max_drive_db);
         }
         o.match_eq = l.match_eq;
+        o.match_width = l.match_width;
+        if let Some(bound) = l.match_bound {
+            o.match_bound_db = bound;
+        }
         if let Some(octaves) = l.match_smoothing {
             o.match_smoothing_octaves = octaves;
         }
@@ -524,6 +536,10 @@ pub struct Options {
     pub format_given: bool,
     /// `--match-eq`: how much of the tonal difference to the reference to correct, 0..1.
     pub match_eq: Option<f64>,
+    /// `--match-width`: how much of the side/mid difference per band to correct, 0..1.
+    pub match_width: Option<f64>,
+    /// `--match-bound`, dB.
+    pub match_bound_db: f64,
     /// `--match-smoothing`: octaves.
     pub match_smoothing_octaves: f64,
     /// `--preserve-dynamics`.
@@ -571,6 +587,8 @@ impl Default for Options {
             reference_trim_db: None,
             format_given: false,
             match_eq: None,
+            match_width: None,
+            match_bound_db: DEFAULT_BOUND_DB,
             match_smoothing_octaves: DEFAULT_SMOOTHING_OCTAVES,
             dynamics_limits: DynamicsLimits::default(),
             reference_offset_seconds: None,
@@ -596,6 +614,21 @@ pub enum Job {
 }
 
 impl Options {
+    /// The tonal match asked for (`--match-eq`, `--match-width`), if any: the width follows
+    /// the tone's amount unless given, a width-only match leaves the tone alone.
+    pub fn match_options(&self) -> Option<MatchOptions> {
+        if self.match_eq.is_none() && self.match_width.is_none() {
+            return None;
+        }
+        let amount = self.match_eq.unwrap_or(0.0);
+        Some(MatchOptions {
+            amount,
+            width_amount: self.match_width.unwrap_or(amount),
+            smoothing_octaves: self.match_smoothing_octaves,
+            bound_db: self.match_bound_db,
+        })
+    }
+
     pub fn job(&self) -> Job {
         if self.analyze {
             Job::Analyze
@@ -717,9 +750,13 @@ fn check(o: &mut Options) -> Result<(), String> {
             }
         }
         None => {
-            let needs_reference = o.target == Some(TargetSpec::Reference) || o.match_eq.is_some();
+            let needs_reference = o.target == Some(TargetSpec::Reference)
+                || o.match_eq.is_some()
+                || o.match_width.is_some();
             if needs_reference && o.reference.is_none() {
-                return Err("--target reference and --match-eq need --reference FILE".into());
+                return Err(
+                    "--target reference, --match-eq and --match-width need --reference FILE".into(),
+                );
             }
             if o.reference.is_some() && !needs_reference && o.pack.is_none() {
                 return Err(

@@ -10,9 +10,8 @@ use super::reference::{load_reference, rms_difference, LoadedReference};
 use super::*;
 use crate::ab::AbSettings;
 use crate::analysis::tonal::{analyse_stereo, THIRD_NOMINAL_HZ};
-use crate::analysis::tonal_match::{
-    correction_curve, fit_eq, refine_curve, CorrectionCurve, MatchOptions, MATCH_BANDS,
-};
+use crate::analysis::tonal_match::{refine, MatchDifference};
+use crate::dsp::filters::eq::EqSettings;
 use crate::offline::album::{self, AlbumSummary};
 use crate::offline::analysis::analyse;
 use crate::offline::analysis::{Analysis, GainReductionStats, LIMITING_THRESHOLD_DB};
@@ -137,8 +136,8 @@ pub(super) fn master_job(
     let o = ctx.o;
     let rate = job.input.sample_rate;
     let reference = ctx.reference_at(rate);
-    // The tonal match (`--match-eq`): the mix's balance against the reference's, fitted
-    // into the chain's EQ, run linear phase (the match must not smear phase).
+    // The tonal match (`--match-eq`, `--match-width`): the mix's balance against the
+    // reference's, mid and side, as the match EQ's curve in the EQ's linear-phase FIR.
     let mix_tonal = reference.and_then(|_| {
         let (l, r) = job.input.left_right();
         analyse_stereo(l, r, rate as f32)
@@ -147,27 +146,21 @@ pub(super) fn master_job(
     let ab = ctx.ab;
     let mut job_settings = settings;
     let mut tonal_match = None;
-    let mut match_plan = None;
-    if let (Some(amount), Some(reference), Some(mix)) = (o.match_eq, reference, &mix_tonal) {
-        let options = MatchOptions {
-            amount,
-            smoothing_octaves: o.match_smoothing_octaves,
-        };
-        let curve = correction_curve(mix, &reference.tonal, options);
-        let fitted = fit_eq(&settings.eq, &curve, f64::from(rate));
-        job_settings.eq = fitted.eq;
+    let match_options = o.match_options();
+    let rest_of_eq = tone_removed(&settings.eq);
+    if let (Some(options), Some(reference), Some(mix)) = (match_options, reference, &mix_tonal) {
+        let shaped = MatchDifference::measure(mix, &reference.tonal).curve(&options);
+        job_settings.eq = rest_of_eq;
+        job_settings.eq_match = shaped.curve;
         job_settings.eq_enabled = true;
         job_settings.eq_linear_phase = true;
-        let report = TonalMatchReport {
-            amount,
-            smoothing_octaves: o.match_smoothing_octaves,
-            bands_hz: MATCH_BANDS.iter().map(|b| b.freq_hz).collect(),
-            gains_db: fitted.gains_db.to_vec(),
-            fit_rms_error_db: fitted.rms_error_db,
-            fit_max_error_db: fitted.max_error_db,
-        };
-        tonal_match = Some(report.clone());
-        match_plan = Some(MatchPlan { curve, report });
+        if options.width_amount > 0.0 {
+            // The width match owns the side level per band: the stereo stage's width and mono
+            // bass would move it again on top.
+            job_settings.stereo.width = 1.0;
+            job_settings.stereo.mono_bass_enabled = false;
+        }
+        tonal_match = Some(TonalMatchReport::new(&options, &shaped));
     }
     let track_target = match (ctx.target, &ctx.track_targets) {
         (Some(t), Some(targets)) => Some(LoudnessTarget {
@@ -185,20 +178,13 @@ pub(super) fn master_job(
         &bar,
     )?;
     // The match's second look (analysis::tonal_match step 4).
-    if let (Some(plan), Some(_), Some(mix)) = (&match_plan, reference, &mix_tonal) {
+    if let (Some(options), Some(_), Some(mix)) = (match_options, reference, &mix_tonal) {
         let (l, r) = rendered.audio.left_right();
         if let Some(first) = analyse_stereo(l, r, rate as f32) {
-            let curve = refine_curve(
-                &plan.curve,
-                mix,
-                &first,
-                &settings.eq,
-                f64::from(rate),
-                o.match_smoothing_octaves,
-            );
-            let fitted = fit_eq(&settings.eq, &curve, f64::from(rate));
+            let response = rest_of_eq.response(f64::from(rate));
+            let shaped = refine(&job_settings.eq_match, mix, &first, &response, &options);
             let mut second = job_settings;
-            second.eq = fitted.eq;
+            second.eq_match = shaped.curve;
             second.limiter.drive_db = used.limiter.drive_db;
             let (r2, u2, t2) =
                 master_once(job, &second, &ab, track_target, o.dynamics_limits, &bar)?;
@@ -212,12 +198,7 @@ pub(super) fn master_job(
                 }
                 (_, b) => b,
             };
-            tonal_match = Some(TonalMatchReport {
-                gains_db: fitted.gains_db.to_vec(),
-                fit_rms_error_db: fitted.rms_error_db,
-                fit_max_error_db: fitted.max_error_db,
-                ..plan.report.clone()
-            });
+            tonal_match = Some(TonalMatchReport::new(&options, &shaped));
         }
     }
     if let Some(bar) = &bar {
@@ -291,10 +272,17 @@ pub(super) fn master_job(
     })
 }
 
-/// The first fit of `--match-eq`, kept for the second look.
-pub(super) struct MatchPlan {
-    curve: CorrectionCurve,
-    report: TonalMatchReport,
+/// `eq` with its shelves and bells off (its cuts kept): the match replaces a preset's generic
+/// tone, which would otherwise stay on top of it (the master would be the reference plus that
+/// tone); the cuts stay and the match's second look works around them.
+fn tone_removed(eq: &EqSettings) -> EqSettings {
+    let mut eq = *eq;
+    eq.low_shelf.enabled = false;
+    eq.high_shelf.enabled = false;
+    for bell in &mut eq.bells {
+        bell.enabled = false;
+    }
+    eq
 }
 
 /// One mastering of a job: a render to the track's loudness target when there is one (the

@@ -114,6 +114,28 @@ fn parses_options() {
     assert_eq!(o.match_eq, Some(0.5));
     assert!((o.match_smoothing_octaves - 1.0 / 6.0).abs() < 1e-12);
     assert_eq!(o.dynamics_limits.min_plr_db, Some(10.0));
+    // The width follows the tone's amount unless given; the bound defaults to 12 dB.
+    let m = o.match_options().unwrap();
+    assert_eq!((m.amount, m.width_amount, m.bound_db), (0.5, 0.5, 12.0));
+    let Command::Render(o) = parse_args(&args(&[
+        "a.wav",
+        "--reference",
+        "r.flac",
+        "--match-width",
+        "25",
+        "--match-bound",
+        "18dB",
+    ]))
+    .unwrap() else {
+        panic!("not a render")
+    };
+    let m = o.match_options().unwrap();
+    assert_eq!((m.amount, m.width_amount, m.bound_db), (0.0, 0.25, 18.0));
+    for bad in [["--match-bound", "30"], ["--match-width", "-5"]] {
+        let mut list = vec!["a.wav", "--reference", "r.flac"];
+        list.extend(bad);
+        assert!(parse_args(&args(&list)).is_err(), "{bad:?}");
+    }
     let Command::Render(o) =
         parse_args(&args(&["a.wav", "--preserve-dynamics", "drive:6"])).unwrap()
     else {

@@ -120,6 +120,20 @@ pub(super) fn parse_match_eq(text: &str) -> Result<f64, String> {
         .ok_or_else(|| "--match-eq needs an amount from 0 to 100 %".into())
 }
 
+pub(super) fn parse_match_width(text: &str) -> Result<f64, String> {
+    parse_match_eq(text).map_err(|_| "--match-width needs an amount from 0 to 100 %".into())
+}
+
+pub(super) fn parse_match_bound(text: &str) -> Result<f64, String> {
+    text.trim()
+        .trim_end_matches("dB")
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|b| (1.0..=crate::analysis::tonal_match::MAX_BOUND_DB).contains(b))
+        .ok_or_else(|| "--match-bound needs 1 to 24 dB".into())
+}
+
 pub(super) fn parse_match_smoothing(text: &str) -> Result<f64, String> {
     match text.trim().split_once('/') {
         Some((a, b)) => a

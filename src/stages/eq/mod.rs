@@ -4,6 +4,7 @@
 //! latency, so the chain switches it only at the bottom of its structural fade
 //! ([`Structure::linear_phase_eq`]).
 
+pub mod matching;
 pub mod panel;
 mod params;
 
@@ -13,22 +14,25 @@ use crate::dsp::filters::eq::{Eq, EqSettings};
 use crate::dsp::filters::linear_phase::{
     linear_phase_latency_samples, LinearPhaseEq, LinearPhaseKernels,
 };
-use crate::dsp::filters::linear_phase_designer::LinearPhaseDesigner;
+use crate::dsp::filters::linear_phase_designer::{LinearPhaseDesign, LinearPhaseDesigner};
+use crate::dsp::filters::match_curve::MatchCurve;
 use crate::dsp::util::bypass::BypassFade;
 use crate::stages::{ChainSettings, StageProcessor, Structure};
 
 pub struct EqStage {
     sample_rate: f32,
     settings: EqSettings,
+    /// The match EQ's curve, realised in the linear-phase kernels (flat in minimum phase).
+    curve: MatchCurve,
     /// Whether the chain has linear-phase mode in place (its structure, not the request).
     linear_phase_active: bool,
     eq: Eq,
     fade: BypassFade,
     linear_phase: LinearPhaseEq,
-    /// The EQ settings the current linear-phase kernels were designed for.
-    linear_phase_designed_for: Option<EqSettings>,
+    /// What the current linear-phase kernels were designed for.
+    linear_phase_designed_for: Option<LinearPhaseDesign>,
     /// Whether the linear-phase kernels are redesigned off-thread (plugin) or inline (offline).
-    linear_phase_requests: Option<rtrb::Producer<EqSettings>>,
+    linear_phase_requests: Option<rtrb::Producer<LinearPhaseDesign>>,
 }
 
 impl Default for EqStage {
@@ -36,6 +40,7 @@ impl Default for EqStage {
         Self {
             sample_rate: 48_000.0,
             settings: EqSettings::default(),
+            curve: MatchCurve::FLAT,
             linear_phase_active: false,
             eq: Eq::new(),
             fade: BypassFade::new(false),
@@ -72,23 +77,30 @@ impl EqStage {
     /// Designs and installs linear-phase kernels for the current EQ settings right now.
     /// Allocates; not for the audio thread.
     pub fn design_linear_phase_now(&mut self) {
-        let eq = self.settings;
-        let kernels = LinearPhaseKernels::for_eq(&eq, self.sample_rate);
+        let design = self.design();
+        let kernels: LinearPhaseKernels = design.kernels(self.sample_rate);
         // The kernels are designed for this rate's length and partition size, so they fit.
         let _ = self.linear_phase.set_kernels_now(Box::new(kernels));
-        self.linear_phase_designed_for = Some(eq);
+        self.linear_phase_designed_for = Some(design);
+    }
+
+    fn design(&self) -> LinearPhaseDesign {
+        LinearPhaseDesign {
+            eq: self.settings,
+            curve: self.curve,
+        }
     }
 
     fn request_linear_phase_design(&mut self) {
-        let eq = self.settings;
-        if self.linear_phase_designed_for == Some(eq) {
+        let design = self.design();
+        if self.linear_phase_designed_for == Some(design) {
             return;
         }
         match &mut self.linear_phase_requests {
             Some(requests) => {
                 // Full queue: the designer is busy; the next block asks again.
-                if requests.push(eq).is_ok() {
-                    self.linear_phase_designed_for = Some(eq);
+                if requests.push(design).is_ok() {
+                    self.linear_phase_designed_for = Some(design);
                 }
             }
             None => self.design_linear_phase_now(),
@@ -100,6 +112,7 @@ impl StageProcessor for EqStage {
     fn reset(&mut self, sample_rate: f32, s: &ChainSettings, structure: &Structure) {
         self.sample_rate = sample_rate;
         self.settings = s.eq;
+        self.curve = s.eq_match;
         self.linear_phase_active = structure.linear_phase_eq;
         self.eq.reset(sample_rate);
         self.eq.set(&s.eq);
@@ -115,6 +128,7 @@ impl StageProcessor for EqStage {
 
     fn set(&mut self, s: &ChainSettings, structure: &Structure) {
         self.settings = s.eq;
+        self.curve = s.eq_match;
         self.linear_phase_active = structure.linear_phase_eq;
         self.eq.set(&s.eq);
         self.fade

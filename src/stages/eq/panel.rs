@@ -11,8 +11,9 @@ const BAND_NAME_W: f32 = 84.0;
 pub fn show(ui: &mut Ui, ctl: &Ctl, eq: &EqParams) {
     ui.vertical(|ui| {
         ui.horizontal(|ui| {
-            widgets::choice(ui, ctl, &eq.mode, 110.0);
-            ui.label(theme::caption("drag nodes in the spectrum"));
+            widgets::choice(ui, ctl, &eq.mode, 110.0)
+                .on_hover_text("Drag the bands' nodes in the spectrum");
+            match_controls(ui, ctl, eq);
         });
         egui::Grid::new("eq_bands")
             .num_columns(5)
@@ -55,4 +56,21 @@ fn band_row(ui: &mut Ui, ctl: &Ctl, band: &BandParams, name: &str) {
     widgets::slider(ui, ctl, &band.q, None, 52.0);
     widgets::choice(ui, ctl, &band.channels, 62.0);
     ui.end_row();
+}
+
+/// The match EQ's shaping: the curve itself comes from the reference panel's "Match EQ to
+/// reference" and runs in linear-phase mode, folded into the EQ's own FIR.
+fn match_controls(ui: &mut Ui, ctl: &Ctl, eq: &EqParams) {
+    let m = &eq.matching;
+    for (param, label, width) in [
+        (&m.amount, "Match", 100.0),
+        (&m.width, "Width", 96.0),
+        (&m.smoothing, "Smooth", 118.0),
+        (&m.bound, "Bound", 110.0),
+    ] {
+        widgets::slider(ui, ctl, param, Some(label), width).on_hover_text(
+            "The match EQ (reference panel: Match EQ to reference): how much of the tone and \
+             of the width per band it applies, its smoothing and its largest correction",
+        );
+    }
 }

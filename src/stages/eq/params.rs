@@ -9,6 +9,8 @@ use crate::params::text::{freq_param, gain_db_param, in_range, q_param, switch_p
 use crate::params::writer::ParamWriter;
 use crate::stages::{ChainSettings, StageParamGroup};
 
+use super::matching::MatchParams;
+
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EqModeParam {
     #[id = "minimum_phase"]
@@ -157,6 +159,9 @@ pub struct EqParams {
     pub bell3: BandParams,
     #[nested(id_prefix = "eq_b4", group = "Bell 4")]
     pub bell4: BandParams,
+    /// The match EQ's shaping (`matching`): its IDs are whole (`eq_match_*`).
+    #[nested(group = "Match")]
+    pub matching: MatchParams,
 }
 
 impl Default for EqParams {
@@ -174,6 +179,7 @@ impl Default for EqParams {
             bell2: bell(1),
             bell3: bell(2),
             bell4: bell(3),
+            matching: MatchParams::default(),
         }
     }
 }
