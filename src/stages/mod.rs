@@ -31,6 +31,7 @@ use nice_plug::prelude::*;
 use crate::dsp::dither::DitherSettings;
 use crate::dsp::dynamics::compressor::CompressorSettings;
 use crate::dsp::dynamics::limiter::LimiterSettings;
+use crate::dsp::dynamics::multiband::MultibandSettings;
 use crate::dsp::filters::eq::EqSettings;
 use crate::dsp::shaping::clipper::ClipperSettings;
 use crate::dsp::shaping::saturation::SaturationSettings;
@@ -45,6 +46,7 @@ pub mod dither;
 pub mod eq;
 pub mod input_gain;
 pub mod limiter;
+pub mod multiband;
 mod order;
 pub mod output_gain;
 pub mod saturation;
@@ -64,6 +66,7 @@ pub struct ChainSettings {
     pub compressor: CompressorSettings,
     pub stereo_enabled: bool,
     pub stereo: StereoSettings,
+    pub multiband: MultibandSettings,
     pub saturation: SaturationSettings,
     pub clipper: ClipperSettings,
     pub limiter: LimiterSettings,
@@ -88,6 +91,7 @@ impl Default for ChainSettings {
             },
             stereo_enabled: false,
             stereo: StereoSettings::default(),
+            multiband: MultibandSettings::default(),
             saturation: SaturationSettings::default(),
             clipper: ClipperSettings::default(),
             limiter: LimiterSettings::default(),
@@ -107,6 +111,8 @@ pub struct Structure {
     pub saturation_oversampling: usize,
     /// The clipper's oversampling factor while it is on (its filters' latency), 1 while off.
     pub clipper_oversampling: usize,
+    /// The multiband dynamics' lookahead while it is on (its latency), 0 while off.
+    pub multiband_lookahead_ms: f32,
     pub lookahead_ms: f32,
     pub order: StageOrder,
 }
@@ -125,6 +131,9 @@ impl Structure {
             } else {
                 1
             },
+            multiband_lookahead_ms: multiband::MultibandStage::structural_lookahead_ms(
+                &s.multiband,
+            ),
             lookahead_ms: s.limiter.lookahead_ms,
             order: s.order,
         }
@@ -293,6 +302,8 @@ stage_list! {
     Compressor "compressor" "Compressor" Movable => comp: compressor::{CompressorStage, CompressorParams};
     #[nested(group = "Stereo")]
     Stereo "stereo" "Stereo" Movable => stereo: stereo::{StereoStage, StereoParams};
+    #[nested(group = "Multiband")]
+    Multiband "multiband" "Multiband" Movable => multiband: multiband::{MultibandStage, MultibandParams};
     #[nested(group = "Saturation")]
     Saturation "saturation" "Saturation" Last => saturation: saturation::{SaturationStage, SaturationParams};
     #[nested(group = "Clipper")]
