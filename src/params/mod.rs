@@ -357,6 +357,9 @@ pub enum CompareParam {
     #[id = "saturation"]
     #[name = "Saturation"]
     Saturation,
+    #[id = "multiband"]
+    #[name = "Multiband"]
+    Multiband,
 }
 
 impl CompareParam {
@@ -369,6 +372,7 @@ impl CompareParam {
             CompareParam::Clipper => Some(StageId::Clipper),
             CompareParam::Limiter => Some(StageId::Limiter),
             CompareParam::Saturation => Some(StageId::Saturation),
+            CompareParam::Multiband => Some(StageId::Multiband),
         }
     }
 
@@ -380,6 +384,7 @@ impl CompareParam {
             CompareParam::Clipper,
             CompareParam::Limiter,
             CompareParam::Saturation,
+            CompareParam::Multiband,
         ]
         .into_iter()
         .find(|c| c.stage() == Some(stage))
