@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::clap_host::ClapTestHost;
+use common::clap_host::{ClapParamEvent, ClapTestHost};
 use common::signals::{dft_magnitude_db, sine, white_noise};
 use fairmaster::chain::Chain;
 use fairmaster::dsp::dynamics::multiband::{
@@ -378,19 +378,37 @@ fn plugin_process_does_not_allocate_with_the_stage_on() {
     // nice-plug's `assert_process_allocs` aborts the test binary on an allocation in process.
     let mut host = ClapTestHost::new(48_000.0, 1, 1024, 2);
     let noise = white_noise(1024, 6, 0.3);
-    let mut events: Vec<Vec<(&str, f64)>> = vec![
+    // Values on the CLAP scale: switches 0/1, choices their index, floats through the text.
+    let f = |host: &ClapTestHost, id: &'static str, plain: f64| (id, host.plain_to_clap(id, plain));
+    let rounds: Vec<Vec<(&str, f64)>> = vec![
         vec![("mb_on", 1.0), ("mb_bands", 3.0)],
-        vec![("mb_split1", 300.0), ("mb_b1_threshold", -40.0), ("mb_b1_ratio", 6.0)],
+        vec![
+            f(&host, "mb_split1", 300.0),
+            f(&host, "mb_b1_threshold", -40.0),
+            f(&host, "mb_b1_ratio", 6.0),
+        ],
         vec![("mb_b2_solo", 1.0), ("mb_b3_mode", 1.0), ("mb_b4_channels", 2.0)],
-        vec![("mb_b2_compare", 1.0), ("mb_b5_auto_release", 1.0), ("mb_b1_makeup", 6.0)],
-        vec![("mb_b2_solo", 0.0), ("mb_b1_bypass", 1.0)],
+        vec![
+            ("mb_b2_compare", 1.0),
+            ("mb_b5_auto_release", 1.0),
+            f(&host, "mb_b1_makeup", 6.0),
+        ],
+        vec![("mb_b2_solo", 0.0), ("mb_b1_bypass", 1.0), ("mb_bands", 0.0)],
         vec![("mb_b2_compare", 0.0)],
+        vec![],
     ];
-    events.push(vec![]);
-    for ev in &events {
+    for round in &rounds {
+        let events: Vec<ClapParamEvent> = round
+            .iter()
+            .map(|&(id, clap_value)| ClapParamEvent {
+                id,
+                clap_value,
+                time: 0,
+            })
+            .collect();
         for n in [1, 64, 512, 1024] {
             let (mut l, mut r) = (noise[..n].to_vec(), noise[..n].to_vec());
-            host.process(&mut l, Some(&mut r), ev);
+            host.process_clap(&mut l, Some(&mut r), &events);
             assert!(l.iter().chain(&r).all(|v| v.is_finite()));
         }
     }
