@@ -16,7 +16,7 @@ use crate::editor::theme;
 use crate::editor::widgets::{self, Ctl};
 
 /// Width of one slider.
-const W: f32 = 104.0;
+const W: f32 = 112.0;
 /// The gain strip's dB span (each way from 0).
 const STRIP_DB: f32 = 12.0;
 
@@ -78,6 +78,16 @@ pub fn over_spectrum(painter: &Painter, plot: &Plot, ctx: &egui::Context, p: &Mu
     }
 }
 
+/// The strip's accessible text: each band's gain change.
+pub fn strip_text(gains: &[f32]) -> String {
+    gains
+        .iter()
+        .enumerate()
+        .map(|(b, g)| format!("band {} {g:+.1} dB", b + 1))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The strip: the bands on a log frequency axis, each with its gain change as a bar.
 fn gain_strip(ui: &mut Ui, p: &MultibandParams, width: f32) {
     let (rect, response) = ui.allocate_exact_size(egui::vec2(width, 46.0), Sense::hover());
@@ -114,18 +124,16 @@ fn gain_strip(ui: &mut Ui, p: &MultibandParams, width: f32) {
             );
         }
     }
-    let text = (0..used)
-        .map(|b| format!("band {} {:+.1} dB", b + 1, g[b]))
-        .collect::<Vec<_>>()
-        .join(", ");
-    response.on_hover_text(format!("Multiband gain change: {text}"));
+    let text = format!("Multiband gain change: {}", strip_text(&g[..used]));
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, text.clone()));
+    response.on_hover_text(text);
 }
 
 pub fn show(ui: &mut Ui, ctl: &Ctl, s: &MultibandParams) {
     ui.vertical(|ui| {
         ui.horizontal(|ui| {
             widgets::choice(ui, ctl, &s.bands, 70.0);
-            widgets::slider(ui, ctl, &s.lookahead, Some("Lookahead"), W);
+            widgets::slider(ui, ctl, &s.lookahead, Some("Lookahead"), 150.0);
         });
         gain_strip(ui, s, 5.0 * (W + 8.0));
         let used = s.bands.value().count();
@@ -139,7 +147,7 @@ pub fn show(ui: &mut Ui, ctl: &Ctl, s: &MultibandParams) {
                         } else {
                             widgets::caption(ui, "Band 1");
                         }
-                        widgets::slider(ui, ctl, &band.threshold, Some("Thresh"), W);
+                        widgets::slider(ui, ctl, &band.threshold, Some("Thr"), W);
                         widgets::slider(ui, ctl, &band.ratio, Some("Ratio"), W);
                         widgets::slider(ui, ctl, &band.knee, Some("Knee"), W);
                         widgets::slider(ui, ctl, &band.attack, Some("Attack"), W);
