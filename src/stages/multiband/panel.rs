@@ -16,7 +16,7 @@ use crate::editor::theme;
 use crate::editor::widgets::{self, Ctl};
 
 /// Width of one slider.
-const W: f32 = 112.0;
+const W: f32 = 136.0;
 /// The gain strip's dB span (each way from 0).
 const STRIP_DB: f32 = 12.0;
 
