@@ -7,10 +7,11 @@
 //!
 //! Latency: the limiter's lookahead always (it delays even when off, so toggling it never moves
 //! audio in time), plus the linear-phase EQ's delay while the EQ is on in linear-phase mode,
-//! whatever the order, plus the multiband dynamics' lookahead while it is on, plus the
+//! whatever the order, plus the multiband dynamics' lookahead and linear-phase crossover while
+//! it is on, plus the
 //! saturation's and the clipper's oversampling filters while they are on. A change of latency
-//! (EQ mode, EQ on/off in linear-phase mode, multiband on/off with a lookahead or its
-//! lookahead, saturation or clipper on/off or their oversampling, limiter lookahead) or of the stage order is a *structural* change: the chain fades its output out
+//! (EQ mode, EQ on/off in linear-phase mode, multiband on/off with a lookahead or in linear
+//! phase, its lookahead or crossover mode, saturation or clipper on/off or their oversampling, limiter lookahead) or of the stage order is a *structural* change: the chain fades its output out
 //! over [`STRUCTURAL_FADE_SECONDS`], switches and clears every stage, reports the new latency,
 //! and fades its input back in, so the jump is a short dip, never a click.
 
@@ -212,6 +213,7 @@ impl Chain {
             saturation_oversampling: MAX_FACTOR,
             clipper_oversampling: MAX_FACTOR,
             multiband_lookahead_ms: crate::dsp::dynamics::multiband::LOOKAHEAD_MS.max,
+            multiband_linear_phase: true,
             lookahead_ms: LOOKAHEAD_MS.max,
             order: StageOrder::default(),
         };

@@ -84,6 +84,7 @@ const GUARDED: &[&str] = &[
     "sat_oversampling",
     "mb_on",
     "mb_lookahead",
+    "mb_phase",
     // A character switch fades the Punchy clip in or out over 10 ms.
     "lim_character",
     // Listening aids: the reference (its own safety limiter, not the master's ceiling), the
@@ -126,6 +127,7 @@ const LATENCY_CHANGERS: &[&str] = &[
     "sat_oversampling",
     "mb_on",
     "mb_lookahead",
+    "mb_phase",
 ];
 
 const SAMPLE_RATES: &[f64] = &[44_100.0, 48_000.0, 88_200.0, 96_000.0, 176_400.0, 192_000.0];

@@ -170,8 +170,75 @@ fn bands_sum_flat_within_a_tenth_of_a_db_with_no_band_acting() {
             let worst = flat_sum_deviation(&s, fs);
             println!("{bands} bands at {fs} Hz, thresholds above: {worst:.4} dB");
             assert!(worst < 0.1, "{bands} bands at {fs} Hz: {worst:.4} dB");
+            // Linear phase: the same, and the sum is the input delayed by the latency.
+            s.linear_phase = true;
+            let worst = flat_sum_deviation(&s, fs);
+            println!("{bands} bands at {fs} Hz, linear phase: {worst:.4} dB");
+            assert!(worst < 0.1, "{bands} bands at {fs} Hz, linear phase: {worst:.4} dB");
         }
     }
+}
+
+#[test]
+fn linear_phase_bands_sum_to_the_input_delayed_by_the_reported_latency() {
+    for fs in [44_100.0f32, 96_000.0] {
+        for bands in 2..=5 {
+            let mut s = neutral(bands);
+            s.linear_phase = true;
+            s.lookahead_ms = 3.0;
+            let mut m = Multiband::new(fs);
+            m.set(&s);
+            m.reset(fs);
+            let latency = m.latency_samples() as usize;
+            assert_eq!(
+                latency as u32,
+                fairmaster::dsp::dynamics::multiband::latency_for(3.0, true, fs)
+            );
+            let n = latency + fs as usize / 2;
+            let x = white_noise(n, 7, 0.3);
+            let (l, _) = run(&s, fs, &x, &x);
+            let err = (latency..n)
+                .map(|i| (l[i] - x[i - latency]).abs())
+                .fold(0.0f32, f32::max);
+            println!("{bands} bands at {fs} Hz, linear phase: latency {latency}, largest error {err:.1e}");
+            assert!(err < 1e-5, "{bands} bands at {fs} Hz: {err}");
+        }
+    }
+}
+
+#[test]
+fn a_linear_phase_band_follows_its_static_curve() {
+    // Band 3 (1-5 kHz) compressing, linear phase, steady sines at its centre.
+    let band = BandSettings {
+        threshold_db: -30.0,
+        ratio: 4.0,
+        knee_db: 6.0,
+        range_db: 24.0,
+        ..BandSettings::default()
+    };
+    let f = centre(2, 4);
+    let n = (1.5 * FS) as usize;
+    let tail = (0.5 * FS) as usize;
+    let mut worst = 0.0f64;
+    for over in [-20.0f32, -5.0, 0.0, 5.0, 20.0] {
+        let mut reference = neutral(4);
+        reference.linear_phase = true;
+        reference.band[2].solo = true;
+        let level_db = band.threshold_db + over;
+        let probe = sine(n, f, FS, 0.1);
+        let (p, _) = run(&reference, FS, &probe, &probe);
+        let loss_db = db(rms(&p[n - tail..]) / rms(&probe[n - tail..]));
+        let x = sine(n, f, FS, 10f32.powf((level_db as f64 - loss_db) as f32 / 20.0));
+        let (neutral_out, _) = run(&reference, FS, &x, &x);
+        let mut acting = reference;
+        acting.band[2] = BandSettings { solo: true, ..band };
+        let (out, _) = run(&acting, FS, &x, &x);
+        let measured = db(rms(&out[n - tail..]) / rms(&neutral_out[n - tail..]));
+        let err = (measured - f64::from(static_gain_db(&band, level_db))).abs();
+        worst = worst.max(err);
+    }
+    println!("band 3, linear phase: worst error {worst:.3} dB");
+    assert!(worst < 0.1, "{worst:.3} dB");
 }
 
 /// Four bands all acting hard (different settings each), on noise.

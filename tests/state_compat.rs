@@ -151,6 +151,7 @@ const ADDED_AFTER_V0_1_0: &[&str] = &[
     "mb_split3",
     "mb_split4",
     "mb_lookahead",
+    "mb_phase",
     "mb_b1_threshold",
     "mb_b1_ratio",
     "mb_b1_knee",

@@ -113,6 +113,8 @@ pub struct Structure {
     pub clipper_oversampling: usize,
     /// The multiband dynamics' lookahead while it is on (its latency), 0 while off.
     pub multiband_lookahead_ms: f32,
+    /// The multiband dynamics' linear-phase crossover while it is on (its latency).
+    pub multiband_linear_phase: bool,
     pub lookahead_ms: f32,
     pub order: StageOrder,
 }
@@ -134,6 +136,7 @@ impl Structure {
             multiband_lookahead_ms: multiband::MultibandStage::structural_lookahead_ms(
                 &s.multiband,
             ),
+            multiband_linear_phase: s.multiband.enabled && s.multiband.linear_phase,
             lookahead_ms: s.limiter.lookahead_ms,
             order: s.order,
         }

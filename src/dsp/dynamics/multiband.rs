@@ -34,8 +34,10 @@
 //!   stage by the audition's law (`meters::loudness_match`): the engineer hears what the
 //!   band's processing does, not that it is louder. **Bypass** takes a band's dynamics out (a
 //!   20 ms fade), and is saved; solo and compare are listening aids, not saved.
-//! * **Linear phase** is not offered yet: the minimum-phase tree is the only crossover (its
-//!   latency is 0).
+//! * **Crossover**: minimum-phase LR4 by default (latency 0); **linear phase** as an option
+//!   (`filters::fir_crossover`: complementary FIR splits summing to a pure delay, a fixed
+//!   latency reported with the lookahead; switching is structural). In linear phase the split
+//!   frequencies keep the design made at the last reset (see that module).
 //!
 //! Real-time: `new`/`reset` allocate (band buffers, the lookahead delays for the rate);
 //! `set` and `process` do not. Input is sanitised; detector states are flushed to zero below
@@ -46,6 +48,7 @@ use crate::dsp::dynamics::compressor::{
     AUTO_RELEASE_FAST_DIVISOR, DB_PER_LOG2, LOG2_PER_DB,
 };
 use crate::dsp::filters::crossover::{self, Crossover};
+use crate::dsp::filters::fir_crossover::FirCrossover;
 use crate::dsp::meters::loudness_match::LoudnessMatch;
 use crate::dsp::util::delay::StereoDelay;
 use crate::dsp::util::range::Range;
@@ -188,6 +191,8 @@ pub struct MultibandSettings {
     /// Number of bands, [`MIN_BANDS`]..=[`MAX_BANDS`].
     pub bands: usize,
     pub splits_hz: [f32; MAX_SPLITS],
+    /// Linear-phase crossover (latency) instead of the minimum-phase LR4 tree.
+    pub linear_phase: bool,
     pub lookahead_ms: f32,
     pub band: [BandSettings; MAX_BANDS],
 }
@@ -198,6 +203,7 @@ impl Default for MultibandSettings {
             enabled: false,
             bands: DEFAULT_BANDS,
             splits_hz: SPLIT_HZ.map(|r| r.default),
+            linear_phase: false,
             lookahead_ms: LOOKAHEAD_MS.default,
             band: [BandSettings::default(); MAX_BANDS],
         }
@@ -221,7 +227,19 @@ pub fn static_gain_db(band: &BandSettings, level_db: f32) -> f32 {
     change + b.makeup_db
 }
 
-/// Lookahead in samples at `sample_rate` (what the stage's latency is while on).
+/// The stage's latency at `sample_rate` while on: the lookahead, plus the linear-phase
+/// crossover's.
+pub fn latency_for(lookahead_ms: f32, linear_phase: bool, sample_rate: f32) -> u32 {
+    let fs = crate::dsp::util::usable_sample_rate(sample_rate);
+    lookahead_samples(lookahead_ms, fs)
+        + if linear_phase {
+            FirCrossover::latency_for(fs)
+        } else {
+            0
+        }
+}
+
+/// Lookahead in samples at `sample_rate`.
 pub fn lookahead_samples(lookahead_ms: f32, sample_rate: f32) -> u32 {
     let fs = crate::dsp::util::usable_sample_rate(sample_rate);
     (LOOKAHEAD_MS.sanitize(lookahead_ms) * 1e-3 * fs).round() as u32
@@ -341,6 +359,8 @@ pub struct Multiband {
     sample_rate: f32,
     settings: MultibandSettings,
     crossover: Crossover,
+    /// The linear-phase split (designed at reset for the splits then in place).
+    fir: FirCrossover,
     bands: Vec<Band>,
     lookahead: usize,
     /// `processed[b][channel]` and `dry[b][channel]` (the band delayed, unprocessed).
@@ -360,6 +380,7 @@ impl Multiband {
             sample_rate: 48_000.0,
             settings: MultibandSettings::default(),
             crossover: Crossover::new(sample_rate, BLOCK),
+            fir: FirCrossover::new(48_000.0, BLOCK, &SPLIT_HZ.map(|r| r.default)),
             bands: Vec::new(),
             lookahead: 0,
             processed: (0..MAX_BANDS)
@@ -387,6 +408,12 @@ impl Multiband {
         self.matcher.reset(fs);
         let s = self.settings;
         self.set(&s);
+        let mut splits = self.settings.splits_hz;
+        for j in 1..MAX_SPLITS {
+            splits[j] = splits[j].max(splits[j - 1]);
+        }
+        self.fir = FirCrossover::new(fs, BLOCK, &splits);
+        self.fir.set_split_count(self.settings.bands - 1);
         self.clear();
     }
 
@@ -395,6 +422,7 @@ impl Multiband {
         let s = self.settings;
         self.crossover.set_splits(&s.splits_hz[..s.bands - 1]);
         self.crossover.reset(self.sample_rate);
+        self.fir.clear();
         for band in &mut self.bands {
             band.clear();
         }
@@ -422,6 +450,7 @@ impl Multiband {
         self.settings = s;
         self.lookahead = lookahead_samples(s.lookahead_ms, fs) as usize;
         self.crossover.set_splits(&s.splits_hz[..s.bands - 1]);
+        self.fir.set_split_count(s.bands - 1);
         let any_solo = s.band[..s.bands].iter().any(|b| b.solo);
         let any_compare = s.band[..s.bands].iter().any(|b| b.compare);
         let coeff = |ms: f32| f64::from(one_pole_coeff(ms * 1e-3, fs));
@@ -458,9 +487,14 @@ impl Multiband {
         self.comparing.target = if any_compare { 1.0 } else { 0.0 };
     }
 
-    /// Latency in samples: the lookahead (the crossover is minimum phase).
+    /// Latency in samples: the lookahead, plus the linear-phase crossover's in that mode.
     pub fn latency_samples(&self) -> u32 {
         self.lookahead as u32
+            + if self.settings.linear_phase {
+                self.fir.latency_samples()
+            } else {
+                0
+            }
     }
 
     /// Bands in use.
@@ -511,11 +545,20 @@ impl Multiband {
         for x in left.iter_mut().chain(right.iter_mut()) {
             *x = sanitize(*x);
         }
-        self.crossover.process(left, right);
+        let linear = self.settings.linear_phase;
+        if linear {
+            self.fir.process(left, right);
+        } else {
+            self.crossover.process(left, right);
+        }
         let count = self.settings.bands;
         let delay = self.lookahead;
         for (b, band) in self.bands.iter_mut().enumerate().take(count) {
-            let (xl, xr) = self.crossover.band(b);
+            let (xl, xr) = if linear {
+                self.fir.band(b)
+            } else {
+                self.crossover.band(b)
+            };
             let [pl, pr] = &mut self.processed[b];
             let [dl, dr] = &mut self.dry[b];
             let c = band.c;

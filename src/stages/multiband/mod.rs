@@ -3,9 +3,10 @@
 //! before the colour and the peaks of the last stages).
 //!
 //! Off, it is out of the path with no latency and costs nothing. On, it delays by its
-//! lookahead, so switching it on or off with a lookahead, or changing the lookahead, is
-//! structural ([`Structure::multiband_lookahead_ms`]), like the clipper's oversampling;
-//! without lookahead it switches with a crossfade.
+//! lookahead and, in linear phase, its FIR crossover, so switching it on or off with either,
+//! or changing them, is structural ([`Structure::multiband_lookahead_ms`],
+//! [`Structure::multiband_linear_phase`]), like the clipper's oversampling; with neither it
+//! switches with a crossfade.
 //!
 //! Solo and compare are listening aids: offline (a bounce) they are ignored, as the chain's
 //! stage compare is.
@@ -13,7 +14,10 @@
 pub mod panel;
 mod params;
 
-pub use params::{ChannelsParam, DirectionParam, MultibandBandParams, MultibandBandsParam, MultibandParams};
+pub use params::{
+    ChannelsParam, DirectionParam, MultibandBandParams, MultibandBandsParam, MultibandParams,
+    PhaseParam,
+};
 
 use crate::dsp::dynamics::multiband::{self, Multiband, MultibandSettings, MAX_BANDS};
 use crate::dsp::util::bypass::{BypassFade, Switchable};
@@ -48,7 +52,11 @@ impl Switchable for Multiband {
 impl MultibandStage {
     /// The stage's latency with `structure` at `sample_rate` (0 while off).
     pub fn latency_for(structure: &Structure, sample_rate: f32) -> u32 {
-        multiband::lookahead_samples(structure.multiband_lookahead_ms, sample_rate)
+        multiband::latency_for(
+            structure.multiband_lookahead_ms,
+            structure.multiband_linear_phase,
+            sample_rate,
+        )
     }
 
     /// The lookahead a chain with `s` has in place (0 while the stage is off).
@@ -77,8 +85,10 @@ impl MultibandStage {
 
     fn dsp_settings(&self, s: &ChainSettings, structure: &Structure) -> MultibandSettings {
         let mut m = MultibandSettings {
-            // The lookahead is structural: the one in place until the chain's fade switches it.
+            // The lookahead and the crossover mode are structural: the ones in place until the
+            // chain's fade switches them.
             lookahead_ms: structure.multiband_lookahead_ms,
+            linear_phase: structure.multiband_linear_phase,
             ..s.multiband
         };
         if self.offline {

@@ -133,6 +133,7 @@ pub fn show(ui: &mut Ui, ctl: &Ctl, s: &MultibandParams) {
     ui.vertical(|ui| {
         ui.horizontal(|ui| {
             widgets::choice(ui, ctl, &s.bands, 70.0);
+            widgets::choice(ui, ctl, &s.phase, 110.0);
             widgets::slider(ui, ctl, &s.lookahead, Some("Lookahead"), 150.0);
         });
         gain_strip(ui, s, 5.0 * (W + 8.0));

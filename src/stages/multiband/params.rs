@@ -42,6 +42,17 @@ impl MultibandBandsParam {
     }
 }
 
+/// The crossover: minimum-phase LR4 (no latency) or linear-phase FIR splits (latency).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhaseParam {
+    #[id = "minimum"]
+    #[name = "Minimum phase"]
+    Minimum,
+    #[id = "linear"]
+    #[name = "Linear phase"]
+    Linear,
+}
+
 /// Downward (compress above the threshold) or upward (raise below it).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DirectionParam {
@@ -205,6 +216,9 @@ pub struct MultibandParams {
     #[id = "mb_split4"]
     pub split4: FloatParam,
     /// Changes the latency: not automatable, switched structurally.
+    #[id = "mb_phase"]
+    pub phase: EnumParam<PhaseParam>,
+    /// Changes the latency: not automatable, switched structurally.
     #[id = "mb_lookahead"]
     pub lookahead: FloatParam,
     #[nested(id_prefix = "mb_b1", group = "Band 1")]
@@ -230,6 +244,15 @@ impl Default for MultibandParams {
             split2: split(1),
             split3: split(2),
             split4: split(3),
+            phase: EnumParam::new(
+                "Multiband Crossover",
+                if d.linear_phase {
+                    PhaseParam::Linear
+                } else {
+                    PhaseParam::Minimum
+                },
+            )
+            .non_automatable(),
             lookahead: ms_param("Multiband Lookahead", multiband::LOOKAHEAD_MS).non_automatable(),
             band1: MultibandBandParams::new(1),
             band2: MultibandBandParams::new(2),
@@ -260,6 +283,7 @@ impl MultibandParams {
             enabled: self.enabled.value(),
             bands: self.bands.value().count(),
             splits_hz: self.splits().map(in_range),
+            linear_phase: self.phase.value() == PhaseParam::Linear,
             lookahead_ms: in_range(&self.lookahead),
             band: self.bands().map(MultibandBandParams::settings),
         }
@@ -278,6 +302,14 @@ impl StageParamGroup for MultibandParams {
         for (p, &hz) in self.splits().into_iter().zip(&t.splits_hz) {
             w.float(p, hz);
         }
+        w.choice(
+            &self.phase,
+            if t.linear_phase {
+                PhaseParam::Linear
+            } else {
+                PhaseParam::Minimum
+            },
+        );
         w.float(&self.lookahead, t.lookahead_ms);
         for (p, b) in self.bands().into_iter().zip(&t.band) {
             p.write(b, w);
