@@ -23,6 +23,7 @@ use fairmaster::dsp::meters::correlation::CorrelationMeter;
 use fairmaster::dsp::meters::loudness::LoudnessMeter;
 use fairmaster::dsp::meters::program_meter::ProgramMeter;
 use fairmaster::dsp::meters::true_peak::{stereo_true_peak_block_at, TRUE_PEAK_HISTORY};
+use fairmaster::dsp::dynamics::multiband::{Channels, Direction, Multiband, MultibandSettings};
 use fairmaster::dsp::shaping::clipper::{Clipper, ClipperSettings};
 use fairmaster::dsp::shaping::curves::{ClipCurve, SaturationCurve};
 use fairmaster::dsp::shaping::saturation::{BandSettings, Saturation, SaturationSettings};
@@ -310,6 +311,31 @@ fn benches(c: &mut Criterion) {
         clipper.reset(fs);
         bench_stereo(c, name, |l, r| clipper.process(l, r));
     }
+    // The multiband dynamics (issue 28): 4 bands, all compressing, stereo / mid / side and
+    // an upward band, 5 ms lookahead.
+    for (name, fs) in [("multiband_4_bands_44k", 44_100.0), ("multiband_4_bands_96k", 96_000.0)] {
+        let mut multiband = Multiband::new(fs);
+        let mut settings = MultibandSettings {
+            enabled: true,
+            bands: 4,
+            lookahead_ms: 5.0,
+            ..MultibandSettings::default()
+        };
+        for (i, band) in settings.band.iter_mut().enumerate() {
+            band.threshold_db = -30.0;
+            band.ratio = 3.0;
+            band.auto_release = i % 2 == 1;
+            band.channels = [Channels::Stereo, Channels::Mid, Channels::Side, Channels::Stereo]
+                [i.min(3)];
+            if i == 3 {
+                band.direction = Direction::Upward;
+            }
+        }
+        multiband.set(&settings);
+        multiband.reset(fs);
+        bench_stereo(c, name, |l, r| multiband.process(l, r));
+    }
+
     // Stages that are off cost the chain nothing but a check: the default engine with the
     // saturation and the clipper present but off is `engine_default_state`; this is the chain
     // alone in its default state.

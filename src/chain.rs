@@ -7,10 +7,11 @@
 //!
 //! Latency: the limiter's lookahead always (it delays even when off, so toggling it never moves
 //! audio in time), plus the linear-phase EQ's delay while the EQ is on in linear-phase mode,
-//! whatever the order, plus the saturation's and the clipper's oversampling filters while they
-//! are on. A change of latency (EQ mode, EQ on/off in linear-phase mode, saturation or clipper
-//! on/off or their oversampling,
-//! limiter lookahead) or of the stage order is a *structural* change: the chain fades its output out
+//! whatever the order, plus the multiband dynamics' lookahead and linear-phase crossover while
+//! it is on, plus the
+//! saturation's and the clipper's oversampling filters while they are on. A change of latency
+//! (EQ mode, EQ on/off in linear-phase mode, multiband on/off with a lookahead or in linear
+//! phase, its lookahead or crossover mode, saturation or clipper on/off or their oversampling, limiter lookahead) or of the stage order is a *structural* change: the chain fades its output out
 //! over [`STRUCTURAL_FADE_SECONDS`], switches and clears every stage, reports the new latency,
 //! and fades its input back in, so the jump is a short dip, never a click.
 
@@ -24,6 +25,7 @@ use crate::stages::audition::{AuditionSettings, StageAudition, StageReport};
 use crate::stages::clipper::ClipperStage;
 use crate::stages::eq::EqStage;
 use crate::stages::limiter::LimiterStage;
+use crate::stages::multiband::MultibandStage;
 use crate::stages::saturation::SaturationStage;
 use crate::stages::StageProcessor;
 use crate::stages::{placed, ChainSettings, Place, StageId, StageOrder, Stages, Structure};
@@ -44,6 +46,9 @@ pub struct ChainMeters {
     pub clipper_depth_db: f32,
     /// Limiter gain reduction in dB (positive = reducing).
     pub limiter_gr_db: f32,
+    /// The multiband dynamics' gain change per band, dB (negative = reduction, positive =
+    /// upward gain; the largest magnitude over the block; 0 while off).
+    pub multiband_gain_db: [f32; crate::dsp::dynamics::multiband::MAX_BANDS],
     /// The loudness offset a compared stage plays at (what the stage adds), dB; 0 when no
     /// compare is asked for.
     pub compare_offset_db: f32,
@@ -144,6 +149,8 @@ impl Chain {
     /// Offline (a bounce): no stage is auditioned, whatever the settings say.
     pub fn set_offline(&mut self, offline: bool) {
         self.audition.set_offline(offline);
+        self.stages.multiband.set_offline(offline);
+        self.apply_stage_settings();
     }
 
     /// Watch every active stage's loudness (the editor is open), so a compare starts matched.
@@ -196,6 +203,7 @@ impl Chain {
     /// `process`. Changes only at the bottom of a structural fade.
     pub fn latency_samples(&self) -> u32 {
         EqStage::latency_for(&self.structure, self.sample_rate)
+            + self.stages.multiband.latency_samples()
             + self.stages.saturation.latency_samples()
             + self.stages.clipper.latency_samples()
             + self.stages.limiter.latency_samples()
@@ -207,6 +215,7 @@ impl Chain {
     pub fn latency_for(settings: &ChainSettings, sample_rate: f32) -> u32 {
         let structure = Structure::of(settings);
         EqStage::latency_for(&structure, sample_rate)
+            + MultibandStage::latency_for(&structure, sample_rate)
             + SaturationStage::latency_for(&structure, sample_rate)
             + ClipperStage::latency_for(&structure, sample_rate)
             + LimiterStage::latency_for(&structure, sample_rate)
@@ -221,10 +230,13 @@ impl Chain {
             linear_phase_eq: true,
             saturation_oversampling: MAX_FACTOR,
             clipper_oversampling: MAX_FACTOR,
+            multiband_lookahead_ms: crate::dsp::dynamics::multiband::LOOKAHEAD_MS.max,
+            multiband_linear_phase: true,
             lookahead_ms: LOOKAHEAD_MS.max,
             order: StageOrder::default(),
         };
         EqStage::latency_for(&longest, sample_rate)
+            + MultibandStage::latency_for(&longest, sample_rate)
             + SaturationStage::latency_for(&longest, sample_rate)
             + ClipperStage::latency_for(&longest, sample_rate)
             + LimiterStage::latency_for(&longest, sample_rate)
@@ -253,6 +265,15 @@ impl Chain {
             meters.limiter_gr_db = meters
                 .limiter_gr_db
                 .max(self.stages.limiter.gain_reduction_db());
+            for (m, g) in meters
+                .multiband_gain_db
+                .iter_mut()
+                .zip(self.stages.multiband.gain_change_db())
+            {
+                if g.abs() > m.abs() {
+                    *m = g;
+                }
+            }
             start = end;
         }
         meters.compare_offset_db = self.audition.requested_offset_db();

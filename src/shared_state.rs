@@ -74,6 +74,8 @@ pub struct SharedState {
     pub output: AtomicReadings,
     pub compressor_gr_db: AtomicF32,
     pub limiter_gr_db: AtomicF32,
+    /// The multiband dynamics' gain change per band, dB (negative = reduction).
+    pub multiband_gain_db: [AtomicF32; crate::dsp::dynamics::multiband::MAX_BANDS],
     /// The loudness offset of the stage being compared (`stages::audition`), dB.
     pub compare_offset_db: AtomicF32,
     pub correlation: AtomicF32,
@@ -115,6 +117,7 @@ impl Default for SharedState {
             output: AtomicReadings::default(),
             compressor_gr_db: AtomicF32::new(0.0),
             limiter_gr_db: AtomicF32::new(0.0),
+            multiband_gain_db: Default::default(),
             compare_offset_db: AtomicF32::new(0.0),
             correlation: AtomicF32::new(0.0),
             match_offset_db: AtomicF32::new(0.0),
@@ -152,6 +155,9 @@ impl SharedState {
             .store(chain.compressor_gr_db, Ordering::Relaxed);
         self.limiter_gr_db
             .store(chain.limiter_gr_db, Ordering::Relaxed);
+        for (a, &g) in self.multiband_gain_db.iter().zip(&chain.multiband_gain_db) {
+            a.store(g, Ordering::Relaxed);
+        }
         self.compare_offset_db
             .store(chain.compare_offset_db, Ordering::Relaxed);
         self.correlation.store(correlation, Ordering::Relaxed);

@@ -358,22 +358,24 @@ fn structural_change_fades_and_reports_new_latency() {
 
 /// Every order of the movable stages (all permutations of the default order).
 fn every_stage_order() -> Vec<StageOrder> {
-    // A first and a second stage name the order (the third follows): all 3! orders for 3.
+    // The first three stages name the order (the fourth follows): all 4! orders for 4.
     let default = StageOrder::default();
     let ids = default.as_slice();
-    ids.iter()
-        .flat_map(|a| {
-            ids.iter()
-                .filter(move |b| *b != a)
-                .map(move |b| StageOrder::from_keys(&[a.key(), b.key()]))
-        })
-        .collect()
+    let mut orders = Vec::new();
+    for a in ids {
+        for b in ids.iter().filter(|b| *b != a) {
+            for c in ids.iter().filter(|c| *c != a && *c != b) {
+                orders.push(StageOrder::from_keys(&[a.key(), b.key(), c.key()]));
+            }
+        }
+    }
+    orders
 }
 
 #[test]
 fn reported_latency_equals_impulse_delay_for_every_stage_order() {
     let orders = every_stage_order();
-    assert_eq!(orders.len(), 6, "3 movable stages: 6 orders");
+    assert_eq!(orders.len(), 24, "4 movable stages: 24 orders");
     for fs in [44_100.0, 96_000.0] {
         for linear_phase in [false, true] {
             for order in &orders {

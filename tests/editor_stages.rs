@@ -36,7 +36,12 @@ fn dragging_a_stage_onto_another_reorders_the_chain_and_marks_the_session_dirty(
     h.run();
     assert_eq!(
         params.stage_order.get().as_slice(),
-        [StageId::Stereo, StageId::Eq, StageId::Compressor]
+        [
+            StageId::Stereo,
+            StageId::Eq,
+            StageId::Compressor,
+            StageId::Multiband
+        ]
     );
     assert!(host.take_dirty_marks() >= 1, "a reorder marks the session");
     assert!(
@@ -45,7 +50,7 @@ fn dragging_a_stage_onto_another_reorders_the_chain_and_marks_the_session_dirty(
     );
     // Saved with the session: the persisted field serialises the new order.
     let fields = nice_plug::prelude::Params::serialize_fields(params.as_ref());
-    assert_eq!(fields["stage_order"], r#"["stereo","eq","compressor"]"#);
+    assert_eq!(fields["stage_order"], r#"["stereo","eq","compressor","multiband"]"#);
 }
 
 #[test]
@@ -63,7 +68,12 @@ fn a_stage_moves_with_its_menu_folds_and_switches_through_its_parameter() {
     h.run();
     assert_eq!(
         params.stage_order.get().as_slice(),
-        [StageId::Compressor, StageId::Eq, StageId::Stereo]
+        [
+            StageId::Compressor,
+            StageId::Eq,
+            StageId::Stereo,
+            StageId::Multiband
+        ]
     );
     assert!(host.take_dirty_marks() >= 1);
 
@@ -88,4 +98,32 @@ fn a_stage_moves_with_its_menu_folds_and_switches_through_its_parameter() {
     assert!(params.stages.comp.enabled.value());
     let gestures = host.take_gestures();
     assert!(gestures.iter().any(|g| g.id() == "comp_on"), "{gestures:?}");
+}
+
+#[test]
+fn multiband_panel_shows_each_bands_gain_change_and_switches_a_solo_through_a_gesture() {
+    let mut h = harness(app(None));
+    h.run();
+    let host = h.state().host.clone();
+    let params = h.state().params.clone();
+    host.take_gestures();
+
+    // What the audio thread publishes is drawn per band (4 bands by default).
+    for (b, g) in [-4.5f32, 0.0, -1.25, 2.0, 0.0].into_iter().enumerate() {
+        h.state().shared.multiband_gain_db[b].store(g, std::sync::atomic::Ordering::Relaxed);
+    }
+    h.run();
+    h.run();
+    let label = "Multiband gain change: band 1 -4.5 dB, band 2 +0.0 dB, band 3 -1.2 dB, band 4 +2.0 dB";
+    assert!(h.query_by_label(label).is_some(), "no strip labelled {label:?}");
+
+    // A band's solo is its parameter, through one host gesture.
+    assert!(!params.stages.multiband.band2.solo.value());
+    h.get_by_label("MB Band 2 Solo").scroll_to_me();
+    h.run();
+    h.get_by_label("MB Band 2 Solo").click();
+    h.run();
+    assert!(params.stages.multiband.band2.solo.value());
+    let gestures = host.take_gestures();
+    assert!(gestures.iter().any(|g| g.id() == "mb_b2_solo"), "{gestures:?}");
 }

@@ -211,6 +211,9 @@ fn double_click_and_ctrl_click_reset_to_default() {
 fn shift_drag_is_fine() {
     let mut h = harness(app(None));
     h.run();
+    // The stage panels scroll: bring the slider into view first.
+    h.get_by_label("Output Gain").scroll_to_me();
+    h.run();
     let start = h.get_by_label("Output Gain").rect().center();
     let drag = |h: &mut egui_kittest::Harness<'_, editor_support::App>, m: Modifiers| {
         h.event(Event::PointerMoved(start));

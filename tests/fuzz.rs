@@ -82,6 +82,9 @@ const GUARDED: &[&str] = &[
     "clip_oversampling",
     "sat_on",
     "sat_oversampling",
+    "mb_on",
+    "mb_lookahead",
+    "mb_phase",
     // A character switch fades the Punchy clip in or out over 10 ms.
     "lim_character",
     // Listening aids: the reference (its own safety limiter, not the master's ceiling), the
@@ -98,6 +101,17 @@ const GUARDED: &[&str] = &[
     "compare_stage",
     "compare_match",
     "delta_stage",
+    // The multiband dynamics' band solos and compares (listening aids).
+    "mb_b1_solo",
+    "mb_b2_solo",
+    "mb_b3_solo",
+    "mb_b4_solo",
+    "mb_b5_solo",
+    "mb_b1_compare",
+    "mb_b2_compare",
+    "mb_b3_compare",
+    "mb_b4_compare",
+    "mb_b5_compare",
 ];
 
 /// Parameters that change the latency. A latency change makes the host restart the plugin,
@@ -111,6 +125,9 @@ const LATENCY_CHANGERS: &[&str] = &[
     "clip_oversampling",
     "sat_on",
     "sat_oversampling",
+    "mb_on",
+    "mb_lookahead",
+    "mb_phase",
 ];
 
 const SAMPLE_RATES: &[f64] = &[44_100.0, 48_000.0, 88_200.0, 96_000.0, 176_400.0, 192_000.0];

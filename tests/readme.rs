@@ -3,7 +3,7 @@
 //! those must be the ranges the DSP modules declare (`dsp::util::range::Range`, the one source
 //! for `params.rs`, the sanitisers and the editor).
 
-use fairmaster::dsp::dynamics::{compressor, limiter};
+use fairmaster::dsp::dynamics::{compressor, limiter, multiband};
 use fairmaster::dsp::filters::eq;
 use fairmaster::dsp::shaping::{clipper, saturation};
 use fairmaster::dsp::stereo;
@@ -87,7 +87,24 @@ fn every_float_parameter_has_the_range_and_default_its_dsp_module_declares() {
         ("lim_ceiling".into(), limiter::CEILING_DB),
         ("lim_release".into(), limiter::RELEASE_MS),
         ("lim_lookahead".into(), limiter::LOOKAHEAD_MS),
+        ("mb_lookahead".into(), multiband::LOOKAHEAD_MS),
     ];
+    for (i, range) in multiband::SPLIT_HZ.iter().enumerate() {
+        expected.push((format!("mb_split{}", i + 1), *range));
+    }
+    for b in 1..=multiband::MAX_BANDS {
+        for (what, range) in [
+            ("threshold", multiband::THRESHOLD_DB),
+            ("ratio", multiband::RATIO),
+            ("knee", multiband::KNEE_DB),
+            ("attack", multiband::ATTACK_MS),
+            ("release", multiband::RELEASE_MS),
+            ("range", multiband::RANGE_DB),
+            ("makeup", multiband::MAKEUP_DB),
+        ] {
+            expected.push((format!("mb_b{b}_{what}"), range));
+        }
+    }
     for b in 1..=saturation::MAX_BANDS {
         expected.push((format!("sat_b{b}_drive"), saturation::DRIVE_DB));
         expected.push((format!("sat_b{b}_mix"), saturation::MIX_PERCENT));

@@ -226,6 +226,13 @@ impl EditorUi {
         self.last_time = Some(now);
         let sample_rate = self.shared.sample_rate.load(Ordering::Relaxed);
         self.analyzer.update(sample_rate, dt);
+        crate::stages::multiband::panel::publish(
+            &ctx,
+            self.shared
+                .multiband_gain_db
+                .each_ref()
+                .map(|g| g.load(Ordering::Relaxed)),
+        );
         if !self.user_presets_scanned {
             self.user_presets = presets::list_user_presets();
             self.user_presets_scanned = true;

@@ -470,6 +470,9 @@ pub fn show(
     painter.add(Shape::line(pts(0), Stroke::new(1.0, theme::SPECTRUM_IN)));
     painter.add(Shape::line(out, Stroke::new(1.2, theme::SPECTRUM_OUT)));
 
+    // The multiband dynamics' gain change per band.
+    crate::stages::multiband::panel::over_spectrum(&painter, &plot, ui.ctx(), &params.stages.multiband);
+
     // EQ curve.
     let enabled = params.stages.eq.enabled.value();
     let eq = &params.stages.eq;

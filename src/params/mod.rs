@@ -29,7 +29,7 @@ use writer::ParamWriter;
 /// The listening controls: how the master is heard (A/B, reference, monitoring aids,
 /// snapshot matching), not what it is. A snapshot stores every other parameter, and storing or
 /// recalling one leaves these alone.
-pub const LISTENING_PARAM_IDS: [&str; 15] = [
+pub const LISTENING_PARAM_IDS: [&str; 25] = [
     "ab_bypass",
     "match_level",
     "match_freeze",
@@ -45,6 +45,16 @@ pub const LISTENING_PARAM_IDS: [&str; 15] = [
     "compare_stage",
     "compare_match",
     "delta_stage",
+    "mb_b1_solo",
+    "mb_b2_solo",
+    "mb_b3_solo",
+    "mb_b4_solo",
+    "mb_b5_solo",
+    "mb_b1_compare",
+    "mb_b2_compare",
+    "mb_b3_compare",
+    "mb_b4_compare",
+    "mb_b5_compare",
 ];
 
 #[derive(Params)]
@@ -355,6 +365,9 @@ pub enum CompareParam {
     #[id = "saturation"]
     #[name = "Saturation"]
     Saturation,
+    #[id = "multiband"]
+    #[name = "Multiband"]
+    Multiband,
 }
 
 impl CompareParam {
@@ -367,6 +380,7 @@ impl CompareParam {
             CompareParam::Clipper => Some(StageId::Clipper),
             CompareParam::Limiter => Some(StageId::Limiter),
             CompareParam::Saturation => Some(StageId::Saturation),
+            CompareParam::Multiband => Some(StageId::Multiband),
         }
     }
 
@@ -378,6 +392,7 @@ impl CompareParam {
             CompareParam::Clipper,
             CompareParam::Limiter,
             CompareParam::Saturation,
+            CompareParam::Multiband,
         ]
         .into_iter()
         .find(|c| c.stage() == Some(stage))

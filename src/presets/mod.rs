@@ -225,6 +225,41 @@ fn loud() -> ChainSettings {
     s
 }
 
+/// Band-wise control (issue 28): the lows held steady (slow 2:1), the low mids left alone, the
+/// harsh upper mids caught fast (3:1 from 2.5 kHz), and the air brought up a little when it is
+/// quiet (upward 1.5:1, at most 3 dB), into the limiter at -1 dBTP.
+fn multiband() -> ChainSettings {
+    use crate::dsp::dynamics::multiband::{BandSettings, Direction};
+    let mut s = ChainSettings::default();
+    s.multiband.enabled = true;
+    s.multiband.bands = 4;
+    s.multiband.splits_hz = [120.0, 2_500.0, 8_000.0, 12_000.0];
+    let band = |threshold_db, ratio, attack_ms, release_ms| BandSettings {
+        threshold_db,
+        ratio,
+        knee_db: 6.0,
+        attack_ms,
+        release_ms,
+        range_db: 6.0,
+        ..BandSettings::default()
+    };
+    s.multiband.band[0] = BandSettings {
+        auto_release: true,
+        ..band(-24.0, 2.0, 30.0, 250.0)
+    };
+    s.multiband.band[1] = band(-20.0, 1.0, 20.0, 150.0);
+    s.multiband.band[2] = band(-30.0, 3.0, 3.0, 80.0);
+    s.multiband.band[3] = BandSettings {
+        direction: Direction::Upward,
+        range_db: 3.0,
+        ..band(-40.0, 1.5, 10.0, 200.0)
+    };
+    s.limiter.enabled = true;
+    s.limiter.drive_db = 2.0;
+    s.limiter.ceiling_db = -1.0;
+    s
+}
+
 pub fn factory_preset(name: &str) -> Option<&'static FactoryPreset> {
     let name = name.trim();
     FACTORY
@@ -232,7 +267,7 @@ pub fn factory_preset(name: &str) -> Option<&'static FactoryPreset> {
         .find(|p| p.id.eq_ignore_ascii_case(name) || p.name.eq_ignore_ascii_case(name))
 }
 
-pub const FACTORY: [FactoryPreset; 7] = [
+pub const FACTORY: [FactoryPreset; 8] = [
     FactoryPreset {
         id: "neutral",
         name: "Neutral / reset",
@@ -273,6 +308,15 @@ pub const FACTORY: [FactoryPreset; 7] = [
                       each stage at matched loudness.",
         target: Some(TargetParam::Streaming),
         settings: loud,
+    },
+    FactoryPreset {
+        id: "multiband",
+        name: "Multiband control",
+        description: "4-band dynamics: slow 2:1 on the lows, fast 3:1 on harsh upper mids \
+                      (2.5-8 kHz), quiet air lifted up to 3 dB (upward 1.5:1), limiter at \
+                      -1 dBTP. Solo and compare each band to hear what it does.",
+        target: Some(TargetParam::Streaming),
+        settings: multiband,
     },
     FactoryPreset {
         id: "broadcast",

@@ -31,6 +31,7 @@ use nice_plug::prelude::*;
 use crate::dsp::dither::DitherSettings;
 use crate::dsp::dynamics::compressor::CompressorSettings;
 use crate::dsp::dynamics::limiter::LimiterSettings;
+use crate::dsp::dynamics::multiband::MultibandSettings;
 use crate::dsp::filters::eq::EqSettings;
 use crate::dsp::filters::match_curve::MatchCurve;
 use crate::dsp::shaping::clipper::ClipperSettings;
@@ -46,6 +47,7 @@ pub mod dither;
 pub mod eq;
 pub mod input_gain;
 pub mod limiter;
+pub mod multiband;
 mod order;
 pub mod output_gain;
 pub mod saturation;
@@ -67,6 +69,7 @@ pub struct ChainSettings {
     pub compressor: CompressorSettings,
     pub stereo_enabled: bool,
     pub stereo: StereoSettings,
+    pub multiband: MultibandSettings,
     pub saturation: SaturationSettings,
     pub clipper: ClipperSettings,
     pub limiter: LimiterSettings,
@@ -92,6 +95,7 @@ impl Default for ChainSettings {
             },
             stereo_enabled: false,
             stereo: StereoSettings::default(),
+            multiband: MultibandSettings::default(),
             saturation: SaturationSettings::default(),
             clipper: ClipperSettings::default(),
             limiter: LimiterSettings::default(),
@@ -111,6 +115,10 @@ pub struct Structure {
     pub saturation_oversampling: usize,
     /// The clipper's oversampling factor while it is on (its filters' latency), 1 while off.
     pub clipper_oversampling: usize,
+    /// The multiband dynamics' lookahead while it is on (its latency), 0 while off.
+    pub multiband_lookahead_ms: f32,
+    /// The multiband dynamics' linear-phase crossover while it is on (its latency).
+    pub multiband_linear_phase: bool,
     pub lookahead_ms: f32,
     pub order: StageOrder,
 }
@@ -129,6 +137,10 @@ impl Structure {
             } else {
                 1
             },
+            multiband_lookahead_ms: multiband::MultibandStage::structural_lookahead_ms(
+                &s.multiband,
+            ),
+            multiband_linear_phase: s.multiband.enabled && s.multiband.linear_phase,
             lookahead_ms: s.limiter.lookahead_ms,
             order: s.order,
         }
@@ -297,6 +309,8 @@ stage_list! {
     Compressor "compressor" "Compressor" Movable => comp: compressor::{CompressorStage, CompressorParams};
     #[nested(group = "Stereo")]
     Stereo "stereo" "Stereo" Movable => stereo: stereo::{StereoStage, StereoParams};
+    #[nested(group = "Multiband")]
+    Multiband "multiband" "Multiband" Movable => multiband: multiband::{MultibandStage, MultibandParams};
     #[nested(group = "Saturation")]
     Saturation "saturation" "Saturation" Last => saturation: saturation::{SaturationStage, SaturationParams};
     #[nested(group = "Clipper")]

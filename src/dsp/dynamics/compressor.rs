@@ -16,13 +16,13 @@ use crate::dsp::util::smoothing::OnePole;
 use crate::dsp::util::{db_to_gain, one_pole_coeff, sanitize};
 
 /// dB per octave of amplitude: 20·log10(2). Converts log2 levels to dB.
-const DB_PER_LOG2: f32 = 6.020_6;
+pub(crate) const DB_PER_LOG2: f32 = 6.020_6;
 /// log2 per dB: 1 / DB_PER_LOG2.
-const LOG2_PER_DB: f64 = 0.166_096_404_744_368_1;
+pub(crate) const LOG2_PER_DB: f64 = 0.166_096_404_744_368_1;
 /// Time constant for click-free makeup/mix/side-chain changes.
 const PARAMETER_SMOOTHING_SECONDS: f32 = 0.02;
 /// Auto-release: transients recover this many times faster than `release_ms`.
-const AUTO_RELEASE_FAST_DIVISOR: f32 = 4.0;
+pub(crate) const AUTO_RELEASE_FAST_DIVISOR: f32 = 4.0;
 /// Gain reduction (dB) below which the detector state is flushed to exactly zero.
 const GAIN_REDUCTION_FLOOR_DB: f64 = 1e-9;
 /// Internal processing chunk (stack scratch buffers; callers may pass any length).
@@ -115,7 +115,7 @@ impl CompressorSettings {
 /// Gain reduction in dB (≥ 0) of the soft-knee static curve, written as "input minus output" of
 /// Giannoulis et al. eq. 4. `slope` is 1 − 1/R, so R = 1 gives exactly 0 in every branch.
 #[inline]
-fn static_gain_reduction_db(level_db: f32, threshold_db: f32, knee_db: f32, slope: f32) -> f32 {
+pub(crate) fn static_gain_reduction_db(level_db: f32, threshold_db: f32, knee_db: f32, slope: f32) -> f32 {
     let over = level_db - threshold_db;
     if 2.0 * over <= -knee_db {
         0.0
@@ -157,7 +157,7 @@ pub fn static_curve_db(settings: &CompressorSettings, input_db: f32) -> f32 {
 /// atanh series ln(m) = 2·atanh((m−1)/(m+1)) on m ∈ [√½, √2), where |t| ≤ 0.172 so four terms
 /// leave a truncation error below 3e-8. Roughly 4× cheaper than `f32::log2`.
 #[inline]
-fn fast_log2(x: f32) -> f32 {
+pub(crate) fn fast_log2(x: f32) -> f32 {
     let bits = x.to_bits();
     let mut exponent = ((bits >> 23) & 0xff) as i32 - 127;
     let mantissa = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
@@ -178,7 +178,7 @@ fn fast_log2(x: f32) -> f32 {
 /// to an integer exponent and evaluate e^(f·ln2) on f ∈ [−½, ½] with a degree-6 Taylor
 /// polynomial (remainder < 1.2e-7). Branch-free so it vectorises.
 #[inline]
-fn fast_exp2_nonpositive(y: f32) -> f32 {
+pub(crate) fn fast_exp2_nonpositive(y: f32) -> f32 {
     // 1.5·2²³: adding and subtracting it rounds to the nearest integer without a branch or a
     // float→int conversion, and the integer sits in the low mantissa bits of the sum.
     const ROUNDING_MAGIC: f32 = 12_582_912.0;
@@ -409,7 +409,7 @@ impl Compressor {
     /// Target gain reduction in dB for one detector sample.
     /// Smooth branching detector step (Giannoulis et al. eq. 17).
     #[inline]
-    fn branching_step(state: f64, target: f64, attack: f64, release: f64) -> f64 {
+    pub(crate) fn branching_step(state: f64, target: f64, attack: f64, release: f64) -> f64 {
         let coeff = if target > state { attack } else { release };
         let next = target + coeff * (state - target);
         if next < GAIN_REDUCTION_FLOOR_DB {

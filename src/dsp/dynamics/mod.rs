@@ -1,4 +1,6 @@
-//! Gain-riding stages: the bus glue compressor and the lookahead true-peak limiter.
+//! Gain-riding stages: the bus glue compressor, the multiband dynamics and the lookahead
+//! true-peak limiter.
 
 pub mod compressor;
 pub mod limiter;
+pub mod multiband;

@@ -5,6 +5,7 @@
 pub mod crossover;
 pub mod eq;
 pub mod eq_design;
+pub mod fir_crossover;
 pub mod fir_design;
 pub mod linear_phase;
 pub mod linear_phase_designer;

@@ -230,7 +230,11 @@ impl IntRange {
     /// normalized value exceeds `[0, 1]`.
     pub fn normalize(&self, plain: i32) -> f32 {
         match self {
-            IntRange::Linear { min, max } => (plain - min) as f32 / (max - min) as f32,
+            // FAIRMASTER: in i64: a restored state may hold any i32 (i32::MIN - 1 overflowed,
+            // a panic in a debug build inside `clap_plugin_state::load`, which cannot unwind).
+            IntRange::Linear { min, max } => {
+                (i64::from(plain) - i64::from(*min)) as f32 / (i64::from(*max) - i64::from(*min)) as f32
+            }
             IntRange::Reversed(range) => 1.0 - range.normalize(plain),
         }
         .clamp(0.0, 1.0)
