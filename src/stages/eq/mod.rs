@@ -4,9 +4,11 @@
 //! latency, so the chain switches it only at the bottom of its structural fade
 //! ([`Structure::linear_phase_eq`]).
 
+mod dynamic_params;
 pub mod panel;
 mod params;
 
+pub use dynamic_params::DynamicParams;
 pub use params::{BandParams, ChannelsParam, CutParams, EqModeParam, EqParams, SlopeParam};
 
 use crate::dsp::filters::eq::{Eq, EqSettings};
