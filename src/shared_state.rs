@@ -74,6 +74,9 @@ pub struct SharedState {
     pub output: AtomicReadings,
     pub compressor_gr_db: AtomicF32,
     pub limiter_gr_db: AtomicF32,
+    /// Gain movement of the EQ's dynamic bands, dB (slot order: low shelf, bells 1-4, high
+    /// shelf), for the EQ curve at the band's current gain.
+    pub eq_dynamic_db: [AtomicF32; crate::dsp::filters::eq::NUM_DYNAMIC],
     /// The loudness offset of the stage being compared (`stages::audition`), dB.
     pub compare_offset_db: AtomicF32,
     pub correlation: AtomicF32,
@@ -115,6 +118,7 @@ impl Default for SharedState {
             output: AtomicReadings::default(),
             compressor_gr_db: AtomicF32::new(0.0),
             limiter_gr_db: AtomicF32::new(0.0),
+            eq_dynamic_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
             compare_offset_db: AtomicF32::new(0.0),
             correlation: AtomicF32::new(0.0),
             match_offset_db: AtomicF32::new(0.0),
@@ -152,6 +156,9 @@ impl SharedState {
             .store(chain.compressor_gr_db, Ordering::Relaxed);
         self.limiter_gr_db
             .store(chain.limiter_gr_db, Ordering::Relaxed);
+        for (shared, db) in self.eq_dynamic_db.iter().zip(chain.eq_dynamic_db) {
+            shared.store(db, Ordering::Relaxed);
+        }
         self.compare_offset_db
             .store(chain.compare_offset_db, Ordering::Relaxed);
         self.correlation.store(correlation, Ordering::Relaxed);

@@ -523,3 +523,31 @@ fn analyzer_shows_a_sine_at_its_frequency() {
         "input should be silent"
     );
 }
+
+/// Dynamic EQ: a dynamic band in linear-phase mode acts at its static gain (the kernels are
+/// static), and the editor says so next to the band; in minimum-phase mode, or with the band
+/// static, the note is not shown.
+#[test]
+fn dynamic_band_in_linear_phase_mode_says_why_not() {
+    use fairmaster::stages::eq::panel::LINEAR_PHASE_DYNAMIC_NOTE;
+    use fairmaster::stages::eq::EqModeParam;
+    let mut h = harness(app(None));
+    h.run();
+    let p = h.state().params.clone();
+    let ctx = h.state().gui.clone();
+    let setter = ctx.param_setter();
+    setter.set_parameter(&p.stages.eq.mode, EqModeParam::LinearPhase);
+    setter.set_parameter(&p.stages.eq.bell4.enabled, true);
+    h.run();
+    assert!(h.query_by_label(LINEAR_PHASE_DYNAMIC_NOTE).is_none());
+    setter.set_parameter(&p.stages.eq.bell4.dynamic.enabled, true);
+    h.run();
+    assert_eq!(h.query_all_by_label(LINEAR_PHASE_DYNAMIC_NOTE).count(), 1);
+    h.get_by_label(LINEAR_PHASE_DYNAMIC_NOTE).scroll_to_me();
+    h.run();
+    let window = egui::Rect::from_min_size(Pos2::ZERO, egui::Vec2::from(editor_support::SIZE));
+    assert!(window.contains_rect(h.get_by_label(LINEAR_PHASE_DYNAMIC_NOTE).rect()));
+    setter.set_parameter(&p.stages.eq.mode, EqModeParam::MinimumPhase);
+    h.run();
+    assert!(h.query_by_label(LINEAR_PHASE_DYNAMIC_NOTE).is_none());
+}

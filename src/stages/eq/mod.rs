@@ -81,6 +81,17 @@ impl EqStage {
         self.linear_phase_designed_for = Some(eq);
     }
 
+    /// The dynamic bands' current gain movement (dB, slot order: low shelf, bells 1-4, high
+    /// shelf). Zero while the EQ is off or in linear-phase mode, where dynamic bands act at
+    /// their static gain (the linear-phase kernels are static).
+    pub fn dynamic_movement_db(&self) -> [f32; crate::dsp::filters::eq::NUM_DYNAMIC] {
+        if self.linear_phase_active || self.fade.is_bypassed() {
+            [0.0; crate::dsp::filters::eq::NUM_DYNAMIC]
+        } else {
+            self.eq.dynamic_movement_db()
+        }
+    }
+
     fn request_linear_phase_design(&mut self) {
         let eq = self.settings;
         if self.linear_phase_designed_for == Some(eq) {
