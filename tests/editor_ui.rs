@@ -132,6 +132,9 @@ fn typed_value_sets_the_exact_value() {
     h.run();
     h.state().host.take_gestures();
     // A single click opens the text field (after the double-click time has passed).
+    // The main column scrolls (the EQ's dynamic rows push the later stages down).
+    h.get_by_label("Comp Threshold").scroll_to_me();
+    h.run();
     h.get_by_label("Comp Threshold").click();
     h.run_steps(30);
     let field = h
@@ -155,6 +158,9 @@ fn typed_value_sets_the_exact_value() {
     assert!((f - 3200.0).abs() < 0.5, "typed 3.2 kHz, got {f}");
 
     // Escape cancels.
+    // The main column scrolls (the EQ's dynamic rows push the later stages down).
+    h.get_by_label("Comp Threshold").scroll_to_me();
+    h.run();
     h.get_by_label("Comp Threshold").click();
     h.run_steps(30);
     h.query_by(|n| n.role() == egui::accesskit::Role::TextInput && n.is_focused())
@@ -193,6 +199,9 @@ fn double_click_and_ctrl_click_reset_to_default() {
     assert_one_gesture(&h.state().host.take_gestures(), "input_gain");
 
     // Ctrl-click resets too.
+    // The main column scrolls (the EQ's dynamic rows push the later stages down).
+    h.get_by_label("Comp Ratio").scroll_to_me();
+    h.run();
     h.get_by_label("Comp Ratio").click();
     h.run_steps(30);
     h.query_by(|n| n.role() == egui::accesskit::Role::TextInput && n.is_focused())
@@ -210,6 +219,9 @@ fn double_click_and_ctrl_click_reset_to_default() {
 #[test]
 fn shift_drag_is_fine() {
     let mut h = harness(app(None));
+    h.run();
+    // The main column scrolls (the EQ's dynamic rows push the later stages down).
+    h.get_by_label("Output Gain").scroll_to_me();
     h.run();
     let start = h.get_by_label("Output Gain").rect().center();
     let drag = |h: &mut egui_kittest::Harness<'_, editor_support::App>, m: Modifiers| {

@@ -1418,6 +1418,100 @@ mod tests {
         assert_eq!(r2, rz2);
     }
 
+    /// Dynamic EQ: between two designs of a dynamic band's table (3 dB apart) the interpolated
+    /// section is close to the exact design at the interpolated gain: worst deviation over
+    /// 20 Hz-20 kHz at 44.1 kHz for bells (Q 0.5-8) and shelves, static gains -12..+12 dB,
+    /// ranges ±12 dB, at the quarter, half and three-quarter points between table entries.
+    /// The table's own points (0 = the static design, the range's end) are exact.
+    #[test]
+    fn dynamic_table_interpolation_is_close_to_the_exact_design() {
+        let fs = 44_100.0;
+        let mut worst: f64 = 0.0;
+        for kind in [SlotKind::Bell, SlotKind::LowShelf, SlotKind::HighShelf] {
+            let qs: &[f64] = if kind == SlotKind::Bell {
+                &[0.5, 1.0, 2.0, 8.0]
+            } else {
+                &[0.5, 0.707, 1.5]
+            };
+            for &q in qs {
+                for freq in [60.0, 1_000.0, 7_000.0, 14_000.0] {
+                    for (gain, range) in [(0.0, -12.0), (0.0, 12.0), (-12.0, 12.0), (6.0, -12.0)] {
+                        let band = SlotBand {
+                            kind,
+                            enabled: true,
+                            freq_hz: freq,
+                            gain_db: gain,
+                            q,
+                            channels: BandChannels::Stereo,
+                        };
+                        let d = DynamicBand {
+                            enabled: true,
+                            range_db: range as f32,
+                            ..EqSettings::default().dynamic[0]
+                        };
+                        let mut state = DynamicState::default();
+                        let static_design = matched(band.prototype(gain), freq, fs);
+                        state.configure(&band, &d, static_design, true, fs);
+                        let steps = (state.table_len - 1) as f64;
+                        assert_eq!(state.design(), static_design);
+                        state.position = 1.0;
+                        let end = matched(band.prototype(gain + range), freq, fs);
+                        assert_eq!(state.design(), end);
+                        for i in 0..state.table_len - 1 {
+                            for frac in [0.25, 0.5, 0.75] {
+                                state.position = (i as f64 + frac) / steps;
+                                let g = gain + range * state.position;
+                                let exact = matched(band.prototype(g), freq, fs);
+                                let got = state.design();
+                                for k in 0..200 {
+                                    let f = 20.0 * 1000f64.powf(k as f64 / 199.0);
+                                    let w = 2.0 * PI * f / fs;
+                                    let err = 10.0
+                                        * (got.magnitude_sq(w) / exact.magnitude_sq(w)).log10();
+                                    worst = worst.max(err.abs());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        println!("dynamic table interpolation: worst {worst:.4} dB");
+        assert!(worst < 0.25, "{worst}");
+    }
+
+    /// Dynamic off (whatever the other dynamic settings) is the static EQ bit for bit, and a
+    /// band with dynamic on is not neutral even at 0 dB static gain.
+    #[test]
+    fn dynamic_off_is_the_static_eq() {
+        let mut s = single_band(|s| {
+            s.bells[1] = BellBand {
+                enabled: true,
+                freq_hz: 2_000.0,
+                gain_db: 5.0,
+                q: 1.5,
+                channels: BandChannels::Mid,
+            }
+        });
+        let plain = s;
+        for d in s.dynamic.iter_mut() {
+            d.threshold_db = -60.0;
+            d.range_db = 12.0;
+            d.detector_follows = false;
+        }
+        let (mut l, mut r) = (white_noise(5000, 8, 0.5), white_noise(5000, 9, 0.5));
+        let (mut l2, mut r2) = (l.clone(), r.clone());
+        eq_with(&plain, 48_000.0).process(&mut l, &mut r);
+        eq_with(&s, 48_000.0).process(&mut l2, &mut r2);
+        assert_eq!(l, l2);
+        assert_eq!(r, r2);
+        let mut neutral = EqSettings::default();
+        neutral.bells[0].enabled = true;
+        assert!(neutral.is_neutral());
+        neutral.dynamic[1].enabled = true;
+        assert!(!neutral.is_neutral());
+    }
+
     /// The same bell, shelf and cut hit the same response points at 44.1, 96 and 192 kHz.
     #[test]
     fn sample_rate_independent() {

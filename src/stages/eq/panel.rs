@@ -49,7 +49,14 @@ fn dynamic_grid(ui: &mut Ui, ctl: &Ctl, eq: &EqParams) {
         .spacing([4.0, theme::GAP])
         .show(ui, |ui| {
             for h in [
-                "Dynamic", "Threshold", "Range", "Ratio", "Attack", "Release", "Detector", "",
+                "Dynamic",
+                "Threshold",
+                "Range",
+                "Ratio",
+                "Attack",
+                "Release",
+                "Detector",
+                "",
                 "",
             ] {
                 ui.label(theme::caption(h));
