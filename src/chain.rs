@@ -52,6 +52,9 @@ pub struct ChainMeters {
     /// The loudness offset a compared stage plays at (what the stage adds), dB; 0 when no
     /// compare is asked for.
     pub compare_offset_db: f32,
+    /// Gain movement of the EQ's dynamic bands at the end of the block, dB (slot order: low
+    /// shelf, bells 1-4, high shelf; 0 for static bands).
+    pub eq_dynamic_db: [f32; crate::dsp::filters::eq::NUM_DYNAMIC],
 }
 
 /// The chain. `reset` preallocates; `process` never allocates, locks or blocks.
@@ -277,6 +280,7 @@ impl Chain {
             start = end;
         }
         meters.compare_offset_db = self.audition.requested_offset_db();
+        meters.eq_dynamic_db = self.stages.eq.dynamic_movement_db();
         self.meters = meters;
     }
 

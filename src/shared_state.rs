@@ -76,6 +76,9 @@ pub struct SharedState {
     pub limiter_gr_db: AtomicF32,
     /// The multiband dynamics' gain change per band, dB (negative = reduction).
     pub multiband_gain_db: [AtomicF32; crate::dsp::dynamics::multiband::MAX_BANDS],
+    /// Gain movement of the EQ's dynamic bands, dB (slot order: low shelf, bells 1-4, high
+    /// shelf), for the EQ curve at the band's current gain.
+    pub eq_dynamic_db: [AtomicF32; crate::dsp::filters::eq::NUM_DYNAMIC],
     /// The loudness offset of the stage being compared (`stages::audition`), dB.
     pub compare_offset_db: AtomicF32,
     pub correlation: AtomicF32,
@@ -118,6 +121,7 @@ impl Default for SharedState {
             compressor_gr_db: AtomicF32::new(0.0),
             limiter_gr_db: AtomicF32::new(0.0),
             multiband_gain_db: Default::default(),
+            eq_dynamic_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
             compare_offset_db: AtomicF32::new(0.0),
             correlation: AtomicF32::new(0.0),
             match_offset_db: AtomicF32::new(0.0),
@@ -157,6 +161,9 @@ impl SharedState {
             .store(chain.limiter_gr_db, Ordering::Relaxed);
         for (a, &g) in self.multiband_gain_db.iter().zip(&chain.multiband_gain_db) {
             a.store(g, Ordering::Relaxed);
+        }
+        for (shared, db) in self.eq_dynamic_db.iter().zip(chain.eq_dynamic_db) {
+            shared.store(db, Ordering::Relaxed);
         }
         self.compare_offset_db
             .store(chain.compare_offset_db, Ordering::Relaxed);

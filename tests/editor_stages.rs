@@ -50,7 +50,10 @@ fn dragging_a_stage_onto_another_reorders_the_chain_and_marks_the_session_dirty(
     );
     // Saved with the session: the persisted field serialises the new order.
     let fields = nice_plug::prelude::Params::serialize_fields(params.as_ref());
-    assert_eq!(fields["stage_order"], r#"["stereo","eq","compressor","multiband"]"#);
+    assert_eq!(
+        fields["stage_order"],
+        r#"["stereo","eq","compressor","multiband"]"#
+    );
 }
 
 #[test]
@@ -114,8 +117,12 @@ fn multiband_panel_shows_each_bands_gain_change_and_switches_a_solo_through_a_ge
     }
     h.run();
     h.run();
-    let label = "Multiband gain change: band 1 -4.5 dB, band 2 +0.0 dB, band 3 -1.2 dB, band 4 +2.0 dB";
-    assert!(h.query_by_label(label).is_some(), "no strip labelled {label:?}");
+    let label =
+        "Multiband gain change: band 1 -4.5 dB, band 2 +0.0 dB, band 3 -1.2 dB, band 4 +2.0 dB";
+    assert!(
+        h.query_by_label(label).is_some(),
+        "no strip labelled {label:?}"
+    );
 
     // A band's solo is its parameter, through one host gesture.
     assert!(!params.stages.multiband.band2.solo.value());
@@ -125,5 +132,8 @@ fn multiband_panel_shows_each_bands_gain_change_and_switches_a_solo_through_a_ge
     h.run();
     assert!(params.stages.multiband.band2.solo.value());
     let gestures = host.take_gestures();
-    assert!(gestures.iter().any(|g| g.id() == "mb_b2_solo"), "{gestures:?}");
+    assert!(
+        gestures.iter().any(|g| g.id() == "mb_b2_solo"),
+        "{gestures:?}"
+    );
 }

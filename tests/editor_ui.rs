@@ -132,6 +132,9 @@ fn typed_value_sets_the_exact_value() {
     h.run();
     h.state().host.take_gestures();
     // A single click opens the text field (after the double-click time has passed).
+    // The main column scrolls (the EQ's dynamic rows push the later stages down).
+    h.get_by_label("Comp Threshold").scroll_to_me();
+    h.run();
     h.get_by_label("Comp Threshold").click();
     h.run_steps(30);
     let field = h
@@ -155,6 +158,9 @@ fn typed_value_sets_the_exact_value() {
     assert!((f - 3200.0).abs() < 0.5, "typed 3.2 kHz, got {f}");
 
     // Escape cancels.
+    // The main column scrolls (the EQ's dynamic rows push the later stages down).
+    h.get_by_label("Comp Threshold").scroll_to_me();
+    h.run();
     h.get_by_label("Comp Threshold").click();
     h.run_steps(30);
     h.query_by(|n| n.role() == egui::accesskit::Role::TextInput && n.is_focused())
@@ -193,6 +199,9 @@ fn double_click_and_ctrl_click_reset_to_default() {
     assert_one_gesture(&h.state().host.take_gestures(), "input_gain");
 
     // Ctrl-click resets too.
+    // The main column scrolls (the EQ's dynamic rows push the later stages down).
+    h.get_by_label("Comp Ratio").scroll_to_me();
+    h.run();
     h.get_by_label("Comp Ratio").click();
     h.run_steps(30);
     h.query_by(|n| n.role() == egui::accesskit::Role::TextInput && n.is_focused())
@@ -211,7 +220,7 @@ fn double_click_and_ctrl_click_reset_to_default() {
 fn shift_drag_is_fine() {
     let mut h = harness(app(None));
     h.run();
-    // The stage panels scroll: bring the slider into view first.
+    // The main column scrolls (the EQ's dynamic rows push the later stages down).
     h.get_by_label("Output Gain").scroll_to_me();
     h.run();
     let start = h.get_by_label("Output Gain").rect().center();
@@ -525,4 +534,32 @@ fn analyzer_shows_a_sine_at_its_frequency() {
         analyzer.display[0].iter().all(|&v| v <= -85.0),
         "input should be silent"
     );
+}
+
+/// Dynamic EQ: a dynamic band in linear-phase mode acts at its static gain (the kernels are
+/// static), and the editor says so next to the band; in minimum-phase mode, or with the band
+/// static, the note is not shown.
+#[test]
+fn dynamic_band_in_linear_phase_mode_says_why_not() {
+    use fairmaster::stages::eq::panel::LINEAR_PHASE_DYNAMIC_NOTE;
+    use fairmaster::stages::eq::EqModeParam;
+    let mut h = harness(app(None));
+    h.run();
+    let p = h.state().params.clone();
+    let ctx = h.state().gui.clone();
+    let setter = ctx.param_setter();
+    setter.set_parameter(&p.stages.eq.mode, EqModeParam::LinearPhase);
+    setter.set_parameter(&p.stages.eq.bell4.enabled, true);
+    h.run();
+    assert!(h.query_by_label(LINEAR_PHASE_DYNAMIC_NOTE).is_none());
+    setter.set_parameter(&p.stages.eq.bell4.dynamic.enabled, true);
+    h.run();
+    assert_eq!(h.query_all_by_label(LINEAR_PHASE_DYNAMIC_NOTE).count(), 1);
+    h.get_by_label(LINEAR_PHASE_DYNAMIC_NOTE).scroll_to_me();
+    h.run();
+    let window = egui::Rect::from_min_size(Pos2::ZERO, egui::Vec2::from(editor_support::SIZE));
+    assert!(window.contains_rect(h.get_by_label(LINEAR_PHASE_DYNAMIC_NOTE).rect()));
+    setter.set_parameter(&p.stages.eq.mode, EqModeParam::MinimumPhase);
+    h.run();
+    assert!(h.query_by_label(LINEAR_PHASE_DYNAMIC_NOTE).is_none());
 }

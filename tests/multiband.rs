@@ -83,10 +83,7 @@ fn static_curve_error(b: usize, band: BandSettings) -> f64 {
         let x = sine(n, f, FS, amp);
         let (neutral_out, _) = run(&reference, FS, &x, &x);
         let mut acting = reference;
-        acting.band[b] = BandSettings {
-            solo: true,
-            ..band
-        };
+        acting.band[b] = BandSettings { solo: true, ..band };
         let (out, _) = run(&acting, FS, &x, &x);
         let measured = db(rms(&out[n - tail..]) / rms(&neutral_out[n - tail..]));
         let design = f64::from(static_gain_db(&band, level_db));
@@ -174,7 +171,10 @@ fn bands_sum_flat_within_a_tenth_of_a_db_with_no_band_acting() {
             s.linear_phase = true;
             let worst = flat_sum_deviation(&s, fs);
             println!("{bands} bands at {fs} Hz, linear phase: {worst:.4} dB");
-            assert!(worst < 0.1, "{bands} bands at {fs} Hz, linear phase: {worst:.4} dB");
+            assert!(
+                worst < 0.1,
+                "{bands} bands at {fs} Hz, linear phase: {worst:.4} dB"
+            );
         }
     }
 }
@@ -228,7 +228,12 @@ fn a_linear_phase_band_follows_its_static_curve() {
         let probe = sine(n, f, FS, 0.1);
         let (p, _) = run(&reference, FS, &probe, &probe);
         let loss_db = db(rms(&p[n - tail..]) / rms(&probe[n - tail..]));
-        let x = sine(n, f, FS, 10f32.powf((level_db as f64 - loss_db) as f32 / 20.0));
+        let x = sine(
+            n,
+            f,
+            FS,
+            10f32.powf((level_db as f64 - loss_db) as f32 / 20.0),
+        );
         let (neutral_out, _) = run(&reference, FS, &x, &x);
         let mut acting = reference;
         acting.band[2] = BandSettings { solo: true, ..band };
@@ -378,7 +383,10 @@ fn a_compared_band_plays_unprocessed_at_the_processed_loudness() {
         .sqrt();
     println!("compared band: {level:+.2} dB against the processed stage");
     assert!(level.abs() < 0.5, "{level:.2} dB");
-    assert!(difference > 1.0, "the compare sounds the same: {difference}");
+    assert!(
+        difference > 1.0,
+        "the compare sounds the same: {difference}"
+    );
 }
 
 #[test]
@@ -454,13 +462,21 @@ fn plugin_process_does_not_allocate_with_the_stage_on() {
             f(&host, "mb_b1_threshold", -40.0),
             f(&host, "mb_b1_ratio", 6.0),
         ],
-        vec![("mb_b2_solo", 1.0), ("mb_b3_mode", 1.0), ("mb_b4_channels", 2.0)],
+        vec![
+            ("mb_b2_solo", 1.0),
+            ("mb_b3_mode", 1.0),
+            ("mb_b4_channels", 2.0),
+        ],
         vec![
             ("mb_b2_compare", 1.0),
             ("mb_b5_auto_release", 1.0),
             f(&host, "mb_b1_makeup", 6.0),
         ],
-        vec![("mb_b2_solo", 0.0), ("mb_b1_bypass", 1.0), ("mb_bands", 0.0)],
+        vec![
+            ("mb_b2_solo", 0.0),
+            ("mb_b1_bypass", 1.0),
+            ("mb_bands", 0.0),
+        ],
         vec![("mb_b2_compare", 0.0)],
         vec![],
     ];

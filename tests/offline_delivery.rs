@@ -367,6 +367,62 @@ fn mastering_toward_a_reference_lands_within_0_3_lu_and_matches_its_balance() {
 }
 
 #[test]
+fn a_reference_beyond_the_limiters_drive_is_reached_with_the_clipper_assisting() {
+    // The mix sits 27 dB under the reference: the limiter's 24 dB of drive leaves it ~3 LU
+    // short (as a dense, loud reference master leaves a limiter alone short). The renderer
+    // tries again with the clipper on (+6 dB), which gets there.
+    let dir = scratch_dir("clipper-assist");
+    let mix_path = dir.join("mix.wav");
+    write(&mix_path, &steady_mix(48_000, 8.0, 5, -27.0));
+    let reference = steady_mix(48_000, 8.0, 6, 0.0);
+    let reference_path = dir.join("loud.wav");
+    write(&reference_path, &reference);
+    let reference_lufs = ebur128_integrated(&reference.channels, 48_000);
+    let out = dir.join("master.wav");
+    let report = job(&[
+        mix_path.to_str().unwrap(),
+        "--reference",
+        reference_path.to_str().unwrap(),
+        "--target",
+        "reference",
+        "--preset",
+        "neutral",
+        "--bits",
+        "32f",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let t = report.files[0].target.as_ref().unwrap();
+    let (_, samples) = read_wav(&out);
+    let lufs = ebur128_integrated(&samples, 48_000);
+    let tp = true_peak(&samples);
+    eprintln!(
+        "reference {reference_lufs:.2} LUFS, master {lufs:.2} LUFS, {tp:.2} dBTP, {} renders, \
+         assisted {}",
+        t.passes.len(),
+        t.clipper_assisted
+    );
+    assert!(t.clipper_assisted, "{t:?}");
+    assert!(t.held_back_by.is_none() && t.met, "{t:?}");
+    assert!(
+        (lufs - reference_lufs).abs() <= 0.3,
+        "{lufs} vs {reference_lufs}"
+    );
+    assert!(tp <= -1.0 + 0.01, "{tp} dBTP");
+    // The limiter alone (its full drive) fell short by about the 3 dB it lacked.
+    let first_search_best = t
+        .passes
+        .iter()
+        .filter(|p| p.drive_db >= 24.0 - 1e-3)
+        .map(|p| p.integrated_lufs)
+        .fold(f64::MIN, f64::max);
+    assert!(
+        first_search_best < reference_lufs - 2.0,
+        "the limiter alone reached {first_search_best} LUFS"
+    );
+}
+
+#[test]
 fn a_reference_of_another_world_cannot_wreck_the_mix() {
     let dir = scratch_dir("bounded");
     let mix_path = dir.join("mix.wav");
@@ -390,22 +446,19 @@ fn a_reference_of_another_world_cannot_wreck_the_mix() {
     ]);
     let r = report.files[0].reference.as_ref().unwrap();
     let m = r.tonal_match.as_ref().unwrap();
-    // Every band the match moved, it moved by at most the 6 dB bound (plus the loudness
-    // normalisation's shift of the whole spectrum).
-    for ((f, before), after) in r
+    // No band moved against another by more than twice the 6 dB bound (the curve is centred,
+    // and the loudness normalisation shifts the whole spectrum; 1 dB for the analysis).
+    let changes: Vec<f64> = r
         .bands_hz
         .iter()
         .zip(&r.mix_minus_reference_db)
         .zip(&r.master_minus_reference_db)
-    {
-        if (40.0..=12_500.0).contains(f) {
-            let change = after.unwrap() - before.unwrap();
-            assert!(
-                change.abs() <= 6.0 + 1.0,
-                "{f} Hz moved {change:+.2} dB ({m:?})"
-            );
-        }
-    }
+        .filter(|((f, _), _)| (40.0..=12_500.0).contains(*f))
+        .map(|((_, before), after)| after.unwrap() - before.unwrap())
+        .collect();
+    let spread = changes.iter().cloned().fold(f64::MIN, f64::max)
+        - changes.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(spread <= 2.0 * 6.0 + 1.0, "spread {spread:.2} dB ({m:?})");
     assert!(
         m.mid_db
             .iter()
@@ -416,8 +469,9 @@ fn a_reference_of_another_world_cannot_wreck_the_mix() {
     // The report names where the bound held the match back: above 2 kHz.
     assert!(!m.bands_at_bound_hz.is_empty(), "{m:?}");
     assert!(m.bands_at_bound_hz.iter().all(|&f| f > 1_500.0), "{m:?}");
-    // Loudness-normalised, the harsh reference's low mids sit ~10 dB under the mix's: the
-    // match takes 6 dB of that, no more, so the master stays far from the reference there.
+    // Loudness-normalised, the harsh reference's low mids sit ~12 dB under the mix's: the
+    // centred, bounded curve cannot take all of that, so the master stays off the reference
+    // there (and the report said where).
     let band = |f: f64| r.bands_hz.iter().position(|b| *b == f).unwrap();
     let (before, after) = (
         r.mix_minus_reference_db[band(250.0)].unwrap(),
@@ -425,7 +479,7 @@ fn a_reference_of_another_world_cannot_wreck_the_mix() {
     );
     eprintln!("250 Hz: mix - reference {before:+.2} dB, master - reference {after:+.2} dB");
     assert!(
-        before > 8.0 && after > before - 7.0 && after > 2.0,
+        before > 8.0 && after < before && after > 2.0,
         "{before} {after}"
     );
 }

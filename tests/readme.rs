@@ -115,6 +115,18 @@ fn every_float_parameter_has_the_range_and_default_its_dsp_module_declares() {
         expected.push((format!("eq_b{b}_gain"), eq::GAIN_DB));
         expected.push((format!("eq_b{b}_q"), eq::BELL_Q));
     }
+    // Dynamic EQ (issue 28): the shelves' and bells' dynamic parameters.
+    for (slot, band) in ["ls", "b1", "b2", "b3", "b4", "hs"].iter().enumerate() {
+        expected.push((format!("eq_{band}_dyn_thresh"), eq::DYN_THRESHOLD_DB));
+        expected.push((format!("eq_{band}_dyn_range"), eq::DYN_RANGE_DB));
+        expected.push((format!("eq_{band}_dyn_ratio"), eq::DYN_RATIO));
+        expected.push((format!("eq_{band}_dyn_attack"), eq::DYN_ATTACK_MS));
+        expected.push((format!("eq_{band}_dyn_release"), eq::DYN_RELEASE_MS));
+        expected.push((
+            format!("eq_{band}_dyn_det_freq"),
+            eq::DYN_DETECTOR_FREQ_HZ[slot],
+        ));
+    }
     let params = FairmasterParams::default();
     let floats: Vec<(String, ParamPtr)> = params
         .param_map()

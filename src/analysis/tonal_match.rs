@@ -13,6 +13,11 @@
 //!    normalised to its own loudness, read in 1/6-octave bands for the mid `(L+R)/2` and the
 //!    side `(L−R)/2`. [`MatchDifference::measure`] keeps `reference − mix` per band for the mid,
 //!    and for the side *relative to the mid* (the change of the side/mid ratio: the width).
+//!    The mid difference's mean over the measured bands is removed: each programme is
+//!    normalised to its own loudness, so a constant is only gain (the loudness target sets
+//!    it), and centring it keeps the bound for the shape (a reference with a +15 dB air shelf
+//!    reads, after normalisation, as −12 dB of lows and +3 dB of air; centred, as about −6 and
+//!    +9, so a ±6 dB bound takes half of each instead of all of the air and half the lows).
 //! 2. [`MatchDifference::curve`] shapes it: a box average over `smoothing_octaves` in log
 //!    frequency (1/3 octave by default: three 1/6-octave bands), clamped to ±`bound_db`
 //!    (default [`DEFAULT_BOUND_DB`]; the bands that hit it are reported), its slope bounded to
@@ -131,6 +136,7 @@ impl MatchDifference {
                 }
             }
         }
+        remove_mean(&mut d.mid_db);
         d
     }
 
@@ -361,14 +367,18 @@ mod tests {
         let last = (0..MATCH_POINTS)
             .rfind(|&i| measured(match_point_hz(i)))
             .unwrap();
+        // The mid difference is centred (its mean over the measured points removed).
+        let mean = (first..=last).map(|i| tilt(match_point_hz(i))).sum::<f64>()
+            / (last - first + 1) as f64;
+        let centred = |f: f64| tilt(f) - mean;
         for i in 0..MATCH_POINTS {
             let f = match_point_hz(i);
             let want = if i < first {
-                tilt(match_point_hz(first)).clamp(-12.0, 12.0)
+                centred(match_point_hz(first)).clamp(-12.0, 12.0)
             } else if i > last {
-                tilt(match_point_hz(last)).clamp(-12.0, 12.0)
+                centred(match_point_hz(last)).clamp(-12.0, 12.0)
             } else {
-                tilt(f).clamp(-12.0, 12.0)
+                centred(f).clamp(-12.0, 12.0)
             };
             assert!((f64::from(full.curve.mid_db[i]) - want).abs() < 1e-4, "{f}");
             // Same width in both: the side follows the mid.
@@ -379,7 +389,7 @@ mod tests {
             );
             assert_eq!(
                 full.at_bound[i],
-                tilt(f).abs() > 12.0 && (30.0..=16e3).contains(&f)
+                centred(f).abs() > 12.0 && (30.0..=16e3).contains(&f)
             );
         }
         assert!(!full.bands_at_bound_hz().is_empty());
@@ -416,14 +426,27 @@ mod tests {
         let reference = balance(at_spike, |f| at_spike(f) - 10.0);
         let d = MatchDifference::measure(&mix, &reference);
         let c = d.curve(&options(1.0, 1.0, 1.0 / 3.0)).curve;
+        // The centring spreads the spike's 9 dB over the measured points.
+        let measured = (0..MATCH_POINTS)
+            .filter(|&i| (MATCH_LOW_HZ..=MATCH_HIGH_HZ).contains(&match_point_hz(i)))
+            .count();
+        let offset = (9.0 / measured as f64) as f32;
         // One band +9 dB: with 1/3-octave smoothing, it and each neighbour read 3 dB.
         for i in 29..=31 {
-            assert!((c.mid_db[i] - 3.0).abs() < 1e-5, "{i}: {}", c.mid_db[i]);
+            assert!(
+                (c.mid_db[i] - (3.0 - offset)).abs() < 1e-5,
+                "{i}: {}",
+                c.mid_db[i]
+            );
         }
-        assert!(c.mid_db[32].abs() < 1e-5);
+        assert!((c.mid_db[32] + offset).abs() < 1e-5);
         // Unsmoothed, the 9 dB step is more than the slope bound: pulled to 6 dB.
         let raw = d.curve(&options(1.0, 1.0, 0.0)).curve;
-        assert!((raw.mid_db[30] - 6.0).abs() < 1e-5, "{}", raw.mid_db[30]);
+        assert!(
+            (raw.mid_db[30] - (6.0 - offset)).abs() < 1e-5,
+            "{}",
+            raw.mid_db[30]
+        );
         for i in 1..MATCH_POINTS {
             assert!(f64::from((raw.mid_db[i] - raw.mid_db[i - 1]).abs()) <= MAX_STEP_DB + 1e-5);
         }

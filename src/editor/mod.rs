@@ -341,6 +341,9 @@ impl EditorUi {
             &mut self.eq_cache,
             sample_rate,
             egui::vec2(width, height),
+            std::array::from_fn(|slot| {
+                self.shared.eq_dynamic_db[slot].load(std::sync::atomic::Ordering::Relaxed)
+            }),
         );
         ui.add_space(6.0);
         let top = ui.cursor().top();

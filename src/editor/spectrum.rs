@@ -233,6 +233,10 @@ pub struct EqCurveCache {
     key: Option<(EqSettings, MatchCurve, bool, u32)>,
     mid: Vec<f32>,
     side: Option<Vec<f32>>,
+    /// Dynamic EQ: the mid curve at the dynamic bands' current gains (movement rounded to
+    /// 0.1 dB, so a slow release does not redesign every frame), and what it was drawn for.
+    moved_key: Option<(EqSettings, u32)>,
+    moved_mid: Vec<f32>,
 }
 
 impl EqCurveCache {
@@ -275,6 +279,30 @@ impl EqCurveCache {
         };
         self.side = uses_ms.then(|| curve(EqPath::Side));
         self.key = Some(key);
+    }
+
+    /// Dynamic EQ: the curve with every dynamic band at its current gain, or `None` while no
+    /// band moves (by 0.05 dB or more).
+    fn moved(
+        &mut self,
+        settings: &EqSettings,
+        movement_db: &[f32; eq::NUM_DYNAMIC],
+        sample_rate: f32,
+    ) -> Option<&[f32]> {
+        if movement_db.iter().all(|m| m.abs() < 0.05) {
+            return None;
+        }
+        let rounded = movement_db.map(|m| (m * 10.0).round() / 10.0);
+        let moved = settings.with_movement(&rounded);
+        let key = (moved, sample_rate as u32);
+        if self.moved_key != Some(key) {
+            let response = moved.response(sample_rate as f64);
+            self.moved_mid = (0..POINTS)
+                .map(|k| response.magnitude_db(point_freq(k) as f64, EqPath::Mid) as f32)
+                .collect();
+            self.moved_key = Some(key);
+        }
+        Some(&self.moved_mid)
     }
 }
 
@@ -376,6 +404,7 @@ pub fn show(
     cache: &mut EqCurveCache,
     sample_rate: f32,
     size: egui::Vec2,
+    eq_movement_db: [f32; eq::NUM_DYNAMIC],
 ) {
     let (outer, _) = ui.allocate_exact_size(size, Sense::hover());
     let painter = ui.painter_at(outer);
@@ -471,7 +500,12 @@ pub fn show(
     painter.add(Shape::line(out, Stroke::new(1.2, theme::SPECTRUM_OUT)));
 
     // The multiband dynamics' gain change per band.
-    crate::stages::multiband::panel::over_spectrum(&painter, &plot, ui.ctx(), &params.stages.multiband);
+    crate::stages::multiband::panel::over_spectrum(
+        &painter,
+        &plot,
+        ui.ctx(),
+        &params.stages.multiband,
+    );
 
     // EQ curve.
     let enabled = params.stages.eq.enabled.value();
@@ -505,6 +539,16 @@ pub fn show(
         curve(&cache.mid),
         Stroke::new(2.0, curve_color),
     ));
+    // Dynamic EQ: the curve at the dynamic bands' current gains, over the static one.
+    let settings = params.stages.eq.settings();
+    let dynamic_moving = enabled
+        && match cache.moved(&settings, &eq_movement_db, sample_rate) {
+            Some(moved) => {
+                painter.add(Shape::line(curve(moved), Stroke::new(1.5, theme::GR)));
+                true
+            }
+            None => false,
+        };
 
     // Legend.
     let mut lx = plot.rect.left() + 6.0;
@@ -519,7 +563,10 @@ pub fn show(
             },
             curve_color,
         ),
-    ] {
+    ]
+    .into_iter()
+    .chain(dynamic_moving.then_some(("dynamic", theme::GR)))
+    {
         let r = painter.text(
             Pos2::new(lx, plot.rect.top() + 2.0),
             Align2::LEFT_TOP,

@@ -22,8 +22,16 @@
 //! 4. Stop when |target - L| <= [`TARGET_TOLERANCE_LU`] or after [`MAX_TARGET_PASSES`]; the
 //!    render closest to the target is the one written. The acceptance window is +-0.5 LU.
 //!
-//! A target beyond 24 dB of drive (very quiet, very dynamic mix) cannot be reached; the result
-//! says so (`target_met = false`) and the loudest possible master is kept.
+//! A target beyond 24 dB of drive (very quiet, very dynamic mix, or a reference mastered
+//! louder than a limiter alone gets this mix) is tried once more with the **clipper assisting**
+//! when the settings have it off (any `--preserve-dynamics` PLR floor still holds; a drive
+//! limit stops the search before this): a soft clip at 8x
+//! oversampling, [`CLIPPER_ASSIST_DRIVE_DB`] of drive, at the target's ceiling, in front of the
+//! limiter (the `loud` preset's clipper). It takes the crests off before the limiter, so the
+//! limiter does less pumping for the same loudness (the "loud without crushing" issue's
+//! finding). The closer of the two renders is written and the report says the clipper was
+//! switched on. Beyond that the result says the target was missed (`target_met = false`) and
+//! the loudest possible master is kept.
 
 use serde::Serialize;
 
@@ -34,6 +42,8 @@ use super::analysis::{GainReductionAccumulator, GainReductionStats};
 use super::{Audio, OfflineError};
 use crate::ab::AbSettings;
 use crate::dsp::meters::true_peak::true_peak_dbtp;
+use crate::dsp::shaping::clipper::{ClipperSettings, CEILING_DB as CLIP_CEILING_DB};
+use crate::dsp::shaping::curves::ClipCurve;
 use crate::dsp::util::gain::GAIN_DB;
 use crate::engine::Engine;
 use crate::stages::ChainSettings;
@@ -208,7 +218,14 @@ pub struct TargetedRender {
     pub passes: Vec<TargetPass>,
     /// Set when a limit (or the drive range) kept the master quieter than the target.
     pub held_back_by: Option<HeldBackBy>,
+    /// The limiter alone could not reach the target and the written render has the clipper
+    /// switched on ([`ClipperSettings`] in `settings`).
+    pub clipper_assisted: bool,
 }
+
+/// The clipper's drive when it assists a limiter that ran out of drive (the `loud` preset's
+/// 4 dB plus 2: the references this is for are mastered with heavy clipping).
+pub const CLIPPER_ASSIST_DRIVE_DB: f32 = 6.0;
 
 /// Maps the search's control `u` (dB) to drive and output gain (see the module docs).
 fn apply_control(base: &ChainSettings, u: f64) -> ChainSettings {
@@ -227,8 +244,51 @@ fn apply_control(base: &ChainSettings, u: f64) -> ChainSettings {
 const BRACKET_RESOLUTION_DB: f64 = 0.02;
 
 /// Renders `input` so its integrated loudness hits `target` (see the module docs) without
-/// crossing `limits`. The limiter is switched on and its ceiling set to the target's.
+/// crossing `limits`. The limiter is switched on and its ceiling set to the target's; when
+/// its drive range is not enough, the clipper assists (see the module docs).
 pub fn render_to_target(
+    input: &Audio,
+    settings: &ChainSettings,
+    ab: &AbSettings,
+    target: LoudnessTarget,
+    limits: DynamicsLimits,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<TargetedRender, OfflineError> {
+    let first = search_target(input, settings, ab, target, limits, progress)?;
+    if first.held_back_by != Some(HeldBackBy::DriveRange) || settings.clipper.enabled {
+        return Ok(first);
+    }
+    let mut assisted = *settings;
+    assisted.clipper = ClipperSettings {
+        enabled: true,
+        drive_db: CLIPPER_ASSIST_DRIVE_DB,
+        ceiling_db: target
+            .ceiling_dbtp
+            .clamp(CLIP_CEILING_DB.min, CLIP_CEILING_DB.max),
+        curve: ClipCurve::Soft,
+        oversampling: 8,
+    };
+    // Start where the limiter alone ended, less the clipper's drive.
+    assisted.limiter.drive_db =
+        (first.settings.limiter.drive_db - CLIPPER_ASSIST_DRIVE_DB).max(0.0);
+    let offset = first.passes.len();
+    let mut second = search_target(input, &assisted, ab, target, limits, &mut |pass, done| {
+        progress(offset + pass, done)
+    })?;
+    let mut passes = first.passes.clone();
+    passes.append(&mut second.passes);
+    let mut chosen = if second.error_lu.abs() < first.error_lu.abs() {
+        second.clipper_assisted = true;
+        second
+    } else {
+        first
+    };
+    chosen.passes = passes;
+    Ok(chosen)
+}
+
+/// One target search with `settings` (see the module docs).
+fn search_target(
     input: &Audio,
     settings: &ChainSettings,
     ab: &AbSettings,
@@ -297,6 +357,7 @@ pub fn render_to_target(
             target_met: error.abs() <= TARGET_ACCEPTANCE_LU,
             passes: Vec::new(),
             held_back_by: None,
+            clipper_assisted: false,
         };
         if below_plr_floor {
             if best_outside.as_ref().is_none_or(|(l, _)| lufs < *l) {

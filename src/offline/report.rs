@@ -20,6 +20,9 @@ pub struct TargetReport {
     pub passes: Vec<TargetPass>,
     /// Set when `--preserve-dynamics` (or the drive range) kept the master short of the target.
     pub held_back_by: Option<HeldBackBy>,
+    /// The limiter's drive range was not enough and the clipper was switched on to assist
+    /// (soft, 8x, `render::CLIPPER_ASSIST_DRIVE_DB`, at the target's ceiling).
+    pub clipper_assisted: bool,
 }
 
 /// The reference of `--target reference` / `--match-eq`, and how the master compares with it.
@@ -301,6 +304,14 @@ fn file_table(out: &mut String, f: &FileReport) {
                 None => "",
             }
         );
+        if t.clipper_assisted {
+            let _ = writeln!(
+                out,
+                "  The limiter's 24 dB drive was not enough: the clipper assisted (soft, 8x, \
+                 +{:.0} dB, at the ceiling)",
+                super::render::CLIPPER_ASSIST_DRIVE_DB
+            );
+        }
     }
     if let Some(r) = &f.reference {
         reference_table(out, r, f);

@@ -117,6 +117,28 @@ fn streaming() -> ChainSettings {
     s
 }
 
+/// Dynamic EQ (issue 28): the streaming chain with a de-esser, bell 4 at 7 kHz (Q 3, 0 dB
+/// static) cutting by up to 4 dB when the sibilance band passes -30 dBFS, fast attack (1 ms),
+/// 60 ms release. Below the threshold the EQ is the streaming preset's.
+fn deess() -> ChainSettings {
+    let mut s = streaming();
+    s.eq.bells[3] = BellBand {
+        enabled: true,
+        freq_hz: 7_000.0,
+        gain_db: 0.0,
+        q: 3.0,
+        channels: BandChannels::Stereo,
+    };
+    let d = &mut s.eq.dynamic[4];
+    d.enabled = true;
+    d.threshold_db = -30.0;
+    d.range_db = -4.0;
+    d.ratio = 4.0;
+    d.attack_ms = 1.0;
+    d.release_ms = 60.0;
+    s
+}
+
 fn glue() -> ChainSettings {
     let mut s = ChainSettings::default();
     s.compressor.enabled = true;
@@ -267,7 +289,7 @@ pub fn factory_preset(name: &str) -> Option<&'static FactoryPreset> {
         .find(|p| p.id.eq_ignore_ascii_case(name) || p.name.eq_ignore_ascii_case(name))
 }
 
-pub const FACTORY: [FactoryPreset; 8] = [
+pub const FACTORY: [FactoryPreset; 9] = [
     FactoryPreset {
         id: "neutral",
         name: "Neutral / reset",
@@ -283,6 +305,15 @@ pub const FACTORY: [FactoryPreset; 8] = [
                       drive until the output integrated loudness reads about -14 LUFS.",
         target: Some(TargetParam::Streaming),
         settings: streaming,
+    },
+    FactoryPreset {
+        id: "deess",
+        name: "Streaming + de-esser",
+        description: "The streaming chain with a dynamic 7 kHz bell (Q 3) that cuts up to 4 dB \
+                      of sibilance above -30 dBFS in its band; below that the EQ is static. \
+                      Lower the Bell 4 Dyn Threshold until only the esses move it.",
+        target: Some(TargetParam::Streaming),
+        settings: deess,
     },
     FactoryPreset {
         id: "glue",

@@ -115,7 +115,12 @@ impl CompressorSettings {
 /// Gain reduction in dB (≥ 0) of the soft-knee static curve, written as "input minus output" of
 /// Giannoulis et al. eq. 4. `slope` is 1 − 1/R, so R = 1 gives exactly 0 in every branch.
 #[inline]
-pub(crate) fn static_gain_reduction_db(level_db: f32, threshold_db: f32, knee_db: f32, slope: f32) -> f32 {
+pub(crate) fn static_gain_reduction_db(
+    level_db: f32,
+    threshold_db: f32,
+    knee_db: f32,
+    slope: f32,
+) -> f32 {
     let over = level_db - threshold_db;
     if 2.0 * over <= -knee_db {
         0.0

@@ -318,8 +318,8 @@ impl Band {
             static_gain_reduction_db(-level_db, -c.threshold_db, c.knee_db, c.slope).min(c.range_db)
                 as f64
         } else {
-            -(static_gain_reduction_db(level_db, c.threshold_db, c.knee_db, c.slope)
-                .min(c.range_db) as f64)
+            -(static_gain_reduction_db(level_db, c.threshold_db, c.knee_db, c.slope).min(c.range_db)
+                as f64)
         }
     }
 
@@ -531,7 +531,11 @@ impl Multiband {
         }
         for band in &mut self.bands {
             for s in band.mean_square.iter_mut().flatten() {
-                *s = if s.is_finite() { flush_denormal(*s) } else { 0.0 };
+                *s = if s.is_finite() {
+                    flush_denormal(*s)
+                } else {
+                    0.0
+                };
             }
             if !band.fast_db.is_finite() || !band.slow_db.is_finite() {
                 band.fast_db = 0.0;
@@ -686,7 +690,17 @@ mod tests {
         assert_eq!(static_gain_db(&up, -10.0), 0.0);
         assert!((static_gain_db(&up, -40.0) - 15.0).abs() < 1e-5);
         // The range caps it.
-        assert!((static_gain_db(&BandSettings { range_db: 6.0, ..up }, -60.0) - 6.0).abs() < 1e-5);
+        assert!(
+            (static_gain_db(
+                &BandSettings {
+                    range_db: 6.0,
+                    ..up
+                },
+                -60.0
+            ) - 6.0)
+                .abs()
+                < 1e-5
+        );
     }
 
     #[test]

@@ -313,6 +313,7 @@ pub(super) fn master_once(
         target_met,
         passes,
         held_back_by,
+        clipper_assisted,
     } = render::render_to_target(
         &job.input,
         settings,
@@ -342,6 +343,7 @@ pub(super) fn master_once(
         met: target_met,
         passes,
         held_back_by,
+        clipper_assisted,
     };
     Ok((rendered, used, Some(report)))
 }

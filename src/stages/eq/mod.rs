@@ -4,10 +4,12 @@
 //! latency, so the chain switches it only at the bottom of its structural fade
 //! ([`Structure::linear_phase_eq`]).
 
+mod dynamic_params;
 pub mod matching;
 pub mod panel;
 mod params;
 
+pub use dynamic_params::DynamicParams;
 pub use params::{BandParams, ChannelsParam, CutParams, EqModeParam, EqParams, SlopeParam};
 
 use crate::dsp::filters::eq::{Eq, EqSettings};
@@ -88,6 +90,17 @@ impl EqStage {
         LinearPhaseDesign {
             eq: self.settings,
             curve: self.curve,
+        }
+    }
+
+    /// The dynamic bands' current gain movement (dB, slot order: low shelf, bells 1-4, high
+    /// shelf). Zero while the EQ is off or in linear-phase mode, where dynamic bands act at
+    /// their static gain (the linear-phase kernels are static).
+    pub fn dynamic_movement_db(&self) -> [f32; crate::dsp::filters::eq::NUM_DYNAMIC] {
+        if self.linear_phase_active || self.fade.is_bypassed() {
+            [0.0; crate::dsp::filters::eq::NUM_DYNAMIC]
+        } else {
+            self.eq.dynamic_movement_db()
         }
     }
 

@@ -2,7 +2,7 @@
 
 use egui::Ui;
 
-use super::{BandParams, CutParams, EqParams};
+use super::{BandParams, CutParams, EqModeParam, EqParams};
 use crate::editor::theme;
 use crate::editor::widgets::{self, Ctl};
 
@@ -31,7 +31,66 @@ pub fn show(ui: &mut Ui, ctl: &Ctl, eq: &EqParams) {
                 band_row(ui, ctl, &eq.high_shelf, "High shelf");
                 cut_row(ui, ctl, &eq.high_cut, "High cut");
             });
+        dynamic_grid(ui, ctl, eq);
     });
+}
+
+/// Dynamic EQ: what the editor says next to a dynamic band in linear-phase mode.
+pub const LINEAR_PHASE_DYNAMIC_NOTE: &str =
+    "dynamic bands need minimum phase: static in linear-phase mode";
+
+const DYN_SLIDER_W: f32 = 66.0;
+
+/// Dynamic EQ: a row per shelf and bell with its dynamic controls (see `dynamic_params.rs`).
+fn dynamic_grid(ui: &mut Ui, ctl: &Ctl, eq: &EqParams) {
+    let linear_phase = eq.mode.value() == EqModeParam::LinearPhase;
+    ui.add_space(theme::GAP);
+    egui::Grid::new("eq_dynamic")
+        .num_columns(9)
+        .spacing([4.0, theme::GAP])
+        .show(ui, |ui| {
+            for h in [
+                "Dynamic",
+                "Threshold",
+                "Range",
+                "Ratio",
+                "Attack",
+                "Release",
+                "Detector",
+                "",
+                "",
+            ] {
+                ui.label(theme::caption(h));
+            }
+            ui.end_row();
+            let names = [
+                "Low shelf",
+                "Bell 1",
+                "Bell 2",
+                "Bell 3",
+                "Bell 4",
+                "High shelf",
+            ];
+            for (band, name) in eq.dynamic_bands().into_iter().zip(names) {
+                dynamic_row(ui, ctl, band, name, linear_phase);
+            }
+        });
+}
+
+fn dynamic_row(ui: &mut Ui, ctl: &Ctl, band: &BandParams, name: &str, linear_phase: bool) {
+    let d = &band.dynamic;
+    band_toggle(ui, ctl, &d.enabled, name);
+    for p in [&d.threshold, &d.range, &d.ratio, &d.attack, &d.release] {
+        widgets::slider(ui, ctl, p, None, DYN_SLIDER_W);
+    }
+    widgets::toggle(ui, ctl, &d.detector_follows, "band");
+    widgets::slider(ui, ctl, &d.detector_freq, None, DYN_SLIDER_W + 10.0);
+    if linear_phase && d.enabled.value() && band.enabled.value() {
+        ui.label(theme::caption(LINEAR_PHASE_DYNAMIC_NOTE).color(theme::WARN));
+    } else {
+        ui.label("");
+    }
+    ui.end_row();
 }
 
 fn band_toggle(ui: &mut Ui, ctl: &Ctl, param: &nice_plug::prelude::BoolParam, name: &str) {

@@ -10,6 +10,8 @@ use crate::params::writer::ParamWriter;
 use crate::stages::{ChainSettings, StageParamGroup};
 
 use super::matching::MatchParams;
+// Dynamic EQ: the dynamic parameters of each shelf and bell (see `dynamic_params.rs`).
+use super::dynamic_params::DynamicParams;
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EqModeParam {
@@ -103,6 +105,9 @@ pub struct BandParams {
     pub q: FloatParam,
     #[id = "ch"]
     pub channels: EnumParam<ChannelsParam>,
+    // Dynamic EQ (no prefix of its own: IDs `eq_b1_dyn`, `eq_b1_dyn_thresh`, ...).
+    #[nested]
+    pub dynamic: DynamicParams,
 }
 
 impl BandParams {
@@ -113,6 +118,8 @@ impl BandParams {
             gain: gain_db_param(&format!("{label} Gain"), eq::GAIN_DB),
             q: q_param(&format!("{label} Q"), q),
             channels: EnumParam::new(format!("{label} Channels"), ChannelsParam::Stereo),
+            // Dynamic EQ: the detector frequency's default is the band's.
+            dynamic: DynamicParams::new(label, freq),
         }
     }
 
@@ -189,6 +196,19 @@ impl EqParams {
         [&self.bell1, &self.bell2, &self.bell3, &self.bell4]
     }
 
+    /// Dynamic EQ: the bands that can be dynamic, in the DSP's slot order (low shelf, bells
+    /// 1-4, high shelf; `eq::DYNAMIC_SLOT_NAMES`).
+    pub fn dynamic_bands(&self) -> [&BandParams; eq::NUM_DYNAMIC] {
+        [
+            &self.low_shelf,
+            &self.bell1,
+            &self.bell2,
+            &self.bell3,
+            &self.bell4,
+            &self.high_shelf,
+        ]
+    }
+
     pub fn settings(&self) -> eq::EqSettings {
         let b = self.bells();
         eq::EqSettings {
@@ -197,6 +217,8 @@ impl EqParams {
             low_shelf: self.low_shelf.shelf(),
             high_shelf: self.high_shelf.shelf(),
             bells: [b[0].bell(), b[1].bell(), b[2].bell(), b[3].bell()],
+            // Dynamic EQ, in slot order.
+            dynamic: self.dynamic_bands().map(|p| p.dynamic.settings()),
         }
     }
 }
@@ -268,6 +290,10 @@ impl StageParamGroup for EqParams {
         }
         for (p, b) in self.bells().into_iter().zip(&s.eq.bells) {
             p.write(b.enabled, b.freq_hz, b.gain_db, b.q, b.channels, w);
+        }
+        // Dynamic EQ.
+        for (p, d) in self.dynamic_bands().into_iter().zip(&s.eq.dynamic) {
+            p.dynamic.write(d, w);
         }
     }
 

@@ -30,7 +30,8 @@ pub fn publish(ctx: &egui::Context, gains: [f32; MAX_BANDS]) {
 }
 
 fn gains(ctx: &egui::Context) -> [f32; MAX_BANDS] {
-    ctx.data(|d| d.get_temp(gains_id())).unwrap_or([0.0; MAX_BANDS])
+    ctx.data(|d| d.get_temp(gains_id()))
+        .unwrap_or([0.0; MAX_BANDS])
 }
 
 /// The bands' frequency spans `(low, high)`, Hz, for the bands in use.
@@ -97,12 +98,16 @@ fn gain_strip(ui: &mut Ui, p: &MultibandParams, width: f32) {
         let t = (f.clamp(F_MIN, F_MAX) / F_MIN).ln() / (F_MAX / F_MIN).ln();
         rect.left() + t * rect.width()
     };
-    let y = |db: f32| rect.center().y - db.clamp(-STRIP_DB, STRIP_DB) / STRIP_DB * 0.5 * rect.height();
+    let y =
+        |db: f32| rect.center().y - db.clamp(-STRIP_DB, STRIP_DB) / STRIP_DB * 0.5 * rect.height();
     if ui.is_rect_visible(rect) {
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, CornerRadius::same(theme::RADIUS), theme::PLOT_BG);
         painter.line_segment(
-            [Pos2::new(rect.left(), y(0.0)), Pos2::new(rect.right(), y(0.0))],
+            [
+                Pos2::new(rect.left(), y(0.0)),
+                Pos2::new(rect.right(), y(0.0)),
+            ],
             Stroke::new(1.0, theme::LINE),
         );
         for (b, (&(low, high), &db)) in spans.iter().zip(&g).enumerate().take(used) {
