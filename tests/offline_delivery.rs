@@ -422,6 +422,103 @@ fn a_reference_beyond_the_limiters_drive_is_reached_with_the_clipper_assisting()
     );
 }
 
+/// Side-to-mid power ratio per third octave (63 Hz - 10 kHz), dB: Welch average of 8192-point
+/// Hann frames (hop 4096) by `realfft`, independent of the plugin's analyser.
+fn side_to_mid_db(channels: &[Vec<f32>], rate: u32) -> Vec<(f64, f64)> {
+    use realfft::RealFftPlanner;
+    const N: usize = 8192;
+    let fft = RealFftPlanner::<f64>::new().plan_fft_forward(N);
+    let window: Vec<f64> = (0..N)
+        .map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / N as f64).cos())
+        .collect();
+    let (l, r) = (&channels[0], &channels[1]);
+    let mut power = [vec![0.0f64; N / 2 + 1], vec![0.0f64; N / 2 + 1]];
+    let mut start = 0;
+    while start + N <= l.len() {
+        for (k, sign) in [1.0f64, -1.0].into_iter().enumerate() {
+            let mut frame: Vec<f64> = (0..N)
+                .map(|i| {
+                    window[i] * 0.5 * (f64::from(l[start + i]) + sign * f64::from(r[start + i]))
+                })
+                .collect();
+            let mut spectrum = fft.make_output_vec();
+            fft.process(&mut frame, &mut spectrum).unwrap();
+            for (p, c) in power[k].iter_mut().zip(&spectrum) {
+                *p += c.norm_sqr();
+            }
+        }
+        start += N / 2;
+    }
+    let bin_hz = f64::from(rate) / N as f64;
+    (0..=22)
+        .map(|b| 63.0 * 2f64.powf(b as f64 / 3.0))
+        .map(|centre| {
+            let (lo, hi) = (centre * 2f64.powf(-1.0 / 6.0), centre * 2f64.powf(1.0 / 6.0));
+            let band = |p: &[f64]| {
+                p.iter()
+                    .enumerate()
+                    .filter(|(i, _)| (lo..hi).contains(&(*i as f64 * bin_hz)))
+                    .map(|(_, v)| v)
+                    .sum::<f64>()
+            };
+            (centre, 10.0 * (band(&power[1]) / band(&power[0])).log10())
+        })
+        .collect()
+}
+
+#[test]
+fn the_width_match_brings_each_bands_side_to_mid_ratio_within_1_db() {
+    // The reference is narrow in the lows (side -8 dB below ~500 Hz) and as wide as the mix in
+    // the highs; the mix's side/mid ratio is about the same in every band.
+    let dir = scratch_dir("width");
+    let mix_path = dir.join("mix.wav");
+    let mix = steady_mix(48_000, 12.0, 31, -6.0);
+    write(&mix_path, &mix);
+    let mut reference = steady_mix(48_000, 12.0, 32, -6.0);
+    let (l, r) = (&reference.channels[0], &reference.channels[1]);
+    let mid: Vec<f32> = l.iter().zip(r).map(|(a, b)| 0.5 * (a + b)).collect();
+    let mut side = Audio {
+        sample_rate: 48_000,
+        channels: vec![l.iter().zip(r).map(|(a, b)| 0.5 * (a - b)).collect()],
+    };
+    high_shelf(&mut side, 500.0, 8.0);
+    scale(&mut side, -8.0);
+    reference.channels = vec![
+        mid.iter().zip(&side.channels[0]).map(|(m, s)| m + s).collect(),
+        mid.iter().zip(&side.channels[0]).map(|(m, s)| m - s).collect(),
+    ];
+    let reference_path = dir.join("narrow-lows.wav");
+    write(&reference_path, &reference);
+    let out = dir.join("master.wav");
+    job(&[
+        mix_path.to_str().unwrap(),
+        "--reference",
+        reference_path.to_str().unwrap(),
+        "--match-eq",
+        "100",
+        "--preset",
+        "neutral",
+        "--bits",
+        "32f",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let (_, master) = read_wav(&out);
+    let want = side_to_mid_db(&reference.channels, 48_000);
+    let before = side_to_mid_db(&mix.channels, 48_000);
+    let after = side_to_mid_db(&master, 48_000);
+    let mut worst_before: f64 = 0.0;
+    let mut worst_after: f64 = 0.0;
+    for ((&(f, w), &(_, b)), &(_, a)) in want.iter().zip(&before).zip(&after) {
+        eprintln!("{f:7.0} Hz side/mid: reference {w:+6.2}, mix {b:+6.2}, master {a:+6.2} dB");
+        worst_before = worst_before.max((b - w).abs());
+        worst_after = worst_after.max((a - w).abs());
+    }
+    eprintln!("worst side/mid error: mix {worst_before:.2} dB, master {worst_after:.2} dB");
+    assert!(worst_before > 5.0, "{worst_before}");
+    assert!(worst_after <= 1.0, "{worst_after}");
+}
+
 #[test]
 fn a_reference_of_another_world_cannot_wreck_the_mix() {
     let dir = scratch_dir("bounded");
