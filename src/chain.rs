@@ -18,6 +18,7 @@
 use crate::dsp::dynamics::limiter::LOOKAHEAD_MS;
 use crate::dsp::filters::linear_phase_designer::LinearPhaseDesigner;
 use crate::dsp::filters::oversampler::MAX_FACTOR;
+use crate::dsp::util::designer_thread::DesignerThread;
 use crate::dsp::util::resident::resident_vec;
 use crate::dsp::util::smoothing::approach;
 use crate::shared_state::MasterTapProducer;
@@ -55,6 +56,13 @@ pub struct ChainMeters {
     /// Gain movement of the EQ's dynamic bands at the end of the block, dB (slot order: low
     /// shelf, bells 1-4, high shelf; 0 for static bands).
     pub eq_dynamic_db: [f32; crate::dsp::filters::eq::NUM_DYNAMIC],
+}
+
+/// The chain's background designer threads (see [`Chain::attach_designers`]); dropping it
+/// stops and joins them.
+pub struct ChainDesigners {
+    _eq: LinearPhaseDesigner,
+    _crossover: DesignerThread,
 }
 
 /// The chain. `reset` preallocates; `process` never allocates, locks or blocks.
@@ -178,6 +186,16 @@ impl Chain {
     /// spawns a thread.
     pub fn attach_linear_phase_designer(&mut self) -> LinearPhaseDesigner {
         self.stages.eq.attach_linear_phase_designer()
+    }
+
+    /// Hands every kernel redesign to background threads: the EQ's linear-phase kernels and
+    /// the multiband's linear-phase crossover. Call after [`Chain::reset`] (which replaces
+    /// their channels); allocates and spawns threads. Dropping the result stops them.
+    pub fn attach_designers(&mut self) -> ChainDesigners {
+        ChainDesigners {
+            _eq: self.attach_linear_phase_designer(),
+            _crossover: self.stages.multiband.attach_crossover_designer(),
+        }
     }
 
     /// Designs and installs linear-phase kernels for the current EQ settings right now.

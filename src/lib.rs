@@ -32,7 +32,7 @@ pub mod targets;
 #[path = "../tests/common/signals.rs"]
 pub(crate) mod test_signals;
 
-use dsp::filters::linear_phase_designer::LinearPhaseDesigner;
+use chain::ChainDesigners;
 use engine::Engine;
 use params::FairmasterParams;
 use reference::library::{AudioHandover, ReferenceLibrary};
@@ -49,7 +49,7 @@ pub struct Fairmaster {
     engine: Engine,
     /// Redesigns linear-phase EQ kernels off the audio thread; replaced on every activation
     /// (its kernels are sized for the sample rate).
-    designer: Option<LinearPhaseDesigner>,
+    designers: Option<ChainDesigners>,
     /// The latency last reported to the host, so a change is reported exactly once.
     reported_latency: u32,
     samples_until_publish: usize,
@@ -80,7 +80,7 @@ impl Default for Fairmaster {
             params,
             shared,
             engine,
-            designer: None,
+            designers: None,
             reported_latency: 0,
             samples_until_publish: 0,
             publish_interval: 1600,
@@ -145,12 +145,12 @@ impl Plugin for Fairmaster {
         // Offline renders always output the processed master (render safety, see ab/mod.rs). This is
         // the mode at activation; `process` follows the host's mode per call.
         let offline = buffer_config.process_mode == ProcessMode::Offline;
-        // Stop the old designer before the chain's kernel channel is replaced.
-        self.designer = None;
+        // Stop the old designers before the chain's kernel channels are replaced.
+        self.designers = None;
         self.engine
             .set(&self.params.chain_settings(), &self.params.ab_settings());
         self.engine.reset(fs, offline, mono);
-        self.designer = Some(self.engine.chain_mut().attach_linear_phase_designer());
+        self.designers = Some(self.engine.chain_mut().attach_designers());
         self.reported_latency = self.engine.latency_samples();
         self.publish_interval = ((PUBLISH_INTERVAL_SECONDS * fs) as usize).max(1);
         self.samples_until_publish = 0;

@@ -479,8 +479,16 @@ fn plugin_process_does_not_allocate_with_the_stage_on() {
         ],
         vec![("mb_b2_compare", 0.0)],
         vec![],
+        // Linear phase, then splits moved while playing: the crossover's kernels are
+        // redesigned on its designer thread and crossfaded in on the audio thread.
+        vec![("mb_phase", 1.0), ("mb_bands", 2.0)],
+        vec![f(&host, "mb_split1", 800.0)],
+        vec![f(&host, "mb_split2", 3_000.0)],
+        vec![],
     ];
     for round in &rounds {
+        // Time for the designer thread to deliver (the test thread waits, not the audio one).
+        std::thread::sleep(std::time::Duration::from_millis(40));
         let events: Vec<ClapParamEvent> = round
             .iter()
             .map(|&(id, clap_value)| ClapParamEvent {

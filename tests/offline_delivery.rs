@@ -453,7 +453,10 @@ fn side_to_mid_db(channels: &[Vec<f32>], rate: u32) -> Vec<(f64, f64)> {
     (0..=22)
         .map(|b| 63.0 * 2f64.powf(b as f64 / 3.0))
         .map(|centre| {
-            let (lo, hi) = (centre * 2f64.powf(-1.0 / 6.0), centre * 2f64.powf(1.0 / 6.0));
+            let (lo, hi) = (
+                centre * 2f64.powf(-1.0 / 6.0),
+                centre * 2f64.powf(1.0 / 6.0),
+            );
             let band = |p: &[f64]| {
                 p.iter()
                     .enumerate()
@@ -484,8 +487,14 @@ fn the_width_match_brings_each_bands_side_to_mid_ratio_within_1_db() {
     high_shelf(&mut side, 500.0, 8.0);
     scale(&mut side, -8.0);
     reference.channels = vec![
-        mid.iter().zip(&side.channels[0]).map(|(m, s)| m + s).collect(),
-        mid.iter().zip(&side.channels[0]).map(|(m, s)| m - s).collect(),
+        mid.iter()
+            .zip(&side.channels[0])
+            .map(|(m, s)| m + s)
+            .collect(),
+        mid.iter()
+            .zip(&side.channels[0])
+            .map(|(m, s)| m - s)
+            .collect(),
     ];
     let reference_path = dir.join("narrow-lows.wav");
     write(&reference_path, &reference);

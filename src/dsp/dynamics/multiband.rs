@@ -36,8 +36,9 @@
 //!   20 ms fade), and is saved; solo and compare are listening aids, not saved.
 //! * **Crossover**: minimum-phase LR4 by default (latency 0); **linear phase** as an option
 //!   (`filters::fir_crossover`: complementary FIR splits summing to a pure delay, a fixed
-//!   latency reported with the lookahead; switching is structural). In linear phase the split
-//!   frequencies keep the design made at the last reset (see that module).
+//!   latency reported with the lookahead; switching is structural). A split moved in linear
+//!   phase is redesigned off the audio thread and crossfaded in over one partition (see that
+//!   module).
 //!
 //! Real-time: `new`/`reset` allocate (band buffers, the lookahead delays for the rate);
 //! `set` and `process` do not. Input is sanitised; detector states are flushed to zero below
@@ -51,6 +52,7 @@ use crate::dsp::filters::crossover::{self, Crossover};
 use crate::dsp::filters::fir_crossover::FirCrossover;
 use crate::dsp::meters::loudness_match::LoudnessMatch;
 use crate::dsp::util::delay::StereoDelay;
+use crate::dsp::util::designer_thread::DesignerThread;
 use crate::dsp::util::range::Range;
 use crate::dsp::util::resident::resident_vec;
 use crate::dsp::util::smoothing::OnePole;
@@ -225,6 +227,16 @@ pub fn static_gain_db(band: &BandSettings, level_db: f32) -> f32 {
         }
     };
     change + b.makeup_db
+}
+
+/// The split frequencies made ascending (each at least the one below), as the crossovers
+/// need them.
+fn ascending(splits_hz: &[f32; MAX_SPLITS]) -> [f32; MAX_SPLITS] {
+    let mut s = *splits_hz;
+    for j in 1..MAX_SPLITS {
+        s[j] = s[j].max(s[j - 1]);
+    }
+    s
 }
 
 /// The stage's latency at `sample_rate` while on: the lookahead, plus the linear-phase
@@ -406,14 +418,9 @@ impl Multiband {
         self.bands = (0..MAX_BANDS).map(|_| Band::new(max_delay)).collect();
         self.crossover.reset(fs);
         self.matcher.reset(fs);
+        self.fir = FirCrossover::new(fs, BLOCK, &ascending(&self.settings.splits_hz));
         let s = self.settings;
         self.set(&s);
-        let mut splits = self.settings.splits_hz;
-        for j in 1..MAX_SPLITS {
-            splits[j] = splits[j].max(splits[j - 1]);
-        }
-        self.fir = FirCrossover::new(fs, BLOCK, &splits);
-        self.fir.set_split_count(self.settings.bands - 1);
         self.clear();
     }
 
@@ -451,6 +458,9 @@ impl Multiband {
         self.lookahead = lookahead_samples(s.lookahead_ms, fs) as usize;
         self.crossover.set_splits(&s.splits_hz[..s.bands - 1]);
         self.fir.set_split_count(s.bands - 1);
+        if s.linear_phase {
+            self.fir.request(&ascending(&s.splits_hz));
+        }
         let any_solo = s.band[..s.bands].iter().any(|b| b.solo);
         let any_compare = s.band[..s.bands].iter().any(|b| b.compare);
         let coeff = |ms: f32| f64::from(one_pole_coeff(ms * 1e-3, fs));
@@ -485,6 +495,13 @@ impl Multiband {
         }
         self.comparing.set_time(FADE_SECONDS, fs);
         self.comparing.target = if any_compare { 1.0 } else { 0.0 };
+    }
+
+    /// Spawns the thread that redesigns the linear-phase crossover when a split moves (see
+    /// `filters::fir_crossover`). Allocates: call after [`Self::reset`], off the audio thread;
+    /// without it (offline) a moved split is designed inline.
+    pub fn attach_crossover_designer(&mut self) -> DesignerThread {
+        self.fir.attach_designer()
     }
 
     /// Latency in samples: the lookahead, plus the linear-phase crossover's in that mode.

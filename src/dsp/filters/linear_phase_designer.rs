@@ -6,14 +6,10 @@
 //! allocation) and hands the prepared kernels back through the convolver's own lock-free
 //! hand-over, which also returns retired kernels here to be freed.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::Duration;
-
 use crate::dsp::filters::eq::EqSettings;
 use crate::dsp::filters::linear_phase::{KernelSender, LinearPhaseKernels};
 use crate::dsp::filters::match_curve::MatchCurve;
+use crate::dsp::util::designer_thread::DesignerThread;
 
 /// What the linear-phase FIRs realise: the parametric bands and the match EQ's curve, in one
 /// kernel per path.
@@ -30,21 +26,12 @@ impl LinearPhaseDesign {
     }
 }
 
-/// How often the designer looks for work. 10 ms is well below what an engineer perceives as
-/// lag while dragging an EQ node, and an idle wake-up every 10 ms costs nothing measurable.
-/// (The audio thread cannot wake it: an unpark may be a syscall.) It waits parked, so dropping
-/// the designer wakes it at once instead of waiting out the interval.
-const POLL_INTERVAL: Duration = Duration::from_millis(10);
-
 /// Requests waiting for the designer; the designer always jumps to the newest.
 const REQUEST_QUEUE_CAPACITY: usize = 64;
 
-/// Owns the designer thread; stops and joins it on drop, without waiting for its poll interval
-/// (the plugin replaces the designer in every `activate`, on the host's main thread, and a
-/// sleeping designer made each reactivation wait up to 10 ms).
+/// Owns the designer thread ([`DesignerThread`]: stopped and joined on drop, at once).
 pub struct LinearPhaseDesigner {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    _thread: DesignerThread,
 }
 
 impl LinearPhaseDesigner {
@@ -57,53 +44,29 @@ impl LinearPhaseDesigner {
     ) -> (Self, rtrb::Producer<LinearPhaseDesign>) {
         let (producer, mut consumer) =
             rtrb::RingBuffer::<LinearPhaseDesign>::new(REQUEST_QUEUE_CAPACITY);
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread_stop = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("fairmaster-linear-phase".into())
-            .spawn(move || {
-                while !thread_stop.load(Ordering::Acquire) {
-                    let mut latest = None;
-                    while let Ok(settings) = consumer.pop() {
-                        latest = Some(settings);
-                    }
-                    if let Some(settings) = latest {
-                        let kernels = settings.kernels(sample_rate);
-                        // A full queue means the audio thread is not running: retry later by
-                        // dropping this design; the next request supersedes it anyway.
-                        let _ = sender.send(Box::new(kernels));
-                    }
-                    sender.collect_garbage();
-                    if consumer.is_abandoned() {
-                        break;
-                    }
-                    // Returns early when `drop` unparks this thread (or spuriously: the loop
-                    // just looks again).
-                    std::thread::park_timeout(POLL_INTERVAL);
-                }
-            })
-            .ok();
-        (Self { stop, thread }, producer)
-    }
-}
-
-impl Drop for LinearPhaseDesigner {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(thread) = self.thread.take() {
-            // The park token makes the thread's next (or current) `park_timeout` return at once,
-            // so it sees `stop` without a race.
-            thread.thread().unpark();
-            let _ = thread.join();
-        }
+        let thread = DesignerThread::spawn("fairmaster-linear-phase", move || {
+            let mut latest = None;
+            while let Ok(settings) = consumer.pop() {
+                latest = Some(settings);
+            }
+            if let Some(settings) = latest {
+                let kernels = settings.kernels(sample_rate);
+                // A full queue means the audio thread is not running: retry later by dropping
+                // this design; the next request supersedes it anyway.
+                let _ = sender.send(Box::new(kernels));
+            }
+            sender.collect_garbage();
+            !consumer.is_abandoned()
+        });
+        (Self { _thread: thread }, producer)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::chain::Chain;
-    use std::time::Instant;
+    use crate::dsp::util::designer_thread::POLL_INTERVAL;
+    use std::time::{Duration, Instant};
 
     #[test]
     fn dropping_the_designer_does_not_wait_for_its_poll_interval() {

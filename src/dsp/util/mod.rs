@@ -1,12 +1,14 @@
 //! The small building blocks every DSP module shares, each once: [`range`] (ranges, defaults
 //! and the non-finite rule), [`smoothing`] (one-pole, linear ramps), [`gain`], [`delay`],
-//! [`bypass`] (click-free module switching), [`denormals`], [`simd`] (the one CPU-feature
+//! [`bypass`] (click-free module switching), [`denormals`], [`designer_thread`] (kernel design
+//! off the audio thread), [`simd`] (the one CPU-feature
 //! check), [`resident`] (audio buffers mapped before the first `process()`), and below, the
 //! numeric helpers (dB conversion, input conditioning, the sample-rate rule).
 
 pub mod bypass;
 pub mod delay;
 pub mod denormals;
+pub mod designer_thread;
 pub mod gain;
 pub mod range;
 pub mod resident;

@@ -21,6 +21,7 @@ pub use params::{
 
 use crate::dsp::dynamics::multiband::{self, Multiband, MultibandSettings, MAX_BANDS};
 use crate::dsp::util::bypass::{BypassFade, Switchable};
+use crate::dsp::util::designer_thread::DesignerThread;
 use crate::stages::{ChainSettings, StageProcessor, Structure};
 
 pub struct MultibandStage {
@@ -50,6 +51,12 @@ impl Switchable for Multiband {
 }
 
 impl MultibandStage {
+    /// Hands the linear-phase crossover's redesign to a background thread (see
+    /// `Multiband::attach_crossover_designer`). Call after a reset; allocates.
+    pub fn attach_crossover_designer(&mut self) -> DesignerThread {
+        self.multiband.attach_crossover_designer()
+    }
+
     /// The stage's latency with `structure` at `sample_rate` (0 while off).
     pub fn latency_for(structure: &Structure, sample_rate: f32) -> u32 {
         multiband::latency_for(
