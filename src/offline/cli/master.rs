@@ -18,6 +18,7 @@ use crate::offline::analysis::{Analysis, GainReductionStats, LIMITING_THRESHOLD_
 use crate::offline::audio_io;
 use crate::offline::demo::demo_mix;
 use crate::offline::pack::{write_pack, PackOptions, PackSong};
+use crate::offline::render::HeldBackBy;
 use crate::offline::render::{self, DynamicsLimits, LoudnessTarget, Rendered, TargetedRender};
 use crate::offline::report::{
     FileReport, ReferenceReport, RunReport, TargetReport, TonalMatchReport,
@@ -240,11 +241,35 @@ pub(super) fn master_job(
         reference.map(|r| r.summary.plr_db),
     );
     if let Some(t) = target_report.as_ref().filter(|t| t.held_back_by.is_some()) {
+        let why = match t.held_back_by {
+            Some(HeldBackBy::DriveRange) if t.clipper_assisted => {
+                "the limiter's whole drive range, with the clipper assisting, could not get it there"
+            }
+            Some(HeldBackBy::DriveRange) => "the limiter's whole drive range could not get it there",
+            _ => "to keep its dynamics",
+        };
         warnings.push(format!(
             "the target {:.1} LUFS was not reached: the master stays at {:.1} LUFS, {:.1} LU \
-             short, to keep its dynamics",
+             short: {why}",
             t.target_lufs, t.achieved_lufs, -t.error_lu
         ));
+        // A reference mastered over the ceiling: its loudness under the ceiling needs a
+        // denser master than the reference itself is, which is the reason to say.
+        if let Some(r) = reference {
+            let over = r.summary.true_peak_dbtp - t.ceiling_dbtp;
+            if over > 0.0 && t.error_lu < 0.0 {
+                warnings.push(format!(
+                    "the reference peaks at {:+.1} dBTP, {over:.1} dB over the {:.1} dBTP \
+                     ceiling: its loudness under the ceiling needs a PLR of {:.1} dB, {over:.1} \
+                     dB below its own {:.1} dB; the master stops at PLR {:.1} dB",
+                    r.summary.true_peak_dbtp,
+                    t.ceiling_dbtp,
+                    r.summary.plr_db - over,
+                    r.summary.plr_db,
+                    after.plr_db
+                ));
+            }
+        }
     }
     let report = FileReport {
         name: job.name.clone(),
