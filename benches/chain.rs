@@ -349,14 +349,18 @@ fn benches(c: &mut Criterion) {
     }
     // The multiband dynamics (issue 28): 4 bands, all compressing, stereo / mid / side and
     // an upward band, 5 ms lookahead.
-    for (name, fs) in [
-        ("multiband_4_bands_44k", 44_100.0),
-        ("multiband_4_bands_96k", 96_000.0),
+    // Also with the linear-phase crossover (three 4095-tap FIR splits at 44.1 kHz, 8191 at 96).
+    for (name, fs, linear_phase) in [
+        ("multiband_4_bands_44k", 44_100.0, false),
+        ("multiband_4_bands_96k", 96_000.0, false),
+        ("multiband_4_bands_linear_phase_44k", 44_100.0, true),
+        ("multiband_4_bands_linear_phase_96k", 96_000.0, true),
     ] {
         let mut multiband = Multiband::new(fs);
         let mut settings = MultibandSettings {
             enabled: true,
             bands: 4,
+            linear_phase,
             lookahead_ms: 5.0,
             ..MultibandSettings::default()
         };
