@@ -339,11 +339,13 @@ impl EditorUi {
             &self.params,
             &self.analyzer,
             &mut self.eq_cache,
-            sample_rate,
-            egui::vec2(width, height),
-            std::array::from_fn(|slot| {
-                self.shared.eq_dynamic_db[slot].load(std::sync::atomic::Ordering::Relaxed)
-            }),
+            spectrum::SpectrumFrame {
+                size: egui::vec2(width, height),
+                sample_rate,
+                eq_movement_db: std::array::from_fn(|slot| {
+                    self.shared.eq_dynamic_db[slot].load(std::sync::atomic::Ordering::Relaxed)
+                }),
+            },
         );
         ui.add_space(6.0);
         let top = ui.cursor().top();

@@ -395,17 +395,28 @@ struct NodeDrag {
     gain: f32,
 }
 
-/// Draws the analyzer, the EQ curve and the nodes into `size`.
+/// What the spectrum view is drawn for this frame: its size, the session's rate and the
+/// dynamic EQ bands' current movement (the curve is drawn at the bands' current gains).
+pub struct SpectrumFrame {
+    pub size: egui::Vec2,
+    pub sample_rate: f32,
+    pub eq_movement_db: [f32; eq::NUM_DYNAMIC],
+}
+
+/// Draws the analyzer, the EQ curve and the nodes into `frame.size`.
 pub fn show(
     ui: &mut Ui,
     ctl: &Ctl,
     params: &FairmasterParams,
     analyzer: &Analyzer,
     cache: &mut EqCurveCache,
-    sample_rate: f32,
-    size: egui::Vec2,
-    eq_movement_db: [f32; eq::NUM_DYNAMIC],
+    frame: SpectrumFrame,
 ) {
+    let SpectrumFrame {
+        size,
+        sample_rate,
+        eq_movement_db,
+    } = frame;
     let (outer, _) = ui.allocate_exact_size(size, Sense::hover());
     let painter = ui.painter_at(outer);
     painter.rect_filled(outer, CornerRadius::same(4), theme::PLOT_BG);

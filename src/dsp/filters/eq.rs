@@ -974,7 +974,7 @@ impl Eq {
                     &mut b[start..end],
                     self.glide,
                 );
-                let period_done = (pos + seg) % DYN_CONTROL_PERIOD == 0;
+                let period_done = (pos + seg).is_multiple_of(DYN_CONTROL_PERIOD);
                 for (slot, d) in self.dynamic.iter_mut().enumerate() {
                     if !d.active {
                         continue;

@@ -64,7 +64,7 @@ impl MatchCurve {
                 0.0
             }
         };
-        if !(freq_hz > 0.0) {
+        if freq_hz.is_nan() || freq_hz <= 0.0 {
             return value(0);
         }
         // Position in points: i + fraction.

@@ -112,7 +112,7 @@ impl PersistedMatchDifference {
                 d.width_db[i] = f32::from_bits(self.width[i].load(Ordering::Relaxed));
             }
             std::sync::atomic::fence(Ordering::Acquire);
-            if before % 2 == 0 && self.version.load(Ordering::Relaxed) == before {
+            if before.is_multiple_of(2) && self.version.load(Ordering::Relaxed) == before {
                 break;
             }
         }
