@@ -541,7 +541,12 @@ mod tests {
     #[test]
     fn the_stage_order_travels_in_presets_flags_snapshots_and_states() {
         use crate::stages::StageId;
-        let compressor_first = [StageId::Compressor, StageId::Eq, StageId::Stereo];
+        let compressor_first = [
+            StageId::Compressor,
+            StageId::Eq,
+            StageId::Stereo,
+            StageId::Multiband,
+        ];
         // The preset format: "stage_order" among the params; a stage left out keeps its place.
         let set = ParamSet::from_preset_json(
             r#"{"fairmaster_preset": 1, "params": {"stage_order": ["compressor"]}}"#,
@@ -568,7 +573,7 @@ mod tests {
         let values = version_values(set.params());
         assert_eq!(
             values[STAGE_ORDER_KEY],
-            serde_json::json!(["compressor", "eq", "stereo"])
+            serde_json::json!(["compressor", "eq", "stereo", "multiband"])
         );
         let mut recalled = ParamSet::plugin_default();
         recalled.apply_values(&values).unwrap();

@@ -178,7 +178,12 @@ mod tests {
     fn default_order_is_todays() {
         assert_eq!(
             StageOrder::default().as_slice(),
-            [StageId::Eq, StageId::Compressor, StageId::Stereo]
+            [
+                StageId::Eq,
+                StageId::Compressor,
+                StageId::Stereo,
+                StageId::Multiband
+            ]
         );
     }
 
@@ -191,7 +196,12 @@ mod tests {
         let repaired = StageOrder::from_keys(&["clipper", "stereo", "limiter", "stereo", "eq"]);
         assert_eq!(
             repaired.as_slice(),
-            [StageId::Stereo, StageId::Eq, StageId::Compressor]
+            [
+                StageId::Stereo,
+                StageId::Eq,
+                StageId::Compressor,
+                StageId::Multiband
+            ]
         );
         assert_eq!(StageOrder::from_keys::<&str>(&[]), StageOrder::default());
     }
@@ -219,13 +229,23 @@ mod tests {
         let o = StageOrder::default();
         assert_eq!(
             o.moved(StageId::Stereo, 0).as_slice(),
-            [StageId::Stereo, StageId::Eq, StageId::Compressor]
+            [
+                StageId::Stereo,
+                StageId::Eq,
+                StageId::Compressor,
+                StageId::Multiband
+            ]
         );
         assert_eq!(
             o.moved(StageId::Eq, 2).as_slice(),
-            [StageId::Compressor, StageId::Stereo, StageId::Eq]
+            [
+                StageId::Compressor,
+                StageId::Stereo,
+                StageId::Eq,
+                StageId::Multiband
+            ]
         );
-        assert_eq!(o.moved(StageId::Eq, 99), o.moved(StageId::Eq, 2));
+        assert_eq!(o.moved(StageId::Eq, 99), o.moved(StageId::Eq, 3));
         // A fixed stage cannot be moved in.
         assert_eq!(o.moved(StageId::Limiter, 0), o);
     }
