@@ -85,6 +85,10 @@ impl Param {
 /// factor to plain (kHz shows thousands of Hz; % shows hundredths of the plain fraction).
 fn display_resolution(text: &str) -> f64 {
     let t = text.trim();
+    // "∞:1" (a dynamic EQ band's top ratio) names one value exactly: it must parse back to it.
+    if t.starts_with('∞') {
+        return 0.0;
+    }
     let end = t
         .char_indices()
         .find(|&(_, c)| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))

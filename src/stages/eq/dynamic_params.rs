@@ -35,13 +35,21 @@ pub struct DynamicParams {
     pub detector_freq: FloatParam,
 }
 
-/// "4.0:1", and "∞:1" at the top of the range (which the DSP treats as ∞).
+/// "4.0:1", and "∞:1" at the top of the range (which the DSP treats as ∞). Just under the top
+/// more decimals are shown, as many as it takes not to read as the top's number (which would
+/// parse back as ∞).
 fn ratio_text(value: f32) -> String {
     if value >= eq::DYN_RATIO.max {
-        "∞:1".to_string()
-    } else {
-        format!("{value:.1}:1")
+        return "∞:1".to_string();
     }
+    let max = f64::from(eq::DYN_RATIO.max);
+    let decimals = (1..=6)
+        .find(|&d| {
+            let scale = 10f64.powi(d);
+            (f64::from(value) * scale).round() / scale < max
+        })
+        .unwrap_or(6) as usize;
+    format!("{value:.decimals$}:1")
 }
 
 /// Parses "4", "4:1", "inf", "∞", "∞:1".

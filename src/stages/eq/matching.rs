@@ -50,7 +50,6 @@ impl Default for MatchParams {
                 },
             )
             .with_unit(" oct")
-            .with_step_size(0.01)
             .with_value_to_string(formatters::v2s_f32_rounded(2))
             .with_string_to_value(parse_number_with_unit(&[("oct", 1.0)])),
             bound: gain_db_param("Match Bound", MATCH_BOUND_DB),
