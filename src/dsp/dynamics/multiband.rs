@@ -418,7 +418,12 @@ impl Multiband {
         self.bands = (0..MAX_BANDS).map(|_| Band::new(max_delay)).collect();
         self.crossover.reset(fs);
         self.matcher.reset(fs);
-        self.fir = FirCrossover::new(fs, BLOCK, &ascending(&self.settings.splits_hz));
+        // The linear-phase split designs its kernels (FFT work): rebuilt only when the rate or
+        // the splits differ from what it holds (`new` and the first reset at its rate share one).
+        let splits = ascending(&self.settings.splits_hz);
+        if !self.fir.is_built_for(fs, &splits) {
+            self.fir = FirCrossover::new(fs, BLOCK, &splits);
+        }
         let s = self.settings;
         self.set(&s);
         self.clear();

@@ -125,7 +125,7 @@ impl FirCrossover {
         let block = partition(sample_rate);
         let partitions = n.div_ceil(block);
         let delay = (n - 1) / 2;
-        let mut c = Self {
+        Self {
             delay,
             block,
             splits: 1,
@@ -157,14 +157,23 @@ impl FirCrossover {
                 .map(|_| [resident_vec(0.0, max_block), resident_vec(0.0, max_block)])
                 .collect(),
             len: 0,
-        };
-        c.clear();
-        c
+        }
     }
 
     /// The split frequencies of the kernels in use.
     pub fn designed_hz(&self) -> &[f32; MAX_SPLITS] {
         &self.kernels.splits_hz
+    }
+
+    /// True when this split already is what `new(sample_rate, _, splits_hz)` would build: the
+    /// same rate, its kernels designed for `splits_hz` with nothing asked for or pending, and
+    /// no designer attached (a reset replaces the designer's channel).
+    pub fn is_built_for(&self, sample_rate: f32, splits_hz: &[f32; MAX_SPLITS]) -> bool {
+        self.sample_rate == sample_rate
+            && self.designer.is_none()
+            && self.pending.is_none()
+            && self.requested_hz == *splits_hz
+            && self.kernels.splits_hz == *splits_hz
     }
 
     /// Asks for kernels at `splits_hz` (ascending). Allocation-free with a designer attached
@@ -319,8 +328,7 @@ impl FirCrossover {
             let block = self.block as f32;
             for ch in 0..2 {
                 for j in 0..self.splits {
-                    let [fl, fr] = &mut self.fading[j];
-                    let target = if ch == 0 { fl } else { fr };
+                    let target = &mut self.fading[j][ch];
                     self.convolvers[ch].convolve(&self.kernels.kernels[j], target);
                     for (p, (low, new)) in
                         self.lows[j][ch].iter_mut().zip(target.iter()).enumerate()

@@ -141,7 +141,7 @@ impl StageProcessor for MultibandStage {
     }
 
     fn latency_samples(&self) -> u32 {
-        // The structure's lookahead: 0 while off.
+        // The structure's lookahead and linear-phase crossover: 0 while off.
         self.multiband.latency_samples()
     }
 }
