@@ -26,7 +26,9 @@
 //! `FAIRMASTER_FUZZ_RUNS=<n>` / `FAIRMASTER_FUZZ_SECONDS=<s>`. For a closer look:
 //! `FAIRMASTER_FUZZ_VERBOSE=1` (every run and its true peak), `FAIRMASTER_FUZZ_TRACE="session 3
 //! run 3 "` (every block of that run), `FAIRMASTER_FUZZ_DUMP=<dir>` (the output of each run over
-//! its bound, as raw f32).
+//! its bound, as raw f32, and the plugin's state at its end, `.state`, for
+//! `fairmaster-render --state`), `FAIRMASTER_FUZZ_DROP=<id,id>` (events on those parameters
+//! drawn but not sent: which automation matters, with the random sequence unchanged).
 
 mod common;
 
@@ -669,8 +671,16 @@ impl Fuzz {
         capture: &mut Capture,
         run: &str,
     ) {
+        // FAIRMASTER_FUZZ_DROP=<id,id,...> (debugging aid): events on those parameters are
+        // drawn (the random sequence is unchanged) but not sent.
+        let dropped = std::env::var("FAIRMASTER_FUZZ_DROP").unwrap_or_default();
         let clap_events: Vec<ClapParamEvent> = events
             .iter()
+            .filter(|&&(index, _, _)| {
+                !dropped
+                    .split(',')
+                    .any(|id| id == "*" || id == self.params[index].id)
+            })
             .map(|&(index, clap_value, time)| ClapParamEvent {
                 id: &self.params[index].id,
                 clap_value,
@@ -1090,7 +1100,15 @@ impl Fuzz {
                         .flat_map(|x| x.to_le_bytes())
                         .collect();
                     std::fs::write(&path, bytes).expect("dump");
-                    println!("fuzz: wrote {}", path.display());
+                    // The plugin's state at the end of the run, to replay the set-up offline
+                    // (`fairmaster-render --state`).
+                    let state_path = path.with_extension("state");
+                    std::fs::write(&state_path, host.save_state()).expect("dump state");
+                    println!(
+                        "fuzz: wrote {} and {}",
+                        path.display(),
+                        state_path.display()
+                    );
                 }
             }
         }

@@ -228,3 +228,66 @@ fn a_missing_reference_file_keeps_the_rest_of_the_session_and_its_cached_analysi
     assert!(saved.slots[0].song_of_record);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn leaving_as_streamed_brings_the_master_back_under_its_ceiling_within_the_ab_fade() {
+    // The as-streamed match raises a quiet master as the platform would (here sparse
+    // impulses held at a -12 dBTP ceiling: far under the platform's loudness target, so raised
+    // up to its peak limit). Back in a mode that plays the master as it is, the master must be
+    // at its own level (under its ceiling) once the A/B's 20 ms fade is over, not glide down
+    // over seconds above the ceiling. The fuzz found this (seed 0x1847e: +6 dB over the
+    // ceiling 0.2 s after leaving as-streamed).
+    use common::clap_host::ClapParamEvent;
+    let fs = f64::from(FS);
+    let mut host = ClapTestHost::new(fs, 1, 8192, 2);
+    let impulses = |seconds: f64| {
+        let n = (seconds * fs) as usize;
+        let mut l = vec![0.0f32; n];
+        for i in (250..n).step_by(500) {
+            l[i] = 0.5;
+        }
+        let r: Vec<f32> = l.iter().map(|x| -x).collect();
+        (l, r)
+    };
+    let peak_dbfs = |l: &[f32], r: &[f32]| {
+        20.0 * l
+            .iter()
+            .chain(r)
+            .fold(0.0f32, |m, x| m.max(x.abs()))
+            .log10()
+    };
+    let event = |id: &'static str, clap_value: f64| ClapParamEvent {
+        id,
+        clap_value,
+        time: 0,
+    };
+    // Ceiling -12 dBTP (the bottom of its range), as-streamed (the third match mode).
+    let (mut l, mut r) = (vec![0.0f32; 64], vec![0.0f32; 64]);
+    host.process_clap(
+        &mut l,
+        Some(&mut r),
+        &[event("lim_ceiling", 0.0), event("reference_match", 2.0)],
+    );
+    let (mut l, mut r) = impulses(3.0);
+    host.process_in_blocks(&mut l, Some(&mut r), 512, &[]);
+    let tail = l.len() - (0.5 * fs) as usize;
+    let raised = peak_dbfs(&l[tail..], &r[tail..]);
+    assert!(
+        raised > -9.0,
+        "the as-streamed master should be raised well over its -12 dBTP ceiling (peaks at \
+         {raised:.2} dBFS): the test would prove nothing"
+    );
+    // Back to the integrated match: after the A/B fade (20 ms; 50 ms given), the master.
+    let (mut l, mut r) = (vec![0.0f32; 64], vec![0.0f32; 64]);
+    host.process_clap(&mut l, Some(&mut r), &[event("reference_match", 0.0)]);
+    let (mut l, mut r) = impulses(1.0);
+    host.process_in_blocks(&mut l, Some(&mut r), 512, &[]);
+    let after = (0.05 * fs) as usize;
+    let back = peak_dbfs(&l[after..], &r[after..]);
+    println!("as streamed: peaks {raised:.2} dBFS; 50 ms after leaving it: {back:.2} dBFS");
+    assert!(
+        back <= -12.0 + 0.01,
+        "50 ms after leaving as-streamed the master peaks at {back:.2} dBFS, over its -12 dBTP \
+         ceiling"
+    );
+}

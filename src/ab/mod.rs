@@ -589,7 +589,17 @@ impl AbMonitor {
                 *value = target;
             }
         };
-        glide(&mut self.reference.master_streamed_db, target);
+        if self.settings.reference_match == MatchMode::AsStreamed && !self.offline {
+            glide(&mut self.reference.master_streamed_db, target);
+        } else {
+            // Leaving as-streamed: the master is back at its own level within the A/B's fade
+            // (a linear slew covering the whole match range in AB_FADE_SECONDS), not over the
+            // match's 1 s glide: the as-streamed gain may have raised the master over its
+            // ceiling, and only the listening mode that asked for it may play it there.
+            let max_step = MATCH_RANGE_DB * n as f32 / (AB_FADE_SECONDS * self.sample_rate);
+            let value = &mut self.reference.master_streamed_db;
+            *value -= value.clamp(-max_step, max_step);
+        }
         let down = if self.offline || self.settings.reference_match == MatchMode::AsStreamed {
             0.0
         } else {
