@@ -540,8 +540,16 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
     let pool = thread_pool(o)?;
     let jobs = decode_inputs(o, &pool)?;
     check_outputs(o, &jobs)?;
-    let disc_plan = if cd && jobs.len() > 1 {
+    let disc_plan = if cd && (jobs.len() > 1 || o.disc) {
         let plan = plan_disc(o, &jobs)?;
+        if let (Some(dir), false) = (&plan.ddp, o.dry_run) {
+            if dir.exists() && !o.force {
+                return Err(OfflineError::file(
+                    dir,
+                    "DDP folder exists; pass --force to replace it",
+                ));
+            }
+        }
         if !o.dry_run {
             for path in [&plan.image, &plan.cue] {
                 crate::files::check_output_free(path, o.force)?;
