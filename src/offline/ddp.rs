@@ -459,15 +459,17 @@ pub fn pq_sheet_text(layout: &DiscLayout, metadata: &CdMetadata, entries: &[PqEn
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "{:<5} {:<5} {:<8} {:<8} {:<8} {:<5} {:<12} Title / Performer",
+        "{:<8} {:<5} {:<8} {:<8} {:<8} {:<9} {:<12} Title / Performer",
         "Track", "Index", "Start", "Length", "Pregap", "Flags", "ISRC"
     );
     for row in sheet_rows(layout, metadata, entries) {
         let _ = writeln!(
             s,
-            "{:<5} {:<5} {:<8} {:<8} {:<8} {:<5} {:<12} {}",
+            "{:<8} {:<5} {:<8} {:<8} {:<8} {:<9} {:<12} {}",
             row.track, row.index, row.start, row.length, row.pregap, row.flags, row.isrc, row.text
         );
+        s.truncate(s.trim_end().len());
+        s.push('\n');
     }
     s
 }
