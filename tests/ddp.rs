@@ -20,8 +20,8 @@ use fairmaster::offline::cd::{
 };
 use fairmaster::offline::cli::{parse_args, run, Command};
 use fairmaster::offline::ddp::{
-    cd_text, cd_text_crc, ddp_id, pq_description, pq_entries, PqTrack, CD_TEXT_PACK_BYTES,
-    CONTROL_COPY_PERMITTED, CONTROL_PRE_EMPHASIS,
+    cd_text, cd_text_crc, check_ddp, ddp_id, pq_description, pq_entries, PqTrack,
+    CD_TEXT_PACK_BYTES, CONTROL_COPY_PERMITTED, CONTROL_PRE_EMPHASIS,
 };
 use fairmaster::offline::report::RunReport;
 use fairmaster::offline::{Audio, OfflineError};
@@ -315,6 +315,37 @@ fn cd_text_packs_carry_the_titles_in_12_byte_pieces_with_their_crcs() {
     assert_eq!(info[4 + 15], 3);
     assert_eq!(usize::from(info[20]), packs.len() - 1);
     assert_eq!(info[28], 0x09);
+}
+
+#[test]
+fn cd_text_beyond_one_blocks_256_packs_is_refused_with_the_count() {
+    let dir = scratch_dir("cd-text-too-long");
+    // 30 tracks with 80-character titles: 30 * 81 + 2 bytes ("A\0" the album) = 203 title
+    // packs, the performers ("B\0" 31 times) 6, the size information 3: 212 fit; 40 tracks need
+    // 271 title packs alone and do not.
+    for (tracks, fits) in [(30, true), (40, false)] {
+        let entries: Vec<String> = (0..tracks)
+            .map(|i| format!(r#"{{"title": "{i:02}{}"}}"#, "x".repeat(78)))
+            .collect();
+        let text = format!(
+            r#"{{"title": "A", "performer": "B", "tracks": [{}]}}"#,
+            entries.join(",")
+        );
+        let metadata = read_metadata(&write_text(&dir, "long.json", &text), tracks).unwrap();
+        let samples = vec![5 * 44_100; tracks];
+        let layout = layout_disc(&samples, &metadata.pregap_cd_frames(), PcmFormat::RED_BOOK);
+        let result = check_ddp(&layout, &metadata);
+        if fits {
+            result.unwrap();
+            assert!(cd_text(&metadata).len() / CD_TEXT_PACK_BYTES <= 256);
+        } else {
+            let error = result.unwrap_err().to_string();
+            assert!(
+                error.contains("CD-Text needs") && error.contains("at most 256"),
+                "{error}"
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -403,7 +403,9 @@ pub fn cd_text(metadata: &CdMetadata) -> Vec<u8> {
     info[2] = metadata.tracks.len() as u8;
     info[3] = 0; // no copyright protection of the text
     for pack in &packs {
-        info[4 + usize::from(pack[0] - 0x80)] += 1;
+        // Saturating: a block of more than 255 packs is refused by check_ddp, which calls this.
+        let count = &mut info[4 + usize::from(pack[0] - 0x80)];
+        *count = count.saturating_add(1);
     }
     info[4 + 15] = 3;
     info[20] = (total - 1) as u8; // last sequence number of block 0
