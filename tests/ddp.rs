@@ -645,6 +645,22 @@ fn a_disc_job_writes_a_ddp_image_that_ddplib_reads_back_bit_for_bit() {
         .modified()
         .unwrap();
     assert_eq!(before, after);
+    // With --force the image is replaced, and nothing else is left beside it (no hidden
+    // partial folder, no old folder moved aside).
+    again.push("--force".into());
+    disc_job(&again).unwrap();
+    let image_again = std::fs::read(ddp.join("IMAGE.DAT")).unwrap();
+    assert!(
+        image_again == image_dat,
+        "the same album gives the same image"
+    );
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("ddp"))
+        .collect();
+    left.sort();
+    assert_eq!(left, ["ddp"]);
 }
 
 #[test]

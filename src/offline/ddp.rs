@@ -706,12 +706,17 @@ pub fn write_ddp(
         name.to_string_lossy(),
         std::process::id()
     ));
-    let _ = std::fs::remove_dir_all(&partial);
+    crate::files::remove_path(&partial).map_err(|e| {
+        OfflineError::file(
+            &partial,
+            format!("cannot remove a stale partial image: {e}"),
+        )
+    })?;
     let result = std::fs::create_dir(&partial)
         .map_err(|e| OfflineError::file(&partial, format!("cannot create folder: {e}")))
         .and_then(|()| write_contents(&partial, layout, metadata, image))
         .and_then(|summary| {
-            replace_dir(&partial, dir, force)?;
+            crate::files::replace_dir(&partial, dir, force, "DDP folder")?;
             Ok(DdpSummary {
                 dir: dir.to_path_buf(),
                 ..summary
@@ -807,48 +812,6 @@ fn write_image(path: &Path, image: &Audio) -> Result<String, OfflineError> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Renames the finished `partial` folder to `dir`; with `force` an existing `dir` is moved
-/// aside first and deleted once the new one is in place (put back if the rename fails).
-fn replace_dir(partial: &Path, dir: &Path, force: bool) -> Result<(), OfflineError> {
-    let exists = std::fs::symlink_metadata(dir).is_ok();
-    if exists && !force {
-        return Err(OfflineError::file(
-            dir,
-            "DDP folder appeared while the image was written; pass --force to replace it",
-        ));
-    }
-    let aside = partial.with_extension("old");
-    if exists {
-        let _ = std::fs::remove_dir_all(&aside);
-        std::fs::rename(dir, &aside).map_err(|e| {
-            OfflineError::file(dir, format!("cannot move the old DDP folder aside: {e}"))
-        })?;
-    }
-    if let Err(e) = std::fs::rename(partial, dir) {
-        if exists {
-            let _ = std::fs::rename(&aside, dir);
-        }
-        return Err(OfflineError::file(
-            dir,
-            format!("cannot move the DDP folder in place: {e}"),
-        ));
-    }
-    if exists {
-        let removed = if aside.is_dir() {
-            std::fs::remove_dir_all(&aside)
-        } else {
-            std::fs::remove_file(&aside)
-        };
-        removed.map_err(|e| {
-            OfflineError::file(
-                &aside,
-                format!("new DDP image written, but the old one could not be removed: {e}"),
-            )
-        })?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
