@@ -13,8 +13,9 @@
 //!
 //! The DDP specification is licensed by DCA and not public; the packet layouts here follow the
 //! field widths read by the public ddpLib (suntriprecords/ddpLib, GPL-3.0, which our test reads
-//! the image back with; its code is not used here), the DVD Forum's published DDP 2.0 packet
-//! tables for the shared DDPMS fields, and the CD-Text pack format of SCSI MMC-3 (annex J).
+//! the image back with; its code is not used here), the DVD Forum's public Cutting Master
+//! Format pages (dvdforum.org/DVD_Cutting_Master), whose DDVID/DDVMS packets share DDP's field
+//! layout, and the CD-Text pack format of SCSI MMC-3 (annex J).
 //!
 //! Decisions:
 //! * **IMAGE.DAT holds track 1's 2 s pregap** (150 sectors of digital silence first), and the
@@ -819,10 +820,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_cd_text_crc_is_crc16_xmodem_inverted() {
-        // CRC-16/XMODEM's catalogue check value over "123456789" is 0x31C3 (Greg Cook's CRC
-        // catalogue); CD-Text inverts every bit.
-        assert_eq!(cd_text_crc(b"123456789"), !0x31C3);
-        assert_eq!(cd_text_crc(b""), 0xFFFF);
+    fn a_long_text_spans_packs_with_its_character_position_capped_at_15() {
+        // Album "A" (2 bytes with its NUL), track 1 a 40-character title: packs start at bytes
+        // 0, 12, 24, 36 = album position 0, track 1 positions 10, 22 (capped to 15), 34
+        // (capped), and the last pack holds track 1's end and its NUL.
+        let strings = vec![b"A".to_vec(), vec![b'x'; 40]];
+        let packs = text_packs(PACK_TITLE, &strings);
+        let headers: Vec<(u8, u8, u8)> = packs.iter().map(|p| (p[0], p[1], p[3])).collect();
+        assert_eq!(
+            headers,
+            vec![(0x80, 0, 0), (0x80, 1, 10), (0x80, 1, 15), (0x80, 1, 15)]
+        );
+        // 2 + 41 = 43 bytes: the last pack holds 7 and is padded with zeros.
+        assert_eq!(&packs[3][4..16], b"xxxxxx\0\0\0\0\0\0");
     }
 }
