@@ -9,11 +9,17 @@ cd "$(dirname "$0")/.."
 # - the editor snapshot tests render offscreen through wgpu: Mesa's software Vulkan driver
 #   (lavapipe, mesa-vulkan-drivers);
 # - tests/host_gui.rs opens the real editor through CLAP on a private Xvfb server, drawing with
-#   Mesa's software OpenGL (xvfb, libgl1-mesa-dri, libglx-mesa0).
+#   Mesa's software OpenGL (xvfb, libgl1-mesa-dri, libglx-mesa0);
+# - tests/ddp.rs reads the DDP image back with the public Java library ddpLib
+#   (../shared/tools/ddp-check.jar): a Java runtime and SLF4J, whose jars it finds in
+#   /usr/share/java (default-jre-headless, libslf4j-java). Under CI=true that test fails
+#   without them.
 missing=()
 ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || missing+=(mesa-vulkan-drivers)
 command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
 ls /usr/lib/*/dri/swrast_dri.so >/dev/null 2>&1 || missing+=(libgl1-mesa-dri libglx-mesa0)
+command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
+[ -f /usr/share/java/slf4j-api.jar ] || missing+=(libslf4j-java)
 if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
         apt-get install -y -q "${missing[@]}" >/dev/null ||

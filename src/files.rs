@@ -93,3 +93,59 @@ pub fn temp_path_for(path: &Path) -> PathBuf {
         .unwrap_or_else(|| "output".into());
     path.with_file_name(format!(".{name}.fairmaster-tmp-{}", std::process::id()))
 }
+
+/// Removes a file or folder; absent is fine.
+pub fn remove_path(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+    }
+}
+
+/// Renames the finished folder `partial` (written beside `dir`) to `dir`: the folder outputs'
+/// counterpart of [`write_atomic`] (the listening pack, the DDP image). With `force`, an
+/// existing `dir` is first moved aside and deleted only once the new one is in place (and put
+/// back if that fails); without, an existing `dir` is refused. `what` names it in errors
+/// ("pack folder").
+pub fn replace_dir(partial: &Path, dir: &Path, force: bool, what: &str) -> Result<(), FileError> {
+    let exists = std::fs::symlink_metadata(dir).is_ok();
+    if exists && !force {
+        return Err(FileError::file(
+            dir,
+            format!("{what} appeared while it was written; pass --force to replace it"),
+        ));
+    }
+    let moved_aside = if exists {
+        let aside = partial.with_file_name(format!(
+            "{}.old-{}",
+            dir.file_name().unwrap_or_default().to_string_lossy(),
+            std::process::id()
+        ));
+        remove_path(&aside).map_err(|e| FileError::file(&aside, format!("cannot remove: {e}")))?;
+        std::fs::rename(dir, &aside)
+            .map_err(|e| FileError::file(dir, format!("cannot move the old {what} aside: {e}")))?;
+        Some(aside)
+    } else {
+        None
+    };
+    if let Err(e) = std::fs::rename(partial, dir) {
+        if let Some(aside) = &moved_aside {
+            let _ = std::fs::rename(aside, dir);
+        }
+        return Err(FileError::file(
+            dir,
+            format!("cannot move the {what} in place: {e}"),
+        ));
+    }
+    if let Some(aside) = moved_aside {
+        remove_path(&aside).map_err(|e| {
+            FileError::file(
+                &aside,
+                format!("the new {what} is in place, but the old one could not be removed: {e}"),
+            )
+        })?;
+    }
+    Ok(())
+}

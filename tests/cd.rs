@@ -314,20 +314,25 @@ fn a_metadata_file_reads_with_its_defaults() {
                     performer: "The Band".into(),
                     isrc: Some(Isrc::parse("GBAYE6700001").unwrap()),
                     pregap: CdTime::from_cd_frames(0),
+                    pre_emphasis: false,
                 },
                 CdTrackMetadata {
                     title: "Second Song".into(),
                     performer: "Guest & The Band".into(),
                     isrc: Some(Isrc::parse("GBAYE6700002").unwrap()),
                     pregap: CdTime::from_cd_frames(150),
+                    pre_emphasis: false,
                 },
                 CdTrackMetadata {
                     title: "Gapless Coda".into(),
                     performer: "The Band".into(),
                     isrc: None,
                     pregap: CdTime::from_cd_frames(0),
+                    pre_emphasis: false,
                 },
             ],
+            catalog: None,
+            copy_permitted: false,
         }
     );
     assert_eq!(
@@ -570,8 +575,11 @@ fn an_independent_parser_reads_back_what_the_cue_sheet_says() {
                 performer: "P".into(),
                 isrc: Some(Isrc::parse(&format!("USRC1760{n:04}")).unwrap()),
                 pregap: CdTime::from_cd_frames(if n == 1 { 0 } else { 150 }),
+                pre_emphasis: false,
             })
             .collect(),
+        catalog: None,
+        copy_permitted: false,
     };
     let parsed = cuna::Cuna::new(&cue_sheet(&layout, &metadata, "many.wav").unwrap()).unwrap();
     let starts: Vec<(u8, u32)> = parsed

@@ -31,6 +31,7 @@ const OUTPUT_FLAGS: &[&str] = &[
     "--preview",
     "--pack",
     "--cd-image",
+    "--ddp",
 ];
 
 /// Whether `text` is a command line that runs the renderer (not a file name or a mention in

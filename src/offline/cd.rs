@@ -36,6 +36,19 @@
 //! `performer` of a track defaults to the album's; `pregap_seconds` defaults to 2 (tracks 2 and
 //! later; track 1 takes none, see above) and is rounded to whole frames. Unknown fields are an
 //! error, so a misspelt `"isrc"` is not silently dropped.
+//!
+//! Three optional fields serve a replication plant (the DDP image, `super::ddp`, and the CUE
+//! sheet's `CATALOG` and `FLAGS` lines):
+//!
+//! * `"upc"` (or `"ean"`, the same field): the disc's catalogue number, a 12-digit UPC-A or a
+//!   13-digit EAN-13 with a valid check digit ([`CatalogNumber`]); stored as 13 digits.
+//! * `"copy_permitted"` (disc-wide, default `false`): the Q-channel's digital-copy-permitted
+//!   flag on every track. A rights decision for the whole release, so one value for the disc;
+//!   `false` is what a CUE sheet without `FLAGS DCP` (and so the disc image before) says.
+//! * `"pre_emphasis"` (per track, default `false`): the 50/15 µs pre-emphasis flag, which makes
+//!   the player apply de-emphasis. Fairmaster never applies pre-emphasis; set it only for a
+//!   track whose audio already carries it (e.g. a transfer of an early-1980s master), else the
+//!   player dulls the treble by up to 10 dB at 16 kHz. Per track, because it describes the audio.
 
 use std::fmt;
 use std::path::Path;
@@ -401,12 +414,78 @@ impl fmt::Display for Isrc {
     }
 }
 
+/// The disc's catalogue number, the Media Catalogue Number of IEC 60908's Q channel (mode 2):
+/// 13 decimal digits, the release's EAN-13 (GS1 General Specifications, section 7.9). A
+/// 12-digit UPC-A is the same number without the leading country-prefix zero (GS1: a UPC-A is
+/// an EAN-13 starting with 0), so it is stored with a leading `0`. Both carry a check digit
+/// (GS1 modulo 10: weights 3 and 1 from the right, excluding the check digit), which is
+/// verified, so a mistyped digit is caught before the disc is pressed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CatalogNumber(String);
+
+impl CatalogNumber {
+    /// Reads a 12-digit UPC-A or a 13-digit EAN-13 (spaces and hyphens between the digits, as
+    /// printed under a barcode, are allowed). The error says what is wrong.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        let format = "a catalogue number is a 12-digit UPC-A or a 13-digit EAN-13";
+        if let Some(bad) = digits.chars().find(|c| !c.is_ascii_digit()) {
+            return Err(format!(
+                "\"{text}\" contains {bad:?}; only digits are allowed; {format}"
+            ));
+        }
+        let code = match digits.len() {
+            13 => digits,
+            12 => format!("0{digits}"),
+            n => return Err(format!("\"{text}\" has {n} digits; {format}")),
+        };
+        let values: Vec<u8> = code.bytes().map(|b| b - b'0').collect();
+        let expected = gtin_check_digit(&values[..12]);
+        if values[12] != expected {
+            return Err(format!(
+                "\"{text}\": the check digit is {} but the other digits give {expected} (GS1 \
+                 modulo 10); a digit is mistyped",
+                values[12]
+            ));
+        }
+        Ok(Self(code))
+    }
+
+    /// The 13 digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CatalogNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The GS1 modulo-10 check digit of `digits` (each 0-9, the code without its check digit):
+/// from the right, weights 3, 1, 3, ...; the check digit brings the weighted sum to a multiple
+/// of 10 (GS1 General Specifications, 7.9.1). The same for UPC-A, EAN-13 and EAN-8.
+pub fn gtin_check_digit(digits: &[u8]) -> u8 {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| u32::from(d) * if i % 2 == 0 { 3 } else { 1 })
+        .sum();
+    ((10 - sum % 10) % 10) as u8
+}
+
 /// The disc's CD-Text and subcode data, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CdMetadata {
     pub title: String,
     pub performer: String,
     pub tracks: Vec<CdTrackMetadata>,
+    /// `"upc"`/`"ean"`: the disc's catalogue number, if the release has one.
+    pub catalog: Option<CatalogNumber>,
+    /// `"copy_permitted"`: the digital-copy-permitted flag of every track (module doc).
+    pub copy_permitted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -417,12 +496,43 @@ pub struct CdTrackMetadata {
     pub isrc: Option<Isrc>,
     /// Silence in the image before the track (none for track 1, see the module doc).
     pub pregap: CdTime,
+    /// `"pre_emphasis"`: the audio carries 50/15 µs pre-emphasis (module doc).
+    pub pre_emphasis: bool,
 }
 
 impl CdMetadata {
     /// Every track's pregap in frames, in order, for [`layout_disc`].
     pub fn pregap_cd_frames(&self) -> Vec<usize> {
         self.tracks.iter().map(|t| t.pregap.cd_frames).collect()
+    }
+
+    /// The metadata of a disc mastered without a metadata file: no CD-Text, ISRCs or
+    /// catalogue number, the default pregaps, no flags.
+    pub fn without_text(track_count: usize) -> Self {
+        Self {
+            title: String::new(),
+            performer: String::new(),
+            tracks: (0..track_count)
+                .map(|i| CdTrackMetadata {
+                    title: String::new(),
+                    performer: String::new(),
+                    isrc: None,
+                    pregap: CdTime::from_cd_frames(if i == 0 {
+                        0
+                    } else {
+                        DEFAULT_PREGAP_CD_FRAMES
+                    }),
+                    pre_emphasis: false,
+                })
+                .collect(),
+            catalog: None,
+            copy_permitted: false,
+        }
+    }
+
+    /// Whether the disc has CD-Text (a metadata file was given: its titles are mandatory).
+    pub fn has_cd_text(&self) -> bool {
+        !self.title.is_empty()
     }
 }
 
@@ -432,6 +542,9 @@ struct MetadataFile {
     title: String,
     performer: String,
     tracks: Vec<TrackEntry>,
+    #[serde(alias = "ean")]
+    upc: Option<String>,
+    copy_permitted: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -441,6 +554,7 @@ struct TrackEntry {
     performer: Option<String>,
     isrc: Option<String>,
     pregap_seconds: Option<f64>,
+    pre_emphasis: Option<bool>,
 }
 
 /// Reads and validates the metadata file of a disc whose tracks are `track_inputs` files.
@@ -464,6 +578,12 @@ pub fn read_metadata(path: &Path, track_inputs: usize) -> Result<CdMetadata, Off
     }
     check_cd_text("title", &file.title).map_err(error)?;
     check_cd_text("performer", &file.performer).map_err(error)?;
+    let catalog = file
+        .upc
+        .as_deref()
+        .map(CatalogNumber::parse)
+        .transpose()
+        .map_err(|e| error(format!("upc: {e}")))?;
     let mut tracks = Vec::with_capacity(file.tracks.len());
     for (i, entry) in file.tracks.into_iter().enumerate() {
         let number = i + 1;
@@ -489,12 +609,15 @@ pub fn read_metadata(path: &Path, track_inputs: usize) -> Result<CdMetadata, Off
             performer,
             isrc,
             pregap,
+            pre_emphasis: entry.pre_emphasis.unwrap_or(false),
         });
     }
     Ok(CdMetadata {
         title: file.title,
         performer: file.performer,
         tracks,
+        catalog,
+        copy_permitted: file.copy_permitted.unwrap_or(false),
     })
 }
 
@@ -561,8 +684,9 @@ fn is_printable_latin1(c: char) -> bool {
 }
 
 /// The CUE sheet of the disc image (CDRWIN format, as read by cdrdao, ImgBurn and others):
-/// album `PERFORMER` and `TITLE`, one `FILE "name" WAVE`, and per track `TRACK nn AUDIO`, its
-/// CD-Text `TITLE` and `PERFORMER`, `ISRC`, `INDEX 00` (when it has a pregap in the image) and
+/// album `PERFORMER` and `TITLE`, the disc's `CATALOG` number, one `FILE "name" WAVE`, and per
+/// track `TRACK nn AUDIO`, its CD-Text `TITLE` and `PERFORMER`, `FLAGS` (`DCP` digital copy
+/// permitted, `PRE` pre-emphasis; only when one is set), `ISRC`, `INDEX 00` (when it has a pregap in the image) and
 /// `INDEX 01`, times relative to the start of the file. CD-Text is quoted; the validated
 /// metadata holds no `"`. Lines end in LF.
 ///
@@ -605,6 +729,9 @@ pub fn cue_sheet(
     if !metadata.title.is_empty() {
         line(format!("TITLE \"{}\"", metadata.title));
     }
+    if let Some(catalog) = &metadata.catalog {
+        line(format!("CATALOG {catalog}"));
+    }
     line(format!("FILE \"{wav_file_name}\" WAVE"));
     for (track, text) in layout.tracks.iter().zip(&metadata.tracks) {
         line(format!("  TRACK {:02} AUDIO", track.number));
@@ -614,7 +741,14 @@ pub fn cue_sheet(
         if !text.performer.is_empty() {
             line(format!("    PERFORMER \"{}\"", text.performer));
         }
-        // CDRWIN: ISRC after TRACK and before the first INDEX.
+        // CDRWIN: FLAGS and ISRC after TRACK and before the first INDEX.
+        let flags: Vec<&str> = [(metadata.copy_permitted, "DCP"), (text.pre_emphasis, "PRE")]
+            .iter()
+            .filter_map(|&(set, flag)| set.then_some(flag))
+            .collect();
+        if !flags.is_empty() {
+            line(format!("    FLAGS {}", flags.join(" ")));
+        }
         if let Some(isrc) = &text.isrc {
             line(format!("    ISRC {isrc}"));
         }

@@ -26,6 +26,7 @@ pub mod analysis;
 pub mod audio_io;
 pub mod cd;
 pub mod cli;
+pub mod ddp;
 pub mod demo;
 pub mod html_report;
 pub mod listen;

@@ -669,16 +669,18 @@ pub fn write_pack(
     let first_created = first_missing_ancestor(&parent);
     std::fs::create_dir_all(&parent).map_err(|e| folder_error(&parent, &e))?;
     let partial = parent.join(format!("{dir_name}.partial-{}", std::process::id()));
-    remove_path(&partial).map_err(|e| {
+    crate::files::remove_path(&partial).map_err(|e| {
         OfflineError::file(&partial, format!("cannot remove a stale partial pack: {e}"))
     })?;
 
     let result = std::fs::create_dir(&partial)
         .map_err(|e| OfflineError::file(&partial, format!("cannot create folder: {e}")))
         .and_then(|()| write_contents(&partial, dir, songs, reference, options))
-        .and_then(|summary| move_into_place(&partial, dir, options.force).map(|()| summary));
+        .and_then(|summary| {
+            crate::files::replace_dir(&partial, dir, options.force, "pack folder").map(|()| summary)
+        });
     if result.is_err() {
-        let _ = remove_path(&partial);
+        let _ = crate::files::remove_path(&partial);
         if let Some(created) = first_created {
             let _ = std::fs::remove_dir_all(created);
         }
@@ -712,60 +714,6 @@ fn first_missing_ancestor(path: &Path) -> Option<PathBuf> {
         missing = Some(ancestor.to_path_buf());
     }
     missing
-}
-
-/// Removes a file or folder; absent is fine.
-fn remove_path(path: &Path) -> std::io::Result<()> {
-    match std::fs::symlink_metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
-        Ok(_) => std::fs::remove_file(path),
-    }
-}
-
-/// Renames the finished `partial` to `dir`. With `force`, an existing `dir` is first moved
-/// aside and deleted only once the new pack is in place (and put back if that fails).
-fn move_into_place(partial: &Path, dir: &Path, force: bool) -> Result<(), OfflineError> {
-    let exists = std::fs::symlink_metadata(dir).is_ok();
-    if exists && !force {
-        return Err(OfflineError::file(
-            dir,
-            "pack folder appeared while the pack was written; pass --force to replace it",
-        ));
-    }
-    let moved_aside = if exists {
-        let aside = partial.with_file_name(format!(
-            "{}.old-{}",
-            dir.file_name().unwrap_or_default().to_string_lossy(),
-            std::process::id()
-        ));
-        remove_path(&aside)
-            .map_err(|e| OfflineError::file(&aside, format!("cannot remove: {e}")))?;
-        std::fs::rename(dir, &aside)
-            .map_err(|e| OfflineError::file(dir, format!("cannot move the old pack aside: {e}")))?;
-        Some(aside)
-    } else {
-        None
-    };
-    if let Err(e) = std::fs::rename(partial, dir) {
-        if let Some(aside) = &moved_aside {
-            let _ = std::fs::rename(aside, dir);
-        }
-        return Err(OfflineError::file(
-            dir,
-            format!("cannot move the pack in place: {e}"),
-        ));
-    }
-    if let Some(aside) = moved_aside {
-        remove_path(&aside).map_err(|e| {
-            OfflineError::file(
-                &aside,
-                format!("new pack written, but the old one could not be removed: {e}"),
-            )
-        })?;
-    }
-    Ok(())
 }
 
 /// Measures, cuts and writes everything into `partial`; the summary names the final paths

@@ -142,6 +142,8 @@ pub struct DiscReport {
     pub tracks: Vec<DiscTrack>,
     /// With the burner's 2 s first pregap, MM:SS:FF.
     pub playing_time: String,
+    /// The DDP 2.0 image's folder (`disc --ddp DIR`).
+    pub ddp: Option<String>,
 }
 
 /// A track's place on the disc, MM:SS:FF (75 frames per second).
@@ -193,6 +195,12 @@ impl RunReport {
                     out,
                     "  track {:02} at {}, {} long",
                     t.number, t.index_01, t.length
+                );
+            }
+            if let Some(ddp) = &disc.ddp {
+                let _ = writeln!(
+                    out,
+                    "DDP 2.0 image: {ddp} (PQ sheet in PQLIST.TXT and PQLIST.HTML)"
                 );
             }
         }

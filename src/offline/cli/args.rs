@@ -25,7 +25,15 @@ use crate::offline::render::DynamicsLimits;
 
 /// The subcommands' names: a first argument equal to one of them is that job, any other is an
 /// input (or option) of the default `master` job. (`help` is clap's: `help listen`.)
-pub const SUBCOMMANDS: &[&str] = &["master", "listen", "analyze", "pack", "completions", "help"];
+pub const SUBCOMMANDS: &[&str] = &[
+    "master",
+    "listen",
+    "analyze",
+    "pack",
+    "disc",
+    "completions",
+    "help",
+];
 
 const ABOUT: &str = "Master audio files offline with the Fairmaster plugin's own engine";
 
@@ -107,6 +115,19 @@ enum JobCommand {
         max_term_width = 100
     )]
     Pack(PackArgs),
+    /// Master a CD album (INPUTs in running order) into a Red Book disc image; --ddp DIR for a
+    /// DDP 2.0 image for replication.
+    #[command(
+        long_about = "Master INPUTs, in running order, as a Red Book CD album (`master --target \
+                      cd` with all its options; --target cd:LUFS for another loudness) and \
+                      write the disc: the WAV disc image with its CUE sheet (--cd-image, default \
+                      album.cd.wav) and, with --ddp DIR, a DDP 2.0 image for the replication \
+                      plant (DDPID, DDPMS, PQDESCR, IMAGE.DAT, CD-Text, checksum.md5 and a PQ \
+                      sheet). --cd-metadata FILE gives CD-Text, ISRCs, the UPC/EAN, pregaps and \
+                      the copy and pre-emphasis flags. One input makes a one-track disc.",
+        max_term_width = 100
+    )]
+    Disc(DiscArgs),
     /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
     #[command(
         long_about = "Print the shell completion script for SHELL on stdout, e.g. \
@@ -197,6 +218,17 @@ struct AnalyzeArgs {
     /// Accepted for symmetry with the other jobs (analyze draws no progress bar).
     #[arg(short, long)]
     quiet: bool,
+}
+
+/// `disc INPUT... [--ddp DIR]`.
+#[derive(Args, Debug)]
+struct DiscArgs {
+    #[command(flatten)]
+    master: MasterArgs,
+    /// Also write a DDP 2.0 image for replication into DIR (refused when it exists, unless
+    /// --force).
+    #[arg(long, value_name = "DIR", help_heading = "Album")]
+    ddp: Option<PathBuf>,
 }
 
 /// `pack DIR [INPUT]...`.
@@ -495,6 +527,32 @@ impl PackArgs {
     }
 }
 
+impl DiscArgs {
+    fn options(self) -> Result<Options, String> {
+        let mut o = self.master.options();
+        match o.target {
+            None => o.target = Some(TargetSpec::parse("cd")?),
+            Some(TargetSpec::Cd { .. }) => {}
+            Some(_) => {
+                return Err(
+                    "the disc job masters for CD: drop --target, or give --target cd or \
+                     cd:LUFS"
+                        .into(),
+                )
+            }
+        }
+        if o.inputs.is_empty() {
+            return Err("the disc job needs the album's INPUT files, in running order".into());
+        }
+        if o.listen.is_some() {
+            return Err("--listen is its own job, not part of the disc job".into());
+        }
+        o.disc = true;
+        o.ddp = self.ddp;
+        Ok(o)
+    }
+}
+
 /// A name the renderer would read as audio (so `pack a.wav b.wav` is not taken as the folder
 /// `a.wav`).
 fn is_audio_file_name(path: &Path) -> bool {
@@ -554,6 +612,10 @@ pub struct Options {
     /// `--cd-metadata FILE` and `--cd-image FILE` for an album with `--target cd`.
     pub cd_metadata: Option<PathBuf>,
     pub cd_image: Option<PathBuf>,
+    /// The `disc` job: a disc image even of one input.
+    pub disc: bool,
+    /// `disc --ddp DIR`: the DDP 2.0 image.
+    pub ddp: Option<PathBuf>,
     /// The `analyze` job: measure and report, render and write nothing.
     pub analyze: bool,
 }
@@ -597,6 +659,8 @@ impl Default for Options {
             pack: None,
             cd_metadata: None,
             cd_image: None,
+            disc: false,
+            ddp: None,
             analyze: false,
         }
     }
@@ -688,6 +752,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
         Some(JobCommand::Master(master)) => master.options(),
         Some(JobCommand::Listen(listen)) => listen.options(),
         Some(JobCommand::Pack(pack)) => pack.options()?,
+        Some(JobCommand::Disc(disc)) => disc.options()?,
         Some(JobCommand::Completions { shell }) => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "fairmaster-render", &mut script);
@@ -767,13 +832,21 @@ fn check(o: &mut Options) -> Result<(), String> {
             }
         }
     }
-    let cd_album = matches!(o.target, Some(TargetSpec::Cd { .. })) && o.inputs.len() > 1;
+    let cd_album =
+        matches!(o.target, Some(TargetSpec::Cd { .. })) && (o.inputs.len() > 1 || o.disc);
     if (o.cd_metadata.is_some() || o.cd_image.is_some()) && !cd_album {
         return Err(
-            "--cd-metadata and --cd-image describe the disc image of an album: give several \
-             inputs and --target cd"
+            "--cd-metadata and --cd-image describe the disc image of an album: use the disc \
+             job, or give several inputs and --target cd"
                 .into(),
         );
+    }
+    if o.ddp.is_some()
+        && o.cd_image
+            .as_deref()
+            .is_some_and(|image| Some(image) == o.ddp.as_deref())
+    {
+        return Err("--ddp is a folder of its own; it cannot be the --cd-image file".into());
     }
     if o.pack.is_some() && o.listen.is_some() {
         return Err("--pack goes with a mastering job, not with --listen".into());

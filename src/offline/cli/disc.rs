@@ -1,10 +1,14 @@
-//! The disc image of an album mastered with `--target cd`: planned before any render, written after.
+//! The disc of a CD album (the `disc` job, or `master --target cd` with several inputs): the
+//! layout planned before any render, the WAV + CUE disc image and, with `--ddp DIR`, the DDP 2.0
+//! image written after. Both images come from the one layout and the one disc image in memory,
+//! so the DDP's PQ entries and the CUE sheet's indices cannot disagree.
 
 use std::path::{Path, PathBuf};
 
 use super::*;
 use crate::offline::audio_io::{self, OutputFormat};
-use crate::offline::cd::{self, CdMetadata, CdTime, CdTrackMetadata, DiscLayout, PcmFormat};
+use crate::offline::cd::{self, CdMetadata, DiscLayout, PcmFormat};
+use crate::offline::ddp;
 use crate::offline::report::{DiscReport, DiscTrack};
 use crate::offline::{Audio, OfflineError};
 
@@ -14,6 +18,8 @@ pub(super) struct DiscPlan {
     pub(super) metadata: CdMetadata,
     pub(super) image: PathBuf,
     pub(super) cue: PathBuf,
+    /// `--ddp DIR`.
+    pub(super) ddp: Option<PathBuf>,
 }
 
 /// Lays the album out on CD frames from the inputs' lengths (a render keeps its input's
@@ -24,22 +30,7 @@ pub(super) fn plan_disc(o: &Options, jobs: &[Song]) -> Result<DiscPlan, OfflineE
     let metadata = match &o.cd_metadata {
         Some(path) => cd::read_metadata(path, jobs.len())?,
         // No metadata file: no CD-Text and no ISRCs, the default pregaps.
-        None => CdMetadata {
-            title: String::new(),
-            performer: String::new(),
-            tracks: (0..jobs.len())
-                .map(|i| CdTrackMetadata {
-                    title: String::new(),
-                    performer: String::new(),
-                    isrc: None,
-                    pregap: CdTime::from_cd_frames(if i == 0 {
-                        0
-                    } else {
-                        cd::DEFAULT_PREGAP_CD_FRAMES
-                    }),
-                })
-                .collect(),
-        },
+        None => CdMetadata::without_text(jobs.len()),
     };
     let layout = cd::layout_disc(&lengths, &metadata.pregap_cd_frames(), PcmFormat::RED_BOOK);
     let violations = cd::check_red_book(&layout);
@@ -60,15 +51,22 @@ pub(super) fn plan_disc(o: &Options, jobs: &[Song]) -> Result<DiscPlan, OfflineE
         dir.join("album.cd.wav")
     });
     let cue = image.with_extension("cue");
+    if o.ddp.is_some() {
+        ddp::check_ddp(&layout, &metadata)?;
+    }
     Ok(DiscPlan {
         layout,
         metadata,
         image,
         cue,
+        ddp: o.ddp.clone(),
     })
 }
 
-/// Writes the disc image (16-bit, the tracks bit for bit) and its CUE sheet (Latin-1).
+/// Writes the disc image (16-bit, the tracks bit for bit), its CUE sheet (Latin-1) and, with
+/// `--ddp`, the DDP image of the same samples and layout. With `--ddp` the WAV + CUE image is
+/// written too: it is the reference disc the client burns and approves, and the plant's glass
+/// master is made from the DDP of the same audio.
 pub(super) fn write_disc(
     o: &Options,
     plan: &DiscPlan,
@@ -85,6 +83,13 @@ pub(super) fn write_disc(
         .ok_or_else(|| OfflineError::file(&plan.cue, "the CUE sheet is not Latin-1"))?;
     audio_io::write_wav_atomic(&plan.image, &image, OutputFormat::Int16, o.force)?;
     crate::files::write_bytes_atomic(&plan.cue, &bytes, o.force)?;
+    let ddp = match &plan.ddp {
+        Some(dir) => {
+            ddp::write_ddp(dir, &plan.layout, &plan.metadata, &image, o.force)?;
+            Some(dir.display().to_string())
+        }
+        None => None,
+    };
     Ok(DiscReport {
         image: plan.image.display().to_string(),
         cue: plan.cue.display().to_string(),
@@ -99,5 +104,6 @@ pub(super) fn write_disc(
             })
             .collect(),
         playing_time: plan.layout.program_length().to_string(),
+        ddp,
     })
 }

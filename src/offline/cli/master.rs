@@ -539,9 +539,32 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
 
     let pool = thread_pool(o)?;
     let jobs = decode_inputs(o, &pool)?;
+    // The disc's metadata and layout are checked before check_outputs creates --out-dir, so a
+    // bad metadata file leaves nothing behind.
+    let disc_plan = if cd && (jobs.len() > 1 || o.disc) {
+        Some(plan_disc(o, &jobs)?)
+    } else {
+        None
+    };
     check_outputs(o, &jobs)?;
-    let disc_plan = if cd && jobs.len() > 1 {
-        let plan = plan_disc(o, &jobs)?;
+    if let Some(plan) = &disc_plan {
+        if let (Some(dir), false) = (&plan.ddp, o.dry_run) {
+            if dir.exists() && !o.force {
+                return Err(OfflineError::file(
+                    dir,
+                    "DDP folder exists; pass --force to replace it",
+                ));
+            }
+            // Its parent must exist (or be --out-dir, created above): a typo must not cost
+            // the render.
+            let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
+            if parent.is_some_and(|p| !p.is_dir()) {
+                return Err(OfflineError::file(
+                    dir,
+                    "the folder it would be made in does not exist",
+                ));
+            }
+        }
         if !o.dry_run {
             for path in [&plan.image, &plan.cue] {
                 crate::files::check_output_free(path, o.force)?;
@@ -556,10 +579,7 @@ pub fn run(o: &Options) -> Result<RunReport, OfflineError> {
                 }
             }
         }
-        Some(plan)
-    } else {
-        None
-    };
+    }
     if let (Some(dir), false) = (&o.pack, o.dry_run || o.force) {
         if dir.exists() {
             return Err(OfflineError::file(

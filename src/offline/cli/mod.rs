@@ -10,7 +10,8 @@
 //!   `--pack`).
 //! * `listen`: the listening job ([`run_listen`]; `listen`, `--listen`).
 //! * `analyze`: measure and report without rendering ([`run_analyze`]).
-//! * `disc`: the disc image of a CD album (`--target cd` with several inputs).
+//! * `disc`: the disc of a CD album (the `disc` job, or `--target cd` with several inputs): the
+//!   WAV + CUE image and, with `--ddp DIR`, the DDP 2.0 image.
 //! * `reference`: the reference track of a mastering or analysis job.
 //! * `values`: the options' values (`--target` and the rest).
 
