@@ -10,6 +10,7 @@
 //!   `--pack`).
 //! * `listen`: the listening job ([`run_listen`]; `listen`, `--listen`).
 //! * `analyze`: measure and report without rendering ([`run_analyze`]).
+//! * `vinyl`: the vinyl premaster: sides, side files and the cut sheet ([`run_vinyl`]).
 //! * `disc`: the disc image of a CD album (`--target cd` with several inputs).
 //! * `reference`: the reference track of a mastering or analysis job.
 //! * `values`: the options' values (`--target` and the rest).
@@ -23,12 +24,14 @@ mod reference;
 #[cfg(test)]
 mod tests;
 mod values;
+mod vinyl;
 
 pub use analyze::*;
 pub use args::*;
 pub use listen::run_listen;
 pub use master::*;
 pub use values::TargetSpec;
+pub use vinyl::{run_vinyl, side_file_name, vinyl_out_dir, CUT_SHEET_HTML, CUT_SHEET_TEXT};
 
 use std::path::Path;
 
