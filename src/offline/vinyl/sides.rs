@@ -12,7 +12,7 @@
 //! its chart, [`RecordFormat::maximum_minutes`]); an odd number only when no even one can
 //! (fewer songs than sides needed); and, for that number, the split keeping the album's order
 //! that makes the longest side shortest (the classic linear partition, solved exactly by
-//! dynamic programming). A side longer than the reference-level length is allowed: it is cut
+//! dynamic programming; of splits as good, the one with the earlier sides fuller). A side longer than the reference-level length is allowed: it is cut
 //! quieter, and the cut sheet says by how much and warns. This is what a mastering engineer
 //! does with a 44-minute album (two 22-minute sides at −1.5 dB, not a double LP); for more
 //! sides at a higher level, give `--sides`.
@@ -149,7 +149,9 @@ fn balanced_split(lengths: &[usize], gap_frames: usize, count: usize) -> (Vec<us
                     continue;
                 }
                 let cost = best[k - 1][j].max(span(j, i));
-                if cost < best[k][i] {
+                // `<=`: of equally long longest sides, the later start wins, so the earlier
+                // sides are the fuller ones.
+                if cost <= best[k][i] {
                     best[k][i] = cost;
                     from[k][i] = j;
                 }
