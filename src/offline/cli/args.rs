@@ -289,7 +289,7 @@ fn parse_number_in(text: &str, what: &str, min: f64, max: f64) -> Result<f64, St
 }
 
 fn parse_vinyl_gap(text: &str) -> Result<f64, String> {
-    parse_number_in(text, "seconds of silence between songs", 0.0, 60.0)
+    parse_number_in(text, "seconds of silence between songs", 0.0, 600.0)
 }
 
 fn parse_vinyl_target(text: &str) -> Result<f64, String> {

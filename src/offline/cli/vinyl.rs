@@ -58,6 +58,8 @@ fn premaster_settings(o: &Options, mut settings: ChainSettings) -> ChainSettings
 /// One song of the premaster and what the cut sheet says of it.
 struct Premastered {
     audio: Audio,
+    /// The mix's own PLR, dB.
+    input_plr_db: f32,
     figures: crate::offline::analysis::Analysis,
     low_end: LowEndPhase,
     hf_level_dbfs: f64,
@@ -135,16 +137,12 @@ pub fn run_vinyl(o: &Options) -> Result<CutSheet, OfflineError> {
             .collect()
     });
     let targets = album::track_targets(&input_lufs, v.target_lufs, AlbumMode::Relative);
-    let limits = DynamicsLimits {
-        min_plr_db: Some(v.plr_floor_db),
-        max_drive_db: None,
-    };
     let premastered: Vec<Premastered> = pool.install(|| {
         songs
             .par_iter()
             .zip(&targets)
             .with_max_len(1)
-            .map(|(song, &target)| premaster_song(song, &settings, &ab, target, limits))
+            .map(|(song, &target)| premaster_song(song, &settings, &ab, target, v.plr_floor_db))
             .collect::<Result<Vec<_>, _>>()
     })?;
 
@@ -205,14 +203,29 @@ pub fn run_vinyl(o: &Options) -> Result<CutSheet, OfflineError> {
 }
 
 /// Masters one song toward `target_lufs` with the limiter alone (the search never calls the
-/// clipper), keeping the PLR floor, and measures it for the cut sheet.
+/// clipper), keeping the PLR floor, and measures it for the cut sheet. A mix that arrives
+/// under the floor cannot be brought over it by gain (turning down lowers its peaks and its
+/// loudness alike), so it gets no limiter drive at all: only gain down toward the target, and
+/// a warning on the cut sheet.
 fn premaster_song(
     song: &Song,
     settings: &ChainSettings,
     ab: &crate::ab::AbSettings,
     target_lufs: f64,
-    limits: DynamicsLimits,
+    plr_floor_db: f32,
 ) -> Result<Premastered, OfflineError> {
+    let input_plr_db = analyse(&song.input).plr_db;
+    let limits = if input_plr_db >= plr_floor_db {
+        DynamicsLimits {
+            min_plr_db: Some(plr_floor_db),
+            max_drive_db: None,
+        }
+    } else {
+        DynamicsLimits {
+            min_plr_db: None,
+            max_drive_db: Some(0.0),
+        }
+    };
     let target = LoudnessTarget {
         integrated_lufs: target_lufs,
         ceiling_dbtp: settings.limiter.ceiling_db,
@@ -228,6 +241,7 @@ fn premaster_song(
         audio.channels.push(mono);
     }
     Ok(Premastered {
+        input_plr_db,
         figures: analyse(&audio),
         low_end: LowEndPhase::measure(&audio),
         hf_level_dbfs: checks::high_frequency_level_dbfs(&audio),
@@ -316,10 +330,10 @@ fn cut_sheet_side(
             }
             if p.figures.plr_db < v.plr_floor_db - PLR_FLOOR_TOLERANCE_DB {
                 song_warnings.push(format!(
-                    "{who}: PLR {:.1} dB, under the {:.1} dB floor: the mix arrives already \
-                     limited, louder than a cutting engineer would accept; ask for a mix \
-                     without its bus limiter",
-                    p.figures.plr_db, v.plr_floor_db
+                    "{who}: PLR {:.1} dB, under the {:.1} dB floor: the mix arrives at PLR \
+                     {:.1} dB, denser than a cutting engineer would accept (the job adds no \
+                     limiting to it); ask for a mix without its bus limiter",
+                    p.figures.plr_db, v.plr_floor_db, p.input_plr_db
                 ));
             }
             CutSheetSong {
