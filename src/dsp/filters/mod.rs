@@ -12,4 +12,5 @@ pub mod linear_phase_designer;
 pub mod match_curve;
 pub mod oversampler;
 pub mod partitioned_convolver;
+pub mod riaa;
 pub mod svf;
