@@ -4,6 +4,7 @@
 
 pub mod crossover;
 pub mod eq;
+pub mod elliptical;
 pub mod eq_design;
 pub mod fir_crossover;
 pub mod fir_design;
