@@ -316,7 +316,10 @@ mod tests {
         };
         let input: Vec<f64> = noise[n / 2..].iter().map(|&v| f64::from(v)).collect();
         let ratio_db = 10.0 * (band_energy(&side[n / 2..]) / band_energy(&input)).log10();
-        assert!(ratio_db < -30.0, "side energy below 75 Hz: {ratio_db:.1} dB");
+        assert!(
+            ratio_db < -30.0,
+            "side energy below 75 Hz: {ratio_db:.1} dB"
+        );
     }
 
     #[test]
@@ -368,7 +371,10 @@ mod tests {
             eq.process(cl, cr);
         }
         let step = largest_step(&l).max(largest_step(&r));
-        assert!(step < own_step * 1.5, "largest step {step} vs the sine's {own_step}");
+        assert!(
+            step < own_step * 1.5,
+            "largest step {step} vs the sine's {own_step}"
+        );
         // After switching off the samples are the input again, exactly.
         assert_eq!(l[n - 100..], input_l[n - 100..]);
     }

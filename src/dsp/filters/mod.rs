@@ -3,8 +3,8 @@
 //! linear-phase mode (FIR design, partitioned convolution, the designer thread).
 
 pub mod crossover;
-pub mod eq;
 pub mod elliptical;
+pub mod eq;
 pub mod eq_design;
 pub mod fir_crossover;
 pub mod fir_design;

@@ -248,7 +248,10 @@ mod tests {
             (20_000.0, 19.62),
         ] {
             let got = riaa_recording_gain_db(f);
-            assert!((got - expected).abs() < 0.02, "{f} Hz: {got:.3} vs {expected}");
+            assert!(
+                (got - expected).abs() < 0.02,
+                "{f} Hz: {got:.3} vs {expected}"
+            );
         }
     }
 
