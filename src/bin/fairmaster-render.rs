@@ -28,7 +28,10 @@ fn main() -> ExitCode {
         Job::Vinyl => match cli::run_vinyl(&options) {
             Ok(sheet) => {
                 if options.json {
-                    println!("{}", serde_json::to_string_pretty(&sheet).unwrap_or_default());
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&sheet).unwrap_or_default()
+                    );
                 } else {
                     print!("{}", sheet.to_text());
                 }

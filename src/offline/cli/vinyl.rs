@@ -13,7 +13,7 @@ use crate::offline::album::{self, AlbumMode};
 use crate::offline::analysis::analyse;
 use crate::offline::audio_io::{self, OutputFormat};
 use crate::offline::render::{self, DynamicsLimits, LoudnessTarget};
-use crate::offline::vinyl::checks::{self, LowEndPhase};
+use crate::offline::vinyl::checks::{self, LowEndPhase, Sibilance};
 use crate::offline::vinyl::cut_sheet::{CutSheet, CutSheetSide, CutSheetSong};
 use crate::offline::vinyl::sides::{self, minutes_text, SideLayout};
 use crate::offline::vinyl::{VinylOptions, DEFAULT_CEILING_DBTP};
@@ -63,6 +63,7 @@ struct Premastered {
     figures: crate::offline::analysis::Analysis,
     low_end: LowEndPhase,
     hf_level_dbfs: f64,
+    sibilance: Sibilance,
 }
 
 /// The whole vinyl job; returns the cut sheet it wrote.
@@ -101,7 +102,9 @@ pub fn run_vinyl(o: &Options) -> Result<CutSheet, OfflineError> {
     let gap_frames = (v.gap_seconds * f64::from(rate)).round() as usize;
     let assignments = match &v.sides {
         Some(spec) => sides::parse_sides(spec, songs.len()).map_err(OfflineError::new)?,
-        None => sides::auto_split(&lengths, gap_frames, rate, &format).map_err(OfflineError::new)?,
+        None => {
+            sides::auto_split(&lengths, gap_frames, rate, &format).map_err(OfflineError::new)?
+        }
     };
     let layout = sides::lay_out(&assignments, &lengths, gap_frames, rate, &format);
     sides::check_maximum(&layout, &format).map_err(OfflineError::new)?;
@@ -125,8 +128,9 @@ pub fn run_vinyl(o: &Options) -> Result<CutSheet, OfflineError> {
         }
     }
     if !out_dir.as_os_str().is_empty() && !out_dir.is_dir() {
-        std::fs::create_dir_all(&out_dir)
-            .map_err(|e| OfflineError::file(&out_dir, format!("cannot create output folder: {e}")))?;
+        std::fs::create_dir_all(&out_dir).map_err(|e| {
+            OfflineError::file(&out_dir, format!("cannot create output folder: {e}"))
+        })?;
     }
 
     // 4. Master the songs: the album balanced toward the target, the PLR floor kept.
@@ -214,7 +218,8 @@ fn premaster_song(
     target_lufs: f64,
     plr_floor_db: f32,
 ) -> Result<Premastered, OfflineError> {
-    let input_plr_db = analyse(&song.input).plr_db;
+    let mix_figures = analyse(&song.input);
+    let input_plr_db = mix_figures.plr_db;
     let limits = if input_plr_db >= plr_floor_db {
         DynamicsLimits {
             min_plr_db: Some(plr_floor_db),
@@ -240,9 +245,15 @@ fn premaster_song(
         let mono = audio.channels[0].clone();
         audio.channels.push(mono);
     }
+    let figures = analyse(&audio);
+    let sibilance = Sibilance {
+        premaster_peak_db: checks::pre_emphasised_peak_db(&audio),
+        hf_limiter_reduction_db: None,
+    };
     Ok(Premastered {
         input_plr_db,
-        figures: analyse(&audio),
+        sibilance,
+        figures,
         low_end: LowEndPhase::measure(&audio),
         hf_level_dbfs: checks::high_frequency_level_dbfs(&audio),
         audio,
@@ -278,7 +289,11 @@ fn processing_lines(o: &Options, v: &VinylOptions, settings: &ChainSettings) -> 
         format!(
             "limiter ceiling {:.1} dBTP{}; clipper off",
             settings.limiter.ceiling_db,
-            if o.ceiling_dbtp.is_some() { " (--ceiling)" } else { "" }
+            if o.ceiling_dbtp.is_some() {
+                " (--ceiling)"
+            } else {
+                ""
+            }
         ),
         "24-bit with the chain's dither; the mix's sample rate, no resampling".into(),
     ]
@@ -318,6 +333,9 @@ fn cut_sheet_side(
             if let Some(problem) = p.low_end.problem() {
                 song_warnings.push(format!("{who}: {problem}"));
             }
+            if let Some(problem) = p.sibilance.problem() {
+                song_warnings.push(format!("{who}: {problem}"));
+            }
             if late && p.hf_level_dbfs > checks::HF_WARNING_DBFS {
                 song_warnings.push(format!(
                     "{who}: bright and late on the side (level above {:.0} kHz {:.1} dBFS, over \
@@ -332,7 +350,7 @@ fn cut_sheet_side(
                 song_warnings.push(format!(
                     "{who}: PLR {:.1} dB, under the {:.1} dB floor: the mix arrives at PLR \
                      {:.1} dB, denser than a cutting engineer would accept (the job adds no \
-                     limiting to it); ask for a mix without its bus limiter",
+                     limiter drive to it); ask for a mix without its bus limiter",
                     p.figures.plr_db, v.plr_floor_db, p.input_plr_db
                 ));
             }
@@ -347,7 +365,7 @@ fn cut_sheet_side(
                 low_end_correlation: p.low_end.correlation,
                 hf_level_dbfs: p.hf_level_dbfs,
                 late_on_side: late,
-                hf_reduction_db: None,
+                sibilance: p.sibilance,
                 warnings: song_warnings,
             }
         })

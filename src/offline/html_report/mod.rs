@@ -27,8 +27,8 @@ mod text;
 
 use charts::{frequency_ticks, linear_ticks, nice_ceiling, time_ticks, Chart, ChartIds, Scale};
 // Public as `html_report::escape` before the text helpers got their module; kept there.
-pub use text::escape;
 use text::clock;
+pub use text::escape;
 // Shared with the vinyl cut sheet.
 pub(crate) use text::{number, signed};
 

@@ -25,11 +25,20 @@
 //!   Such a song is loud and bright, and the cutting engineer would rather have it early on
 //!   a side (Enormous Door Mastering: "place quieter more dynamic songs as the last song on
 //!   a side").
-//! * **Sibilance** is the high-frequency limiter's job; see `super::cut_sheet` for how much
-//!   it reduced.
+//! * **Sibilance.** What a cutter head must move is the RIAA pre-emphasised signal (+13.7 dB
+//!   at 10 kHz against 1 kHz), so sibilants and cymbals break a cut long before they look
+//!   loud. Measured with the high-frequency limiter's own detector
+//!   ([`pre_emphasised_hf_peak_db`]: the band above its split, RIAA pre-emphasised, sample
+//!   peak in dBFS) on the premaster (what the lathe gets), and, when the high-frequency
+//!   limiter is in the chain, on the same render without it (what the limiter took). Warned
+//!   when the limiter took more than [`SIBILANCE_WARNING_DB`] (a de-esser working that hard is
+//!   audible: the mix's sibilance deserves a look) or when the premaster is still over the
+//!   limit by more than [`SIBILANCE_TOLERANCE_DB`] (the lathe's own limiter would have to
+//!   act).
 //! * **Loudness.** Every song's PLR (true peak − integrated loudness) against the job's floor
 //!   (see `super` for why a vinyl premaster keeps one).
 
+pub use crate::dsp::dynamics::hf_limiter::pre_emphasised_hf_peak_db;
 use crate::dsp::filters::svf::{SvfCoeffs, SvfState};
 use crate::offline::Audio;
 
@@ -48,6 +57,17 @@ pub const HF_BAND_HZ: f64 = 10_000.0;
 pub const HF_WARNING_DBFS: f64 = -26.0;
 /// A song is late on a side when its middle lies past this share of the side's time.
 pub const LATE_FRACTION: f64 = 2.0 / 3.0;
+/// The high band of the sibilance measure starts here (Hz): the high-frequency limiter's
+/// default split.
+pub const SIBILANCE_SPLIT_HZ: f32 = crate::dsp::dynamics::hf_limiter::SPLIT_HZ.default;
+/// The pre-emphasised high-band limit the sibilance is measured against (dBFS): the
+/// high-frequency limiter's default (its module says why).
+pub const SIBILANCE_LIMIT_DB: f32 = crate::dsp::dynamics::hf_limiter::LIMIT_DB.default;
+/// The high-frequency limiter taking more than this off the pre-emphasised treble's peaks is a
+/// sibilant song (dB): where a de-esser starts to be heard.
+pub const SIBILANCE_WARNING_DB: f32 = 3.0;
+/// The premaster's pre-emphasised treble over the limit by more than this is uncontrolled (dB).
+pub const SIBILANCE_TOLERANCE_DB: f32 = 0.5;
 /// A low band quieter than this carries no phase to speak of (dBFS mean square).
 const SILENT_LOW_BAND_DBFS: f64 = -70.0;
 
@@ -102,9 +122,8 @@ impl LowEndPhase {
             }
             (lr, ll, rr)
         };
-        let correlation_of = |(lr, ll, rr): (f64, f64, f64)| {
-            (ll > 0.0 && rr > 0.0).then(|| lr / (ll * rr).sqrt())
-        };
+        let correlation_of =
+            |(lr, ll, rr): (f64, f64, f64)| (ll > 0.0 && rr > 0.0).then(|| lr / (ll * rr).sqrt());
         let n = l.len().max(1) as f64;
         let whole = sums(&l, &r);
         let mean_square = (whole.1 + whole.2) / (2.0 * n);
@@ -121,10 +140,7 @@ impl LowEndPhase {
             .enumerate()
             .map(|(k, (a, b))| (k as f64 * CORRELATION_WINDOW_SECONDS, sums(a, b)))
             .collect();
-        let loudest = windows
-            .iter()
-            .map(|(_, s)| s.1 + s.2)
-            .fold(0.0, f64::max);
+        let loudest = windows.iter().map(|(_, s)| s.1 + s.2).fold(0.0, f64::max);
         let floor = loudest * 10f64.powf(-ACTIVE_WINDOW_DB / 10.0);
         let worst_window = windows
             .iter()
@@ -162,6 +178,44 @@ pub fn high_frequency_level_dbfs(audio: &Audio) -> f64 {
     let n = (l.len() + r.len()).max(1) as f64;
     let energy: f64 = l.iter().chain(&r).map(|v| v * v).sum();
     10.0 * (energy / n).max(1e-30).log10()
+}
+
+/// The sibilance of one song (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Sibilance {
+    /// The premaster's pre-emphasised high-band peak, dBFS.
+    pub premaster_peak_db: f32,
+    /// How much the high-frequency limiter took off that peak (dB): the same render without
+    /// the stage against the premaster. `None` when the stage is not in the chain.
+    pub hf_limiter_reduction_db: Option<f32>,
+}
+
+/// The pre-emphasised high-band peak of `audio` (see [`pre_emphasised_hf_peak_db`]), dBFS.
+pub fn pre_emphasised_peak_db(audio: &Audio) -> f32 {
+    let (l, r) = audio.left_right();
+    pre_emphasised_hf_peak_db(l, r, audio.sample_rate as f32, SIBILANCE_SPLIT_HZ)
+}
+
+impl Sibilance {
+    /// The warning's reason, if the song is sibilant (see the module docs).
+    pub fn problem(&self) -> Option<String> {
+        let over = self.premaster_peak_db - SIBILANCE_LIMIT_DB;
+        let band = SIBILANCE_SPLIT_HZ / 1000.0;
+        match self.hf_limiter_reduction_db {
+            _ if over > SIBILANCE_TOLERANCE_DB => Some(format!(
+                "sibilant: the premaster's RIAA pre-emphasised treble (above {band:.0} kHz) \
+                 peaks {over:.1} dB over the {SIBILANCE_LIMIT_DB:.0} dBFS limit; the lathe's \
+                 limiter would have to take it: de-ess the mix or switch the high-frequency \
+                 limiter on"
+            )),
+            Some(reduction) if reduction > SIBILANCE_WARNING_DB => Some(format!(
+                "sibilant: the high-frequency limiter took {reduction:.1} dB off the RIAA \
+                 pre-emphasised treble (above {band:.0} kHz) to keep it at the \
+                 {SIBILANCE_LIMIT_DB:.0} dBFS limit: listen for dulled sibilants and cymbals"
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// Whether a song from `start_frame` for `frames` lies late on a side of `side_frames`.

@@ -58,8 +58,8 @@ pub struct CutSheetSong {
     pub hf_level_dbfs: f64,
     /// The song's middle lies in the last third of the side.
     pub late_on_side: bool,
-    /// The most the high-frequency limiter reduced, dB (`None`: the stage is not in the chain).
-    pub hf_reduction_db: Option<f32>,
+    /// RIAA pre-emphasised high-band peaks (the high-frequency limiter's detector).
+    pub sibilance: super::checks::Sibilance,
     pub warnings: Vec<String>,
 }
 
@@ -87,7 +87,11 @@ impl CutSheet {
     /// The plain-text cut sheet.
     pub fn to_text(&self) -> String {
         let mut t = String::new();
-        let _ = writeln!(t, "VINYL CUT SHEET - Fairmaster {}", env!("CARGO_PKG_VERSION"));
+        let _ = writeln!(
+            t,
+            "VINYL CUT SHEET - Fairmaster {}",
+            env!("CARGO_PKG_VERSION")
+        );
         let _ = writeln!(
             t,
             "Format: {} (reference-level side {} min, longest {} min)",
@@ -117,7 +121,17 @@ impl CutSheet {
             let _ = writeln!(
                 t,
                 "  {:>3}  {:<28} {:>10} {:>11} {:>10} {:>7} {:>7} {:>5} {:>6} {:>6} {:>5}",
-                "#", "Song", "Start", "(samples)", "Length", "LUFS", "dBTP", "PLR", "r<300", "HF dB", "HFL"
+                "#",
+                "Song",
+                "Start",
+                "(samples)",
+                "Length",
+                "LUFS",
+                "dBTP",
+                "PLR",
+                "r<300",
+                "HF dB",
+                "RIAA"
             );
             for song in &side.songs {
                 let name: String = song.name.chars().take(28).collect();
@@ -135,8 +149,7 @@ impl CutSheet {
                     song.low_end_correlation
                         .map_or_else(|| "-".into(), |r| signed(r, 2)),
                     number(song.hf_level_dbfs, 1),
-                    song.hf_reduction_db
-                        .map_or_else(|| "-".into(), |r| number(r, 1)),
+                    number(song.sibilance.premaster_peak_db, 1),
                 );
             }
         }
@@ -151,8 +164,9 @@ impl CutSheet {
         let _ = writeln!(
             t,
             "\nStart: m:ss.fff from the side file's first sample (exact sample in brackets). \
-             r<300: stereo correlation below 300 Hz. HF dB: level above 10 kHz (dBFS). HFL: \
-             most the high-frequency limiter reduced (dB). Level allowed: the side's length on \
+             r<300: stereo correlation below 300 Hz. HF dB: level above 10 kHz (dBFS). RIAA: \
+             peak of the RIAA pre-emphasised treble above 5 kHz (dBFS; the high-frequency \
+             limiter's detector). Level allowed: the side's length on \
              the cutting chart (RIAA Standard Reference Level); set at the lathe, the files are \
              not turned down."
         );
@@ -240,8 +254,7 @@ impl CutSheet {
                     song.low_end_correlation
                         .map_or_else(|| "&ndash;".into(), |r| signed(r, 2)),
                     number(song.hf_level_dbfs, 1),
-                    song.hf_reduction_db
-                        .map_or_else(|| "&ndash;".into(), |r| number(r, 1)),
+                    number(song.sibilance.premaster_peak_db, 1),
                 );
             }
             let _ = writeln!(
@@ -249,7 +262,7 @@ impl CutSheet {
                 "<table>\n<thead><tr><th>#</th><th class=\"text\">Song</th><th>Start</th>\
                  <th>Start (samples)</th><th>Length</th><th>Integrated (LUFS)</th>\
                  <th>True peak (dBTP)</th><th>PLR (dB)</th><th>Correlation &lt;300 Hz</th>\
-                 <th>Above 10 kHz (dBFS)</th><th>HF limiter (dB)</th></tr></thead>\n<tbody>\n\
+                 <th>Above 10 kHz (dBFS)</th><th>RIAA treble peak (dBFS)</th></tr></thead>\n<tbody>\n\
                  {rows}</tbody>\n</table>"
             );
             let side_warnings: Vec<&String> = side

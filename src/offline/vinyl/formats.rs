@@ -161,8 +161,12 @@ mod tests {
         assert!((lp.level_allowed_db(22.0).unwrap() + 1.5).abs() < 1e-12);
         assert_eq!(lp.level_allowed_db(28.01), None);
         assert_eq!(lp.maximum_minutes(), 28.0);
-        for (name, reference) in [("12-45", 13.5), ("10-33", 13.0), ("10-45", 10.0), ("7-45", 5.0)]
-        {
+        for (name, reference) in [
+            ("12-45", 13.5),
+            ("10-33", 13.0),
+            ("10-45", 10.0),
+            ("7-45", 5.0),
+        ] {
             let f = RecordFormat::parse(name).unwrap();
             assert_eq!(f.reference_minutes(), reference, "{name}");
             assert_eq!(f.level_allowed_db(reference), Some(0.0), "{name}");

@@ -64,9 +64,10 @@ pub fn parse_sides(spec: &str, song_count: usize) -> Result<Vec<SideAssignment>,
             ));
         }
         let number = |text: &str| -> Result<usize, String> {
-            let n: usize = text.trim().parse().map_err(|_| {
-                format!("--sides: side {letter}: '{text}' is not a song number")
-            })?;
+            let n: usize = text
+                .trim()
+                .parse()
+                .map_err(|_| format!("--sides: side {letter}: '{text}' is not a song number"))?;
             if n == 0 || n > song_count {
                 return Err(format!(
                     "--sides: side {letter}: song {n} does not exist (the album has {song_count} \
@@ -176,8 +177,13 @@ pub fn auto_split(
     format: &RecordFormat,
 ) -> Result<Vec<SideAssignment>, String> {
     let n = lengths.len();
-    let maximum_frames = (format.maximum_minutes() * 60.0 * f64::from(sample_rate)).floor() as usize;
-    if let Some((k, &len)) = lengths.iter().enumerate().find(|(_, &l)| l > maximum_frames) {
+    let maximum_frames =
+        (format.maximum_minutes() * 60.0 * f64::from(sample_rate)).floor() as usize;
+    if let Some((k, &len)) = lengths
+        .iter()
+        .enumerate()
+        .find(|(_, &l)| l > maximum_frames)
+    {
         return Err(format!(
             "song {} is {} long, longer than a whole side of {} can hold ({} min, the cutting \
              chart's longest side)",
@@ -313,7 +319,9 @@ mod tests {
     const RATE: u32 = 1000;
 
     fn minutes(m: &[f64]) -> Vec<usize> {
-        m.iter().map(|m| (m * 60.0 * f64::from(RATE)) as usize).collect()
+        m.iter()
+            .map(|m| (m * 60.0 * f64::from(RATE)) as usize)
+            .collect()
     }
 
     fn ranges(sides: &[SideAssignment]) -> Vec<(char, usize, usize)> {
@@ -405,7 +413,10 @@ mod tests {
         assert!((layout[0].minutes_over_reference - 2.0).abs() < 1e-9);
         assert_eq!(layout[1].level_allowed_db, None);
         let e = check_maximum(&layout, &lp).unwrap_err();
-        assert!(e.contains("side B is 30:00 long, 2:00 over the 28 min"), "{e}");
+        assert!(
+            e.contains("side B is 30:00 long, 2:00 over the 28 min"),
+            "{e}"
+        );
         assert!(!e.contains("side A"), "{e}");
     }
 }
