@@ -546,6 +546,8 @@ mod tests {
             StageId::Eq,
             StageId::Stereo,
             StageId::Multiband,
+            StageId::Elliptical,
+            StageId::HfLimiter,
         ];
         // The preset format: "stage_order" among the params; a stage left out keeps its place.
         let set = ParamSet::from_preset_json(
