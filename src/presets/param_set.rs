@@ -575,7 +575,14 @@ mod tests {
         let values = version_values(set.params());
         assert_eq!(
             values[STAGE_ORDER_KEY],
-            serde_json::json!(["compressor", "eq", "stereo", "multiband"])
+            serde_json::json!([
+                "compressor",
+                "eq",
+                "stereo",
+                "multiband",
+                "elliptical",
+                "hf_limiter"
+            ])
         );
         let mut recalled = ParamSet::plugin_default();
         recalled.apply_values(&values).unwrap();
