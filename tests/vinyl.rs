@@ -10,7 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::loudness::ebur128_span;
-use common::signals::{pink_noise, white_noise};
+use common::signals::pink_noise;
 use fairmaster::offline::audio_io::{write_wav_atomic, OutputFormat};
 use fairmaster::offline::cli::{parse, run_vinyl, Invocation};
 use fairmaster::offline::vinyl::cut_sheet::CutSheet;
@@ -414,12 +414,16 @@ fn a_side_past_its_reference_length_is_warned_and_past_the_chart_refused() {
 fn a_bright_song_late_on_a_side_is_warned_and_early_it_is_not() {
     let dir = scratch_dir("bright");
     let rate = 44_100;
-    let n = rate as usize * 2;
-    let bright = write(
-        &dir,
-        "bright.wav",
-        &stereo(rate, white_noise(n, 7, 0.3), white_noise(n, 8, 0.3)),
-    );
+    // Bright: the dull song with a 12 kHz tone at -20 dBFS, -23 dBFS above 10 kHz (two
+    // channels' mean square), over the -26 dBFS threshold; its RIAA pre-emphasised peak
+    // (+15.3 dB at 12 kHz) stays under the high-frequency limiter's 0 dBFS limit, so the
+    // limiter leaves it bright.
+    let mut bright_audio = dull_song(rate, 2.0);
+    let air = tone(bright_audio.frames(), rate, 12_000.0, 0.1);
+    for channel in &mut bright_audio.channels {
+        channel.iter_mut().zip(&air).for_each(|(x, a)| *x += a);
+    }
+    let bright = write(&dir, "bright.wav", &bright_audio);
     let dull_1 = write(&dir, "dull1.wav", &dull_song(rate, 2.0));
     let dull_2 = write(&dir, "dull2.wav", &dull_song(rate, 2.0));
     let late = vinyl(

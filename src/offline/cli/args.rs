@@ -301,7 +301,7 @@ fn parse_vinyl_plr_floor(text: &str) -> Result<f32, String> {
 }
 
 fn parse_vinyl_mono_below(text: &str) -> Result<f32, String> {
-    parse_number_in(text, "the mono corner in Hz", 20.0, 500.0).map(|v| v as f32)
+    parse_number_in(text, "the mono corner in Hz", 20.0, 300.0).map(|v| v as f32)
 }
 
 impl VinylArgs {

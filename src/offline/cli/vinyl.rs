@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use super::master::{decode_inputs, thread_pool, Song};
 use super::*;
+use crate::dsp::filters::elliptical::EllipticalSettings;
 use crate::offline::album::{self, AlbumMode};
 use crate::offline::analysis::analyse;
 use crate::offline::audio_io::{self, OutputFormat};
@@ -43,10 +44,18 @@ pub fn vinyl_out_dir(o: &Options) -> PathBuf {
     })
 }
 
-/// The chain the premaster runs: the settings with the clipper off, the limiter on at the
-/// job's ceiling (−1 dBTP unless `--ceiling`), dither to 24 bits.
-fn premaster_settings(o: &Options, mut settings: ChainSettings) -> ChainSettings {
+/// The chain the premaster runs: the settings with the clipper off, the elliptical EQ on at
+/// `--mono-below` (default 150 Hz; it replaces the settings' `ell_freq`), the high-frequency
+/// limiter on (its limit, split and release as the settings have them: default 0 dBFS
+/// pre-emphasised above 5 kHz), the limiter on at the job's ceiling (−1 dBTP unless
+/// `--ceiling`), dither to 24 bits.
+fn premaster_settings(o: &Options, v: &VinylOptions, mut settings: ChainSettings) -> ChainSettings {
     settings.clipper.enabled = false;
+    settings.elliptical = EllipticalSettings {
+        enabled: true,
+        crossover_hz: v.mono_below_hz,
+    };
+    settings.hf_limiter.enabled = true;
     settings.limiter.enabled = true;
     if o.ceiling_dbtp.is_none() {
         settings.limiter.ceiling_db = DEFAULT_CEILING_DBTP;
@@ -79,7 +88,7 @@ pub fn run_vinyl(o: &Options) -> Result<CutSheet, OfflineError> {
         ));
     }
     let params = build_settings(o)?;
-    let settings = premaster_settings(o, params.chain_settings());
+    let settings = premaster_settings(o, v, params.chain_settings());
     let ab = params.ab_settings();
 
     // 1. Decode, one rate for the whole record.
@@ -240,15 +249,27 @@ fn premaster_song(
             path: Some(PathBuf::from(&song.name)),
             ..e
         })?;
+    let found_settings = found.settings;
     let mut audio = found.rendered.audio;
     if audio.channels.len() == 1 {
         let mono = audio.channels[0].clone();
         audio.channels.push(mono);
     }
     let figures = analyse(&audio);
+    // What the high-frequency limiter took: the found render again without it.
+    let split_hz = settings.hf_limiter.split_hz;
+    let premaster_peak_db = checks::pre_emphasised_peak_db(&audio, split_hz);
+    let hf_limiter_reduction_db = settings.hf_limiter.enabled.then(|| {
+        let mut without = found_settings;
+        without.hf_limiter.enabled = false;
+        let open = render::render(&song.input, &without, ab, &mut |_| {}).audio;
+        (checks::pre_emphasised_peak_db(&open, split_hz) - premaster_peak_db).max(0.0)
+    });
     let sibilance = Sibilance {
-        premaster_peak_db: checks::pre_emphasised_peak_db(&audio),
-        hf_limiter_reduction_db: None,
+        split_hz,
+        limit_db: settings.hf_limiter.limit_db,
+        premaster_peak_db,
+        hf_limiter_reduction_db,
     };
     Ok(Premastered {
         input_plr_db,
@@ -294,6 +315,17 @@ fn processing_lines(o: &Options, v: &VinylOptions, settings: &ChainSettings) -> 
             } else {
                 ""
             }
+        ),
+        format!(
+            "elliptical EQ: the side high-passed at {:.0} Hz (the low end mono below it)",
+            settings.elliptical.crossover_hz
+        ),
+        format!(
+            "high-frequency limiter: the RIAA pre-emphasised band above {:.1} kHz held at {:.1} \
+             dBFS (release {:.0} ms)",
+            settings.hf_limiter.split_hz / 1000.0,
+            settings.hf_limiter.limit_db,
+            settings.hf_limiter.release_ms
         ),
         "24-bit with the chain's dither; the mix's sample rate, no resampling".into(),
     ]

@@ -57,12 +57,6 @@ pub const HF_BAND_HZ: f64 = 10_000.0;
 pub const HF_WARNING_DBFS: f64 = -26.0;
 /// A song is late on a side when its middle lies past this share of the side's time.
 pub const LATE_FRACTION: f64 = 2.0 / 3.0;
-/// The high band of the sibilance measure starts here (Hz): the high-frequency limiter's
-/// default split.
-pub const SIBILANCE_SPLIT_HZ: f32 = crate::dsp::dynamics::hf_limiter::SPLIT_HZ.default;
-/// The pre-emphasised high-band limit the sibilance is measured against (dBFS): the
-/// high-frequency limiter's default (its module says why).
-pub const SIBILANCE_LIMIT_DB: f32 = crate::dsp::dynamics::hf_limiter::LIMIT_DB.default;
 /// The high-frequency limiter taking more than this off the pre-emphasised treble's peaks is a
 /// sibilant song (dB): where a de-esser starts to be heard.
 pub const SIBILANCE_WARNING_DB: f32 = 3.0;
@@ -183,6 +177,10 @@ pub fn high_frequency_level_dbfs(audio: &Audio) -> f64 {
 /// The sibilance of one song (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Sibilance {
+    /// The high-frequency limiter's split and limit (its settings in the chain): the band
+    /// and the bound of the measure.
+    pub split_hz: f32,
+    pub limit_db: f32,
     /// The premaster's pre-emphasised high-band peak, dBFS.
     pub premaster_peak_db: f32,
     /// How much the high-frequency limiter took off that peak (dB): the same render without
@@ -190,28 +188,30 @@ pub struct Sibilance {
     pub hf_limiter_reduction_db: Option<f32>,
 }
 
-/// The pre-emphasised high-band peak of `audio` (see [`pre_emphasised_hf_peak_db`]), dBFS.
-pub fn pre_emphasised_peak_db(audio: &Audio) -> f32 {
+/// The pre-emphasised peak of `audio`'s band above `split_hz` (see
+/// [`pre_emphasised_hf_peak_db`]), dBFS.
+pub fn pre_emphasised_peak_db(audio: &Audio, split_hz: f32) -> f32 {
     let (l, r) = audio.left_right();
-    pre_emphasised_hf_peak_db(l, r, audio.sample_rate as f32, SIBILANCE_SPLIT_HZ)
+    pre_emphasised_hf_peak_db(l, r, audio.sample_rate as f32, split_hz)
 }
 
 impl Sibilance {
     /// The warning's reason, if the song is sibilant (see the module docs).
     pub fn problem(&self) -> Option<String> {
-        let over = self.premaster_peak_db - SIBILANCE_LIMIT_DB;
-        let band = SIBILANCE_SPLIT_HZ / 1000.0;
+        let over = self.premaster_peak_db - self.limit_db;
+        let band = self.split_hz / 1000.0;
+        let limit = self.limit_db;
         match self.hf_limiter_reduction_db {
             _ if over > SIBILANCE_TOLERANCE_DB => Some(format!(
                 "sibilant: the premaster's RIAA pre-emphasised treble (above {band:.0} kHz) \
-                 peaks {over:.1} dB over the {SIBILANCE_LIMIT_DB:.0} dBFS limit; the lathe's \
+                 peaks {over:.1} dB over the {limit:.1} dBFS limit; the lathe's \
                  limiter would have to take it: de-ess the mix or switch the high-frequency \
                  limiter on"
             )),
             Some(reduction) if reduction > SIBILANCE_WARNING_DB => Some(format!(
                 "sibilant: the high-frequency limiter took {reduction:.1} dB off the RIAA \
                  pre-emphasised treble (above {band:.0} kHz) to keep it at the \
-                 {SIBILANCE_LIMIT_DB:.0} dBFS limit: listen for dulled sibilants and cymbals"
+                 {limit:.1} dBFS limit: listen for dulled sibilants and cymbals"
             )),
             _ => None,
         }
