@@ -202,11 +202,18 @@ impl Sibilance {
         let band = self.split_hz / 1000.0;
         let limit = self.limit_db;
         match self.hf_limiter_reduction_db {
-            _ if over > SIBILANCE_TOLERANCE_DB => Some(format!(
+            None if over > SIBILANCE_TOLERANCE_DB => Some(format!(
                 "sibilant: the premaster's RIAA pre-emphasised treble (above {band:.0} kHz) \
                  peaks {over:.1} dB over the {limit:.1} dBFS limit; the lathe's \
                  limiter would have to take it: de-ess the mix or switch the high-frequency \
                  limiter on"
+            )),
+            Some(_) if over > SIBILANCE_TOLERANCE_DB => Some(format!(
+                "sibilant: the premaster's RIAA pre-emphasised treble (above {band:.0} kHz) \
+                 peaks {over:.1} dB over the {limit:.1} dBFS limit although the \
+                 high-frequency limiter is on (the stages after it, the loudness limiter's \
+                 drive, lift it back); the lathe's limiter would have to take it: lower \
+                 hfl_limit (--set) or the target"
             )),
             Some(reduction) if reduction > SIBILANCE_WARNING_DB => Some(format!(
                 "sibilant: the high-frequency limiter took {reduction:.1} dB off the RIAA \

@@ -260,9 +260,8 @@ impl CutSheet {
             let _ = writeln!(
                 h,
                 "<table>\n<thead><tr><th>#</th><th class=\"text\">Song</th><th>Start</th>\
-                 <th>Start (samples)</th><th>Length</th><th>Integrated (LUFS)</th>\
-                 <th>True peak (dBTP)</th><th>PLR (dB)</th><th>Correlation &lt;300 Hz</th>\
-                 <th>Above 10 kHz (dBFS)</th><th>RIAA treble peak (dBFS)</th></tr></thead>\n<tbody>\n\
+                 <th>Sample</th><th>Length</th><th>LUFS</th><th>dBTP</th><th>PLR</th>\
+                 <th>r &lt;300 Hz</th><th>&gt;10 kHz</th><th>RIAA peak</th></tr></thead>\n<tbody>\n\
                  {rows}</tbody>\n</table>"
             );
             let side_warnings: Vec<&String> = side
@@ -281,8 +280,11 @@ impl CutSheet {
         }
         let _ = writeln!(
             h,
-            "<p class=\"muted small\" style=\"margin-top:28px\">Start times from the side \
-             file's first sample. The level allowed is the side's length read on the cutting \
+            "<p class=\"muted small\" style=\"margin-top:28px\">Start: from the side file's \
+             first sample (Sample: its index). LUFS: integrated loudness; dBTP: true peak; r \
+             &lt;300 Hz: stereo correlation below 300 Hz; &gt;10 kHz: level above 10 kHz (dBFS, \
+             \"late\": the song's middle in the side's last third); RIAA peak: the RIAA \
+             pre-emphasised treble's peak above the high-frequency limiter's split (dBFS). The level allowed is the side's length read on the cutting \
              chart; it is set at the lathe: the files are not turned down. Loudness per ITU-R \
              BS.1770-4; PLR = true peak &minus; integrated loudness. This page is \
              self-contained.</p>\n</main>\n</body>\n</html>"
