@@ -283,7 +283,7 @@ fn premaster_song(
 
 /// A side's file: its songs at their start frames, silence between.
 fn assemble_side(side: &SideLayout, songs: &[Premastered], gap_frames: usize, rate: u32) -> Audio {
-    let mut channels = vec![Vec::with_capacity(side.frames); 2];
+    let mut channels: Vec<Vec<f32>> = (0..2).map(|_| Vec::with_capacity(side.frames)).collect();
     for (k, placed) in side.songs.iter().enumerate() {
         for (c, channel) in channels.iter_mut().enumerate() {
             if k > 0 {

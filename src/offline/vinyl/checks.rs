@@ -121,7 +121,10 @@ impl LowEndPhase {
         let n = l.len().max(1) as f64;
         let whole = sums(&l, &r);
         let mean_square = (whole.1 + whole.2) / (2.0 * n);
-        if !(10.0 * mean_square.log10() > SILENT_LOW_BAND_DBFS) {
+        // (Written so a NaN level counts as silent too.)
+        if (10.0 * mean_square.log10()).partial_cmp(&SILENT_LOW_BAND_DBFS)
+            != Some(std::cmp::Ordering::Greater)
+        {
             return Self {
                 correlation: None,
                 worst_window: None,
