@@ -67,7 +67,7 @@ pub fn riaa_recording_gain_db(freq_hz: f64) -> f64 {
 /// `L(x) = slope·x + offset` (positive on `[−1, 1]`) written as `g²(1 + q² − 2qx)` with
 /// `|q| < 1`; returns `(g, q)`. `None` when `L` is not such a square (it changes sign).
 fn factor_linear(slope: f64, offset: f64) -> Option<(f64, f64)> {
-    if !(offset > 0.0) || slope.abs() >= offset {
+    if offset.is_nan() || offset <= 0.0 || slope.abs() >= offset {
         return None;
     }
     // q/(1 + q²) = −slope/(2·offset) =: h, |h| < 1/2; the root of h q² − q + h with |q| < 1.
