@@ -128,7 +128,7 @@ fn best_lag(hay: &[f32], needle: &[f32], from: usize, to: usize) -> usize {
         .unwrap()
 }
 
-fn warnings_matching<'a>(sheet: &'a CutSheet, needle: &str) -> Vec<String> {
+fn warnings_matching(sheet: &CutSheet, needle: &str) -> Vec<String> {
     sheet
         .warnings()
         .into_iter()
