@@ -1,5 +1,5 @@
 //! The command line, on `clap`: the subcommands (`master`, the default, `listen`, `analyze`,
-//! `pack`), their options and values, parsed into [`Options`], the plain job description the
+//! `pack`, `vinyl`), their options and values, parsed into [`Options`], the plain job description the
 //! jobs run, and the checks across options.
 //!
 //! The default subcommand: when the first argument names no subcommand (nor `-h`, `--help`,

@@ -4,7 +4,7 @@
 //!
 //! One job per file:
 //! * `args`: the command line on `clap` (subcommands `master`, the default, `listen`,
-//!   `analyze`, `pack`; see [`parse`] for the default subcommand's rules), parsed into
+//!   `analyze`, `pack`, `vinyl`; see [`parse`] for the default subcommand's rules), parsed into
 //!   [`Options`], the plain job description the jobs below take.
 //! * `master`: the mastering job ([`run`]), which also writes the listening pack (`pack`,
 //!   `--pack`).
