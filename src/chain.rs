@@ -25,6 +25,7 @@ use crate::shared_state::MasterTapProducer;
 use crate::stages::audition::{AuditionSettings, StageAudition, StageReport};
 use crate::stages::clipper::ClipperStage;
 use crate::stages::eq::EqStage;
+use crate::stages::hf_limiter::HfLimiterStage;
 use crate::stages::limiter::LimiterStage;
 use crate::stages::multiband::MultibandStage;
 use crate::stages::saturation::SaturationStage;
@@ -225,6 +226,7 @@ impl Chain {
     pub fn latency_samples(&self) -> u32 {
         EqStage::latency_for(&self.structure, self.sample_rate)
             + self.stages.multiband.latency_samples()
+            + self.stages.hf_limiter.latency_samples()
             + self.stages.saturation.latency_samples()
             + self.stages.clipper.latency_samples()
             + self.stages.limiter.latency_samples()
@@ -237,6 +239,7 @@ impl Chain {
         let structure = Structure::of(settings);
         EqStage::latency_for(&structure, sample_rate)
             + MultibandStage::latency_for(&structure, sample_rate)
+            + HfLimiterStage::latency_for(&structure, sample_rate)
             + SaturationStage::latency_for(&structure, sample_rate)
             + ClipperStage::latency_for(&structure, sample_rate)
             + LimiterStage::latency_for(&structure, sample_rate)
@@ -253,11 +256,13 @@ impl Chain {
             clipper_oversampling: MAX_FACTOR,
             multiband_lookahead_ms: crate::dsp::dynamics::multiband::LOOKAHEAD_MS.max,
             multiband_linear_phase: true,
+            hf_limiter_on: true,
             lookahead_ms: LOOKAHEAD_MS.max,
             order: StageOrder::default(),
         };
         EqStage::latency_for(&longest, sample_rate)
             + MultibandStage::latency_for(&longest, sample_rate)
+            + HfLimiterStage::latency_for(&longest, sample_rate)
             + SaturationStage::latency_for(&longest, sample_rate)
             + ClipperStage::latency_for(&longest, sample_rate)
             + LimiterStage::latency_for(&longest, sample_rate)

@@ -40,7 +40,9 @@ fn dragging_a_stage_onto_another_reorders_the_chain_and_marks_the_session_dirty(
             StageId::Stereo,
             StageId::Eq,
             StageId::Compressor,
-            StageId::Multiband
+            StageId::Multiband,
+            StageId::Elliptical,
+            StageId::HfLimiter
         ]
     );
     assert!(host.take_dirty_marks() >= 1, "a reorder marks the session");
@@ -52,7 +54,7 @@ fn dragging_a_stage_onto_another_reorders_the_chain_and_marks_the_session_dirty(
     let fields = nice_plug::prelude::Params::serialize_fields(params.as_ref());
     assert_eq!(
         fields["stage_order"],
-        r#"["stereo","eq","compressor","multiband"]"#
+        r#"["stereo","eq","compressor","multiband","elliptical","hf_limiter"]"#
     );
 }
 
@@ -75,7 +77,9 @@ fn a_stage_moves_with_its_menu_folds_and_switches_through_its_parameter() {
             StageId::Compressor,
             StageId::Eq,
             StageId::Stereo,
-            StageId::Multiband
+            StageId::Multiband,
+            StageId::Elliptical,
+            StageId::HfLimiter
         ]
     );
     assert!(host.take_dirty_marks() >= 1);

@@ -82,6 +82,8 @@ const GUARDED: &[&str] = &[
     "lim_lookahead",
     "clip_on",
     "clip_oversampling",
+    // The vinyl HF limiter: on/off changes the latency.
+    "hfl_on",
     "sat_on",
     "sat_oversampling",
     "mb_on",
@@ -125,6 +127,8 @@ const LATENCY_CHANGERS: &[&str] = &[
     "lim_lookahead",
     "clip_on",
     "clip_oversampling",
+    // The vinyl HF limiter: on/off changes the latency.
+    "hfl_on",
     "sat_on",
     "sat_oversampling",
     "mb_on",

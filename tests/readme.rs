@@ -3,8 +3,8 @@
 //! those must be the ranges the DSP modules declare (`dsp::util::range::Range`, the one source
 //! for `params.rs`, the sanitisers and the editor).
 
-use fairmaster::dsp::dynamics::{compressor, limiter, multiband};
-use fairmaster::dsp::filters::eq;
+use fairmaster::dsp::dynamics::{compressor, hf_limiter, limiter, multiband};
+use fairmaster::dsp::filters::{elliptical, eq};
 use fairmaster::dsp::shaping::{clipper, saturation};
 use fairmaster::dsp::stereo;
 use fairmaster::dsp::util::gain;
@@ -81,6 +81,10 @@ fn every_float_parameter_has_the_range_and_default_its_dsp_module_declares() {
         ("sat_split2".into(), saturation::SPLIT_HZ[1]),
         ("sat_split3".into(), saturation::SPLIT_HZ[2]),
         ("sat_split4".into(), saturation::SPLIT_HZ[3]),
+        ("ell_freq".into(), elliptical::CROSSOVER_HZ),
+        ("hfl_limit".into(), hf_limiter::LIMIT_DB),
+        ("hfl_split".into(), hf_limiter::SPLIT_HZ),
+        ("hfl_release".into(), hf_limiter::RELEASE_MS),
         ("clip_drive".into(), clipper::DRIVE_DB),
         ("clip_ceiling".into(), clipper::CEILING_DB),
         ("lim_drive".into(), limiter::DRIVE_DB),

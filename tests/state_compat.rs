@@ -110,6 +110,14 @@ const ADDED_AFTER_V0_1_0: &[&str] = &[
     "snapshot_match",
     // Limiter characters (issue 27): Transparent is the limiter 0.1.0 had, bit for bit.
     "lim_character",
+    // The vinyl stages (issue 29): off by default, the elliptical EQ passes bit-exact and the
+    // HF limiter is out of the path.
+    "ell_on",
+    "ell_freq",
+    "hfl_on",
+    "hfl_limit",
+    "hfl_split",
+    "hfl_release",
     // The clipper and the saturation (issue 27): off by default, out of the path.
     "clip_on",
     "clip_drive",

@@ -25,6 +25,20 @@ fn main() -> ExitCode {
         ExitCode::FAILURE
     };
     match options.job() {
+        Job::Vinyl => match cli::run_vinyl(&options) {
+            Ok(sheet) => {
+                if options.json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&sheet).unwrap_or_default()
+                    );
+                } else {
+                    print!("{}", sheet.to_text());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => failed(e),
+        },
         Job::Listen => match cli::run_listen(&options) {
             Ok(report) => {
                 if options.json {

@@ -18,6 +18,8 @@ pub struct StageStrip {
     folded: Vec<StageId>,
     /// Each card's width as drawn last frame, for the row breaks.
     widths: Vec<(StageId, f32)>,
+    /// Each chip's width as drawn last frame, for the strip's row breaks.
+    chip_widths: Vec<(StageId, f32)>,
 }
 
 impl StageStrip {
@@ -26,6 +28,20 @@ impl StageStrip {
             .iter()
             .find(|(s, _)| *s == stage)
             .map_or(160.0, |&(_, w)| w)
+    }
+
+    fn chip_width(&self, stage: StageId) -> f32 {
+        self.chip_widths
+            .iter()
+            .find(|(s, _)| *s == stage)
+            .map_or(120.0, |&(_, w)| w)
+    }
+
+    fn remember_chip_width(&mut self, stage: StageId, width: f32) {
+        match self.chip_widths.iter_mut().find(|(s, _)| *s == stage) {
+            Some(entry) => entry.1 = width,
+            None => self.chip_widths.push((stage, width)),
+        }
     }
 
     fn remember_width(&mut self, stage: StageId, width: f32) {
@@ -59,17 +75,40 @@ impl StageStrip {
     ) -> Option<StageOrder> {
         let order = params.stage_order.get();
         let mut moved = None;
-        let wrapped = egui::Layout::left_to_right(egui::Align::Min).with_main_wrap(true);
-        ui.allocate_ui_with_layout(egui::vec2(width, 0.0), wrapped, |ui| {
-            for (i, stage) in order.signal_order().enumerate() {
-                if i > 0 {
-                    arrow(ui);
-                }
-                if let Some(new) = self.chip(ui, ctl, params, &order, stage) {
-                    moved = Some(new);
-                }
+        // Rows of chips, a new row where the next chip (its width measured last frame) would
+        // not fit: egui's wrapping layout would squeeze or clip a chip at the edge instead.
+        let spacing = ui.spacing().item_spacing.x;
+        let mut chip_rows: Vec<Vec<StageId>> = vec![Vec::new()];
+        let mut x = 0.0;
+        for (i, stage) in order.signal_order().enumerate() {
+            let arrow_width = if i > 0 { ARROW_WIDTH + spacing } else { 0.0 };
+            let w = arrow_width + self.chip_width(stage);
+            if x > 0.0 && x + w > width {
+                chip_rows.push(Vec::new());
+                x = 0.0;
             }
-        });
+            if let Some(row) = chip_rows.last_mut() {
+                row.push(stage);
+            }
+            x += w + spacing;
+        }
+        let mut first = true;
+        for row in chip_rows.iter().filter(|row| !row.is_empty()) {
+            ui.horizontal(|ui| {
+                for &stage in row {
+                    if !first {
+                        arrow(ui);
+                    }
+                    first = false;
+                    let start = ui.cursor().min.x;
+                    if let Some(new) = self.chip(ui, ctl, params, &order, stage) {
+                        moved = Some(new);
+                    }
+                    let drawn = ui.min_rect().max.x - start;
+                    self.remember_chip_width(stage, drawn);
+                }
+            });
+        }
         ui.add_space(4.0);
         // Rows of cards in chain order, a new row where the next card (its width measured
         // last frame) would not fit: egui's wrapping layout squeezes a frame instead.
@@ -261,8 +300,11 @@ fn audition_buttons(
     }
 }
 
+/// Width of the arrow between two chips.
+const ARROW_WIDTH: f32 = 10.0;
+
 fn arrow(ui: &mut Ui) {
-    let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 24.0), Sense::hover());
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(ARROW_WIDTH, 24.0), Sense::hover());
     ui.painter().text(
         rect.center(),
         Align2::CENTER_CENTER,

@@ -19,6 +19,7 @@
 //! * [`pack`]: the listening pack (matched excerpts, blind file), [`pack_contents`] what it holds,
 //!   [`html_report`] its `report.html`.
 //! * [`listen`]: `--listen`: what the plugin plays with master, original or reference selected.
+//! * [`vinyl`]: the vinyl premaster's sides, formats, checks and cut sheet (`vinyl` job).
 //! * [`cli`]: command-line parsing and the whole job (`run`), used by the binary and the tests.
 
 pub mod album;
@@ -34,6 +35,7 @@ pub mod pack;
 pub mod pack_contents;
 pub mod render;
 pub mod report;
+pub mod vinyl;
 
 /// An error of the offline application: the shared file error (a reason, and the file when
 /// there is one). Never a panic: every bad input ends here and the binary prints it and exits

@@ -287,8 +287,9 @@ pub fn render_to_target(
     Ok(chosen)
 }
 
-/// One target search with `settings` (see the module docs).
-fn search_target(
+/// One target search with `settings` (see the module docs), without the clipper's assist: for
+/// jobs whose master must not be clipped (the vinyl premaster), which call it directly.
+pub fn search_target(
     input: &Audio,
     settings: &ChainSettings,
     ab: &AbSettings,

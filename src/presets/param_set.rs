@@ -546,6 +546,8 @@ mod tests {
             StageId::Eq,
             StageId::Stereo,
             StageId::Multiband,
+            StageId::Elliptical,
+            StageId::HfLimiter,
         ];
         // The preset format: "stage_order" among the params; a stage left out keeps its place.
         let set = ParamSet::from_preset_json(
@@ -573,7 +575,14 @@ mod tests {
         let values = version_values(set.params());
         assert_eq!(
             values[STAGE_ORDER_KEY],
-            serde_json::json!(["compressor", "eq", "stereo", "multiband"])
+            serde_json::json!([
+                "compressor",
+                "eq",
+                "stereo",
+                "multiband",
+                "elliptical",
+                "hf_limiter"
+            ])
         );
         let mut recalled = ParamSet::plugin_default();
         recalled.apply_values(&values).unwrap();

@@ -30,8 +30,10 @@ use nice_plug::prelude::*;
 
 use crate::dsp::dither::DitherSettings;
 use crate::dsp::dynamics::compressor::CompressorSettings;
+use crate::dsp::dynamics::hf_limiter::HfLimiterSettings;
 use crate::dsp::dynamics::limiter::LimiterSettings;
 use crate::dsp::dynamics::multiband::MultibandSettings;
+use crate::dsp::filters::elliptical::EllipticalSettings;
 use crate::dsp::filters::eq::EqSettings;
 use crate::dsp::filters::match_curve::MatchCurve;
 use crate::dsp::shaping::clipper::ClipperSettings;
@@ -44,7 +46,9 @@ pub mod audition;
 pub mod clipper;
 pub mod compressor;
 pub mod dither;
+pub mod elliptical;
 pub mod eq;
+pub mod hf_limiter;
 pub mod input_gain;
 pub mod limiter;
 pub mod multiband;
@@ -70,6 +74,10 @@ pub struct ChainSettings {
     pub stereo_enabled: bool,
     pub stereo: StereoSettings,
     pub multiband: MultibandSettings,
+    /// The vinyl elliptical EQ (side high-pass); off by default.
+    pub elliptical: EllipticalSettings,
+    /// The vinyl high-frequency limiter; off by default.
+    pub hf_limiter: HfLimiterSettings,
     pub saturation: SaturationSettings,
     pub clipper: ClipperSettings,
     pub limiter: LimiterSettings,
@@ -96,6 +104,8 @@ impl Default for ChainSettings {
             stereo_enabled: false,
             stereo: StereoSettings::default(),
             multiband: MultibandSettings::default(),
+            elliptical: EllipticalSettings::default(),
+            hf_limiter: HfLimiterSettings::default(),
             saturation: SaturationSettings::default(),
             clipper: ClipperSettings::default(),
             limiter: LimiterSettings::default(),
@@ -119,6 +129,8 @@ pub struct Structure {
     pub multiband_lookahead_ms: f32,
     /// The multiband dynamics' linear-phase crossover while it is on (its latency).
     pub multiband_linear_phase: bool,
+    /// The high-frequency limiter is in the path (its band split and lookahead: latency).
+    pub hf_limiter_on: bool,
     pub lookahead_ms: f32,
     pub order: StageOrder,
 }
@@ -141,6 +153,7 @@ impl Structure {
                 &s.multiband,
             ),
             multiband_linear_phase: s.multiband.enabled && s.multiband.linear_phase,
+            hf_limiter_on: s.hf_limiter.enabled,
             lookahead_ms: s.limiter.lookahead_ms,
             order: s.order,
         }
@@ -311,6 +324,10 @@ stage_list! {
     Stereo "stereo" "Stereo" Movable => stereo: stereo::{StereoStage, StereoParams};
     #[nested(group = "Multiband")]
     Multiband "multiband" "Multiband" Movable => multiband: multiband::{MultibandStage, MultibandParams};
+    #[nested(group = "Elliptical EQ")]
+    Elliptical "elliptical" "Elliptical" Movable => elliptical: elliptical::{EllipticalStage, EllipticalParams};
+    #[nested(group = "HF Limiter")]
+    HfLimiter "hf_limiter" "HF Limiter" Movable => hf_limiter: hf_limiter::{HfLimiterStage, HfLimiterParams};
     #[nested(group = "Saturation")]
     Saturation "saturation" "Saturation" Last => saturation: saturation::{SaturationStage, SaturationParams};
     #[nested(group = "Clipper")]

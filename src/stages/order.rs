@@ -182,7 +182,9 @@ mod tests {
                 StageId::Eq,
                 StageId::Compressor,
                 StageId::Stereo,
-                StageId::Multiband
+                StageId::Multiband,
+                StageId::Elliptical,
+                StageId::HfLimiter
             ]
         );
     }
@@ -200,7 +202,9 @@ mod tests {
                 StageId::Stereo,
                 StageId::Eq,
                 StageId::Compressor,
-                StageId::Multiband
+                StageId::Multiband,
+                StageId::Elliptical,
+                StageId::HfLimiter
             ]
         );
         assert_eq!(StageOrder::from_keys::<&str>(&[]), StageOrder::default());
@@ -233,7 +237,9 @@ mod tests {
                 StageId::Stereo,
                 StageId::Eq,
                 StageId::Compressor,
-                StageId::Multiband
+                StageId::Multiband,
+                StageId::Elliptical,
+                StageId::HfLimiter
             ]
         );
         assert_eq!(
@@ -242,10 +248,19 @@ mod tests {
                 StageId::Compressor,
                 StageId::Stereo,
                 StageId::Eq,
-                StageId::Multiband
+                StageId::Multiband,
+                StageId::Elliptical,
+                StageId::HfLimiter
             ]
         );
-        assert_eq!(o.moved(StageId::Eq, 99), o.moved(StageId::Eq, 3));
+        assert_eq!(o.moved(StageId::Eq, 99), o.moved(StageId::Eq, 5));
+        // A saved order from before the vinyl stages (issue 29) gets them in their default
+        // place: after the four it names, elliptical EQ then HF limiter.
+        let old = StageOrder::from_keys(&["stereo", "eq", "compressor", "multiband"]);
+        assert_eq!(
+            &old.as_slice()[4..],
+            [StageId::Elliptical, StageId::HfLimiter]
+        );
         // A fixed stage cannot be moved in.
         assert_eq!(o.moved(StageId::Limiter, 0), o);
     }

@@ -2,5 +2,6 @@
 //! true-peak limiter.
 
 pub mod compressor;
+pub mod hf_limiter;
 pub mod limiter;
 pub mod multiband;

@@ -3,6 +3,7 @@
 //! linear-phase mode (FIR design, partitioned convolution, the designer thread).
 
 pub mod crossover;
+pub mod elliptical;
 pub mod eq;
 pub mod eq_design;
 pub mod fir_crossover;
@@ -12,4 +13,5 @@ pub mod linear_phase_designer;
 pub mod match_curve;
 pub mod oversampler;
 pub mod partitioned_convolver;
+pub mod riaa;
 pub mod svf;

@@ -1,5 +1,5 @@
 //! The command line, on `clap`: the subcommands (`master`, the default, `listen`, `analyze`,
-//! `pack`), their options and values, parsed into [`Options`], the plain job description the
+//! `pack`, `vinyl`), their options and values, parsed into [`Options`], the plain job description the
 //! jobs run, and the checks across options.
 //!
 //! The default subcommand: when the first argument names no subcommand (nor `-h`, `--help`,
@@ -31,6 +31,7 @@ pub const SUBCOMMANDS: &[&str] = &[
     "analyze",
     "pack",
     "disc",
+    "vinyl",
     "completions",
     "help",
 ];
@@ -128,6 +129,20 @@ enum JobCommand {
         max_term_width = 100
     )]
     Disc(DiscArgs),
+    /// Master an album for vinyl: one 24-bit WAV per side and a cut sheet.
+    #[command(
+        long_about = "Master INPUTs (the album in running order) as a vinyl premaster for \
+                      FORMAT: split into sides as --sides gives or automatically by length, the \
+                      chain without its clipper, the limiter at -1 dBTP under a PLR floor, one \
+                      24-bit WAV per side at the mix's rate with --gap seconds of silence \
+                      between songs, and cut-sheet.html / cut-sheet.txt: per side the songs, \
+                      start times, levels and the level the side's length allows on the \
+                      cutting chart, with warnings (low-end phase, side length, bright songs \
+                      late on a side, loudness). Written into --out-dir (default vinyl/ beside \
+                      the first input).",
+        max_term_width = 100
+    )]
+    Vinyl(VinylArgs),
     /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
     #[command(
         long_about = "Print the shell completion script for SHELL on stdout, e.g. \
@@ -239,6 +254,108 @@ struct PackArgs {
     dir: PathBuf,
     #[command(flatten)]
     master: MasterArgs,
+}
+
+/// `vinyl --format F INPUT...`.
+#[derive(Args, Debug)]
+struct VinylArgs {
+    /// The album's songs in running order (WAV, FLAC, AIFF), all at one sample rate.
+    #[arg(value_name = "INPUT", required = true)]
+    inputs: Vec<PathBuf>,
+    /// The record: 12-33, 12-45, 10-33, 10-45 or 7-45 (diameter in inches - rpm).
+    #[arg(long, value_name = "FORMAT", value_parser = crate::offline::vinyl::formats::RecordFormat::parse)]
+    format: crate::offline::vinyl::formats::RecordFormat,
+    /// The sides, e.g. "A:1-4 B:5-8" (songs numbered from 1, every song once, in running
+    /// order); default: split by length (the fewest whole discs, then balanced sides).
+    #[arg(long, value_name = "SPEC")]
+    sides: Option<String>,
+    /// Silence between songs in a side's file, seconds (default 2).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_vinyl_gap)]
+    gap: Option<f64>,
+    /// The album's loudness target in LUFS, the loudest song there (default -14), as far as
+    /// the PLR floor allows.
+    #[arg(long, value_name = "LUFS", allow_hyphen_values = true, value_parser = parse_vinyl_target)]
+    target: Option<f64>,
+    /// The lowest PLR (true peak - integrated loudness, dB) a song may have (default 12).
+    #[arg(long, value_name = "DB", value_parser = parse_vinyl_plr_floor)]
+    plr_floor: Option<f32>,
+    /// The elliptical EQ's corner: the low end is mono below it, Hz (default 150).
+    #[arg(long, value_name = "HZ", value_parser = parse_vinyl_mono_below)]
+    mono_below: Option<f32>,
+    #[command(flatten)]
+    settings: SettingsArgs,
+    /// Songs mastered at once (default: every core).
+    #[arg(short, long, value_name = "N", value_parser = parse_jobs)]
+    jobs: Option<usize>,
+    /// The folder of the side files and cut sheets (created when missing; default vinyl/
+    /// beside the first input).
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// Overwrite existing side files and cut sheets.
+    #[arg(long)]
+    force: bool,
+    /// Print the cut sheet as JSON on stdout instead of its text.
+    #[arg(long)]
+    json: bool,
+    /// Accepted for symmetry with the other jobs (no progress bar is drawn).
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+fn parse_number_in(text: &str, what: &str, min: f64, max: f64) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number ({what})"))?;
+    if !(min..=max).contains(&value) {
+        return Err(format!("{what} must be within {min} to {max}, not {text}"));
+    }
+    Ok(value)
+}
+
+fn parse_vinyl_gap(text: &str) -> Result<f64, String> {
+    parse_number_in(text, "seconds of silence between songs", 0.0, 600.0)
+}
+
+fn parse_vinyl_target(text: &str) -> Result<f64, String> {
+    parse_number_in(text, "a loudness target in LUFS", -40.0, -6.0)
+}
+
+fn parse_vinyl_plr_floor(text: &str) -> Result<f32, String> {
+    parse_number_in(text, "a PLR floor in dB", 3.0, 30.0).map(|v| v as f32)
+}
+
+fn parse_vinyl_mono_below(text: &str) -> Result<f32, String> {
+    parse_number_in(text, "the mono corner in Hz", 20.0, 300.0).map(|v| v as f32)
+}
+
+impl VinylArgs {
+    fn options(self) -> Result<Options, String> {
+        let mut vinyl = crate::offline::vinyl::VinylOptions::new(self.format);
+        vinyl.sides = self.sides;
+        vinyl.gap_seconds = self.gap.unwrap_or(vinyl.gap_seconds);
+        vinyl.target_lufs = self.target.unwrap_or(vinyl.target_lufs);
+        vinyl.plr_floor_db = self.plr_floor.unwrap_or(vinyl.plr_floor_db);
+        vinyl.mono_below_hz = self.mono_below.unwrap_or(vinyl.mono_below_hz);
+        let mut o = Options {
+            inputs: self.inputs,
+            jobs: self.jobs,
+            out_dir: self.out_dir,
+            force: self.force,
+            json: self.json,
+            quiet: self.quiet,
+            vinyl: Some(vinyl),
+            ..Options::default()
+        };
+        self.settings.apply(&mut o);
+        if o.preset.is_some() && o.state.is_some() {
+            return Err("--preset and --state are alternatives; give one".into());
+        }
+        if o.snapshot.is_some() && o.state.is_none() {
+            return Err("--snapshot picks a snapshot of a plugin state: give --state FILE".into());
+        }
+        Ok(o)
+    }
 }
 
 #[derive(Args, Debug)]
@@ -618,6 +735,8 @@ pub struct Options {
     pub ddp: Option<PathBuf>,
     /// The `analyze` job: measure and report, render and write nothing.
     pub analyze: bool,
+    /// The `vinyl` job: its format, sides and premaster options.
+    pub vinyl: Option<crate::offline::vinyl::VinylOptions>,
 }
 
 impl Default for Options {
@@ -662,6 +781,7 @@ impl Default for Options {
             disc: false,
             ddp: None,
             analyze: false,
+            vinyl: None,
         }
     }
 }
@@ -675,6 +795,8 @@ pub enum Job {
     Listen,
     /// Measure and report ([`run_analyze`](super::run_analyze)).
     Analyze,
+    /// A vinyl premaster and its cut sheet ([`run_vinyl`](super::run_vinyl)).
+    Vinyl,
 }
 
 impl Options {
@@ -694,7 +816,9 @@ impl Options {
     }
 
     pub fn job(&self) -> Job {
-        if self.analyze {
+        if self.vinyl.is_some() {
+            Job::Vinyl
+        } else if self.analyze {
             Job::Analyze
         } else if self.listen.is_some() {
             Job::Listen
@@ -760,6 +884,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
                 String::from_utf8_lossy(&script).into_owned(),
             ));
         }
+        Some(JobCommand::Vinyl(vinyl)) => return Ok(Invocation::Job(Box::new(vinyl.options()?))),
         Some(JobCommand::Analyze(analyze)) => {
             let o = analyze.options();
             check_analyze(&o)?;

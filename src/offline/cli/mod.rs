@@ -4,12 +4,13 @@
 //!
 //! One job per file:
 //! * `args`: the command line on `clap` (subcommands `master`, the default, `listen`,
-//!   `analyze`, `pack`; see [`parse`] for the default subcommand's rules), parsed into
+//!   `analyze`, `pack`, `vinyl`; see [`parse`] for the default subcommand's rules), parsed into
 //!   [`Options`], the plain job description the jobs below take.
 //! * `master`: the mastering job ([`run`]), which also writes the listening pack (`pack`,
 //!   `--pack`).
 //! * `listen`: the listening job ([`run_listen`]; `listen`, `--listen`).
 //! * `analyze`: measure and report without rendering ([`run_analyze`]).
+//! * `vinyl`: the vinyl premaster: sides, side files and the cut sheet ([`run_vinyl`]).
 //! * `disc`: the disc of a CD album (the `disc` job, or `--target cd` with several inputs): the
 //!   WAV + CUE image and, with `--ddp DIR`, the DDP 2.0 image.
 //! * `reference`: the reference track of a mastering or analysis job.
@@ -24,12 +25,14 @@ mod reference;
 #[cfg(test)]
 mod tests;
 mod values;
+mod vinyl;
 
 pub use analyze::*;
 pub use args::*;
 pub use listen::run_listen;
 pub use master::*;
 pub use values::TargetSpec;
+pub use vinyl::{run_vinyl, side_file_name, vinyl_out_dir, CUT_SHEET_HTML, CUT_SHEET_TEXT};
 
 use std::path::Path;
 

@@ -27,8 +27,10 @@ mod text;
 
 use charts::{frequency_ticks, linear_ticks, nice_ceiling, time_ticks, Chart, ChartIds, Scale};
 // Public as `html_report::escape` before the text helpers got their module; kept there.
+use text::clock;
 pub use text::escape;
-use text::{clock, number, signed};
+// Shared with the vinyl cut sheet.
+pub(crate) use text::{number, signed};
 
 /// One song's report input: the song, what the pack wrote for it and its loudness curves.
 pub struct ReportSong<'a> {
@@ -63,7 +65,8 @@ const COLOUR_REFERENCE: &str = "#4fc3f7";
 const COLOUR_COMPRESSOR: &str = "#b39dfa";
 const COLOUR_LIMITER: &str = "#f47c7c";
 
-const STYLE: &str = "
+/// The page style, shared with the vinyl cut sheet (`offline::vinyl::cut_sheet`).
+pub(crate) const STYLE: &str = "
 :root{color-scheme:dark}
 *{box-sizing:border-box}
 body{margin:0;background:#101317;color:#e4e8ee;font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif}

@@ -18,7 +18,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// `value` with `decimals` decimals ("n/a" when not finite; never "-0.0").
-pub(super) fn number(value: impl Into<f64>, decimals: usize) -> String {
+pub(crate) fn number(value: impl Into<f64>, decimals: usize) -> String {
     let value = value.into();
     if !value.is_finite() {
         return "n/a".into();
@@ -36,7 +36,7 @@ pub(super) fn number(value: impl Into<f64>, decimals: usize) -> String {
 }
 
 /// Like [`number`] with an explicit `+` for positive values.
-pub(super) fn signed(value: impl Into<f64>, decimals: usize) -> String {
+pub(crate) fn signed(value: impl Into<f64>, decimals: usize) -> String {
     let value = value.into();
     let text = number(value, decimals);
     if value.is_finite()
