@@ -236,6 +236,13 @@ fn apply_control(base: &ChainSettings, u: f64) -> ChainSettings {
         s.limiter.drive_db = 0.0;
         s.output_gain_db = (f64::from(base.output_gain_db) + u).max(f64::from(GAIN_DB.min)) as f32;
     }
+    // The high-frequency limiter's limit is a promise about the file the lathe receives, but
+    // the limiter's drive and a positive output gain come after it in the chain and would
+    // lift the treble it held by as much: its limit comes down by that gain (the limiter's
+    // gain reduction only lowers the treble further). Without this the vinyl premaster's
+    // cymbals ended 1.8 dB over the limit at 1.8 dB of drive.
+    let gain_after_db = s.limiter.drive_db + s.output_gain_db.max(0.0);
+    s.hf_limiter.limit_db = base.hf_limiter.limit_db - gain_after_db;
     s
 }
 
