@@ -88,12 +88,20 @@ fn cases() -> Vec<(&'static str, StageId, ChainSettings, f64)> {
     for b in sat.saturation.band.iter_mut() {
         b.drive_db = 6.0;
     }
+    // The vinyl HF limiter (issue 29) at its lowest limit: its pre-emphasised high-band peak
+    // drops 25 dB on this track but the loudness moves less than 0.01 LU (the treble carries
+    // little of it), so this case asks only that a compared stage with latency (234 samples
+    // in this chain) is heard at the stage's loudness.
+    let mut hfl = ChainSettings::default();
+    hfl.hf_limiter.enabled = true;
+    hfl.hf_limiter.limit_db = -24.0;
     // (name, stage, settings, the least loudness change the stage must make, LU)
     vec![
         ("+3 dB low shelf", StageId::Eq, shelf, 0.8),
         ("3 dB of clipping", StageId::Clipper, clip, 0.8),
         ("compressor with makeup", StageId::Compressor, comp, 0.4),
         ("+6 dB saturation drive", StageId::Saturation, sat, 0.25),
+        ("HF limiter at -24 dB", StageId::HfLimiter, hfl, 0.0),
     ]
 }
 

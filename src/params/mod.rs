@@ -368,6 +368,13 @@ pub enum CompareParam {
     #[id = "multiband"]
     #[name = "Multiband"]
     Multiband,
+    // Appended (issue 29): the earlier entries keep their indices in saved sessions.
+    #[id = "elliptical"]
+    #[name = "Elliptical"]
+    Elliptical,
+    #[id = "hf_limiter"]
+    #[name = "HF Limiter"]
+    HfLimiter,
 }
 
 impl CompareParam {
@@ -381,6 +388,8 @@ impl CompareParam {
             CompareParam::Limiter => Some(StageId::Limiter),
             CompareParam::Saturation => Some(StageId::Saturation),
             CompareParam::Multiband => Some(StageId::Multiband),
+            CompareParam::Elliptical => Some(StageId::Elliptical),
+            CompareParam::HfLimiter => Some(StageId::HfLimiter),
         }
     }
 
@@ -393,6 +402,8 @@ impl CompareParam {
             CompareParam::Limiter,
             CompareParam::Saturation,
             CompareParam::Multiband,
+            CompareParam::Elliptical,
+            CompareParam::HfLimiter,
         ]
         .into_iter()
         .find(|c| c.stage() == Some(stage))
