@@ -73,7 +73,8 @@ fn readme_invocations() -> Vec<String> {
 /// The arguments after the program name: `cargo run ... --bin fairmaster-render -- ARGS` or
 /// `fairmaster-render ARGS`.
 fn arguments(invocation: &str) -> Vec<String> {
-    let words: Vec<&str> = invocation.split_whitespace().collect();
+    let words = shell_words(invocation);
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
     let start = if words.first() == Some(&"cargo") {
         words
             .iter()
@@ -96,6 +97,29 @@ fn arguments(invocation: &str) -> Vec<String> {
                 .map_or(w.to_string(), |(_, v)| v.to_string())
         })
         .collect()
+}
+
+/// Splits a command line into words as a POSIX shell does for the README's examples:
+/// whitespace separates, single and double quotes group (`--sides "A:1-2 B:3-4"` is one
+/// argument), without the quotes.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quote: Option<char> = None;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.get_or_insert_with(String::new).push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                word.get_or_insert_with(String::new);
+            }
+            (None, c) if c.is_whitespace() => words.extend(word.take()),
+            (None, c) => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word);
+    words
 }
 
 fn write_wav(path: &Path, rate: u32, seconds: f64, gain: f32) {
