@@ -238,6 +238,17 @@ fn songs_start_in_the_side_files_exactly_where_the_cut_sheet_says() {
     for side in &sheet.sides {
         for song in &side.songs {
             assert!(song.true_peak_dbtp <= -0.9, "{}", song.true_peak_dbtp);
+            // The high-frequency limiter's promise holds in the file the lathe gets, after the
+            // loudness limiter's drive (the search lowers its limit by that drive): the RIAA
+            // pre-emphasised treble within 0.5 dB of the limit (the stage's own tolerance on
+            // dense noise, see its section).
+            let s = song.sibilance;
+            assert!(
+                s.premaster_peak_db <= s.limit_db + 0.5,
+                "pre-emphasised treble {:.2} dB over the {:.1} dB limit",
+                s.premaster_peak_db - s.limit_db,
+                s.limit_db
+            );
         }
     }
     // Nothing to warn of but, perhaps, sibilance: pink noise at -14 LUFS has treble whose RIAA
@@ -549,4 +560,54 @@ fn a_sibilant_song_is_warned_and_a_clean_one_is_not() {
     // The clean song has no treble to speak of.
     let clean_peak = sheet.sides[0].songs[0].sibilance.premaster_peak_db;
     assert!(clean_peak < -20.0, "{clean_peak}");
+}
+
+#[test]
+fn the_high_frequency_limit_holds_in_the_premaster_after_the_limiters_drive() {
+    // Kick drums under loud, bright cymbals (first-difference white noise, decaying over a
+    // quarter second), quieter than the -14 LUFS target: the loudness limiter's drive comes
+    // after the high-frequency limiter in the chain and lifts the treble it held. The target
+    // search lowers the HF limiter's limit by that drive, so the file the lathe gets keeps the
+    // limit (the RIAA pre-emphasised treble within the stage's 0.5 dB on noise); without it
+    // these cymbals ended 6.4 dB over (+0.2 dB with it).
+    let dir = scratch_dir("hf-after-drive");
+    let rate = 44_100;
+    let n = 4 * rate as usize;
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut white = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f32 / (1u64 << 53) as f32 * 2.0 - 1.0
+    };
+    let mut previous = 0.0f32;
+    let channel: Vec<f32> = (0..n)
+        .map(|i| {
+            let t = i as f32 / rate as f32;
+            let beat = t % 0.5;
+            let kick = 0.3 * (-beat * 18.0).exp() * (std::f32::consts::TAU * 55.0 * beat).sin();
+            let w = white();
+            let bright = 0.5 * (w - previous);
+            previous = w;
+            kick + 0.12 * bright * (-(t % 0.25) * 6.0).exp()
+        })
+        .collect();
+    let path = write(&dir, "cymbals.wav", &stereo(rate, channel.clone(), channel));
+    let sheet = vinyl(&[&path, "--format", "7-45"], &dir.join("out")).unwrap();
+    let song = &sheet.sides[0].songs[0];
+    let s = song.sibilance;
+    println!(
+        "cymbals: {:.2} LUFS, pre-emphasised treble {:+.2} dB against the {:.1} dB limit, HF \
+         limiter reduction {:?} dB",
+        song.integrated_lufs,
+        s.premaster_peak_db - s.limit_db,
+        s.limit_db,
+        s.hf_limiter_reduction_db
+    );
+    assert!(
+        s.premaster_peak_db <= s.limit_db + 0.5,
+        "the pre-emphasised treble ends {:.2} dB over the {:.1} dB limit",
+        s.premaster_peak_db - s.limit_db,
+        s.limit_db
+    );
 }
