@@ -413,6 +413,48 @@ mod tests {
         2.0 * c.hypot(s) / x.len() as f64
     }
 
+    #[test]
+    fn any_rate_and_hostile_audio_give_finite_output_with_the_vinyl_stages() {
+        // A hostile host's rates (the engine's 1 kHz minimum to 768 kHz, the split above
+        // Nyquist at the lowest) and audio (+40 dBFS, NaN, infinities): the HF limiter and the
+        // elliptical EQ design, run and stay finite.
+        use crate::dsp::filters::elliptical::{EllipticalEq, EllipticalSettings};
+        for fs in [
+            1000.0, 8000.0, 11_025.0, 22_050.0, 44_100.0, 384_000.0, 768_000.0,
+        ] {
+            for split_hz in [SPLIT_HZ.min, SPLIT_HZ.max] {
+                let mut limiter = HfLimiter::new(fs);
+                limiter.set(&HfLimiterSettings {
+                    enabled: true,
+                    split_hz,
+                    limit_db: LIMIT_DB.min,
+                    ..HfLimiterSettings::default()
+                });
+                limiter.reset(fs);
+                let mut ell = EllipticalEq::new(fs);
+                ell.set(&EllipticalSettings {
+                    enabled: true,
+                    crossover_hz: 300.0,
+                });
+                ell.reset(fs);
+                let n = 4096;
+                let mut l: Vec<f32> = (0..n)
+                    .map(|i| 100.0 * ((i * 7919) % 13) as f32 / 13.0 - 50.0)
+                    .collect();
+                let mut r = l.clone();
+                l[100] = f32::NAN;
+                r[200] = f32::INFINITY;
+                l[300] = f32::NEG_INFINITY;
+                ell.process(&mut l, &mut r);
+                limiter.process(&mut l, &mut r);
+                assert!(
+                    l.iter().chain(&r).all(|x| x.is_finite()),
+                    "{fs} Hz, split {split_hz} Hz"
+                );
+            }
+        }
+    }
+
     fn on(fs: f32) -> HfLimiter {
         let mut limiter = HfLimiter::new(fs);
         limiter.set(&HfLimiterSettings {

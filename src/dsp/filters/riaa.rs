@@ -92,21 +92,48 @@ struct FirstOrder {
 
 impl FirstOrder {
     /// The section whose squared magnitude equals `target_sq` at DC, at `match_hz` and at
-    /// Nyquist (see the module doc).
+    /// `high_match_hz` (see the module doc); `None` when no stable minimum-phase first-order
+    /// section has those three magnitudes (match points too close together or past Nyquist
+    /// at an unusual rate), for [`Self::matched_z`] to take over.
     fn matched(
         target_sq: impl Fn(f64) -> f64,
         match_hz: f64,
         high_match_hz: f64,
         sample_rate: f64,
-    ) -> Self {
+    ) -> Option<Self> {
         let point = |f: f64| ((omega(f) / sample_rate).cos(), target_sq(f));
         let points = [point(0.0), point(match_hz), point(high_match_hz)];
         // M(x) = (a x + b)/(c x + 1): a·x + b − c·M·x = M at the three points.
-        let rows: Vec<[f64; 4]> = points.iter().map(|&(x, m)| [x, 1.0, -m * x, m]).collect();
+        let rows = points.map(|(x, m)| [x, 1.0, -m * x, m]);
         let [a, b, c] = solve3(&rows);
-        let (numerator_gain, q) = factor_linear(a, b).expect("RIAA section numerator");
-        let (denominator_gain, r) = factor_linear(c, 1.0).expect("RIAA section denominator");
+        let (numerator_gain, q) = factor_linear(a, b)?;
+        let (denominator_gain, r) = factor_linear(c, 1.0)?;
         let g = numerator_gain / denominator_gain;
+        let section = Self {
+            b0: g,
+            b1: -g * q,
+            a1: -r,
+            ..Self::default()
+        };
+        [section.b0, section.b1, section.a1]
+            .iter()
+            .all(|v| v.is_finite())
+            .then_some(section)
+    }
+
+    /// The matched-z section of `(1 + s·zero_tau) / (1 + s·pole_tau)` (a pole time constant of
+    /// 0 = no pole), unity at DC: always stable and minimum-phase, less exact near Nyquist
+    /// than [`Self::matched`]. The fallback at rates where the matched design has no solution.
+    fn matched_z(zero_tau: f64, pole_tau: f64, sample_rate: f64) -> Self {
+        let root = |tau: f64| {
+            if tau > 0.0 {
+                (-1.0 / (tau * sample_rate)).exp()
+            } else {
+                0.0
+            }
+        };
+        let (q, r) = (root(zero_tau), root(pole_tau));
+        let g = (1.0 - r) / (1.0 - q);
         Self {
             b0: g,
             b1: -g * q,
@@ -133,7 +160,7 @@ impl FirstOrder {
 }
 
 /// Cramer's rule for the 3×3 system `rows[i][0..3] · v = rows[i][3]`.
-fn solve3(rows: &[[f64; 4]]) -> [f64; 3] {
+fn solve3(rows: &[[f64; 4]; 3]) -> [f64; 3] {
     let det = |m: [[f64; 3]; 3]| {
         m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
             - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
@@ -179,13 +206,23 @@ impl RiaaPreEmphasis {
         let fs = f64::from(crate::dsp::util::usable_sample_rate(sample_rate));
         self.sample_rate = fs;
         let shelf_centre_hz = 1.0 / (omega(1.0) * (T1_SECONDS * T2_SECONDS).sqrt());
-        self.shelf = FirstOrder::matched(shelf_magnitude_sq, shelf_centre_hz, 0.5 * fs, fs);
+        // The match points stay inside the band and apart at any rate (below about 27 kHz
+        // the rise's two are pulled under Nyquist); where no matched section exists, the
+        // matched-z one (a hostile host's 1 kHz, say: the curve is then only approximate).
+        self.shelf = FirstOrder::matched(
+            shelf_magnitude_sq,
+            shelf_centre_hz.min(0.25 * fs),
+            0.5 * fs,
+            fs,
+        )
+        .unwrap_or_else(|| FirstOrder::matched_z(T1_SECONDS, T2_SECONDS, fs));
         self.rise = FirstOrder::matched(
             rise_magnitude_sq,
-            RISE_MATCH_HZ[0],
+            RISE_MATCH_HZ[0].min(0.3 * fs),
             RISE_MATCH_HZ[1].min(0.45 * fs),
             fs,
-        );
+        )
+        .unwrap_or_else(|| FirstOrder::matched_z(T3_SECONDS, 0.0, fs));
         self.gain = 1.0;
         self.gain = 1.0 / self.response(REFERENCE_HZ);
     }
@@ -233,6 +270,38 @@ impl RiaaPreEmphasis {
 mod tests {
     use super::*;
     use crate::test_signals::sine_f64;
+
+    #[test]
+    fn every_rate_a_host_may_ask_for_gets_a_stable_curve() {
+        // clap-validator activates at unusual rates; the matched design had no solution at
+        // some of them and panicked on the audio thread's activation. Now every rate from the
+        // engine's minimum (1 kHz) to 768 kHz designs stable sections, 0 dB at 1 kHz where 1 kHz
+        // is in the band, rising towards the treble as the curve does.
+        let mut rates: Vec<f32> = (1..=100).map(|k| k as f32 * 1000.0).collect();
+        rates.extend([
+            1.0, 11_025.0, 22_050.0, 32_000.0, 44_100.0, 88_200.0, 176_400.0, 352_800.0, 384_000.0,
+            705_600.0, 768_000.0, 12_345.6,
+        ]);
+        for fs in rates {
+            let riaa = RiaaPreEmphasis::new(fs);
+            for section in [riaa.shelf, riaa.rise] {
+                assert!(
+                    [section.b0, section.b1, section.a1]
+                        .iter()
+                        .all(|v| v.is_finite())
+                        && section.a1.abs() < 1.0,
+                    "{fs} Hz: {section:?}"
+                );
+            }
+            let nyquist = 0.5 * riaa.sample_rate;
+            if nyquist > 2.0 * REFERENCE_HZ {
+                assert!(riaa.response_db(REFERENCE_HZ).abs() < 1e-9, "{fs} Hz");
+                let low = riaa.response_db(0.05 * nyquist);
+                let high = riaa.response_db(0.45 * nyquist);
+                assert!(high > low, "{fs} Hz: {low:.2} dB low, {high:.2} dB high");
+            }
+        }
+    }
 
     #[test]
     fn analytic_curve_matches_the_published_riaa_table() {
