@@ -66,6 +66,20 @@ fn noise_song(rate: u32, frames: usize, seed: u64, level_dbfs: f32) -> Audio {
     stereo(rate, channel(seed * 2), channel(seed * 2 + 1))
 }
 
+/// `count` songs of half a second (drum-like noise at -20 dBFS) written into `dir` as
+/// `0.wav`, `1.wav`, ...: their paths.
+fn half_second_songs(dir: &Path, count: u64) -> Vec<String> {
+    (0..count)
+        .map(|k| {
+            write(
+                dir,
+                &format!("{k}.wav"),
+                &noise_song(44_100, 22_050, k, -20.0),
+            )
+        })
+        .collect()
+}
+
 fn tone(frames: usize, rate: u32, freq: f64, amplitude: f64) -> Vec<f32> {
     (0..frames)
         .map(|i| {
@@ -279,15 +293,7 @@ fn songs_start_in_the_side_files_exactly_where_the_cut_sheet_says() {
 #[test]
 fn given_sides_are_refused_with_their_problem_named_and_nothing_written() {
     let dir = scratch_dir("sides");
-    let paths: Vec<String> = (0..3)
-        .map(|k| {
-            write(
-                &dir,
-                &format!("{k}.wav"),
-                &noise_song(44_100, 22_050, k, -20.0),
-            )
-        })
-        .collect();
+    let paths = half_second_songs(&dir, 3);
     let out = dir.join("out");
     for (sides, expected) in [
         ("A:1 C:2-3", "side C where side B was expected"),
@@ -306,15 +312,7 @@ fn given_sides_are_refused_with_their_problem_named_and_nothing_written() {
 #[test]
 fn existing_outputs_are_refused_without_force_and_nothing_is_written() {
     let dir = scratch_dir("force");
-    let paths: Vec<String> = (0..2)
-        .map(|k| {
-            write(
-                &dir,
-                &format!("{k}.wav"),
-                &noise_song(44_100, 22_050, k, -20.0),
-            )
-        })
-        .collect();
+    let paths = half_second_songs(&dir, 2);
     let out = dir.join("out");
     std::fs::create_dir_all(&out).unwrap();
     let existing = out.join("cut-sheet.txt");
