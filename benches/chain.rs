@@ -17,8 +17,10 @@ use fairmaster::ab::{AbMonitor, AbSettings};
 use fairmaster::chain::Chain;
 use fairmaster::dsp::dither::{Dither, DitherMode, DitherSettings};
 use fairmaster::dsp::dynamics::compressor::Compressor;
+use fairmaster::dsp::dynamics::hf_limiter::{HfLimiter, HfLimiterSettings};
 use fairmaster::dsp::dynamics::limiter::{Limiter, LimiterCharacter, LimiterSettings};
 use fairmaster::dsp::dynamics::multiband::{Channels, Direction, Multiband, MultibandSettings};
+use fairmaster::dsp::filters::elliptical::{EllipticalEq, EllipticalSettings};
 use fairmaster::dsp::filters::eq::Eq;
 use fairmaster::dsp::meters::correlation::CorrelationMeter;
 use fairmaster::dsp::meters::loudness::LoudnessMeter;
@@ -381,6 +383,29 @@ fn benches(c: &mut Criterion) {
         multiband.set(&settings);
         multiband.reset(fs);
         bench_stereo(c, name, |l, r| multiband.process(l, r));
+    }
+
+    // The vinyl stages (issue 29): the elliptical EQ (6th-order side high-pass) at its 150 Hz
+    // default, and the HF limiter (linear-phase band split, RIAA detector) at a -6 dB limit on
+    // the programme, so it reduces, at 44.1 and 96 kHz.
+    for (name, fs) in [("elliptical_44k", 44_100.0), ("elliptical_96k", 96_000.0)] {
+        let mut elliptical = EllipticalEq::new(fs);
+        elliptical.set(&EllipticalSettings {
+            enabled: true,
+            ..EllipticalSettings::default()
+        });
+        elliptical.reset(fs);
+        bench_stereo(c, name, |l, r| elliptical.process(l, r));
+    }
+    for (name, fs) in [("hf_limiter_44k", 44_100.0), ("hf_limiter_96k", 96_000.0)] {
+        let mut hf_limiter = HfLimiter::new(fs);
+        hf_limiter.set(&HfLimiterSettings {
+            enabled: true,
+            limit_db: -6.0,
+            ..HfLimiterSettings::default()
+        });
+        hf_limiter.reset(fs);
+        bench_stereo(c, name, |l, r| hf_limiter.process(l, r));
     }
 
     // Stages that are off cost the chain nothing but a check: the default engine with the
