@@ -250,6 +250,9 @@ struct Fuzz {
     stats: Stats,
     /// `FAIRMASTER_FUZZ_TRACE`: print every block of the runs whose name contains it.
     trace: Option<String>,
+    /// `FAIRMASTER_FUZZ_DROP=<id,id,...>` (debugging aid): events on those parameters are drawn
+    /// (the random sequence is unchanged) but not sent.
+    dropped: Vec<String>,
 }
 
 /// One channel pair of hostile audio; `kind` picks the generator for a whole run.
@@ -506,6 +509,12 @@ impl Fuzz {
             rng: Rng(seed),
             seed,
             trace: std::env::var("FAIRMASTER_FUZZ_TRACE").ok(),
+            dropped: std::env::var("FAIRMASTER_FUZZ_DROP")
+                .unwrap_or_default()
+                .split(',')
+                .filter(|id| !id.is_empty())
+                .map(String::from)
+                .collect(),
             params,
             saved_states,
             stats: Stats {
@@ -675,15 +684,13 @@ impl Fuzz {
         capture: &mut Capture,
         run: &str,
     ) {
-        // FAIRMASTER_FUZZ_DROP=<id,id,...> (debugging aid): events on those parameters are
-        // drawn (the random sequence is unchanged) but not sent.
-        let dropped = std::env::var("FAIRMASTER_FUZZ_DROP").unwrap_or_default();
         let clap_events: Vec<ClapParamEvent> = events
             .iter()
             .filter(|&&(index, _, _)| {
-                !dropped
-                    .split(',')
-                    .any(|id| id == "*" || id == self.params[index].id)
+                !self
+                    .dropped
+                    .iter()
+                    .any(|id| id == "*" || *id == self.params[index].id)
             })
             .map(|&(index, clap_value, time)| ClapParamEvent {
                 id: &self.params[index].id,

@@ -479,7 +479,7 @@ pub fn pq_sheet_text(layout: &DiscLayout, metadata: &CdMetadata, entries: &[PqEn
 
 /// The PQ sheet as a standalone HTML page (the same rows as [`pq_sheet_text`]).
 pub fn pq_sheet_html(layout: &DiscLayout, metadata: &CdMetadata, entries: &[PqEntry]) -> String {
-    let e = html_escape;
+    let e = crate::offline::html_report::escape;
     let mut s = String::from(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>PQ sheet</title>\n<style>body{font-family:system-ui,sans-serif;margin:2em}\
@@ -539,13 +539,6 @@ pub fn pq_sheet_html(layout: &DiscLayout, metadata: &CdMetadata, entries: &[PqEn
                 program area.</p>\n</body></html>\n",
     );
     s
-}
-
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn lead_out(entries: &[PqEntry]) -> CdTime {

@@ -66,6 +66,19 @@ const COLOUR_COMPRESSOR: &str = "#b39dfa";
 const COLOUR_LIMITER: &str = "#f47c7c";
 
 /// The page style, shared with the vinyl cut sheet (`offline::vinyl::cut_sheet`).
+/// Opens a self-contained page in the report's style: the head with [`STYLE`], `<main>` and the
+/// title as its heading. The listening report and the vinyl cut sheet both start so.
+pub(crate) fn document_start(html: &mut String, title: &str) {
+    let title = escape(title);
+    let _ = write!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n\
+         <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
+    );
+    let _ = writeln!(html, "<h1>{title}</h1>");
+}
+
 pub(crate) const STYLE: &str = "
 :root{color-scheme:dark}
 *{box-sizing:border-box}
@@ -116,14 +129,7 @@ pub fn render_report(songs: &[ReportSong], reference: Option<&ReportReference>) 
         [one] => format!("Listening pack: {}", one.song.name),
         _ => format!("Listening pack: album of {} songs", songs.len()),
     };
-    let _ = write!(
-        html,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n\
-         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
-        escape(&title)
-    );
-    let _ = writeln!(html, "<h1>{}</h1>", escape(&title));
+    document_start(&mut html, &title);
     let _ = writeln!(
         html,
         "<p class=\"muted\">Fairmaster {} &middot; loudness per ITU-R BS.1770-4 and EBU R 128 \

@@ -39,6 +39,7 @@
 //!   (see `super` for why a vinyl premaster keeps one).
 
 pub use crate::dsp::dynamics::hf_limiter::pre_emphasised_hf_peak_db;
+use crate::dsp::filters::eq_design::butterworth_q4;
 use crate::dsp::filters::svf::{SvfCoeffs, SvfState};
 use crate::offline::Audio;
 
@@ -65,16 +66,13 @@ pub const SIBILANCE_TOLERANCE_DB: f32 = 0.5;
 /// A low band quieter than this carries no phase to speak of (dBFS mean square).
 const SILENT_LOW_BAND_DBFS: f64 = -70.0;
 
-/// The two Butterworth sections (Q) of a 4th-order Butterworth response.
-const BUTTERWORTH_4_Q: [f64; 2] = [0.541_196_100_146_197, 1.306_562_964_876_376_8];
-
 /// Both channels through a 4th-order Butterworth low- or high-pass.
 fn filtered(audio: &Audio, cutoff_hz: f64, high: bool) -> [Vec<f64>; 2] {
     let rate = f64::from(audio.sample_rate);
     let (left, right) = audio.left_right();
     let run = |x: &[f32]| -> Vec<f64> {
         let mut out: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
-        for q in BUTTERWORTH_4_Q {
+        for q in butterworth_q4() {
             let coeffs = if high {
                 SvfCoeffs::highpass(cutoff_hz, q, rate)
             } else {

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::formats::RecordFormat;
-use crate::offline::html_report::{escape, number, signed, STYLE};
+use crate::offline::html_report::{document_start, escape, number, signed};
 
 /// The cut sheet's data (also its JSON, `--json`).
 #[derive(Debug, Clone, Serialize)]
@@ -177,14 +177,7 @@ impl CutSheet {
     pub fn to_html(&self) -> String {
         let mut h = String::with_capacity(32 * 1024);
         let title = format!("Vinyl cut sheet: {}", self.format.label);
-        let _ = write!(
-            h,
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-             <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n\
-             <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
-            escape(&title)
-        );
-        let _ = writeln!(h, "<h1>{}</h1>", escape(&title));
+        document_start(&mut h, &title);
         let _ = writeln!(
             h,
             "<p class=\"muted\">Fairmaster {} &middot; {}-bit WAV, {} Hz, stereo, one file per \
